@@ -1,0 +1,2 @@
+//! The `mock-server` binary (filled by issue 3).
+fn main() {}

@@ -1,0 +1,1 @@
+//! Network policy: CIDR allowlists and the client address behind trusted proxies.

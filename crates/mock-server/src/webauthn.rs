@@ -1,0 +1,1 @@
+//! WebAuthn attestation objects: the format and AAGUID.

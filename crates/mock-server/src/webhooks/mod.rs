@@ -1,0 +1,3 @@
+//! Webhook endpoints and Standard Webhooks deliveries.
+
+pub mod signing;
