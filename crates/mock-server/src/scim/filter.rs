@@ -1,1 +1,1899 @@
-//! The RFC 7644 section 3.4.2.2 filter grammar: parser and evaluator.
+//! The RFC 7644 section 3.4.2.2 filter grammar: parser, canonical printer and evaluator.
+//!
+//! The grammar (RFC 7644 figure 1, plus the PATCH `path` rule of section 3.5.2):
+//!
+//! ```text
+//! FILTER    = attrExp / logExp / valuePath / *1"not" "(" FILTER ")"
+//! valuePath = attrPath "[" valFilter "]"
+//! valFilter = attrExp / logExp / *1"not" "(" valFilter ")"
+//! attrExp   = (attrPath SP "pr") / (attrPath SP compareOp SP compValue)
+//! logExp    = FILTER SP ("and" / "or") SP FILTER
+//! compValue = false / null / true / number / string
+//! compareOp = "eq" / "ne" / "co" / "sw" / "ew" / "gt" / "lt" / "ge" / "le"
+//! attrPath  = [URI ":"] ATTRNAME *1subAttr
+//! ATTRNAME  = ALPHA *(nameChar)
+//! nameChar  = "-" / "_" / DIGIT / ALPHA
+//! subAttr   = "." ATTRNAME
+//! PATH      = attrPath / valuePath [subAttr]
+//! ```
+//!
+//! Leniencies, each because real clients send it: a run of spaces wherever the
+//! grammar has one `SP`, spaces around the whole filter and just inside
+//! parentheses and brackets, no space between `not` and `(` (the grammar has
+//! none, the RFC examples have one) and `(` right after `and` / `or`.
+//! Operators, `and`, `or`, `not` and `pr` are case-insensitive; the JSON
+//! literals `true`, `false` and `null` are not, as in JSON. `$ref` is accepted
+//! as a sub-attribute name because RFC 7643 uses it (`manager.$ref`,
+//! `groups.$ref`) although `ATTRNAME` does not allow it.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde_json::{Number, Value};
+
+/// How deeply parentheses, `not (...)` and value filters may nest; deeper input
+/// is rejected so that parsing never exhausts the stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// How many attribute expressions one filter may hold. A long `and` / `or`
+/// chain builds a deep binary tree, and printing, comparing, evaluating and
+/// dropping it recurse, so its length is bounded too.
+pub const MAX_EXPRESSIONS: usize = 1000;
+
+/// Schema URIs with this prefix name a core schema, whose attributes sit at the
+/// top level of a resource (extension attributes sit under their schema URI).
+const CORE_SCHEMA_PREFIX: &str = "urn:ietf:params:scim:schemas:core:2.0:";
+
+/// An attribute path: `[URI ":"] ATTRNAME ["." subAttr]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AttrPath {
+    /// The schema URI prefix, without the colon that separates it from the name.
+    pub urn: Option<String>,
+    /// The attribute name, as written.
+    pub name: String,
+    /// The sub-attribute name of a complex attribute, as written.
+    pub sub_attr: Option<String>,
+}
+
+impl AttrPath {
+    /// A path without schema URI or sub-attribute.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            urn: None,
+            name: name.into(),
+            sub_attr: None,
+        }
+    }
+
+    /// A path to a sub-attribute, without schema URI.
+    pub fn with_sub(name: impl Into<String>, sub_attr: impl Into<String>) -> Self {
+        Self {
+            urn: None,
+            name: name.into(),
+            sub_attr: Some(sub_attr.into()),
+        }
+    }
+}
+
+impl fmt::Display for AttrPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(urn) = &self.urn {
+            write!(f, "{urn}:")?;
+        }
+        f.write_str(&self.name)?;
+        if let Some(sub) = &self.sub_attr {
+            write!(f, ".{sub}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A comparison operator of RFC 7644 table 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    /// `eq`: equal.
+    Eq,
+    /// `ne`: not equal.
+    Ne,
+    /// `co`: contains.
+    Co,
+    /// `sw`: starts with.
+    Sw,
+    /// `ew`: ends with.
+    Ew,
+    /// `gt`: greater than.
+    Gt,
+    /// `lt`: less than.
+    Lt,
+    /// `ge`: greater than or equal.
+    Ge,
+    /// `le`: less than or equal.
+    Le,
+}
+
+impl CompareOp {
+    /// Every operator, in RFC order.
+    pub const ALL: [CompareOp; 9] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Co,
+        CompareOp::Sw,
+        CompareOp::Ew,
+        CompareOp::Gt,
+        CompareOp::Lt,
+        CompareOp::Ge,
+        CompareOp::Le,
+    ];
+
+    /// The lowercase keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "eq",
+            CompareOp::Ne => "ne",
+            CompareOp::Co => "co",
+            CompareOp::Sw => "sw",
+            CompareOp::Ew => "ew",
+            CompareOp::Gt => "gt",
+            CompareOp::Lt => "lt",
+            CompareOp::Ge => "ge",
+            CompareOp::Le => "le",
+        }
+    }
+
+    /// The operator a keyword names, ignoring ASCII case.
+    pub fn from_keyword(word: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|op| op.as_str().eq_ignore_ascii_case(word))
+    }
+}
+
+impl fmt::Display for CompareOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A comparison value: a JSON literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompValue {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A JSON number.
+    Number(Number),
+    /// A JSON string, unescaped.
+    String(String),
+}
+
+impl fmt::Display for CompValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompValue::Null => f.write_str("null"),
+            CompValue::Bool(b) => write!(f, "{b}"),
+            CompValue::Number(n) => write!(f, "{n}"),
+            CompValue::String(s) => write_json_string(f, s),
+        }
+    }
+}
+
+/// Writes `s` as a JSON string literal; hand-written because
+/// `serde_json::to_string` returns a `Result` that a formatter cannot explain.
+fn write_json_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    f.write_str("\"")?;
+    for c in s.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            '\u{8}' => f.write_str("\\b")?,
+            '\u{c}' => f.write_str("\\f")?,
+            c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    f.write_str("\"")
+}
+
+/// A parsed filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    /// `attrPath compareOp compValue`.
+    Compare {
+        /// The attribute compared.
+        path: AttrPath,
+        /// The operator.
+        op: CompareOp,
+        /// The literal compared against.
+        value: CompValue,
+    },
+    /// `attrPath pr`.
+    Present(AttrPath),
+    /// `filter and filter`.
+    And(Box<Filter>, Box<Filter>),
+    /// `filter or filter`.
+    Or(Box<Filter>, Box<Filter>),
+    /// `not (filter)`.
+    Not(Box<Filter>),
+    /// `attrPath[valFilter]`: some value of a multi-valued attribute matches
+    /// `filter`, whose paths name sub-attributes of `path`.
+    ValuePath {
+        /// The multi-valued attribute.
+        path: AttrPath,
+        /// The filter over its values.
+        filter: Box<Filter>,
+    },
+}
+
+impl fmt::Display for Filter {
+    /// Prints canonical text: lowercase keywords, single spaces, and
+    /// parentheses only where the tree needs them, so that parsing the text
+    /// gives back an equal tree (`and` binds tighter than `or`, both group to
+    /// the left).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Filter::Compare { path, op, value } => write!(f, "{path} {op} {value}"),
+            Filter::Present(path) => write!(f, "{path} pr"),
+            Filter::And(left, right) => {
+                write_operand(f, left, matches!(**left, Filter::Or(..)))?;
+                f.write_str(" and ")?;
+                write_operand(
+                    f,
+                    right,
+                    matches!(**right, Filter::And(..) | Filter::Or(..)),
+                )
+            }
+            Filter::Or(left, right) => {
+                write_operand(f, left, false)?;
+                f.write_str(" or ")?;
+                write_operand(f, right, matches!(**right, Filter::Or(..)))
+            }
+            Filter::Not(inner) => write!(f, "not ({inner})"),
+            Filter::ValuePath { path, filter } => write!(f, "{path}[{filter}]"),
+        }
+    }
+}
+
+fn write_operand(f: &mut fmt::Formatter<'_>, operand: &Filter, parens: bool) -> fmt::Result {
+    if parens {
+        write!(f, "({operand})")
+    } else {
+        write!(f, "{operand}")
+    }
+}
+
+/// A PATCH operation path (RFC 7644 section 3.5.2): `attrPath / valuePath [subAttr]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchPath {
+    /// The attribute; without a value filter it may name a sub-attribute itself.
+    pub attr: AttrPath,
+    /// The value filter in brackets, if any.
+    pub filter: Option<Filter>,
+    /// The sub-attribute after the brackets (`emails[type eq "work"].value`).
+    pub sub_attr: Option<String>,
+}
+
+impl fmt::Display for PatchPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.attr)?;
+        if let Some(filter) = &self.filter {
+            write!(f, "[{filter}]")?;
+        }
+        if let Some(sub) = &self.sub_attr {
+            write!(f, ".{sub}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a filter or path did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("at position {position}: {message}")]
+pub struct FilterError {
+    /// Byte offset into the input where the problem is; at most the input length.
+    pub position: usize,
+    /// What was expected and what was found.
+    pub message: String,
+}
+
+/// Parses a filter (the `filter` query parameter or `/.search` member).
+pub fn parse(input: &str) -> Result<Filter, FilterError> {
+    let mut parser = Parser::new(input);
+    parser.skip_spaces();
+    let filter = parser.filter(0, false)?;
+    parser.skip_spaces();
+    if !parser.at_end() {
+        return Err(parser.error(
+            parser.pos,
+            format!(
+                "expected \"and\", \"or\" or end of input, found {}",
+                parser.found(parser.pos)
+            ),
+        ));
+    }
+    Ok(filter)
+}
+
+/// Parses a PATCH operation `path`: `attrPath / valuePath [subAttr]`.
+pub fn parse_path(input: &str) -> Result<PatchPath, FilterError> {
+    let mut parser = Parser::new(input);
+    let attr = parser.attr_path()?;
+    let mut filter = None;
+    let mut sub_attr = None;
+    if parser.peek() == Some(b'[') {
+        filter = Some(parser.bracketed(0)?);
+        if parser.peek() == Some(b'.') {
+            parser.pos += 1;
+            let start = parser.pos;
+            let token = parser.token(start);
+            validate_name(token, start, true, &parser)?;
+            parser.pos += token.len();
+            sub_attr = Some(token.to_owned());
+        }
+    }
+    if !parser.at_end() {
+        return Err(parser.error(
+            parser.pos,
+            format!(
+                "expected end of the path, found {}",
+                parser.found(parser.pos)
+            ),
+        ));
+    }
+    Ok(PatchPath {
+        attr,
+        filter,
+        sub_attr,
+    })
+}
+
+/// Recursive-descent parser over the input bytes; every position it reports
+/// is a char boundary because it only stops on ASCII bytes or at the end.
+struct Parser<'a> {
+    src: &'a str,
+    pos: usize,
+    expressions: usize,
+}
+
+/// Bytes that end a token: they have a meaning of their own in the grammar.
+fn is_delimiter(b: u8) -> bool {
+    matches!(b, b' ' | b'(' | b')' | b'[' | b']' | b'"')
+}
+
+impl<'a> Parser<'a> {
+    fn new(src: &'a str) -> Self {
+        Self {
+            src,
+            pos: 0,
+            expressions: 0,
+        }
+    }
+
+    fn error(&self, position: usize, message: String) -> FilterError {
+        FilterError {
+            position: position.min(self.src.len()),
+            message,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.as_bytes().get(self.pos).copied()
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos >= self.src.len()
+    }
+
+    /// Skips spaces and says how many there were.
+    fn skip_spaces(&mut self) -> usize {
+        let start = self.pos;
+        while self.peek() == Some(b' ') {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// The run of non-delimiter text starting at `at`.
+    fn token(&self, at: usize) -> &'a str {
+        let rest = self.src.get(at..).unwrap_or("");
+        let end = rest.bytes().position(is_delimiter).unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    /// Describes what sits at `at`, for error messages.
+    fn found(&self, at: usize) -> String {
+        let Some(rest) = self.src.get(at..).filter(|r| !r.is_empty()) else {
+            return "end of input".to_owned();
+        };
+        let token = self.token(at);
+        let shown = if token.is_empty() {
+            // A delimiter: show just that character.
+            &rest[..1]
+        } else {
+            // Long tokens are cut so that messages stay readable.
+            match token.char_indices().nth(24) {
+                Some((cut, _)) => &token[..cut],
+                None => token,
+            }
+        };
+        format!("{shown:?}")
+    }
+
+    /// `or`-level: and_term *(SP "or" SP and_term), grouping to the left.
+    fn filter(&mut self, depth: usize, in_value: bool) -> Result<Filter, FilterError> {
+        let mut left = self.and_term(depth, in_value)?;
+        while self.logical_keyword("or")? {
+            let right = self.and_term(depth, in_value)?;
+            left = Filter::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    /// `and`-level: factor *(SP "and" SP factor), grouping to the left.
+    fn and_term(&mut self, depth: usize, in_value: bool) -> Result<Filter, FilterError> {
+        let mut left = self.factor(depth, in_value)?;
+        while self.logical_keyword("and")? {
+            let right = self.factor(depth, in_value)?;
+            left = Filter::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    /// Consumes spaces, `keyword` and the spaces after it if they come next;
+    /// otherwise leaves the position alone so the caller can try something else.
+    fn logical_keyword(&mut self, keyword: &str) -> Result<bool, FilterError> {
+        let start = self.pos;
+        if self.skip_spaces() == 0 || !self.token(self.pos).eq_ignore_ascii_case(keyword) {
+            self.pos = start;
+            return Ok(false);
+        }
+        self.pos += keyword.len();
+        if self.skip_spaces() == 0 && self.peek() != Some(b'(') {
+            let message = if self.at_end() {
+                format!("expected an expression after \"{keyword}\", found end of input")
+            } else {
+                format!(
+                    "expected a space after \"{keyword}\", found {}",
+                    self.found(self.pos)
+                )
+            };
+            return Err(self.error(self.pos, message));
+        }
+        Ok(true)
+    }
+
+    /// A parenthesised group, `not (...)`, an attribute expression or a value path.
+    fn factor(&mut self, depth: usize, in_value: bool) -> Result<Filter, FilterError> {
+        if self.peek() == Some(b'(') {
+            return self.group(depth, in_value);
+        }
+        if self.at_not_keyword() {
+            self.pos += 3;
+            self.skip_spaces();
+            let inner = self.group(depth, in_value)?;
+            return Ok(Filter::Not(Box::new(inner)));
+        }
+        self.attr_expression(depth, in_value)
+    }
+
+    /// Whether `not` followed by optional spaces and `(` comes next; without
+    /// the `(` the word is an attribute named `not`.
+    fn at_not_keyword(&self) -> bool {
+        let bytes = self.src.as_bytes();
+        let Some(word) = bytes.get(self.pos..self.pos + 3) else {
+            return false;
+        };
+        if !word.eq_ignore_ascii_case(b"not") {
+            return false;
+        }
+        let mut at = self.pos + 3;
+        while bytes.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        bytes.get(at) == Some(&b'(')
+    }
+
+    fn group(&mut self, depth: usize, in_value: bool) -> Result<Filter, FilterError> {
+        let open = self.pos;
+        if depth >= MAX_DEPTH {
+            return Err(self.error(
+                open,
+                format!("filter nests more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        self.pos += 1;
+        self.skip_spaces();
+        let inner = self.filter(depth + 1, in_value)?;
+        self.skip_spaces();
+        if self.peek() != Some(b')') {
+            return Err(self.error(
+                self.pos,
+                format!(
+                    "expected \"and\", \"or\" or \")\" closing the \"(\" at position {open}, found {}",
+                    self.found(self.pos)
+                ),
+            ));
+        }
+        self.pos += 1;
+        Ok(inner)
+    }
+
+    /// `"[" valFilter "]"`, the position being on the `[`.
+    fn bracketed(&mut self, depth: usize) -> Result<Filter, FilterError> {
+        let open = self.pos;
+        if depth >= MAX_DEPTH {
+            return Err(self.error(
+                open,
+                format!("filter nests more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        self.pos += 1;
+        self.skip_spaces();
+        let inner = self.filter(depth + 1, true)?;
+        self.skip_spaces();
+        if self.peek() != Some(b']') {
+            return Err(self.error(
+                self.pos,
+                format!(
+                    "expected \"and\", \"or\" or \"]\" closing the \"[\" at position {open}, found {}",
+                    self.found(self.pos)
+                ),
+            ));
+        }
+        self.pos += 1;
+        Ok(inner)
+    }
+
+    fn attr_expression(&mut self, depth: usize, in_value: bool) -> Result<Filter, FilterError> {
+        let start = self.pos;
+        let path = self.attr_path()?;
+        if self.peek() == Some(b'[') {
+            if in_value {
+                return Err(self.error(self.pos, "value filters cannot be nested".to_owned()));
+            }
+            let filter = self.bracketed(depth)?;
+            return Ok(Filter::ValuePath {
+                path,
+                filter: Box::new(filter),
+            });
+        }
+        self.expressions += 1;
+        if self.expressions > MAX_EXPRESSIONS {
+            return Err(self.error(
+                start,
+                format!("filter has more than {MAX_EXPRESSIONS} attribute expressions"),
+            ));
+        }
+        if self.skip_spaces() == 0 {
+            return Err(self.error(
+                self.pos,
+                format!(
+                    "expected a space and an operator after the attribute path, found {}",
+                    self.found(self.pos)
+                ),
+            ));
+        }
+        let op_start = self.pos;
+        let word = self.token(op_start);
+        if word.eq_ignore_ascii_case("pr") {
+            self.pos += word.len();
+            return Ok(Filter::Present(path));
+        }
+        let Some(op) = CompareOp::from_keyword(word) else {
+            return Err(self.error(
+                op_start,
+                format!(
+                    "expected a comparison operator, found {}",
+                    self.found(op_start)
+                ),
+            ));
+        };
+        self.pos += word.len();
+        if self.skip_spaces() == 0 {
+            let message = if self.at_end() {
+                format!("expected a value after \"{op}\", found end of input")
+            } else {
+                format!(
+                    "expected a space after \"{op}\", found {}",
+                    self.found(self.pos)
+                )
+            };
+            return Err(self.error(self.pos, message));
+        }
+        let value = self.comp_value()?;
+        Ok(Filter::Compare { path, op, value })
+    }
+
+    /// `[URI ":"] ATTRNAME ["." ATTRNAME]`, read as one token and split at its
+    /// last colon: names hold no colon, while URIs hold colons and dots (`2.0`).
+    fn attr_path(&mut self) -> Result<AttrPath, FilterError> {
+        let start = self.pos;
+        let token = self.token(start);
+        if token.is_empty() {
+            return Err(self.error(
+                start,
+                format!("expected an attribute name, found {}", self.found(start)),
+            ));
+        }
+        let (urn, rest, rest_start) = match token.rfind(':') {
+            Some(colon) => (
+                Some(&token[..colon]),
+                &token[colon + 1..],
+                start + colon + 1,
+            ),
+            None => (None, token, start),
+        };
+        if let Some(urn) = urn {
+            validate_uri(urn, start, self)?;
+        }
+        let (name, sub_attr) = match rest.split_once('.') {
+            Some((name, sub)) => (name, Some(sub)),
+            None => (rest, None),
+        };
+        validate_name(name, rest_start, false, self)?;
+        if let Some(sub) = sub_attr {
+            validate_name(sub, rest_start + name.len() + 1, true, self)?;
+        }
+        self.pos = start + token.len();
+        Ok(AttrPath {
+            urn: urn.map(str::to_owned),
+            name: name.to_owned(),
+            sub_attr: sub_attr.map(str::to_owned),
+        })
+    }
+
+    fn comp_value(&mut self) -> Result<CompValue, FilterError> {
+        let start = self.pos;
+        match self.peek() {
+            Some(b'"') => self.string().map(CompValue::String),
+            Some(b'-' | b'0'..=b'9') => self.number().map(CompValue::Number),
+            _ => {
+                let value = match self.token(start) {
+                    "true" => CompValue::Bool(true),
+                    "false" => CompValue::Bool(false),
+                    "null" => CompValue::Null,
+                    _ => {
+                        return Err(self.error(
+                            start,
+                            format!(
+                                "expected a value (a string, number, true, false or null), found {}",
+                                self.found(start)
+                            ),
+                        ));
+                    }
+                };
+                self.pos += self.token(start).len();
+                Ok(value)
+            }
+        }
+    }
+
+    /// A JSON number (RFC 8259 section 6); a leading zero, a bare `-` or a
+    /// trailing `.` are not numbers.
+    fn number(&mut self) -> Result<Number, FilterError> {
+        let start = self.pos;
+        let rest = &self.src[start..];
+        let len = rest
+            .bytes()
+            .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+            .unwrap_or(rest.len());
+        let text = &rest[..len];
+        if !is_json_number(text) {
+            return Err(self.error(start, format!("invalid number {text:?}")));
+        }
+        let number = text
+            .parse::<Number>()
+            .map_err(|_| self.error(start, format!("number {text:?} is out of range")))?;
+        self.pos += len;
+        Ok(number)
+    }
+
+    /// A JSON string with escapes; the position is on the opening quote.
+    fn string(&mut self) -> Result<String, FilterError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let Some(c) = self.src[self.pos..].chars().next() else {
+                return Err(self.error(start, "unterminated string".to_owned()));
+            };
+            match c {
+                '"' => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                '\\' => {
+                    let escape = self.pos;
+                    let Some(&kind) = self.src.as_bytes().get(escape + 1) else {
+                        return Err(self.error(start, "unterminated string".to_owned()));
+                    };
+                    self.pos += 2;
+                    match kind {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => out.push(self.unicode_escape(escape)?),
+                        _ => {
+                            let shown = self.src[escape..].chars().take(2).collect::<String>();
+                            return Err(self.error(escape, format!("invalid escape {shown:?}")));
+                        }
+                    }
+                }
+                c if (c as u32) < 0x20 => {
+                    return Err(self.error(
+                        self.pos,
+                        format!("control character {c:?} in a string must be escaped"),
+                    ));
+                }
+                c => {
+                    out.push(c);
+                    self.pos += c.len_utf8();
+                }
+            }
+        }
+    }
+
+    /// The four hex digits after `\u` (and a low surrogate escape after a high
+    /// one); `escape` is the position of the backslash, the position is after `u`.
+    fn unicode_escape(&mut self, escape: usize) -> Result<char, FilterError> {
+        let high = self.hex4(escape)?;
+        let code = match high {
+            0xD800..=0xDBFF => {
+                let bytes = self.src.as_bytes();
+                if bytes.get(self.pos) != Some(&b'\\') || bytes.get(self.pos + 1) != Some(&b'u') {
+                    return Err(self.error(escape, "unpaired surrogate in \\u escape".to_owned()));
+                }
+                let low_escape = self.pos;
+                self.pos += 2;
+                let low = self.hex4(low_escape)?;
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err(self.error(escape, "unpaired surrogate in \\u escape".to_owned()));
+                }
+                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+            }
+            0xDC00..=0xDFFF => {
+                return Err(self.error(escape, "unpaired surrogate in \\u escape".to_owned()));
+            }
+            code => code,
+        };
+        char::from_u32(code).ok_or_else(|| self.error(escape, "invalid \\u escape".to_owned()))
+    }
+
+    fn hex4(&mut self, escape: usize) -> Result<u32, FilterError> {
+        let digits = self
+            .src
+            .as_bytes()
+            .get(self.pos..self.pos + 4)
+            .filter(|d| d.iter().all(u8::is_ascii_hexdigit))
+            .ok_or_else(|| {
+                self.error(
+                    escape,
+                    "\\u escape needs four hexadecimal digits".to_owned(),
+                )
+            })?;
+        let value = digits.iter().fold(0u32, |acc, d| {
+            // Each byte is a hex digit, checked above.
+            acc * 16 + (*d as char).to_digit(16).unwrap_or(0)
+        });
+        self.pos += 4;
+        Ok(value)
+    }
+}
+
+/// JSON number grammar: `-? (0 / [1-9] DIGIT*) ("." DIGIT+)? ([eE] [+-]? DIGIT+)?`.
+fn is_json_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// `ATTRNAME = ALPHA *(ALPHA / DIGIT / "-" / "_")`, plus `$ref` for sub-attributes.
+fn validate_name(
+    name: &str,
+    at: usize,
+    is_sub: bool,
+    parser: &Parser<'_>,
+) -> Result<(), FilterError> {
+    if name.is_empty() {
+        let what = if is_sub {
+            "a sub-attribute name"
+        } else {
+            "an attribute name"
+        };
+        return Err(parser.error(at, format!("expected {what}, found {}", parser.found(at))));
+    }
+    if is_sub && name == "$ref" {
+        return Ok(());
+    }
+    let mut chars = name.char_indices();
+    if let Some((_, first)) = chars.next()
+        && !first.is_ascii_alphabetic()
+    {
+        let what = if is_sub {
+            "a sub-attribute"
+        } else {
+            "an attribute"
+        };
+        return Err(parser.error(
+            at,
+            format!("{what} name must start with a letter, found {name:?}"),
+        ));
+    }
+    for (offset, c) in chars {
+        if c == '.' {
+            return Err(parser.error(
+                at + offset,
+                "an attribute path has at most one sub-attribute".to_owned(),
+            ));
+        }
+        if !(c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(parser.error(
+                at + offset,
+                format!("invalid character {c:?} in attribute name {name:?}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A schema URI: an RFC 3986 scheme, a colon, then URI characters.
+fn validate_uri(uri: &str, at: usize, parser: &Parser<'_>) -> Result<(), FilterError> {
+    let scheme_ok = uri.split_once(':').is_some_and(|(scheme, _)| {
+        let mut chars = scheme.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if !scheme_ok {
+        return Err(parser.error(
+            at,
+            format!("expected a schema URI before the attribute name, found {uri:?}"),
+        ));
+    }
+    for (offset, c) in uri.char_indices() {
+        let allowed = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '-' | '.'
+                    | '_'
+                    | '~'
+                    | ':'
+                    | '/'
+                    | '?'
+                    | '#'
+                    | '@'
+                    | '!'
+                    | '$'
+                    | '&'
+                    | '\''
+                    | '*'
+                    | '+'
+                    | ','
+                    | ';'
+                    | '='
+                    | '%'
+            );
+        if !allowed {
+            return Err(parser.error(
+                at + offset,
+                format!("invalid character {c:?} in schema URI"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Tells the evaluator how string values of an attribute compare (RFC 7643
+/// `caseExact`); attribute names themselves always match case-insensitively.
+pub trait AttributeCase {
+    /// Whether string values at `path` compare case-sensitively. Inside a
+    /// value filter the path is the full one: `emails[type eq "work"]` asks
+    /// about `emails.type`.
+    fn case_exact(&self, path: &AttrPath) -> bool;
+}
+
+impl<F: Fn(&AttrPath) -> bool> AttributeCase for F {
+    fn case_exact(&self, path: &AttrPath) -> bool {
+        self(path)
+    }
+}
+
+/// Whether `resource` matches `filter`.
+///
+/// Rules (RFC 7644 section 3.4.2.2, with choices where it is silent):
+/// a path with a core schema URI (`urn:ietf:params:scim:schemas:core:2.0:…`)
+/// names a top-level attribute, any other URI names a member of the resource
+/// object keyed by that URI; a multi-valued attribute matches when any value
+/// does; a complex value compared without a sub-attribute compares its
+/// `value` sub-attribute (so `emails co "x"` looks at the addresses);
+/// `pr` needs a value that is not null, `""`, `[]` or an object of those;
+/// `eq null` holds when the attribute is not present and `ne null` when it
+/// is; `ne` holds when no value is equal (so also for an absent attribute);
+/// `co`, `sw`, `ew` apply to strings, `gt`, `ge`, `lt`, `le` to strings
+/// (by code point after case folding, which orders ISO 8601 UTC timestamps)
+/// and numbers; booleans support only `eq` and `ne`; a type mismatch does not match.
+pub fn matches(filter: &Filter, resource: &Value, schema: &dyn AttributeCase) -> bool {
+    eval(filter, resource, None, schema)
+}
+
+/// Whether one value of the multi-valued attribute `parent` matches a value
+/// filter (the part inside brackets), as PATCH needs to select values.
+pub fn matches_element(
+    filter: &Filter,
+    parent: &AttrPath,
+    element: &Value,
+    schema: &dyn AttributeCase,
+) -> bool {
+    eval(filter, element, Some(parent), schema)
+}
+
+fn eval(
+    filter: &Filter,
+    target: &Value,
+    parent: Option<&AttrPath>,
+    schema: &dyn AttributeCase,
+) -> bool {
+    match filter {
+        Filter::Compare { path, op, value } => {
+            let (candidates, full) = resolve(target, path, parent);
+            compare(*op, value, &candidates, schema.case_exact(&full))
+        }
+        Filter::Present(path) => resolve(target, path, parent).0.into_iter().any(is_present),
+        Filter::And(left, right) => {
+            eval(left, target, parent, schema) && eval(right, target, parent, schema)
+        }
+        Filter::Or(left, right) => {
+            eval(left, target, parent, schema) || eval(right, target, parent, schema)
+        }
+        Filter::Not(inner) => !eval(inner, target, parent, schema),
+        Filter::ValuePath { path, filter } => {
+            let (elements, full) = resolve(target, path, parent);
+            elements
+                .into_iter()
+                .any(|element| eval(filter, element, Some(&full), schema))
+        }
+    }
+}
+
+/// The values a path names, flattened over arrays, and the full path to ask
+/// case rules about.
+fn resolve<'v>(
+    target: &'v Value,
+    path: &AttrPath,
+    parent: Option<&AttrPath>,
+) -> (Vec<&'v Value>, AttrPath) {
+    if let Some(parent) = parent {
+        // Inside brackets the path is relative to one value of the parent.
+        let full = AttrPath {
+            urn: parent.urn.clone(),
+            name: parent.name.clone(),
+            sub_attr: Some(path.name.clone()),
+        };
+        return (
+            values_at(target, &path.name, path.sub_attr.as_deref()),
+            full,
+        );
+    }
+    let container = match &path.urn {
+        None => Some(target),
+        Some(urn) => match member(target, urn) {
+            Some(extension @ Value::Object(_)) => Some(extension),
+            _ if has_prefix_ignore_case(urn, CORE_SCHEMA_PREFIX) => Some(target),
+            _ => None,
+        },
+    };
+    let values = container
+        .map(|c| values_at(c, &path.name, path.sub_attr.as_deref()))
+        .unwrap_or_default();
+    (values, path.clone())
+}
+
+fn has_prefix_ignore_case(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// The member of an object named `name`, ignoring case as RFC 7643 section
+/// 2.1 says attribute names do.
+pub fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
+    let map = object.as_object()?;
+    map.get(name).or_else(|| {
+        map.iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+fn flatten(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    }
+}
+
+fn values_at<'v>(container: &'v Value, name: &str, sub_attr: Option<&str>) -> Vec<&'v Value> {
+    let Some(value) = member(container, name) else {
+        return Vec::new();
+    };
+    let items = flatten(value);
+    match sub_attr {
+        None => items,
+        Some(sub) => items
+            .into_iter()
+            .filter_map(|item| member(item, sub))
+            .flat_map(flatten)
+            .collect(),
+    }
+}
+
+fn is_present(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => items.iter().any(is_present),
+        Value::Object(members) => members.values().any(is_present),
+        Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+fn compare(op: CompareOp, literal: &CompValue, candidates: &[&Value], case_exact: bool) -> bool {
+    let present = || candidates.iter().copied().any(is_present);
+    match (op, literal) {
+        (CompareOp::Eq, CompValue::Null) => !present(),
+        (CompareOp::Ne, CompValue::Null) => present(),
+        (_, CompValue::Null) => false,
+        (CompareOp::Ne, _) => !candidates
+            .iter()
+            .any(|c| compare_one(CompareOp::Eq, literal, c, case_exact)),
+        _ => candidates
+            .iter()
+            .any(|c| compare_one(op, literal, c, case_exact)),
+    }
+}
+
+fn compare_one(op: CompareOp, literal: &CompValue, candidate: &Value, case_exact: bool) -> bool {
+    // A complex value stands for its `value` sub-attribute.
+    let candidate = match candidate {
+        Value::Object(_) => match member(candidate, "value") {
+            Some(value) => value,
+            None => return false,
+        },
+        other => other,
+    };
+    match (literal, candidate) {
+        (CompValue::String(lit), Value::String(actual)) => {
+            let (actual, lit): (Cow<'_, str>, Cow<'_, str>) = if case_exact {
+                (Cow::Borrowed(actual), Cow::Borrowed(lit))
+            } else {
+                (
+                    Cow::Owned(actual.to_lowercase()),
+                    Cow::Owned(lit.to_lowercase()),
+                )
+            };
+            match op {
+                CompareOp::Eq => actual == lit,
+                CompareOp::Ne => actual != lit,
+                CompareOp::Co => actual.contains(lit.as_ref()),
+                CompareOp::Sw => actual.starts_with(lit.as_ref()),
+                CompareOp::Ew => actual.ends_with(lit.as_ref()),
+                CompareOp::Gt => actual > lit,
+                CompareOp::Ge => actual >= lit,
+                CompareOp::Lt => actual < lit,
+                CompareOp::Le => actual <= lit,
+            }
+        }
+        (CompValue::Number(lit), Value::Number(actual)) => {
+            let Some(ordering) = compare_numbers(actual, lit) else {
+                return false;
+            };
+            match op {
+                CompareOp::Eq => ordering == Ordering::Equal,
+                CompareOp::Ne => ordering != Ordering::Equal,
+                CompareOp::Gt => ordering == Ordering::Greater,
+                CompareOp::Ge => ordering != Ordering::Less,
+                CompareOp::Lt => ordering == Ordering::Less,
+                CompareOp::Le => ordering != Ordering::Greater,
+                CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
+            }
+        }
+        (CompValue::Bool(lit), Value::Bool(actual)) => match op {
+            CompareOp::Eq => lit == actual,
+            CompareOp::Ne => lit != actual,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Exact for integers (an `f64` cannot hold every `i64` / `u64`), by `f64` otherwise.
+fn compare_numbers(a: &Number, b: &Number) -> Option<Ordering> {
+    let as_int = |n: &Number| {
+        n.as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+    };
+    match (as_int(a), as_int(b)) {
+        (Some(x), Some(y)) => Some(x.cmp(&y)),
+        _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+    fn cmp(path: AttrPath, op: CompareOp, value: CompValue) -> Filter {
+        Filter::Compare { path, op, value }
+    }
+
+    fn s(text: &str) -> CompValue {
+        CompValue::String(text.to_owned())
+    }
+
+    fn and(l: Filter, r: Filter) -> Filter {
+        Filter::And(Box::new(l), Box::new(r))
+    }
+
+    fn or(l: Filter, r: Filter) -> Filter {
+        Filter::Or(Box::new(l), Box::new(r))
+    }
+
+    /// Valid filters and their canonical text (RFC 7644 section 3.4.2.2
+    /// examples first, then case, spacing, literal and grammar corners).
+    const VALID: &[(&str, &str)] = &[
+        (r#"userName eq "bjensen""#, r#"userName eq "bjensen""#),
+        (
+            r#"name.familyName co "O'Malley""#,
+            r#"name.familyName co "O'Malley""#,
+        ),
+        (r#"userName sw "J""#, r#"userName sw "J""#),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
+        ),
+        ("title pr", "title pr"),
+        (
+            r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
+            r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
+        ),
+        (
+            r#"meta.lastModified ge "2011-05-13T04:42:34Z""#,
+            r#"meta.lastModified ge "2011-05-13T04:42:34Z""#,
+        ),
+        (
+            r#"meta.lastModified lt "2011-05-13T04:42:34Z""#,
+            r#"meta.lastModified lt "2011-05-13T04:42:34Z""#,
+        ),
+        (
+            r#"meta.lastModified le "2011-05-13T04:42:34Z""#,
+            r#"meta.lastModified le "2011-05-13T04:42:34Z""#,
+        ),
+        (
+            r#"title pr and userType eq "Employee""#,
+            r#"title pr and userType eq "Employee""#,
+        ),
+        (
+            r#"title pr or userType eq "Intern""#,
+            r#"title pr or userType eq "Intern""#,
+        ),
+        (
+            r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
+            r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
+        ),
+        (
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+        ),
+        (
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+        ),
+        (
+            r#"userType eq "Employee" and (emails.type eq "work")"#,
+            r#"userType eq "Employee" and emails.type eq "work""#,
+        ),
+        (
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+        ),
+        (
+            r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
+            r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
+        ),
+        (r#"USERNAME EQ "x""#, r#"USERNAME eq "x""#),
+        (
+            r#"userName Eq "x" AND title PR"#,
+            r#"userName eq "x" and title pr"#,
+        ),
+        ("NOT(title pr)", "not (title pr)"),
+        ("a pr Or b pr", "a pr or b pr"),
+        ("active eq true", "active eq true"),
+        ("active ne false", "active ne false"),
+        ("nickName eq null", "nickName eq null"),
+        ("age gt 10", "age gt 10"),
+        ("score le -1.5e3", "score le -1500.0"),
+        ("score lt 0.25", "score lt 0.25"),
+        (
+            r#"displayName eq "a\"b\\c\u00e9\n\/""#,
+            r#"displayName eq "a\"b\\cé\n/""#,
+        ),
+        (
+            r#"displayName eq "\ud83d\ude00""#,
+            "displayName eq \"\u{1F600}\"",
+        ),
+        (r#"userName eq "日本""#, r#"userName eq "日本""#),
+        (r#"displayName ew "son""#, r#"displayName ew "son""#),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+        ),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "2611""#,
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "2611""#,
+        ),
+        ("  userName   eq   \"a\"   ", r#"userName eq "a""#),
+        ("( ( title pr ) )", "title pr"),
+        ("a pr or b pr and c pr", "a pr or b pr and c pr"),
+        ("(a pr or b pr) and c pr", "(a pr or b pr) and c pr"),
+        ("a pr and (b pr and c pr)", "a pr and (b pr and c pr)"),
+        ("a pr or (b pr or c pr)", "a pr or (b pr or c pr)"),
+        ("a pr and(b pr)", "a pr and b pr"),
+        ("x-y_z1 pr", "x-y_z1 pr"),
+        ("manager.$ref pr", "manager.$ref pr"),
+        (
+            r#"emails[not (type eq "work")]"#,
+            r#"emails[not (type eq "work")]"#,
+        ),
+        (r#"emails[ type eq "work" ]"#, r#"emails[type eq "work"]"#),
+        ("not eq \"x\"", "not eq \"x\""),
+        ("and pr", "and pr"),
+    ];
+
+    #[test]
+    fn valid_filters_print_canonically_and_round_trip() {
+        assert!(VALID.len() >= 25);
+        for (input, canonical) in VALID {
+            let filter = parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(filter.to_string(), *canonical, "canonical text of {input}");
+            assert_eq!(
+                parse(canonical).as_ref(),
+                Ok(&filter),
+                "re-parse of {canonical}"
+            );
+        }
+    }
+
+    #[test]
+    fn exact_trees() {
+        let cases: Vec<(&str, Filter)> = vec![
+            (
+                r#"userName eq "bjensen""#,
+                cmp(AttrPath::new("userName"), CompareOp::Eq, s("bjensen")),
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
+                cmp(
+                    AttrPath {
+                        urn: Some("urn:ietf:params:scim:schemas:core:2.0:User".to_owned()),
+                        name: "userName".to_owned(),
+                        sub_attr: None,
+                    },
+                    CompareOp::Sw,
+                    s("J"),
+                ),
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value pr"#,
+                Filter::Present(AttrPath {
+                    urn: Some(ENTERPRISE.to_owned()),
+                    name: "manager".to_owned(),
+                    sub_attr: Some("value".to_owned()),
+                }),
+            ),
+            (
+                "a pr or b pr and c pr",
+                or(
+                    Filter::Present(AttrPath::new("a")),
+                    and(
+                        Filter::Present(AttrPath::new("b")),
+                        Filter::Present(AttrPath::new("c")),
+                    ),
+                ),
+            ),
+            (
+                "a pr and b pr and c pr",
+                and(
+                    and(
+                        Filter::Present(AttrPath::new("a")),
+                        Filter::Present(AttrPath::new("b")),
+                    ),
+                    Filter::Present(AttrPath::new("c")),
+                ),
+            ),
+            (
+                r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+                and(
+                    cmp(AttrPath::new("userType"), CompareOp::Eq, s("Employee")),
+                    Filter::ValuePath {
+                        path: AttrPath::new("emails"),
+                        filter: Box::new(and(
+                            cmp(AttrPath::new("type"), CompareOp::Eq, s("work")),
+                            cmp(AttrPath::new("value"), CompareOp::Co, s("@example.com")),
+                        )),
+                    },
+                ),
+            ),
+            (
+                "not (name.familyName pr)",
+                Filter::Not(Box::new(Filter::Present(AttrPath::with_sub(
+                    "name",
+                    "familyName",
+                )))),
+            ),
+            (
+                "age ge 10",
+                cmp(
+                    AttrPath::new("age"),
+                    CompareOp::Ge,
+                    CompValue::Number(10.into()),
+                ),
+            ),
+            (
+                "x eq null",
+                cmp(AttrPath::new("x"), CompareOp::Eq, CompValue::Null),
+            ),
+            (
+                "x eq false",
+                cmp(AttrPath::new("x"), CompareOp::Eq, CompValue::Bool(false)),
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse(input), Ok(expected), "{input}");
+        }
+    }
+
+    /// Invalid filters and where the error points.
+    const INVALID: &[(&str, usize)] = &[
+        ("userName eq", 11),
+        ("userName eq bjensen", 12),
+        (r#"userName xx "a""#, 9),
+        (r#"(userName eq "a""#, 16),
+        (r#"userName eq "a")"#, 15),
+        (r#"emails[type eq "work""#, 21),
+        (r#"not userName eq "a""#, 4),
+        (r#"userName eq "unterminated"#, 12),
+        ("and", 3),
+        ("", 0),
+        ("   ", 3),
+        ("userName  pr extra", 13),
+        (r#"1abc eq "x""#, 0),
+        ("userName eq 01", 12),
+        ("userName eq 1.", 12),
+        ("userName eq -", 12),
+        ("userName eq 1e400", 12),
+        ("userName eq tru", 12),
+        ("userName eq True", 12),
+        (r#"userName eq "a" and"#, 19),
+        (r#"userName eq "a" and "#, 20),
+        (r#"userName eq "a"x"#, 15),
+        (r#"emails[type eq "work"][value pr]"#, 22),
+        (r#"emails[type[value eq "x"]]"#, 11),
+        (r#"emails[]"#, 7),
+        (r#"userName eq "a\q""#, 14),
+        (r#"userName eq "\ud800""#, 13),
+        (r#"userName eq "\u12""#, 13),
+        ("userName eq \"a\u{1}\"", 14),
+        ("name..familyName pr", 5),
+        ("name.familyName.x pr", 15),
+        ("user$name pr", 4),
+        (r#"foo:bar eq "x""#, 0),
+        (r#"urn:ietf:params:scim:schemas:core:2.0:User: eq "x""#, 43),
+        ("ümlaut pr", 0),
+        ("userName pr and not", 19),
+        ("not (userName pr", 16),
+        ("title prx", 6),
+        ("title", 5),
+        (r#"userName eq"x""#, 11),
+        (r#"userName eq "é"#, 12),
+        ("a pr andy b pr", 5),
+    ];
+
+    #[test]
+    fn invalid_filters_report_positions() {
+        assert!(INVALID.len() >= 20);
+        for (input, position) in INVALID {
+            match parse(input) {
+                Ok(filter) => panic!("{input:?} parsed as {filter:?}"),
+                Err(e) => assert_eq!(e.position, *position, "{input:?}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn error_messages() {
+        let e = parse("userName foo \"x\"").err();
+        assert_eq!(
+            e.map(|e| e.to_string()),
+            Some(r#"at position 9: expected a comparison operator, found "foo""#.to_owned())
+        );
+        let e = parse("userName eq").err();
+        assert_eq!(
+            e.map(|e| e.to_string()),
+            Some(r#"at position 11: expected a value after "eq", found end of input"#.to_owned())
+        );
+        let e = parse("(a pr").err();
+        assert_eq!(
+            e.map(|e| e.message),
+            Some(
+                r#"expected "and", "or" or ")" closing the "(" at position 0, found end of input"#
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let ok = format!("{}a pr{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
+        let deep = format!(
+            "{}a pr{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
+        assert_eq!(parse(&deep).map_err(|e| e.position), Err(MAX_DEPTH));
+        let huge = "not (".repeat(100_000);
+        assert_eq!(parse(&huge).map_err(|e| e.position), Err(5 * MAX_DEPTH + 4));
+        assert!(parse(&"(".repeat(1_000_000)).is_err());
+        assert!(parse_path(&format!("emails[{}", "(".repeat(100_000))).is_err());
+    }
+
+    #[test]
+    fn long_chains_are_bounded() {
+        let chain = vec!["a pr"; MAX_EXPRESSIONS].join(" and ");
+        let filter = parse(&chain).unwrap();
+        assert!(matches(&filter, &json!({"a": 1}), &|_: &AttrPath| false));
+        assert_eq!(parse(&filter.to_string()).as_ref(), Ok(&filter));
+        let too_long = vec!["a pr"; MAX_EXPRESSIONS + 1].join(" or ");
+        let start_of_last = too_long.len() - "a pr".len();
+        assert_eq!(parse(&too_long).map_err(|e| e.position), Err(start_of_last));
+    }
+
+    #[test]
+    fn patch_paths() {
+        let path = parse_path(r#"emails[type eq "work"].value"#).unwrap();
+        assert_eq!(path.attr, AttrPath::new("emails"));
+        assert_eq!(
+            path.filter,
+            Some(cmp(AttrPath::new("type"), CompareOp::Eq, s("work")))
+        );
+        assert_eq!(path.sub_attr.as_deref(), Some("value"));
+        assert_eq!(path.to_string(), r#"emails[type eq "work"].value"#);
+
+        let path = parse_path(r#"members[value eq "x"]"#).unwrap();
+        assert_eq!(path.attr, AttrPath::new("members"));
+        assert_eq!(path.sub_attr, None);
+
+        let path = parse_path("name.familyName").unwrap();
+        assert_eq!(path.attr, AttrPath::with_sub("name", "familyName"));
+        assert_eq!(path.filter, None);
+
+        let path = parse_path(&format!("{ENTERPRISE}:manager.value")).unwrap();
+        assert_eq!(path.attr.urn.as_deref(), Some(ENTERPRISE));
+        assert_eq!(path.attr.name, "manager");
+        assert_eq!(path.attr.sub_attr.as_deref(), Some("value"));
+
+        let path =
+            parse_path(r#"addresses[type eq "work" and primary eq true].streetAddress"#).unwrap();
+        assert_eq!(
+            path.to_string(),
+            r#"addresses[type eq "work" and primary eq true].streetAddress"#
+        );
+
+        let invalid: &[(&str, usize)] = &[
+            ("", 0),
+            (" userName", 0),
+            ("userName ", 8),
+            (r#"emails[type eq "work"]."#, 23),
+            (r#"emails[type eq "work"].1x"#, 23),
+            (r#"emails[type eq "work"]x"#, 22),
+            (r#"emails[type eq "work""#, 21),
+            (r#"emails[type[value pr]]"#, 11),
+            ("userName eq \"x\"", 8),
+            ("a.b.c", 3),
+        ];
+        for (input, position) in invalid {
+            assert_eq!(
+                parse_path(input).map_err(|e| e.position),
+                Err(*position),
+                "{input:?}"
+            );
+        }
+    }
+
+    fn user() -> Value {
+        json!({
+            "schemas": [
+                "urn:ietf:params:scim:schemas:core:2.0:User",
+                ENTERPRISE
+            ],
+            "id": "2819c223-7f76-453a-919d-413861904646",
+            "externalId": "701984",
+            "userName": "bjensen@example.com",
+            "name": {
+                "formatted": "Ms. Barbara J Jensen, III",
+                "familyName": "Jensen",
+                "givenName": "Barbara"
+            },
+            "displayName": "Babs Jensen",
+            "nickName": "",
+            "title": "Tour Guide",
+            "userType": "Employee",
+            "active": true,
+            "loginCount": 42,
+            "emails": [
+                {"value": "bjensen@example.com", "type": "work", "primary": true},
+                {"value": "babs@jensen.org", "type": "home"}
+            ],
+            "ims": [{"value": "someaimhandle", "type": "aim"}],
+            "x509Certificates": [],
+            "meta": {
+                "resourceType": "User",
+                "created": "2010-01-23T04:56:22Z",
+                "lastModified": "2011-05-13T04:42:34Z"
+            },
+            ENTERPRISE: {
+                "employeeNumber": "701984",
+                "manager": {"value": "26118915", "displayName": "John Smith"}
+            }
+        })
+    }
+
+    /// RFC 7643 caseExact for the attributes the tests use.
+    fn case_rules(path: &AttrPath) -> bool {
+        let exact = ["id", "externalId"];
+        path.sub_attr.is_none() && exact.iter().any(|n| n.eq_ignore_ascii_case(&path.name))
+    }
+
+    #[test]
+    fn evaluation() {
+        let user = user();
+        let cases: &[(&str, bool)] = &[
+            (r#"userName eq "bjensen@example.com""#, true),
+            (r#"userName eq "BJensen@Example.com""#, true),
+            (r#"USERNAME eq "bjensen@example.com""#, true),
+            (r#"username sw "BJ""#, true),
+            (r#"userName ew ".COM""#, true),
+            (r#"userName co "jensen@""#, true),
+            (r#"userName co "smith""#, false),
+            (r#"id eq "2819c223-7f76-453a-919d-413861904646""#, true),
+            (r#"id eq "2819C223-7F76-453A-919D-413861904646""#, false),
+            (r#"externalId eq "701984""#, true),
+            (r#"name.familyName eq "jensen""#, true),
+            (r#"NAME.FAMILYNAME eq "jensen""#, true),
+            (
+                r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "b""#,
+                true,
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:core:2.0:user:userName sw "b""#,
+                true,
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+                true,
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#,
+                true,
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:userName pr"#,
+                false,
+            ),
+            (r#"urn:example:other:userName pr"#, false),
+            ("title pr", true),
+            ("nickName pr", false),
+            ("profileUrl pr", false),
+            ("x509Certificates pr", false),
+            ("name pr", true),
+            ("emails pr", true),
+            (r#"emails co "jensen.org""#, true),
+            (r#"emails.value co "JENSEN.ORG""#, true),
+            (r#"emails.type eq "home""#, true),
+            (r#"emails.type eq "other""#, false),
+            (
+                r#"emails[type eq "work" and value co "@example.com"]"#,
+                true,
+            ),
+            (
+                r#"emails[type eq "home" and value co "@example.com"]"#,
+                false,
+            ),
+            (
+                r#"emails[type eq "home"] and emails[primary eq true]"#,
+                true,
+            ),
+            (r#"emails[not (type eq "work")]"#, true),
+            (r#"emails[primary eq true and type eq "home"]"#, false),
+            (r#"emails[primary pr]"#, true),
+            (r#"ims[type eq "xmpp"] or emails[type eq "work"]"#, true),
+            (
+                r#"userType eq "Employee" and (emails.type eq "work")"#,
+                true,
+            ),
+            (
+                r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+                false,
+            ),
+            (r#"not (userType eq "Intern")"#, true),
+            (r#"userType ne "Intern""#, true),
+            (r#"userType ne "employee""#, false),
+            (r#"nonexistent ne "x""#, true),
+            (r#"emails.type ne "work""#, false),
+            ("active eq true", true),
+            ("active eq false", false),
+            ("active ne false", true),
+            ("active gt false", false),
+            (r#"active eq "true""#, false),
+            ("loginCount eq 42", true),
+            ("loginCount eq 42.0", true),
+            ("loginCount gt 41.5", true),
+            ("loginCount ge 42", true),
+            ("loginCount lt 42", false),
+            ("loginCount le 42", true),
+            ("loginCount co 4", false),
+            (r#"loginCount eq "42""#, false),
+            ("nickName eq null", true),
+            ("profileUrl eq null", true),
+            ("title eq null", false),
+            ("title ne null", true),
+            ("title gt null", false),
+            (r#"meta.lastModified gt "2011-05-13T04:42:33Z""#, true),
+            (r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, false),
+            (r#"meta.lastModified ge "2011-05-13T04:42:34Z""#, true),
+            (r#"meta.created lt "2011-01-01T00:00:00Z""#, true),
+            (r#"meta.created le "2009-01-01T00:00:00Z""#, false),
+            (r#"title gt "tour""#, true),
+            (
+                r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
+                true,
+            ),
+        ];
+        for (input, expected) in cases {
+            let filter = parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(matches(&filter, &user, &case_rules), *expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn case_exact_comes_from_the_schema_including_inside_brackets() {
+        let user = user();
+        let asked = std::cell::RefCell::new(Vec::new());
+        let rules = |path: &AttrPath| {
+            asked.borrow_mut().push(path.to_string());
+            true
+        };
+        let filter = parse(r#"emails[type eq "WORK"]"#).unwrap();
+        assert!(!matches(&filter, &user, &rules));
+        assert!(asked.borrow().iter().all(|p| p == "emails.type"));
+        let filter = parse(r#"emails[type eq "work"]"#).unwrap();
+        assert!(matches(&filter, &user, &rules));
+    }
+
+    #[test]
+    fn matches_element_selects_values() {
+        let filter = parse(r#"type eq "work""#).unwrap();
+        let parent = AttrPath::new("emails");
+        let no_rules = |_: &AttrPath| false;
+        assert!(matches_element(
+            &filter,
+            &parent,
+            &json!({"type": "Work", "value": "a"}),
+            &no_rules
+        ));
+        assert!(!matches_element(
+            &filter,
+            &parent,
+            &json!({"type": "home"}),
+            &no_rules
+        ));
+        assert!(!matches_element(
+            &filter,
+            &parent,
+            &json!("work"),
+            &no_rules
+        ));
+    }
+
+    #[test]
+    fn non_object_resources_match_nothing_but_absence() {
+        let no_rules = |_: &AttrPath| false;
+        for resource in [json!(null), json!([1, 2]), json!("x")] {
+            assert!(!matches(&parse("a pr").unwrap(), &resource, &no_rules));
+            assert!(matches(&parse("a eq null").unwrap(), &resource, &no_rules));
+        }
+    }
+
+    fn arb_name() -> impl Strategy<Value = String> {
+        "[a-zA-Z][a-zA-Z0-9_-]{0,6}"
+    }
+
+    fn arb_path() -> impl Strategy<Value = AttrPath> {
+        let urn = prop_oneof![
+            Just(None),
+            Just(Some(
+                "urn:ietf:params:scim:schemas:core:2.0:User".to_owned()
+            )),
+            Just(Some(ENTERPRISE.to_owned())),
+            "[a-z][a-z0-9+.-]{0,4}:[a-zA-Z0-9:._~/?#@!$&'*+,;=%-]{0,12}".prop_map(Some),
+        ];
+        let sub = prop_oneof![
+            Just(None),
+            Just(Some("$ref".to_owned())),
+            arb_name().prop_map(Some)
+        ];
+        (urn, arb_name(), sub).prop_map(|(urn, name, sub_attr)| AttrPath {
+            urn,
+            name,
+            sub_attr,
+        })
+    }
+
+    fn arb_value() -> impl Strategy<Value = CompValue> {
+        prop_oneof![
+            Just(CompValue::Null),
+            any::<bool>().prop_map(CompValue::Bool),
+            any::<i64>().prop_map(|n| CompValue::Number(n.into())),
+            any::<u64>().prop_map(|n| CompValue::Number(n.into())),
+            any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(CompValue::Number)),
+            any::<String>().prop_map(CompValue::String),
+        ]
+    }
+
+    fn arb_leaf() -> impl Strategy<Value = Filter> {
+        prop_oneof![
+            (
+                arb_path(),
+                proptest::sample::select(CompareOp::ALL.to_vec()),
+                arb_value()
+            )
+                .prop_map(|(path, op, value)| Filter::Compare { path, op, value }),
+            arb_path().prop_map(Filter::Present),
+        ]
+    }
+
+    fn with_logic(leaf: BoxedStrategy<Filter>) -> BoxedStrategy<Filter> {
+        leaf.prop_recursive(4, 24, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(l, r)| and(l, r)),
+                (inner.clone(), inner.clone()).prop_map(|(l, r)| or(l, r)),
+                inner.prop_map(|f| Filter::Not(Box::new(f))),
+            ]
+        })
+        .boxed()
+    }
+
+    fn arb_filter() -> BoxedStrategy<Filter> {
+        // Value filters never nest, so brackets hold only plain filters.
+        let value_filter = with_logic(arb_leaf().boxed());
+        let value_path =
+            (arb_path(), value_filter.clone()).prop_map(|(path, filter)| Filter::ValuePath {
+                path,
+                filter: Box::new(filter),
+            });
+        with_logic(prop_oneof![arb_leaf(), value_path].boxed())
+    }
+
+    proptest! {
+        #[test]
+        fn printed_filters_parse_back(filter in arb_filter()) {
+            let text = filter.to_string();
+            prop_assert_eq!(parse(&text), Ok(filter), "{}", text);
+        }
+
+        #[test]
+        fn printed_paths_parse_back(
+            attr in arb_path(),
+            filter in proptest::option::of(with_logic(arb_leaf().boxed())),
+            sub in proptest::option::of(arb_name()),
+        ) {
+            let path = PatchPath { attr, sub_attr: filter.as_ref().and(sub), filter };
+            let text = path.to_string();
+            prop_assert_eq!(parse_path(&text), Ok(path), "{}", text);
+        }
+
+        #[test]
+        fn random_input_never_panics(input in any::<String>()) {
+            check_no_panic(&input)?;
+        }
+
+        #[test]
+        fn filter_like_input_never_panics(input in r#"[a-zA-Z0-9 ()\[\]".:$\\-]{0,40}"#) {
+            check_no_panic(&input)?;
+        }
+
+        #[test]
+        fn mutated_filters_never_panic(
+            index in 0..VALID.len(),
+            at in any::<proptest::sample::Index>(),
+            insert in proptest::option::of(any::<char>()),
+        ) {
+            let original = VALID[index].0;
+            let boundaries: Vec<usize> = original
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([original.len()])
+                .collect();
+            let cut = boundaries[at.index(boundaries.len())];
+            let mut mutated = original.to_owned();
+            match insert {
+                Some(c) => mutated.insert(cut, c),
+                None => {
+                    if cut < original.len() {
+                        mutated.remove(cut);
+                    }
+                }
+            }
+            check_no_panic(&mutated)?;
+        }
+    }
+
+    fn check_no_panic(input: &str) -> Result<(), TestCaseError> {
+        for result in [parse(input).map(|_| ()), parse_path(input).map(|_| ())] {
+            if let Err(e) = result {
+                prop_assert!(e.position <= input.len(), "{:?}: {}", input, e);
+                prop_assert!(input.is_char_boundary(e.position), "{:?}: {}", input, e);
+            }
+        }
+        if let Ok(filter) = parse(input) {
+            prop_assert_eq!(parse(&filter.to_string()), Ok(filter.clone()));
+            let _ = matches(&filter, &user(), &case_rules);
+        }
+        Ok(())
+    }
+}

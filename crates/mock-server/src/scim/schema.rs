@@ -1,0 +1,1009 @@
+//! The RFC 7643 User schema and enterprise extension: attribute metadata and the `/Schemas` resources.
+//!
+//! The data follows RFC 7643 sections 4.1, 4.3 and 8.7. The common attributes
+//! of section 3.1 (`schemas`, `id`, `externalId`, `meta`) belong to every
+//! resource rather than to a schema, so they are kept apart: lookups through
+//! the core User schema find them, while the `/Schemas` rendering leaves them
+//! out as RFC 7643 section 8.7.1 does.
+
+use serde_json::{Map, Value, json};
+
+use super::filter::{AttrPath, AttributeCase};
+
+/// The core User schema URI.
+pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The enterprise User extension schema URI.
+pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The schema URI of `Schema` resources themselves.
+pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+/// The message URI of list responses.
+pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+/// An attribute's data type (RFC 7643 section 2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrType {
+    /// `string`.
+    String,
+    /// `boolean`.
+    Boolean,
+    /// `decimal`.
+    Decimal,
+    /// `integer`.
+    Integer,
+    /// `dateTime`: an xsd:dateTime string.
+    DateTime,
+    /// `binary`: base64 text.
+    Binary,
+    /// `reference`: a URI string.
+    Reference,
+    /// `complex`: an object of sub-attributes.
+    Complex,
+}
+
+impl AttrType {
+    /// The name used in schema resources.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttrType::String => "string",
+            AttrType::Boolean => "boolean",
+            AttrType::Decimal => "decimal",
+            AttrType::Integer => "integer",
+            AttrType::DateTime => "dateTime",
+            AttrType::Binary => "binary",
+            AttrType::Reference => "reference",
+            AttrType::Complex => "complex",
+        }
+    }
+}
+
+/// Who may change an attribute (RFC 7643 section 7, `mutability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutability {
+    /// Set by the service provider only.
+    ReadOnly,
+    /// Freely updated.
+    ReadWrite,
+    /// Set once, never changed.
+    Immutable,
+    /// Set but never returned.
+    WriteOnly,
+}
+
+impl Mutability {
+    /// The name used in schema resources.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mutability::ReadOnly => "readOnly",
+            Mutability::ReadWrite => "readWrite",
+            Mutability::Immutable => "immutable",
+            Mutability::WriteOnly => "writeOnly",
+        }
+    }
+}
+
+/// When an attribute is returned (RFC 7643 section 7, `returned`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returned {
+    /// Always returned.
+    Always,
+    /// Never returned.
+    Never,
+    /// Returned unless excluded.
+    Default,
+    /// Returned only when asked for.
+    Request,
+}
+
+impl Returned {
+    /// The name used in schema resources.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Returned::Always => "always",
+            Returned::Never => "never",
+            Returned::Default => "default",
+            Returned::Request => "request",
+        }
+    }
+}
+
+/// How unique values must be (RFC 7643 section 7, `uniqueness`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uniqueness {
+    /// No constraint.
+    None,
+    /// Unique within the service provider.
+    Server,
+    /// Globally unique.
+    Global,
+}
+
+impl Uniqueness {
+    /// The name used in schema resources.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Uniqueness::None => "none",
+            Uniqueness::Server => "server",
+            Uniqueness::Global => "global",
+        }
+    }
+}
+
+/// One attribute definition (RFC 7643 section 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attribute {
+    /// The attribute name, in its canonical case.
+    pub name: &'static str,
+    /// The data type.
+    pub kind: AttrType,
+    /// Whether the value is an array.
+    pub multi_valued: bool,
+    /// Human-readable description.
+    pub description: &'static str,
+    /// Whether a resource must have a value.
+    pub required: bool,
+    /// Whether string values compare case-sensitively.
+    pub case_exact: bool,
+    /// Who may change it.
+    pub mutability: Mutability,
+    /// When it is returned.
+    pub returned: Returned,
+    /// Uniqueness constraint.
+    pub uniqueness: Uniqueness,
+    /// Suggested values (`type` sub-attributes).
+    pub canonical_values: &'static [&'static str],
+    /// What a `reference` may point at.
+    pub reference_types: &'static [&'static str],
+    /// Sub-attributes of a complex attribute.
+    pub sub_attributes: &'static [Attribute],
+}
+
+impl Attribute {
+    /// A single-valued, optional, case-insensitive, readWrite attribute.
+    const fn new(name: &'static str, kind: AttrType, description: &'static str) -> Self {
+        Self {
+            name,
+            kind,
+            multi_valued: false,
+            description,
+            required: false,
+            case_exact: false,
+            mutability: Mutability::ReadWrite,
+            returned: Returned::Default,
+            uniqueness: Uniqueness::None,
+            canonical_values: &[],
+            reference_types: &[],
+            sub_attributes: &[],
+        }
+    }
+
+    const fn string(name: &'static str, description: &'static str) -> Self {
+        Self::new(name, AttrType::String, description)
+    }
+
+    const fn boolean(name: &'static str, description: &'static str) -> Self {
+        Self::new(name, AttrType::Boolean, description)
+    }
+
+    const fn complex(
+        name: &'static str,
+        description: &'static str,
+        sub_attributes: &'static [Attribute],
+    ) -> Self {
+        Self {
+            sub_attributes,
+            ..Self::new(name, AttrType::Complex, description)
+        }
+    }
+
+    const fn reference(
+        name: &'static str,
+        description: &'static str,
+        reference_types: &'static [&'static str],
+    ) -> Self {
+        Self {
+            reference_types,
+            case_exact: true,
+            ..Self::new(name, AttrType::Reference, description)
+        }
+    }
+
+    const fn multi(self) -> Self {
+        Self {
+            multi_valued: true,
+            ..self
+        }
+    }
+
+    const fn required(self) -> Self {
+        Self {
+            required: true,
+            ..self
+        }
+    }
+
+    const fn case_exact(self) -> Self {
+        Self {
+            case_exact: true,
+            ..self
+        }
+    }
+
+    const fn read_only(self) -> Self {
+        Self {
+            mutability: Mutability::ReadOnly,
+            ..self
+        }
+    }
+
+    const fn returned(self, returned: Returned) -> Self {
+        Self { returned, ..self }
+    }
+
+    const fn uniqueness(self, uniqueness: Uniqueness) -> Self {
+        Self { uniqueness, ..self }
+    }
+
+    const fn canonical(self, canonical_values: &'static [&'static str]) -> Self {
+        Self {
+            canonical_values,
+            ..self
+        }
+    }
+
+    /// A sub-attribute by name, ignoring case.
+    pub fn sub_attribute(&self, name: &str) -> Option<&'static Attribute> {
+        self.sub_attributes
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether values are objects of sub-attributes.
+    pub fn is_complex(&self) -> bool {
+        self.kind == AttrType::Complex
+    }
+
+    /// The RFC 7643 section 7 representation.
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        out.insert("name".into(), json!(self.name));
+        out.insert("type".into(), json!(self.kind.as_str()));
+        out.insert("multiValued".into(), json!(self.multi_valued));
+        out.insert("description".into(), json!(self.description));
+        out.insert("required".into(), json!(self.required));
+        // caseExact only means something for values compared as text.
+        if matches!(
+            self.kind,
+            AttrType::String | AttrType::Reference | AttrType::Binary
+        ) {
+            out.insert("caseExact".into(), json!(self.case_exact));
+        }
+        if !self.canonical_values.is_empty() {
+            out.insert("canonicalValues".into(), json!(self.canonical_values));
+        }
+        if self.kind == AttrType::Reference {
+            out.insert("referenceTypes".into(), json!(self.reference_types));
+        }
+        if self.is_complex() {
+            let subs: Vec<Value> = self.sub_attributes.iter().map(Attribute::to_json).collect();
+            out.insert("subAttributes".into(), Value::Array(subs));
+        }
+        out.insert("mutability".into(), json!(self.mutability.as_str()));
+        out.insert("returned".into(), json!(self.returned.as_str()));
+        if !self.is_complex() && self.kind != AttrType::Boolean {
+            out.insert("uniqueness".into(), json!(self.uniqueness.as_str()));
+        }
+        Value::Object(out)
+    }
+}
+
+/// A schema: its URI, name and top-level attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schema {
+    /// The schema URI.
+    pub id: &'static str,
+    /// Short name.
+    pub name: &'static str,
+    /// Human-readable description.
+    pub description: &'static str,
+    /// Top-level attributes, without the common ones.
+    pub attributes: &'static [Attribute],
+}
+
+impl Schema {
+    /// Whether this is the core schema, whose attributes (and the common
+    /// ones) sit at the top level of a resource.
+    pub fn is_core(&self) -> bool {
+        self.id == CORE_USER
+    }
+
+    /// A top-level attribute by name, ignoring case; the core schema also
+    /// answers for the common attributes.
+    pub fn attribute(&self, name: &str) -> Option<&'static Attribute> {
+        let common: &'static [Attribute] = if self.is_core() {
+            COMMON_ATTRIBUTES
+        } else {
+            &[]
+        };
+        common
+            .iter()
+            .chain(self.attributes)
+            .find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The `Schema` resource (RFC 7643 section 7) served at
+    /// `{base_url}/Schemas/{id}`; `base_url` is the SCIM root, such as
+    /// `https://example.com/scim/v2`.
+    pub fn to_json(&self, base_url: &str) -> Value {
+        let attributes: Vec<Value> = self.attributes.iter().map(Attribute::to_json).collect();
+        json!({
+            "schemas": [SCHEMA_SCHEMA],
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "attributes": attributes,
+            "meta": {
+                "resourceType": "Schema",
+                "location": format!("{}/Schemas/{}", base_url.trim_end_matches('/'), self.id),
+            },
+        })
+    }
+}
+
+const PRIMARY: Attribute = Attribute::boolean(
+    "primary",
+    "A Boolean value indicating the 'primary' or preferred attribute value for this attribute. The primary attribute value 'true' MUST appear no more than once.",
+);
+
+const DISPLAY: Attribute = Attribute::string(
+    "display",
+    "A human-readable name, primarily used for display purposes. READ-ONLY.",
+);
+
+/// The common attributes of RFC 7643 section 3.1.
+pub static COMMON_ATTRIBUTES: &[Attribute] = &[
+    Attribute::reference(
+        "schemas",
+        "The schema URIs the resource conforms to.",
+        &["uri"],
+    )
+    .multi()
+    .required()
+    .returned(Returned::Always),
+    Attribute::string(
+        "id",
+        "A unique identifier for a SCIM resource as defined by the service provider.",
+    )
+    .case_exact()
+    .read_only()
+    .required()
+    .returned(Returned::Always)
+    .uniqueness(Uniqueness::Server),
+    Attribute::string(
+        "externalId",
+        "A String that is an identifier for the resource as defined by the provisioning client.",
+    )
+    .case_exact(),
+    Attribute::complex(
+        "meta",
+        "A complex attribute containing resource metadata.",
+        &[
+            Attribute::string("resourceType", "The name of the resource type of the resource.")
+                .case_exact()
+                .read_only(),
+            Attribute::new(
+                "created",
+                AttrType::DateTime,
+                "The DateTime that the resource was added to the service provider.",
+            )
+            .read_only(),
+            Attribute::new(
+                "lastModified",
+                AttrType::DateTime,
+                "The most recent DateTime that the details of this resource were updated at the service provider.",
+            )
+            .read_only(),
+            Attribute::reference("location", "The URI of the resource being returned.", &["uri"])
+                .read_only(),
+            Attribute::string("version", "The version of the resource being returned.")
+                .case_exact()
+                .read_only(),
+        ],
+    )
+    .read_only(),
+];
+
+/// The core User schema (RFC 7643 sections 4.1 and 8.7.1).
+pub static USER_SCHEMA: Schema = Schema {
+    id: CORE_USER,
+    name: "User",
+    description: "User Account",
+    attributes: &[
+        Attribute::string(
+            "userName",
+            "Unique identifier for the User, typically used by the user to directly authenticate to the service provider. Each User MUST include a non-empty userName value. This identifier MUST be unique across the service provider's entire set of Users. REQUIRED.",
+        )
+        .required()
+        .uniqueness(Uniqueness::Server),
+        Attribute::complex(
+            "name",
+            "The components of the user's real name.",
+            &[
+                Attribute::string(
+                    "formatted",
+                    "The full name, including all middle names, titles, and suffixes as appropriate, formatted for display.",
+                ),
+                Attribute::string("familyName", "The family name of the User, or last name."),
+                Attribute::string("givenName", "The given name of the User, or first name."),
+                Attribute::string("middleName", "The middle name(s) of the User."),
+                Attribute::string(
+                    "honorificPrefix",
+                    "The honorific prefix(es) of the User, or title in most Western languages.",
+                ),
+                Attribute::string(
+                    "honorificSuffix",
+                    "The honorific suffix(es) of the User, or suffix in most Western languages.",
+                ),
+            ],
+        ),
+        Attribute::string(
+            "displayName",
+            "The name of the User, suitable for display to end-users.",
+        ),
+        Attribute::string("nickName", "The casual way to address the user in real life."),
+        Attribute::reference(
+            "profileUrl",
+            "A fully qualified URL pointing to a page representing the User's online profile.",
+            &["external"],
+        ),
+        Attribute::string("title", "The user's title, such as \"Vice President.\""),
+        Attribute::string(
+            "userType",
+            "Used to identify the relationship between the organization and the user.",
+        ),
+        Attribute::string(
+            "preferredLanguage",
+            "Indicates the User's preferred written or spoken language.",
+        ),
+        Attribute::string(
+            "locale",
+            "Used to indicate the User's default location for purposes of localizing items such as currency, date time format, or numerical representations.",
+        ),
+        Attribute::string(
+            "timezone",
+            "The User's time zone in the 'Olson' time zone database format, e.g., 'America/Los_Angeles'.",
+        ),
+        Attribute::boolean("active", "A Boolean value indicating the User's administrative status."),
+        Attribute {
+            mutability: Mutability::WriteOnly,
+            ..Attribute::string(
+                "password",
+                "The User's cleartext password. This attribute is intended to be used as a means to specify an initial password when creating a new User or to reset an existing User's password.",
+            )
+        }
+        .returned(Returned::Never),
+        Attribute::complex(
+            "emails",
+            "Email addresses for the user.",
+            &[
+                Attribute::string("value", "Email addresses for the user."),
+                DISPLAY,
+                Attribute::string(
+                    "type",
+                    "A label indicating the attribute's function, e.g., 'work' or 'home'.",
+                )
+                .canonical(&["work", "home", "other"]),
+                PRIMARY,
+            ],
+        )
+        .multi(),
+        Attribute::complex(
+            "phoneNumbers",
+            "Phone numbers for the User.",
+            &[
+                Attribute::string("value", "Phone number of the User."),
+                DISPLAY,
+                Attribute::string(
+                    "type",
+                    "A label indicating the attribute's function, e.g., 'work', 'home', 'mobile'.",
+                )
+                .canonical(&["work", "home", "mobile", "fax", "pager", "other"]),
+                PRIMARY,
+            ],
+        )
+        .multi(),
+        Attribute::complex(
+            "ims",
+            "Instant messaging addresses for the User.",
+            &[
+                Attribute::string("value", "Instant messaging address for the User."),
+                DISPLAY,
+                Attribute::string(
+                    "type",
+                    "A label indicating the attribute's function, e.g., 'aim', 'gtalk', 'xmpp'.",
+                )
+                .canonical(&["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"]),
+                PRIMARY,
+            ],
+        )
+        .multi(),
+        Attribute::complex(
+            "photos",
+            "URLs of photos of the User.",
+            &[
+                Attribute::reference("value", "URL of a photo of the User.", &["external"]),
+                DISPLAY,
+                Attribute::string(
+                    "type",
+                    "A label indicating the attribute's function, i.e., 'photo' or 'thumbnail'.",
+                )
+                .canonical(&["photo", "thumbnail"]),
+                PRIMARY,
+            ],
+        )
+        .multi(),
+        Attribute::complex(
+            "addresses",
+            "A physical mailing address for this User.",
+            &[
+                Attribute::string(
+                    "formatted",
+                    "The full mailing address, formatted for display or use with a mailing label.",
+                ),
+                Attribute::string(
+                    "streetAddress",
+                    "The full street address component, which may include house number, street name, P.O. box, and multi-line extended street address information.",
+                ),
+                Attribute::string("locality", "The city or locality component."),
+                Attribute::string("region", "The state or region component."),
+                Attribute::string("postalCode", "The zip code or postal code component."),
+                Attribute::string("country", "The country name component."),
+                Attribute::string(
+                    "type",
+                    "A label indicating the attribute's function, e.g., 'work' or 'home'.",
+                )
+                .canonical(&["work", "home", "other"]),
+                PRIMARY,
+            ],
+        )
+        .multi(),
+        Attribute::complex(
+            "groups",
+            "A list of groups to which the user belongs, either through direct membership, through nested groups, or dynamically calculated.",
+            &[
+                Attribute::string("value", "The identifier of the User's group.").read_only(),
+                Attribute::reference(
+                    "$ref",
+                    "The URI of the corresponding 'Group' resource to which the user belongs.",
+                    &["User", "Group"],
+                )
+                .read_only(),
+                DISPLAY.read_only(),
+                Attribute::string(
+                    "type",
+                    "A label indicating the attribute's function, e.g., 'direct' or 'indirect'.",
+                )
+                .canonical(&["direct", "indirect"])
+                .read_only(),
+            ],
+        )
+        .multi()
+        .read_only(),
+        Attribute::complex(
+            "entitlements",
+            "A list of entitlements for the User that represent a thing the User has.",
+            &[
+                Attribute::string("value", "The value of an entitlement."),
+                DISPLAY,
+                Attribute::string("type", "A label indicating the attribute's function."),
+                PRIMARY,
+            ],
+        )
+        .multi(),
+        Attribute::complex(
+            "roles",
+            "A list of roles for the User that collectively represent who the User is, e.g., 'Student', 'Faculty'.",
+            &[
+                Attribute::string("value", "The value of a role."),
+                DISPLAY,
+                Attribute::string("type", "A label indicating the attribute's function."),
+                PRIMARY,
+            ],
+        )
+        .multi(),
+        Attribute::complex(
+            "x509Certificates",
+            "A list of certificates issued to the User.",
+            &[
+                Attribute::new(
+                    "value",
+                    AttrType::Binary,
+                    "The value of an X.509 certificate.",
+                ),
+                DISPLAY,
+                Attribute::string("type", "A label indicating the attribute's function."),
+                PRIMARY,
+            ],
+        )
+        .multi(),
+    ],
+};
+
+/// The enterprise User extension (RFC 7643 sections 4.3 and 8.7.1).
+pub static ENTERPRISE_USER_SCHEMA: Schema = Schema {
+    id: ENTERPRISE_USER,
+    name: "EnterpriseUser",
+    description: "Enterprise User",
+    attributes: &[
+        Attribute::string(
+            "employeeNumber",
+            "Numeric or alphanumeric identifier assigned to a person, typically based on order of hire or association with an organization.",
+        ),
+        Attribute::string("costCenter", "Identifies the name of a cost center."),
+        Attribute::string("organization", "Identifies the name of an organization."),
+        Attribute::string("division", "Identifies the name of a division."),
+        Attribute::string("department", "Identifies the name of a department."),
+        Attribute::complex(
+            "manager",
+            "The User's manager. A complex type that optionally allows service providers to represent organizational hierarchy by referencing the 'id' attribute of another User.",
+            &[
+                Attribute::string(
+                    "value",
+                    "The id of the SCIM resource representing the User's manager.",
+                ),
+                Attribute::reference(
+                    "$ref",
+                    "The URI of the SCIM resource representing the User's manager.",
+                    &["User"],
+                ),
+                Attribute::string("displayName", "The displayName of the User's manager.")
+                    .read_only(),
+            ],
+        ),
+    ],
+};
+
+/// Every schema a User resource may use, core first.
+pub static USER_SCHEMAS: [&Schema; 2] = [&USER_SCHEMA, &ENTERPRISE_USER_SCHEMA];
+
+/// The schema a URI names, ignoring case.
+pub fn schema_by_urn(urn: &str) -> Option<&'static Schema> {
+    USER_SCHEMAS
+        .iter()
+        .copied()
+        .find(|s| s.id.eq_ignore_ascii_case(urn))
+}
+
+/// A top-level attribute: without a URI (or with the core one) from the core
+/// schema and the common attributes, with the extension URI from the extension.
+pub fn find_attribute(urn: Option<&str>, name: &str) -> Option<&'static Attribute> {
+    let schema = match urn {
+        None => &USER_SCHEMA,
+        Some(urn) => schema_by_urn(urn)?,
+    };
+    schema.attribute(name)
+}
+
+/// The attribute or sub-attribute a filter path names.
+pub fn lookup(path: &AttrPath) -> Option<&'static Attribute> {
+    let attribute = find_attribute(path.urn.as_deref(), &path.name)?;
+    match &path.sub_attr {
+        None => Some(attribute),
+        Some(sub) => attribute.sub_attribute(sub),
+    }
+}
+
+/// Case rules of the User schemas for filter evaluation; attributes the
+/// schemas do not know compare case-insensitively, the RFC 7643 default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserAttributes;
+
+impl AttributeCase for UserAttributes {
+    fn case_exact(&self, path: &AttrPath) -> bool {
+        lookup(path).is_some_and(|a| a.case_exact)
+    }
+}
+
+/// One `Schema` resource by URI (`GET {base_url}/Schemas/{id}`).
+pub fn schema_resource(urn: &str, base_url: &str) -> Option<Value> {
+    schema_by_urn(urn).map(|s| s.to_json(base_url))
+}
+
+/// The list response served by `GET {base_url}/Schemas`.
+pub fn schemas_resource(base_url: &str) -> Value {
+    let resources: Vec<Value> = USER_SCHEMAS.iter().map(|s| s.to_json(base_url)).collect();
+    json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": resources.len(),
+        "itemsPerPage": resources.len(),
+        "startIndex": 1,
+        "Resources": resources,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::filter;
+
+    #[test]
+    fn lookups_ignore_case() {
+        let user_name = find_attribute(None, "USERNAME").unwrap();
+        assert_eq!(user_name.name, "userName");
+        assert!(user_name.required);
+        assert!(!user_name.case_exact);
+        assert_eq!(user_name.uniqueness, Uniqueness::Server);
+        assert_eq!(
+            find_attribute(Some("URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER"), "id")
+                .map(|a| a.name),
+            Some("id")
+        );
+        assert_eq!(
+            find_attribute(Some(ENTERPRISE_USER), "EmployeeNumber").map(|a| a.name),
+            Some("employeeNumber")
+        );
+        // Extension attributes need their URI, and core ones are not in the extension.
+        assert!(find_attribute(None, "employeeNumber").is_none());
+        assert!(find_attribute(Some(ENTERPRISE_USER), "userName").is_none());
+        assert!(find_attribute(Some("urn:example:unknown"), "userName").is_none());
+        assert!(find_attribute(None, "nope").is_none());
+    }
+
+    #[test]
+    fn mutability_and_case_rules() {
+        let cases: &[(&str, Mutability, bool)] = &[
+            ("id", Mutability::ReadOnly, true),
+            ("externalId", Mutability::ReadWrite, true),
+            ("userName", Mutability::ReadWrite, false),
+            ("password", Mutability::WriteOnly, false),
+            ("groups", Mutability::ReadOnly, false),
+            ("meta", Mutability::ReadOnly, false),
+            ("name", Mutability::ReadWrite, false),
+            ("active", Mutability::ReadWrite, false),
+        ];
+        for (name, mutability, case_exact) in cases {
+            let a = find_attribute(None, name).unwrap();
+            assert_eq!(a.mutability, *mutability, "{name}");
+            assert_eq!(a.case_exact, *case_exact, "{name}");
+        }
+        assert_eq!(
+            find_attribute(None, "password").unwrap().returned,
+            Returned::Never
+        );
+        assert_eq!(
+            find_attribute(None, "active").unwrap().kind,
+            AttrType::Boolean
+        );
+        let groups = find_attribute(None, "groups").unwrap();
+        assert!(groups.multi_valued);
+        assert!(
+            groups
+                .sub_attributes
+                .iter()
+                .all(|s| s.mutability == Mutability::ReadOnly)
+        );
+        let meta = find_attribute(None, "meta").unwrap();
+        for sub in [
+            "resourceType",
+            "created",
+            "lastModified",
+            "location",
+            "version",
+        ] {
+            assert_eq!(
+                meta.sub_attribute(sub).map(|s| s.mutability),
+                Some(Mutability::ReadOnly),
+                "meta.{sub}"
+            );
+        }
+        let manager = find_attribute(Some(ENTERPRISE_USER), "manager").unwrap();
+        assert_eq!(
+            manager.sub_attribute("displayname").map(|s| s.mutability),
+            Some(Mutability::ReadOnly)
+        );
+        assert_eq!(
+            manager.sub_attribute("$ref").map(|s| s.kind),
+            Some(AttrType::Reference)
+        );
+    }
+
+    #[test]
+    fn every_attribute_of_the_brief_is_there() {
+        let core: &[(&str, &[&str])] = &[
+            ("id", &[]),
+            ("externalId", &[]),
+            ("userName", &[]),
+            (
+                "name",
+                &[
+                    "formatted",
+                    "familyName",
+                    "givenName",
+                    "middleName",
+                    "honorificPrefix",
+                    "honorificSuffix",
+                ],
+            ),
+            ("displayName", &[]),
+            ("nickName", &[]),
+            ("profileUrl", &[]),
+            ("title", &[]),
+            ("userType", &[]),
+            ("preferredLanguage", &[]),
+            ("locale", &[]),
+            ("timezone", &[]),
+            ("active", &[]),
+            ("password", &[]),
+            ("emails", &["value", "display", "type", "primary"]),
+            ("phoneNumbers", &["value", "display", "type", "primary"]),
+            ("ims", &["value", "type"]),
+            ("photos", &["value", "type"]),
+            (
+                "addresses",
+                &[
+                    "formatted",
+                    "streetAddress",
+                    "locality",
+                    "region",
+                    "postalCode",
+                    "country",
+                    "type",
+                ],
+            ),
+            ("groups", &["value", "$ref", "display", "type"]),
+            ("entitlements", &["value"]),
+            ("roles", &["value", "display", "type", "primary"]),
+            ("x509Certificates", &["value"]),
+            (
+                "meta",
+                &[
+                    "resourceType",
+                    "created",
+                    "lastModified",
+                    "location",
+                    "version",
+                ],
+            ),
+        ];
+        for (name, subs) in core {
+            let a = find_attribute(None, name).unwrap_or_else(|| panic!("{name}"));
+            for sub in *subs {
+                assert!(a.sub_attribute(sub).is_some(), "{name}.{sub}");
+            }
+        }
+        for name in [
+            "employeeNumber",
+            "costCenter",
+            "organization",
+            "division",
+            "department",
+            "manager",
+        ] {
+            assert!(
+                find_attribute(Some(ENTERPRISE_USER), name).is_some(),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_follows_paths() {
+        let path = filter::parse_path("emails.value").unwrap().attr;
+        assert_eq!(lookup(&path).map(|a| a.kind), Some(AttrType::String));
+        let path = filter::parse_path(&format!("{ENTERPRISE_USER}:manager.value"))
+            .unwrap()
+            .attr;
+        assert_eq!(lookup(&path).map(|a| a.name), Some("value"));
+        let path = filter::parse_path("name.nope").unwrap().attr;
+        assert!(lookup(&path).is_none());
+    }
+
+    #[test]
+    fn user_attributes_drive_filter_case() {
+        let user = json!({
+            "id": "AbC",
+            "userName": "BJensen",
+            "emails": [{"value": "B@Example.com", "type": "Work"}],
+            "meta": {"resourceType": "User"},
+        });
+        let cases: &[(&str, bool)] = &[
+            (r#"id eq "AbC""#, true),
+            (r#"id eq "abc""#, false),
+            (r#"userName eq "bjensen""#, true),
+            (r#"emails.value eq "b@example.com""#, true),
+            (r#"emails[type eq "work"]"#, true),
+            (r#"meta.resourceType eq "user""#, false),
+            (r#"meta.resourceType eq "User""#, true),
+            (r#"unknown eq "x""#, false),
+        ];
+        for (input, expected) in cases {
+            let f = filter::parse(input).unwrap();
+            assert_eq!(
+                filter::matches(&f, &user, &UserAttributes),
+                *expected,
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn schemas_resource_lists_both_schemas() {
+        let list = schemas_resource("https://example.com/scim/v2/");
+        assert_eq!(list["schemas"], json!([LIST_RESPONSE]));
+        assert_eq!(list["totalResults"], json!(2));
+        assert_eq!(list["startIndex"], json!(1));
+        let resources = list["Resources"].as_array().unwrap();
+        assert_eq!(resources.len(), 2);
+        assert_eq!(resources[0]["id"], json!(CORE_USER));
+        assert_eq!(resources[0]["name"], json!("User"));
+        assert_eq!(resources[0]["schemas"], json!([SCHEMA_SCHEMA]));
+        assert_eq!(
+            resources[0]["meta"],
+            json!({
+                "resourceType": "Schema",
+                "location": "https://example.com/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+            })
+        );
+        assert_eq!(resources[1]["id"], json!(ENTERPRISE_USER));
+        assert_eq!(resources[1]["name"], json!("EnterpriseUser"));
+
+        let attributes = resources[0]["attributes"].as_array().unwrap();
+        // Common attributes are not part of the schema resource (RFC 7643 section 8.7.1).
+        assert!(attributes.iter().all(|a| {
+            !["id", "externalId", "meta", "schemas"].contains(&a["name"].as_str().unwrap_or(""))
+        }));
+        let user_name = &attributes[0];
+        assert_eq!(
+            user_name,
+            &json!({
+                "name": "userName",
+                "type": "string",
+                "multiValued": false,
+                "description": USER_SCHEMA.attributes[0].description,
+                "required": true,
+                "caseExact": false,
+                "mutability": "readWrite",
+                "returned": "default",
+                "uniqueness": "server",
+            })
+        );
+        let emails = attributes.iter().find(|a| a["name"] == "emails").unwrap();
+        assert_eq!(emails["multiValued"], json!(true));
+        assert!(emails.get("caseExact").is_none());
+        let email_type = emails["subAttributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "type")
+            .unwrap();
+        assert_eq!(
+            email_type["canonicalValues"],
+            json!(["work", "home", "other"])
+        );
+        let password = attributes.iter().find(|a| a["name"] == "password").unwrap();
+        assert_eq!(password["mutability"], json!("writeOnly"));
+        assert_eq!(password["returned"], json!("never"));
+        let profile = attributes
+            .iter()
+            .find(|a| a["name"] == "profileUrl")
+            .unwrap();
+        assert_eq!(profile["referenceTypes"], json!(["external"]));
+    }
+
+    #[test]
+    fn single_schema_resource() {
+        let ext = schema_resource(ENTERPRISE_USER, "http://h/scim/v2").unwrap();
+        assert_eq!(
+            ext["meta"]["location"],
+            json!(format!("http://h/scim/v2/Schemas/{ENTERPRISE_USER}"))
+        );
+        let manager = ext["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "manager")
+            .unwrap();
+        assert_eq!(manager["type"], json!("complex"));
+        assert_eq!(manager["subAttributes"].as_array().map(Vec::len), Some(3));
+        assert!(schema_resource("urn:nope", "http://h").is_none());
+    }
+}
