@@ -1,5 +1,9 @@
-//! SCIM 2.0 (RFC 7643 / RFC 7644): filter grammar, PATCH semantics, the User schema.
+//! SCIM 2.0 (RFC 7643 / RFC 7644): filter grammar, PATCH semantics, the User schema, and the
+//! `/scim/v2` API over the workspace user store.
 
 pub mod filter;
 pub mod patch;
+pub mod projection;
+pub mod routes;
 pub mod schema;
+pub mod store;

@@ -1,0 +1,84 @@
+//! The workspace network policy: `GET` and `PUT /v1/workspaces/{workspace}/network-policy`.
+//!
+//! Changing it is a sensitive action (step-up `change_network_policy`); every entry is checked
+//! before the step-up token is spent, so a typo does not cost the caller a ceremony.
+
+use axum::Json;
+use axum::extract::State;
+use http::HeaderMap;
+use response_schema::FieldError;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::model::{Purpose, Role};
+use crate::network::Allowlist;
+use crate::state::AppState;
+use crate::stepup::require_step_up;
+
+/// Request and response body (`NetworkPolicy`).
+#[derive(Debug, Deserialize, Serialize)]
+pub struct NetworkPolicy {
+    /// CIDR ranges or single addresses, IPv4 or IPv6; empty means no restriction.
+    pub allowlist: Vec<String>,
+}
+
+/// `GET /v1/workspaces/{workspace}/network-policy`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<NetworkPolicy>, ApiError> {
+    let store = state.read();
+    let workspace = store
+        .workspaces
+        .get(&caller.workspace)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(NetworkPolicy {
+        allowlist: workspace.allowlist_text.clone(),
+    }))
+}
+
+/// `PUT /v1/workspaces/{workspace}/network-policy` (admin, step-up `change_network_policy`).
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Json<NetworkPolicy>, ApiError> {
+    caller.require(Role::Admin)?;
+    let policy: NetworkPolicy = body.parse(state.schemas(), "NetworkPolicy")?;
+    let errors: Vec<FieldError> = policy
+        .allowlist
+        .iter()
+        .enumerate()
+        .filter_map(|(i, entry)| {
+            Allowlist::parse([entry]).err().map(|_| {
+                FieldError::pointer(
+                    format!("/allowlist/{i}"),
+                    "is not an IP address or CIDR range",
+                )
+            })
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let allowlist = Allowlist::parse(&policy.allowlist)
+        .map_err(|e| ApiError::invalid_body("/allowlist", e.to_string()))?;
+    require_step_up(&state, &caller, &headers, Purpose::ChangeNetworkPolicy)?;
+    let mut store = state.write();
+    let workspace = store
+        .workspaces
+        .get_mut(&caller.workspace)
+        .ok_or_else(ApiError::not_found)?;
+    workspace.allowlist = allowlist;
+    workspace.allowlist_text = policy
+        .allowlist
+        .iter()
+        .map(|e| e.trim().to_owned())
+        .collect();
+    Ok(Json(NetworkPolicy {
+        allowlist: workspace.allowlist_text.clone(),
+    }))
+}

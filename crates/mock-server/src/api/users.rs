@@ -1,0 +1,180 @@
+//! Users: list, invite, read, delete (a sensitive action: step-up `delete_user`).
+//!
+//! A user of another workspace is looked up with [`crate::state::Store::user_in`], which
+//! treats it exactly like a missing one, and both answer [`ApiError::not_found`], so the two
+//! responses are identical apart from the request id.
+
+use axum::Json;
+use axum::extract::State;
+use http::{HeaderMap, StatusCode, Uri};
+use response_schema::FieldError;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, PathParams, query_param};
+use crate::model::{FactorType, Purpose, Role};
+use crate::state::{AppState, User};
+use crate::stepup::require_step_up;
+
+/// The default and largest page size of `GET users`.
+pub const DEFAULT_LIMIT: usize = 50;
+/// The largest `limit`.
+pub const MAX_LIMIT: usize = 100;
+
+/// A user as the API shows it (`User`).
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    /// The id.
+    pub id: String,
+    /// The workspace id.
+    pub workspace: String,
+    /// The email.
+    pub email: String,
+    /// Admin or member.
+    pub role: Role,
+    /// Disabled by the identity provider.
+    pub disabled: bool,
+    /// Enrolled factors.
+    pub factors: Vec<FactorView>,
+}
+
+/// An enrolled factor as the API shows it (`Factor`, without enrolment-only members).
+#[derive(Debug, Serialize)]
+pub struct FactorView {
+    /// The id.
+    pub id: String,
+    /// The type.
+    #[serde(rename = "type")]
+    pub kind: FactorType,
+}
+
+/// `GET users` response (`UserList`).
+#[derive(Debug, Serialize)]
+pub struct UserList {
+    /// Users ordered by id.
+    pub users: Vec<UserView>,
+}
+
+/// `POST users` request body (`InviteUserRequest`).
+#[derive(Debug, Deserialize)]
+pub struct Invite {
+    /// The email to invite.
+    pub email: String,
+    /// The role to give.
+    pub role: Role,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> UserView {
+        UserView {
+            id: user.id.clone(),
+            workspace: user.workspace.clone(),
+            email: user.email.clone(),
+            role: user.role,
+            disabled: user.disabled,
+            factors: user
+                .factors
+                .iter()
+                .map(|f| FactorView {
+                    id: f.id.clone(),
+                    kind: f.kind,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `GET /v1/workspaces/{workspace}/users?limit=1..100`.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+) -> Result<Json<UserList>, ApiError> {
+    let limit = match query_param(&uri, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) && raw.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => {
+                return Err(ApiError::invalid_parameter(
+                    "limit",
+                    format!("must be an integer from 1 to {MAX_LIMIT}"),
+                ));
+            }
+        },
+    };
+    let store = state.read();
+    let mut users: Vec<&User> = store
+        .users
+        .values()
+        .filter(|u| u.workspace == caller.workspace)
+        .collect();
+    users.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Json(UserList {
+        users: users.into_iter().take(limit).map(UserView::from).collect(),
+    }))
+}
+
+/// `POST /v1/workspaces/{workspace}/users` (admin): invites a user.
+pub async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    caller.require(Role::Admin)?;
+    let invite: Invite = body.parse(state.schemas(), "InviteUserRequest")?;
+    let mut store = state.write();
+    if store
+        .user_by_email(&caller.workspace, &invite.email)
+        .is_some()
+    {
+        return Err(ApiError::validation(vec![FieldError::pointer(
+            "/email",
+            "is already a user of the workspace",
+        )]));
+    }
+    let user = User {
+        id: state.next_id("usr_"),
+        workspace: caller.workspace.clone(),
+        email: invite.email,
+        password: None,
+        role: invite.role,
+        disabled: false,
+        factors: Vec::new(),
+    };
+    let view = UserView::from(&user);
+    store.users.insert(user.id.clone(), user);
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `GET /v1/workspaces/{workspace}/users/{user_id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: PathParams,
+) -> Result<Json<UserView>, ApiError> {
+    let store = state.read();
+    store
+        .user_in(&caller.workspace, params.get("user_id"))
+        .map(|u| Json(UserView::from(u)))
+        .ok_or_else(ApiError::not_found)
+}
+
+/// `DELETE /v1/workspaces/{workspace}/users/{user_id}` (admin, step-up `delete_user`).
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: PathParams,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Role::Admin)?;
+    let id = params.get("user_id");
+    if state.read().user_in(&caller.workspace, id).is_none() {
+        return Err(ApiError::not_found());
+    }
+    require_step_up(&state, &caller, &headers, Purpose::DeleteUser)?;
+    let mut store = state.write();
+    store.users.remove(id);
+    store.tokens.retain(|_, t| t.user != id);
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,253 @@
+//! Who is calling: bearer tokens resolved to a [`Caller`].
+//!
+//! The extractors here run the authentication part of the precedence order (see
+//! [`crate::guard`] for the whole pipeline): ACCOUNT_DISABLED, Unauthorized, MFA_REQUIRED, and
+//! then NotFound for a workspace the caller does not belong to, which is hidden exactly like a
+//! missing one. Role checks (Forbidden) are left to the handler through [`Caller::require`],
+//! because only the handler knows what the action needs.
+
+use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use catalog::Code;
+use http::HeaderMap;
+use http::header::AUTHORIZATION;
+use http::request::Parts;
+
+use crate::error::ApiError;
+use crate::model::Role;
+use crate::state::{AppState, TokenKind};
+use crate::stepup::ACR_MFA;
+
+/// The path parameter naming the workspace in `/v1/workspaces/{workspace}/...`.
+pub const WORKSPACE_PARAM: &str = "workspace";
+
+/// An authenticated caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's workspace (equal to the path's, where the path names one).
+    pub workspace: String,
+    /// The caller's user id.
+    pub user: String,
+    /// The caller's role.
+    pub role: Role,
+    /// The bearer token used.
+    pub token: String,
+    /// Long-lived or session token.
+    pub token_kind: TokenKind,
+}
+
+/// A caller who may still be missing the factor their workspace requires: only factor
+/// enrolment accepts one, since it is how MFA_REQUIRED is resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enrolling(pub Caller);
+
+/// Whether to enforce the workspace's MFA requirement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MfaCheck {
+    /// MFA_REQUIRED for a user without a factor in a workspace that requires one.
+    Enforce,
+    /// Let such a user through (factor enrolment).
+    Skip,
+}
+
+impl Caller {
+    /// Forbidden unless the caller has `role` (admins can do everything members can).
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        match (role, self.role) {
+            (Role::Member, _) | (Role::Admin, Role::Admin) => Ok(()),
+            (Role::Admin, Role::Member) => Err(ApiError::new(
+                Code::Forbidden,
+                "This action needs the admin role in the workspace.",
+            )),
+        }
+    }
+}
+
+/// Where a request's bearer token stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bearer<'a> {
+    /// No `Authorization` header.
+    Absent,
+    /// An `Authorization` header that is not one `Bearer <token>`.
+    Malformed,
+    /// A token.
+    Token(&'a str),
+}
+
+/// Reads `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 section 2.1).
+pub fn bearer(headers: &HeaderMap) -> Bearer<'_> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Bearer::Absent;
+    };
+    if values.next().is_some() {
+        return Bearer::Malformed;
+    }
+    let Ok(text) = value.to_str() else {
+        return Bearer::Malformed;
+    };
+    match text.trim().split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && is_b64token(token.trim()) =>
+        {
+            Bearer::Token(token.trim())
+        }
+        _ => Bearer::Malformed,
+    }
+}
+
+/// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
+/// Resolves the request's bearer token to a caller, in precedence order, and checks that the
+/// caller belongs to `path_workspace` when the path names one.
+pub fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    path_workspace: Option<&str>,
+    mfa: MfaCheck,
+) -> Result<Caller, ApiError> {
+    let token = match bearer(headers) {
+        Bearer::Token(token) => token,
+        Bearer::Absent => {
+            return Err(ApiError::new(
+                Code::Unauthorized,
+                "No bearer token was sent: sign in, then send `Authorization: Bearer <token>`.",
+            ));
+        }
+        Bearer::Malformed => {
+            return Err(ApiError::new(
+                Code::Unauthorized,
+                "The Authorization header is not a single `Bearer <token>`.",
+            )
+            .with_bearer_error("invalid_request"));
+        }
+    };
+    let invalid_token = |detail: &'static str| {
+        ApiError::new(Code::Unauthorized, detail).with_bearer_error("invalid_token")
+    };
+
+    let store = state.read();
+    let Some(entry) = store.tokens.get(token) else {
+        return Err(invalid_token("The bearer token is not valid."));
+    };
+    if entry.is_expired(std::time::Instant::now()) {
+        return Err(invalid_token(
+            "The bearer token has expired; sign in again.",
+        ));
+    }
+    let Some(user) = store.users.get(&entry.user) else {
+        return Err(invalid_token("The bearer token is not valid."));
+    };
+    if user.disabled {
+        return Err(ApiError::new(
+            Code::AccountDisabled,
+            "The identity provider has the account marked as disabled.",
+        ));
+    }
+    if mfa == MfaCheck::Enforce
+        && user.factors.is_empty()
+        && store
+            .workspaces
+            .get(&user.workspace)
+            .is_some_and(|w| w.mfa_required)
+    {
+        return Err(ApiError::new(
+            Code::MfaRequired,
+            format!(
+                "The workspace requires a second factor: enrol one with POST /v1/workspaces/{}/factors (TOTP, passkey or security key).",
+                user.workspace
+            ),
+        )
+        .with_acr(ACR_MFA, None));
+    }
+    if path_workspace.is_some_and(|ws| ws != user.workspace) {
+        return Err(ApiError::not_found());
+    }
+    Ok(Caller {
+        workspace: user.workspace.clone(),
+        user: user.id.clone(),
+        role: user.role,
+        token: token.to_owned(),
+        token_kind: entry.kind,
+    })
+}
+
+/// The `{workspace}` path parameter, if the matched route has one.
+///
+/// A path whose segments do not percent-decode to UTF-8 gives `Some("")`: it names a
+/// workspace, just not one that exists, so the caller gets NotFound rather than their own
+/// workspace.
+pub async fn path_workspace<S: Send + Sync>(parts: &mut Parts, state: &S) -> Option<String> {
+    match RawPathParams::from_request_parts(parts, state).await {
+        Ok(params) => params
+            .iter()
+            .find(|(name, _)| *name == WORKSPACE_PARAM)
+            .map(|(_, value)| value.to_owned()),
+        Err(_) => Some(String::new()),
+    }
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, ApiError> {
+        let workspace = path_workspace(parts, state).await;
+        authenticate(
+            &AppState::from_ref(state),
+            &parts.headers,
+            workspace.as_deref(),
+            MfaCheck::Enforce,
+        )
+    }
+}
+
+impl<S> FromRequestParts<S> for Enrolling
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Enrolling, ApiError> {
+        let workspace = path_workspace(parts, state).await;
+        authenticate(
+            &AppState::from_ref(state),
+            &parts.headers,
+            workspace.as_deref(),
+            MfaCheck::Skip,
+        )
+        .map(Enrolling)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn bearer_parsing() {
+        assert_eq!(bearer(&HeaderMap::new()), Bearer::Absent);
+        assert_eq!(bearer(&with("Bearer tok_a")), Bearer::Token("tok_a"));
+        assert_eq!(bearer(&with("bearer  tok_a ")), Bearer::Token("tok_a"));
+        assert_eq!(bearer(&with("Basic dXNlcjpwdw==")), Bearer::Malformed);
+        assert_eq!(bearer(&with("Bearer")), Bearer::Malformed);
+        assert_eq!(bearer(&with("Bearer a b")), Bearer::Malformed);
+        assert_eq!(bearer(&with("Bearer ===")), Bearer::Malformed);
+    }
+}

@@ -1,0 +1,288 @@
+//! Extractors that never answer with axum's plain-text rejections.
+//!
+//! [`JsonBody`] collects the body (at most [`BODY_LIMIT`] bytes) without judging it; the
+//! handler parses it at the point the precedence order says validation happens, and every
+//! problem (wrong content type, too large, not JSON, not matching the OpenAPI request schema)
+//! becomes a ValidationError listing each offending place by JSON Pointer. [`PathParams`] turns
+//! an undecodable path segment into NotFound, since such a segment names nothing.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::connect_info::{ConnectInfo, MockConnectInfo};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::request::Parts;
+use http::{Extensions, Uri};
+use response_schema::FieldError;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::openapi::RequestSchemas;
+
+/// The largest request body accepted, in bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Details longer than this are cut, so a huge value in a body does not echo back whole.
+const MAX_DETAIL: usize = 200;
+
+/// The request body, collected but not yet judged.
+#[derive(Clone, Debug)]
+pub struct JsonBody {
+    content_type: ContentType,
+    bytes: Result<Bytes, BodyProblem>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ContentType {
+    Absent,
+    Json,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyProblem {
+    TooLarge,
+    Unreadable,
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = Infallible;
+
+    async fn from_request(req: Request, _state: &S) -> Result<JsonBody, Infallible> {
+        let headers = req.headers();
+        let content_type = match headers.get(CONTENT_TYPE).map(|v| v.to_str()) {
+            None => ContentType::Absent,
+            Some(Ok(text)) if is_json_media_type(text) => ContentType::Json,
+            Some(_) => ContentType::Other,
+        };
+        let declared_too_large = headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n > BODY_LIMIT as u64);
+        let bytes = if declared_too_large {
+            Err(BodyProblem::TooLarge)
+        } else {
+            match axum::body::to_bytes(req.into_body(), BODY_LIMIT).await {
+                Ok(bytes) => Ok(bytes),
+                Err(e) if is_length_limit(&e) => Err(BodyProblem::TooLarge),
+                Err(_) => Err(BodyProblem::Unreadable),
+            }
+        };
+        Ok(JsonBody {
+            content_type,
+            bytes,
+        })
+    }
+}
+
+/// Whether `to_bytes` failed on the length limit rather than on a broken stream.
+///
+/// The limit error's type (`http_body_util::LengthLimitError`) is not re-exported by axum,
+/// so it is recognised by its message; a test sends an oversized body to keep this honest.
+fn is_length_limit(error: &axum::Error) -> bool {
+    error.to_string().contains("length limit exceeded")
+}
+
+/// `application/json` or any `+json` type, parameters ignored.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .rsplit_once('+')
+            .is_some_and(|(_, suffix)| suffix.eq_ignore_ascii_case("json"))
+}
+
+impl JsonBody {
+    /// The body as JSON: content type, size and syntax checked.
+    pub fn value(&self) -> Result<Value, ApiError> {
+        let bytes = match &self.bytes {
+            Ok(bytes) => bytes,
+            Err(BodyProblem::TooLarge) => {
+                return Err(ApiError::invalid_body(
+                    "",
+                    format!("The body is larger than {BODY_LIMIT} bytes."),
+                ));
+            }
+            Err(BodyProblem::Unreadable) => {
+                return Err(ApiError::invalid_body("", "The body could not be read."));
+            }
+        };
+        match self.content_type {
+            ContentType::Json => {}
+            ContentType::Absent if bytes.is_empty() => {
+                return Err(ApiError::invalid_body(
+                    "",
+                    "A JSON body is required (Content-Type: application/json).",
+                ));
+            }
+            ContentType::Absent | ContentType::Other => {
+                return Err(ApiError::invalid_body(
+                    "",
+                    "The body must be sent as Content-Type: application/json.",
+                ));
+            }
+        }
+        serde_json::from_slice(bytes).map_err(|e| {
+            ApiError::invalid_body("", truncate(&format!("The body is not valid JSON: {e}.")))
+        })
+    }
+
+    /// The body checked against the OpenAPI component schema `component`, then deserialized.
+    pub fn parse<T: DeserializeOwned>(
+        &self,
+        schemas: &RequestSchemas,
+        component: &str,
+    ) -> Result<T, ApiError> {
+        let value = self.value()?;
+        validate(schemas, component, &value)?;
+        serde_json::from_value(value).map_err(|e| {
+            ApiError::invalid_body("", truncate(&format!("The body is invalid: {e}.")))
+        })
+    }
+}
+
+/// Checks `value` against the component schema `component`, listing every offending place.
+pub fn validate(schemas: &RequestSchemas, component: &str, value: &Value) -> Result<(), ApiError> {
+    let Some(validator) = schemas.get(component) else {
+        // A handler naming a schema the document lacks is a bug that the handler's tests catch;
+        // failing closed keeps unvalidated input out.
+        tracing::error!(component, "no such schema in schemas/openapi.json");
+        return Err(ApiError::invalid_body("", "The body cannot be validated."));
+    };
+    let errors = field_errors(validator, value);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Every schema violation as a `FieldError` with a JSON Pointer, deduplicated.
+pub fn field_errors(validator: &jsonschema::Validator, value: &Value) -> Vec<FieldError> {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let mut out: Vec<FieldError> = Vec::new();
+    let mut push = |pointer: String, detail: String| {
+        let error = FieldError::pointer(pointer, detail);
+        if !out.contains(&error) {
+            out.push(error);
+        }
+    };
+    for error in validator.iter_errors(value) {
+        let at = error.instance_path().as_str().to_owned();
+        match error.kind() {
+            Kind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                push(format!("{at}/{}", escape(name)), "is required".to_owned());
+            }
+            Kind::AdditionalProperties { unexpected } => {
+                for name in unexpected {
+                    push(
+                        format!("{at}/{}", escape(name)),
+                        "is not allowed".to_owned(),
+                    );
+                }
+            }
+            _ => push(at, truncate(&error.to_string())),
+        }
+    }
+    out
+}
+
+/// RFC 6901 escaping of one reference token.
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn truncate(text: &str) -> String {
+    if text.len() <= MAX_DETAIL {
+        return text.to_owned();
+    }
+    let mut end = MAX_DETAIL;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// The path parameters of the matched route, percent-decoded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathParams(pub Vec<(String, String)>);
+
+impl PathParams {
+    /// The parameter `name`, or `""` if the route has none (a bug the route's tests catch).
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<PathParams, ApiError> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        Ok(PathParams(
+            raw.iter()
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
+        ))
+    }
+}
+
+/// The raw value of query parameter `name` (first occurrence), not percent-decoded.
+pub fn query_param<'a>(uri: &'a Uri, name: &str) -> Option<&'a str> {
+    uri.query()?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then_some(value)
+    })
+}
+
+/// The TCP peer: the real connection's, or the one a test pretends with `MockConnectInfo`.
+pub fn peer_addr(extensions: &Extensions) -> Option<SocketAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .or_else(|| extensions.get::<MockConnectInfo<SocketAddr>>().map(|m| m.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types() {
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json_media_type(ok), "{ok}");
+        }
+        for bad in ["text/plain", "application/jsonx", "json", ""] {
+            assert!(!is_json_media_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_params() {
+        let uri: Uri = "/x?a=1&limit=20&limit=3&flag".parse().unwrap();
+        assert_eq!(query_param(&uri, "limit"), Some("20"));
+        assert_eq!(query_param(&uri, "flag"), Some(""));
+        assert_eq!(query_param(&uri, "nope"), None);
+    }
+
+    #[test]
+    fn long_details_are_cut_on_a_char_boundary() {
+        let text = "é".repeat(300);
+        let cut = truncate(&text);
+        assert!(cut.len() <= MAX_DETAIL + '…'.len_utf8());
+    }
+}

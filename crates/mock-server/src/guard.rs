@@ -1,0 +1,169 @@
+//! The workspace guard, and where each check of the precedence order lives.
+//!
+//! When several errors apply, the first in `catalog::PRECEDENCE` wins. Every
+//! `/v1/workspaces/{workspace}/...` request passes these checks in this order; each returns
+//! early, so the order of the code is the order of precedence:
+//!
+//! | # | Code | Where |
+//! |---|---|---|
+//! | 1 | IP_BLOCKED | [`check_workspace_request`] (this module, a route layer) |
+//! | 2 | RateLimited | [`check_workspace_request`] |
+//! | 3 | WORKSPACE_INACTIVE | [`check_workspace_request`] |
+//! | 4–6 | NOT_PROVISIONED, ACCOUNT_DISABLED, SSO_NOT_ALLOWED | the sign-in handler (`api::sessions`); ACCOUNT_DISABLED also in [`crate::auth::authenticate`] |
+//! | 7 | Unauthorized | [`crate::auth::authenticate`] (the `Caller` extractor) |
+//! | 8 | MFA_REQUIRED | [`crate::auth::authenticate`] |
+//! | 9 | Forbidden | [`crate::auth::Caller::require`], first thing in a handler |
+//! | 10 | NotFound | the handler's resource look-up (a workspace the caller is not in is already NotFound in `authenticate`: it is hidden, so there is no role in it to be refused) |
+//! | 12 | ValidationError | [`crate::extract::JsonBody::parse`] in the handler, after the look-up |
+//! | 15–17 | STEP_UP_REUSED, STEP_UP_REQUIRED, PHISHING_RESISTANT_REQUIRED | [`crate::stepup::require_step_up`], last before acting |
+//! | 18 | ATTESTATION_BLOCKED | the factor-enrolment handler, after validation |
+//!
+//! The guard also attaches the rate-limit header fields to every response it lets through.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use catalog::Code;
+use http::{Extensions, HeaderMap};
+
+use crate::auth::{self, Bearer};
+use crate::error::ApiError;
+use crate::extract::peer_addr;
+use crate::network::client_ip;
+use crate::ratelimit::{Quota, RateKey, RateLimitStatus};
+use crate::state::{AppState, TokenKind};
+
+/// The client address of a request, as the guard resolved it (a request extension).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// The client address: the TCP peer, or what a trusted proxy forwarded.
+///
+/// A request without connection info (a test that set none) counts as coming from `0.0.0.0`,
+/// which no allowlist holds and which is not loopback.
+pub fn client_addr(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> IpAddr {
+    let peer = peer_addr(extensions).map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    client_ip(peer, headers, state.trusted_proxies())
+}
+
+/// The route layer on every `/v1/workspaces/{workspace}/...` route.
+pub async fn workspace_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let workspace = auth::path_workspace(&mut parts, &state).await;
+    let ip = client_addr(&state, &parts.extensions, &parts.headers);
+    let token = match auth::bearer(&parts.headers) {
+        Bearer::Token(token) => Some(token),
+        Bearer::Absent | Bearer::Malformed => None,
+    };
+    let (limits, verdict) = check_workspace_request(&state, workspace.as_deref(), ip, token);
+    let mut response = match verdict {
+        Ok(()) => {
+            parts.extensions.insert(ClientIp(ip));
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(error) => error.into_response(),
+    };
+    limits.apply(response.headers_mut());
+    response
+}
+
+/// IP_BLOCKED, RateLimited and WORKSPACE_INACTIVE, in that (`catalog::PRECEDENCE`) order, for
+/// a request to `workspace` from `ip` with bearer `token`.
+///
+/// Returns the rate-limit status to report (whatever the verdict) and the verdict. An unknown workspace has no
+/// policy; the handler answers NotFound for it. Reusable by routers whose workspace comes
+/// from the token rather than the path (SCIM).
+pub fn check_workspace_request(
+    state: &AppState,
+    workspace: Option<&str>,
+    ip: IpAddr,
+    token: Option<&str>,
+) -> (RateLimitStatus, Result<(), ApiError>) {
+    let limits = state.rate_limits();
+    // One short read of the store for everything the three checks need.
+    let (allowed, active, token_quota) = {
+        let store = state.read();
+        let ws = workspace.and_then(|id| store.workspaces.get(id));
+        let token_quota = token
+            .and_then(|t| store.tokens.get(t))
+            .filter(|t| !t.is_expired(Instant::now()))
+            .map(|t| {
+                let session_override = (t.kind == TokenKind::Session)
+                    .then(|| store.workspaces.get(&t.workspace))
+                    .flatten()
+                    .and_then(|w| w.session_rate_limit);
+                match session_override {
+                    Some(q) => Quota {
+                        limit: q.quota,
+                        window_secs: q.window_secs,
+                    },
+                    None => Quota {
+                        limit: limits.per_token,
+                        window_secs: limits.window_secs,
+                    },
+                }
+            });
+        (
+            ws.is_none_or(|w| w.allowlist.contains(ip)),
+            ws.is_none_or(|w| w.is_active()),
+            token_quota,
+        )
+    };
+
+    // 1. IP_BLOCKED: before anything else, so a foreign network learns nothing more.
+    if !allowed {
+        return (
+            RateLimitStatus::default(),
+            Err(ApiError::new(
+                Code::IpBlocked,
+                format!("Requests from {ip} are not allowed by the workspace network policy."),
+            )),
+        );
+    }
+
+    // 2. RateLimited: per token (valid tokens only, so made-up tokens cannot fill memory) and
+    // per address.
+    let mut status = RateLimitStatus::default();
+    if let (Some(token), Some(quota)) = (token, token_quota) {
+        status
+            .0
+            .extend(state.limiter().hit(RateKey::Token(token.to_owned()), quota));
+    }
+    let address_quota = Quota {
+        limit: limits.per_address,
+        window_secs: limits.window_secs,
+    };
+    status
+        .0
+        .extend(state.limiter().hit(RateKey::Address(ip), address_quota));
+    if let Some(retry_after) = status.retry_after() {
+        let which: Vec<&str> = status
+            .0
+            .iter()
+            .filter(|u| u.exceeded)
+            .map(|u| u.policy)
+            .collect();
+        let error = ApiError::new(
+            Code::RateLimited,
+            format!(
+                "Too many requests for this {} in the current window; retry in {retry_after} s.",
+                which.join(" and ")
+            ),
+        )
+        .with_retry_after(retry_after);
+        return (status, Err(error));
+    }
+
+    // 3. WORKSPACE_INACTIVE.
+    if !active {
+        let error = ApiError::new(
+            Code::WorkspaceInactive,
+            "The workspace is suspended or cancelled.",
+        );
+        return (status, Err(error));
+    }
+    (status, Ok(()))
+}

@@ -1,0 +1,151 @@
+//! The small vocabularies the mock's state, seed and API share: roles, factor types,
+//! step-up purposes, workspace status and policies.
+//!
+//! They are plain enums with their wire names given once here (serde and `as_str` agree), so
+//! the seed file, the request schemas in `schemas/openapi.json` and the responses spell them
+//! the same way.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// What a workspace user may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Manages users, the network policy and webhooks.
+    Admin,
+    /// Reads; cannot change workspace settings.
+    Member,
+}
+
+impl Role {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+}
+
+/// A second factor a user can enrol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactorType {
+    /// An authenticator app (RFC 6238 one-time codes).
+    Totp,
+    /// A WebAuthn platform or synced credential.
+    Passkey,
+    /// A WebAuthn roaming hardware key.
+    SecurityKey,
+}
+
+impl FactorType {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactorType::Totp => "totp",
+            FactorType::Passkey => "passkey",
+            FactorType::SecurityKey => "security_key",
+        }
+    }
+
+    /// Whether the factor is bound to the origin (NIST SP 800-63B AAL3 sense): WebAuthn
+    /// credentials are, one-time codes are not.
+    pub fn is_phishing_resistant(self) -> bool {
+        matches!(self, FactorType::Passkey | FactorType::SecurityKey)
+    }
+
+    /// Whether enrolment carries a WebAuthn attestation object.
+    pub fn is_webauthn(self) -> bool {
+        self.is_phishing_resistant()
+    }
+}
+
+impl fmt::Display for FactorType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The ceremony a sensitive action needs; a step-up token is issued for exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// `DELETE /v1/workspaces/{workspace}/users/{user_id}`.
+    DeleteUser,
+    /// `POST /v1/workspaces/{workspace}/webhooks/{id}/rotate-secret`.
+    RotateWebhookSecret,
+    /// `PUT /v1/workspaces/{workspace}/network-policy`.
+    ChangeNetworkPolicy,
+}
+
+impl Purpose {
+    /// Every purpose, in documented order.
+    pub const ALL: &'static [Purpose] = &[
+        Purpose::DeleteUser,
+        Purpose::RotateWebhookSecret,
+        Purpose::ChangeNetworkPolicy,
+    ];
+
+    /// The wire name, as sent in the problem's `purpose` member.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::DeleteUser => "delete_user",
+            Purpose::RotateWebhookSecret => "rotate_webhook_secret",
+            Purpose::ChangeNetworkPolicy => "change_network_policy",
+        }
+    }
+}
+
+impl fmt::Display for Purpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a workspace can be used at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceStatus {
+    /// In use.
+    #[default]
+    Active,
+    /// Temporarily blocked, e.g. for an unpaid invoice.
+    Suspended,
+    /// Closed for good.
+    Cancelled,
+}
+
+impl WorkspaceStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceStatus::Active => "active",
+            WorkspaceStatus::Suspended => "suspended",
+            WorkspaceStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// How a user proves who they are at sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    /// Email and password.
+    Password,
+    /// The workspace's identity provider.
+    Sso,
+}
+
+/// Which factors a step-up may use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepUpPolicy {
+    /// Any enrolled factor.
+    #[default]
+    Any,
+    /// Only passkeys and hardware keys (PHISHING_RESISTANT_REQUIRED otherwise).
+    PhishingResistant,
+}

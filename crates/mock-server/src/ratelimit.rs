@@ -1,0 +1,279 @@
+//! Fixed-window rate limits per bearer token and per client address.
+//!
+//! Windows are aligned to the limiter's start (window `n` covers seconds `[n*w, (n+1)*w)`), so
+//! every key's window resets at the same moment and `reset` is simply the time to the next
+//! boundary. Counters live in a few mutex-guarded shards chosen by the key's hash, so
+//! concurrent requests for different keys rarely meet on one lock, and no lock is held across
+//! an `.await`.
+//!
+//! The headers follow draft-ietf-httpapi-ratelimit-headers-09: `RateLimit-Policy` lists each
+//! policy as `"name";q=<quota>;w=<window>` and `RateLimit` as `"name";r=<remaining>;t=<reset>`.
+//! The policies are named `"token"` and `"address"`. The older `X-RateLimit-*` fields are not
+//! sent.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+/// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers-09).
+pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+/// `RateLimit` (draft-ietf-httpapi-ratelimit-headers-09).
+pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+
+const SHARDS: usize = 16;
+/// A shard is swept of past windows once it holds this many keys.
+const SWEEP_AT: usize = 4096;
+
+/// What is being counted.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RateKey {
+    /// A bearer token.
+    Token(String),
+    /// A client address.
+    Address(IpAddr),
+}
+
+impl RateKey {
+    /// The policy name in the headers.
+    pub fn policy(&self) -> &'static str {
+        match self {
+            RateKey::Token(_) => "token",
+            RateKey::Address(_) => "address",
+        }
+    }
+}
+
+/// A quota: `limit` requests per `window_secs`; a limit of 0 means unlimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Requests per window.
+    pub limit: u32,
+    /// Window length in seconds (at least 1).
+    pub window_secs: u64,
+}
+
+/// The state of one policy after counting a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// `"token"` or `"address"`.
+    pub policy: &'static str,
+    /// The quota applied.
+    pub quota: Quota,
+    /// Requests left in the window.
+    pub remaining: u32,
+    /// Seconds until the window resets (at least 1).
+    pub reset_secs: u64,
+    /// Whether this request went over the quota.
+    pub exceeded: bool,
+}
+
+/// The usages of every policy that applied to one request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateLimitStatus(pub Vec<Usage>);
+
+#[derive(Debug)]
+struct Window {
+    index: u64,
+    window_secs: u64,
+    count: u32,
+}
+
+/// The counters.
+#[derive(Debug)]
+pub struct RateLimiter {
+    epoch: Instant,
+    hasher: RandomState,
+    shards: Vec<Mutex<HashMap<RateKey, Window>>>,
+}
+
+impl Default for RateLimiter {
+    fn default() -> RateLimiter {
+        RateLimiter::new()
+    }
+}
+
+impl RateLimiter {
+    /// Empty counters; windows start now.
+    pub fn new() -> RateLimiter {
+        RateLimiter {
+            epoch: Instant::now(),
+            hasher: RandomState::new(),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    /// Counts one request for `key`; `None` when the quota is unlimited.
+    pub fn hit(&self, key: RateKey, quota: Quota) -> Option<Usage> {
+        if quota.limit == 0 {
+            return None;
+        }
+        let window_secs = quota.window_secs.max(1);
+        let now_ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let window_ms = window_secs.saturating_mul(1000);
+        let index = now_ms / window_ms;
+        let end_ms = index.saturating_add(1).saturating_mul(window_ms);
+        let reset_secs = (end_ms - now_ms).div_ceil(1000).max(1);
+
+        let policy = key.policy();
+        // `SHARDS` is a small constant, so the modulo fits `usize` whatever the hash.
+        let shard = (self.hasher.hash_one(&key) % SHARDS as u64) as usize;
+        let mut map = self.shards[shard]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= SWEEP_AT {
+            map.retain(|_, w| w.index == now_ms / w.window_secs.saturating_mul(1000));
+        }
+        let window = map.entry(key).or_insert(Window {
+            index,
+            window_secs,
+            count: 0,
+        });
+        if window.index != index || window.window_secs != window_secs {
+            *window = Window {
+                index,
+                window_secs,
+                count: 0,
+            };
+        }
+        window.count = window.count.saturating_add(1);
+        Some(Usage {
+            policy,
+            quota: Quota {
+                limit: quota.limit,
+                window_secs,
+            },
+            remaining: quota.limit.saturating_sub(window.count),
+            reset_secs,
+            exceeded: window.count > quota.limit,
+        })
+    }
+
+    /// Forgets every counter (`POST /admin/reset`).
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            shard.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        }
+    }
+}
+
+impl RateLimitStatus {
+    /// Seconds until every exceeded policy has reset; `None` when none is exceeded.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.0
+            .iter()
+            .filter(|u| u.exceeded)
+            .map(|u| u.reset_secs)
+            .max()
+    }
+
+    /// Adds `RateLimit-Policy` and `RateLimit` to `headers` (nothing when no policy applied).
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        if self.0.is_empty() {
+            return;
+        }
+        let policy = self
+            .0
+            .iter()
+            .map(|u| {
+                format!(
+                    "\"{}\";q={};w={}",
+                    u.policy, u.quota.limit, u.quota.window_secs
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let current = self
+            .0
+            .iter()
+            .map(|u| format!("\"{}\";r={};t={}", u.policy, u.remaining, u.reset_secs))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            headers.insert(RATELIMIT_POLICY, value);
+        }
+        if let Ok(value) = HeaderValue::from_str(&current) {
+            headers.insert(RATELIMIT, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_down_then_exceeds() {
+        let limiter = RateLimiter::new();
+        let quota = Quota {
+            limit: 2,
+            window_secs: 60,
+        };
+        let key = || RateKey::Token("t".into());
+        let first = limiter.hit(key(), quota).unwrap();
+        assert_eq!((first.remaining, first.exceeded), (1, false));
+        assert!((1..=60).contains(&first.reset_secs));
+        assert_eq!(limiter.hit(key(), quota).unwrap().remaining, 0);
+        let third = limiter.hit(key(), quota).unwrap();
+        assert_eq!((third.remaining, third.exceeded), (0, true));
+        // Another key has its own counter.
+        assert!(
+            !limiter
+                .hit(RateKey::Token("u".into()), quota)
+                .unwrap()
+                .exceeded
+        );
+        limiter.clear();
+        assert!(!limiter.hit(key(), quota).unwrap().exceeded);
+    }
+
+    #[test]
+    fn zero_means_unlimited() {
+        let limiter = RateLimiter::new();
+        let quota = Quota {
+            limit: 0,
+            window_secs: 1,
+        };
+        assert_eq!(limiter.hit(RateKey::Token("t".into()), quota), None);
+    }
+
+    #[test]
+    fn headers_use_the_draft_09_syntax() {
+        let status = RateLimitStatus(vec![
+            Usage {
+                policy: "token",
+                quota: Quota {
+                    limit: 3,
+                    window_secs: 60,
+                },
+                remaining: 0,
+                reset_secs: 42,
+                exceeded: true,
+            },
+            Usage {
+                policy: "address",
+                quota: Quota {
+                    limit: 100,
+                    window_secs: 60,
+                },
+                remaining: 90,
+                reset_secs: 42,
+                exceeded: false,
+            },
+        ]);
+        let mut headers = HeaderMap::new();
+        status.apply(&mut headers);
+        assert_eq!(
+            headers[RATELIMIT_POLICY],
+            "\"token\";q=3;w=60, \"address\";q=100;w=60"
+        );
+        assert_eq!(
+            headers[RATELIMIT],
+            "\"token\";r=0;t=42, \"address\";r=90;t=42"
+        );
+        assert_eq!(status.retry_after(), Some(42));
+    }
+}

@@ -1,0 +1,546 @@
+//! The SCIM 2.0 API (RFC 7644) under `/scim/v2`: Users, and the discovery endpoints
+//! `ServiceProviderConfig`, `ResourceTypes` and `Schemas`.
+//!
+//! [`guard`] sits in front of every SCIM route. It authenticates the workspace's SCIM bearer
+//! token (from the seed's `[scim]` section) and runs the workspace checks in
+//! `catalog::PRECEDENCE` order: IP_BLOCKED, RateLimited and WORKSPACE_INACTIVE for the
+//! workspace the token names, then Unauthorized. Discovery needs no token (its content is the
+//! same for every workspace, and RFC 7644 lets providers serve it anonymously).
+//!
+//! Every response, success or error, is `application/scim+json`. Errors are RFC 7644 section
+//! 3.12 bodies with the platform's `code`: USER_NOT_FOUND, INVALID_FILTER (`invalidFilter`,
+//! the detail names the byte position), MUTABILITY_VIOLATION (`mutability`), and
+//! ValidationError with the `scimType` that says what is wrong (`invalidSyntax`,
+//! `invalidValue`, `invalidPath`, `noTarget`, and `uniqueness` for a taken `userName`: the
+//! catalog documents no 409, so the conflict is a 400 ValidationError; see `docs/api.md`).
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, MatchedPath, Query, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use catalog::Code;
+use http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use response_schema::{FieldError, SCIM_JSON};
+use serde_json::{Value, json};
+
+use super::filter;
+use super::patch::ScimType;
+use super::projection::Projection;
+use super::schema::{self, CORE_USER, ENTERPRISE_USER, LIST_RESPONSE, UserAttributes};
+use super::store::ScimStoreError;
+use crate::auth::{self, Bearer};
+use crate::context::SCIM_PREFIX;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, PathParams};
+use crate::guard::{check_workspace_request, client_addr};
+use crate::state::AppState;
+use crate::webhooks::delivery::emit;
+
+/// The most resources one list response holds (`filter.maxResults`).
+pub const MAX_RESULTS: usize = 200;
+
+/// The path parameter naming a resource.
+pub const ID_PARAM: &str = "id";
+
+const SERVICE_PROVIDER_CONFIG: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+
+/// Paths (as routed) served without a token.
+const DISCOVERY: [&str; 3] = [
+    "/scim/v2/ServiceProviderConfig",
+    "/scim/v2/ResourceTypes",
+    "/scim/v2/Schemas",
+];
+
+/// The workspace a request's SCIM token provisions; [`guard`] puts it in the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScimClient {
+    /// The workspace id.
+    pub workspace: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ScimClient {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<ScimClient, ApiError> {
+        // Only reachable without the guard, which a route-table test rules out.
+        parts
+            .extensions
+            .get::<ScimClient>()
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(Code::Unauthorized, "No SCIM bearer token was sent.").scim()
+            })
+    }
+}
+
+/// The route layer on every SCIM route; see the module docs.
+pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let discovery = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| DISCOVERY.iter().any(|d| p.as_str().starts_with(d)));
+    let ip = client_addr(&state, req.extensions(), req.headers());
+    let bearer = auth::bearer(req.headers());
+    let workspace = match bearer {
+        Bearer::Token(token) if !discovery => state.scim().workspace_of(token).map(str::to_owned),
+        _ => None,
+    };
+    let (limits, verdict) = check_workspace_request(&state, workspace.as_deref(), ip, None);
+    let verdict = verdict
+        .map_err(ApiError::scim)
+        .and_then(|()| match workspace {
+            Some(workspace) => Ok(Some(ScimClient { workspace })),
+            None if discovery => Ok(None),
+            None => Err(unauthorized(bearer)),
+        });
+    let mut response = match verdict {
+        Ok(client) => {
+            if let Some(client) = client {
+                req.extensions_mut().insert(client);
+            }
+            next.run(req).await
+        }
+        Err(error) => error.into_response(),
+    };
+    limits.apply(response.headers_mut());
+    response
+}
+
+fn unauthorized(bearer: Bearer<'_>) -> ApiError {
+    let error = match bearer {
+        Bearer::Absent => ApiError::new(
+            Code::Unauthorized,
+            "No bearer token was sent: send `Authorization: Bearer <SCIM token>`.",
+        ),
+        Bearer::Malformed => ApiError::new(
+            Code::Unauthorized,
+            "The Authorization header is not a single `Bearer <token>`.",
+        )
+        .with_bearer_error("invalid_request"),
+        Bearer::Token(_) => {
+            ApiError::new(Code::Unauthorized, "The SCIM bearer token is not valid.")
+                .with_bearer_error("invalid_token")
+        }
+    };
+    error.scim()
+}
+
+/// `GET /scim/v2/Users` with `filter`, `startIndex`, `count`, `attributes`,
+/// `excludedAttributes`.
+pub async fn list_users(
+    State(state): State<AppState>,
+    client: ScimClient,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let params = query(&uri)?;
+    let projection = projection(&params)?;
+    let start_index = match param(&params, "startIndex") {
+        None => 1,
+        Some(raw) => integer(raw, "startIndex")?.max(1),
+    };
+    let count = match param(&params, "count") {
+        None => MAX_RESULTS,
+        // RFC 7644 section 3.4.2.4: a negative count is 0.
+        Some(raw) => usize::try_from(integer(raw, "count")?.max(0))
+            .unwrap_or(MAX_RESULTS)
+            .min(MAX_RESULTS),
+    };
+    let filter = match param(&params, "filter") {
+        None => None,
+        Some(text) => Some(filter::parse(text).map_err(|e| {
+            ApiError::new(Code::InvalidFilter, format!("The filter is not valid {e}."))
+        })?),
+    };
+    let users = {
+        let store = state.read();
+        state
+            .scim()
+            .list(&store, &client.workspace, &base_url(&state))
+    };
+    let matched: Vec<Value> = users
+        .into_iter()
+        .filter(|u| {
+            filter
+                .as_ref()
+                .is_none_or(|f| filter::matches(f, u, &UserAttributes))
+        })
+        .collect();
+    let skip = usize::try_from(start_index - 1).unwrap_or(usize::MAX);
+    let page: Vec<Value> = matched
+        .iter()
+        .skip(skip)
+        .take(count)
+        .map(|u| projection.apply(u))
+        .collect();
+    Ok(scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_RESPONSE],
+            "totalResults": matched.len(),
+            "startIndex": start_index,
+            "itemsPerPage": page.len(),
+            "Resources": page,
+        }),
+    ))
+}
+
+/// `POST /scim/v2/Users`.
+pub async fn create_user(
+    State(state): State<AppState>,
+    client: ScimClient,
+    uri: Uri,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let projection = projection(&query(&uri)?)?;
+    let value = body.value().map_err(invalid_syntax)?;
+    let id = state.next_id("usr_");
+    let user = {
+        let mut store = state.write();
+        state
+            .scim()
+            .create(
+                &mut store,
+                &client.workspace,
+                &id,
+                &value,
+                &base_url(&state),
+            )
+            .map_err(store_error)?
+    };
+    emit(&state, &client.workspace, "user.created", event_data(&user));
+    let mut response = resource_response(StatusCode::CREATED, &user, &projection);
+    if let Some(location) = user["meta"]["location"].as_str()
+        && let Ok(value) = HeaderValue::from_str(location)
+    {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// `GET /scim/v2/Users/{id}`; `If-None-Match` with the current ETag answers 304.
+pub async fn get_user(
+    State(state): State<AppState>,
+    client: ScimClient,
+    params: PathParams,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = {
+        let store = state.read();
+        state
+            .scim()
+            .get(
+                &store,
+                &client.workspace,
+                params.get(ID_PARAM),
+                &base_url(&state),
+            )
+            .map_err(store_error)?
+    };
+    let projection = projection(&query(&uri)?)?;
+    let version = user["meta"]["version"].as_str().unwrap_or_default();
+    let unchanged = headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag == version
+        });
+    if unchanged {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        if let Ok(value) = HeaderValue::from_str(version) {
+            response.headers_mut().insert(ETAG, value);
+        }
+        return Ok(response);
+    }
+    Ok(resource_response(StatusCode::OK, &user, &projection))
+}
+
+/// `PUT /scim/v2/Users/{id}`.
+pub async fn replace_user(
+    State(state): State<AppState>,
+    client: ScimClient,
+    params: PathParams,
+    uri: Uri,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let id = params.get(ID_PARAM);
+    ensure_exists(&state, &client, id)?;
+    let projection = projection(&query(&uri)?)?;
+    let value = body.value().map_err(invalid_syntax)?;
+    let user = {
+        let mut store = state.write();
+        state
+            .scim()
+            .replace(&mut store, &client.workspace, id, &value, &base_url(&state))
+            .map_err(store_error)?
+    };
+    emit(&state, &client.workspace, "user.updated", event_data(&user));
+    Ok(resource_response(StatusCode::OK, &user, &projection))
+}
+
+/// `PATCH /scim/v2/Users/{id}`: a PatchOp message, applied atomically; answers the resource.
+pub async fn patch_user(
+    State(state): State<AppState>,
+    client: ScimClient,
+    params: PathParams,
+    uri: Uri,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let id = params.get(ID_PARAM);
+    ensure_exists(&state, &client, id)?;
+    let projection = projection(&query(&uri)?)?;
+    let value = body.value().map_err(invalid_syntax)?;
+    let user = {
+        let mut store = state.write();
+        state
+            .scim()
+            .patch(&mut store, &client.workspace, id, &value, &base_url(&state))
+            .map_err(store_error)?
+    };
+    emit(&state, &client.workspace, "user.updated", event_data(&user));
+    Ok(resource_response(StatusCode::OK, &user, &projection))
+}
+
+/// `DELETE /scim/v2/Users/{id}`: the user and their bearer tokens are gone.
+pub async fn delete_user(
+    State(state): State<AppState>,
+    client: ScimClient,
+    params: PathParams,
+) -> Result<StatusCode, ApiError> {
+    let id = params.get(ID_PARAM);
+    {
+        let mut store = state.write();
+        state
+            .scim()
+            .delete(&mut store, &client.workspace, id)
+            .map_err(store_error)?;
+    }
+    emit(
+        &state,
+        &client.workspace,
+        "user.deleted",
+        json!({ "id": id }),
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /scim/v2/ServiceProviderConfig` (RFC 7643 section 5).
+pub async fn service_provider_config(State(state): State<AppState>) -> Response {
+    let base = base_url(&state);
+    scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": [SERVICE_PROVIDER_CONFIG],
+            "documentationUri": format!("{}/openapi.json", state.public_url()),
+            "patch": { "supported": true },
+            "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
+            "filter": { "supported": true, "maxResults": MAX_RESULTS },
+            // Passwords are set through PUT and PATCH of `password` (writeOnly).
+            "changePassword": { "supported": true },
+            "sort": { "supported": false },
+            "etag": { "supported": true },
+            "authenticationSchemes": [{
+                "type": "oauthbearertoken",
+                "name": "OAuth Bearer Token",
+                "description": "The workspace's SCIM bearer token in `Authorization: Bearer <token>` (RFC 6750).",
+                "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
+                "primary": true,
+            }],
+            "meta": {
+                "resourceType": "ServiceProviderConfig",
+                "location": format!("{base}/ServiceProviderConfig"),
+            },
+        }),
+    )
+}
+
+/// `GET /scim/v2/ResourceTypes`.
+pub async fn resource_types(State(state): State<AppState>) -> Response {
+    let user = user_resource_type(&base_url(&state));
+    scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_RESPONSE],
+            "totalResults": 1,
+            "startIndex": 1,
+            "itemsPerPage": 1,
+            "Resources": [user],
+        }),
+    )
+}
+
+/// `GET /scim/v2/ResourceTypes/{id}`: only `User`.
+pub async fn resource_type(
+    State(state): State<AppState>,
+    params: PathParams,
+) -> Result<Response, ApiError> {
+    if params.get(ID_PARAM) == "User" {
+        Ok(scim_json(
+            StatusCode::OK,
+            &user_resource_type(&base_url(&state)),
+        ))
+    } else {
+        Err(ApiError::not_found().scim())
+    }
+}
+
+/// `GET /scim/v2/Schemas`: the User schema and the enterprise extension.
+pub async fn schemas(State(state): State<AppState>) -> Response {
+    scim_json(StatusCode::OK, &schema::schemas_resource(&base_url(&state)))
+}
+
+/// `GET /scim/v2/Schemas/{id}`.
+pub async fn schema(
+    State(state): State<AppState>,
+    params: PathParams,
+) -> Result<Response, ApiError> {
+    schema::schema_resource(params.get(ID_PARAM), &base_url(&state))
+        .map(|s| scim_json(StatusCode::OK, &s))
+        .ok_or_else(|| ApiError::not_found().scim())
+}
+
+fn user_resource_type(base: &str) -> Value {
+    json!({
+        "schemas": [RESOURCE_TYPE],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "description": "User Account",
+        "schema": CORE_USER,
+        "schemaExtensions": [{ "schema": ENTERPRISE_USER, "required": false }],
+        "meta": {
+            "resourceType": "ResourceType",
+            "location": format!("{base}/ResourceTypes/User"),
+        },
+    })
+}
+
+/// The SCIM root as clients see it: `http://127.0.0.1:8080/scim/v2`.
+fn base_url(state: &AppState) -> String {
+    format!("{}{SCIM_PREFIX}", state.public_url())
+}
+
+/// A SCIM JSON response.
+fn scim_json(status: StatusCode, body: &Value) -> Response {
+    let mut response = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    response
+}
+
+/// A single User response with its `ETag` (RFC 7644 section 3.14).
+fn resource_response(status: StatusCode, user: &Value, projection: &Projection) -> Response {
+    let mut response = scim_json(status, &projection.apply(user));
+    if let Some(version) = user["meta"]["version"].as_str()
+        && let Ok(value) = HeaderValue::from_str(version)
+    {
+        response.headers_mut().insert(ETAG, value);
+    }
+    response
+}
+
+/// What events about a user carry: enough to look the user up, nothing secret.
+fn event_data(user: &Value) -> Value {
+    json!({
+        "id": user["id"],
+        "userName": user["userName"],
+        "active": user.get("active").cloned().unwrap_or(Value::Bool(true)),
+    })
+}
+
+/// USER_NOT_FOUND before anything about the body, as `catalog::PRECEDENCE` orders them.
+fn ensure_exists(state: &AppState, client: &ScimClient, id: &str) -> Result<(), ApiError> {
+    if state.read().user_in(&client.workspace, id).is_some() {
+        Ok(())
+    } else {
+        Err(store_error(ScimStoreError::NotFound(id.to_owned())))
+    }
+}
+
+fn store_error(error: ScimStoreError) -> ApiError {
+    match error {
+        ScimStoreError::NotFound(id) => ApiError::new(
+            Code::UserNotFound,
+            format!("No SCIM user has id {id:?} in this workspace."),
+        ),
+        ScimStoreError::Uniqueness(name) => ApiError::new(
+            Code::ValidationError,
+            format!("userName {name:?} is already taken in this workspace."),
+        )
+        .with_errors(vec![FieldError::pointer("/userName", "is already taken")])
+        .scim()
+        .with_scim_type("uniqueness"),
+        ScimStoreError::Invalid(e) if e.scim_type == ScimType::Mutability => {
+            ApiError::new(Code::MutabilityViolation, e.detail)
+        }
+        ScimStoreError::Invalid(e) => ApiError::new(Code::ValidationError, e.detail.clone())
+            .with_errors(vec![FieldError::pointer("", e.detail)])
+            .scim()
+            .with_scim_type(e.scim_type.as_str()),
+    }
+}
+
+/// A body that is not JSON (or not sent as JSON) is `invalidSyntax`, with the extractor's
+/// own explanation as the detail (the SCIM envelope has no `errors` list to carry it).
+fn invalid_syntax(error: ApiError) -> ApiError {
+    let detail = error
+        .errors
+        .first()
+        .map_or_else(|| error.detail.to_string(), |e| e.detail.clone());
+    ApiError::new(Code::ValidationError, detail)
+        .with_errors(error.errors)
+        .scim()
+        .with_scim_type("invalidSyntax")
+}
+
+/// ValidationError (`invalidValue`) for one query parameter.
+fn invalid_parameter(name: &str, detail: impl Into<String>) -> ApiError {
+    let detail = detail.into();
+    ApiError::new(Code::ValidationError, format!("{name}: {detail}"))
+        .with_errors(vec![FieldError::parameter(name, detail)])
+        .scim()
+        .with_scim_type("invalidValue")
+}
+
+/// The query string, percent- and `+`-decoded.
+fn query(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
+    Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|_| {
+            ApiError::new(Code::ValidationError, "The query string cannot be decoded.")
+                .with_errors(vec![FieldError::parameter("query", "cannot be decoded")])
+                .scim()
+                .with_scim_type("invalidSyntax")
+        })
+}
+
+/// A query parameter by name, ignoring case (clients differ on `startindex`).
+fn param<'q>(params: &'q [(String, String)], name: &str) -> Option<&'q str> {
+    params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn integer(raw: &str, name: &str) -> Result<i64, ApiError> {
+    raw.trim()
+        .parse::<i64>()
+        .map_err(|_| invalid_parameter(name, "must be an integer"))
+}
+
+fn projection(params: &[(String, String)]) -> Result<Projection, ApiError> {
+    Projection::parse(
+        param(params, "attributes"),
+        param(params, "excludedAttributes"),
+    )
+    .map_err(|e| invalid_parameter(e.parameter, e.detail))
+}

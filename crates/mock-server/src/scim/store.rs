@@ -1,0 +1,587 @@
+//! The SCIM side of the one user store: per-workspace SCIM tokens, and the SCIM attributes,
+//! timestamps and versions of each workspace user.
+//!
+//! A SCIM User *is* a workspace user (`state::Store::users`), so what an identity provider
+//! provisions is what the rest of the platform sees: `userName` is the sign-in email,
+//! `password` the sign-in password, `active: false` makes sign-in answer ACCOUNT_DISABLED, a
+//! SCIM-created user can sign in (no more NOT_PROVISIONED), and deleting one revokes their
+//! bearer tokens. Users the seed or `/v1` invites created appear in SCIM lists too. The
+//! attributes the core user has no field for (name, emails, the enterprise extension, ...) are
+//! kept here in a [`Record`] keyed by user id; a user without one (seeded or invited) is shown
+//! with attributes derived from the core user.
+//!
+//! The password lives only in the core user; it is put into the working document of a PUT or
+//! PATCH (so "omitted on PUT" and "removed by PATCH" behave as RFC 7644 says) and taken out
+//! again before anything is stored or shown.
+//!
+//! Lock order: the core store's write lock first, then this store's mutex. Every function
+//! that needs both takes the core store as `&Store` / `&mut Store`, which the caller can only
+//! have by holding the core lock, so the order is fixed by the signatures.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::filter;
+use super::patch::{self, PatchError, ScimType};
+use super::schema::CORE_USER;
+use crate::model::Role;
+use crate::seed::{Seed, SeedError};
+use crate::state::{Store, User};
+
+/// The `meta.resourceType` of users.
+pub const USER_RESOURCE_TYPE: &str = "User";
+
+/// Attributes the server owns: never taken from a client body, always rebuilt when shown.
+const SERVER_OWNED: [&str; 2] = ["id", "meta"];
+
+/// The `[scim]` section of the seed.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScimSeed {
+    /// SCIM bearer tokens, each good for one workspace.
+    #[serde(default)]
+    pub tokens: Vec<ScimTokenSeed>,
+}
+
+/// One SCIM bearer token.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScimTokenSeed {
+    /// The token (`scim_acme`).
+    pub token: String,
+    /// The workspace it provisions.
+    pub workspace: String,
+}
+
+/// Why a SCIM operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScimStoreError {
+    /// No user with that id in the token's workspace (a user of another workspace is as
+    /// absent as a missing one).
+    #[error("no user has id {0:?}")]
+    NotFound(String),
+    /// `userName` is already another user's in the workspace (compared ignoring case, as the
+    /// attribute is not `caseExact`).
+    #[error("userName {0:?} is already taken in this workspace")]
+    Uniqueness(String),
+    /// The body or the operations are invalid; the error carries its `scimType`.
+    #[error(transparent)]
+    Invalid(#[from] PatchError),
+}
+
+/// SCIM tokens and per-user SCIM records.
+#[derive(Debug)]
+pub struct ScimStore {
+    /// Token to workspace id.
+    tokens: HashMap<String, String>,
+    /// Shown as `meta.created` of users that have no record yet (seeded or invited).
+    started: SystemTime,
+    records: Mutex<HashMap<String, Record>>,
+}
+
+/// What SCIM knows of one user beyond the core user.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// The attributes as last written, without `id`, `meta` and `password`.
+    pub attributes: Value,
+    /// `meta.created`.
+    pub created: SystemTime,
+    /// `meta.lastModified`.
+    pub last_modified: SystemTime,
+    /// The number in `meta.version` (`W/"3"`), bumped by every write.
+    pub version: u64,
+}
+
+impl ScimStore {
+    /// Reads and checks the seed's `[scim]` section.
+    pub fn from_seed(seed: &Seed) -> Result<ScimStore, SeedError> {
+        let section: ScimSeed = seed
+            .scim
+            .clone()
+            .try_into()
+            .map_err(|e| SeedError::Invalid(format!("[scim]: {e}")))?;
+        let user_tokens: HashSet<&str> = seed.tokens.iter().map(|t| t.token.as_str()).collect();
+        let mut tokens = HashMap::new();
+        for entry in section.tokens {
+            if !seed.workspaces.contains_key(&entry.workspace) {
+                return Err(SeedError::Invalid(format!(
+                    "SCIM token {} names unknown workspace {:?}",
+                    entry.token, entry.workspace
+                )));
+            }
+            if !is_b64token(&entry.token) {
+                return Err(SeedError::Invalid(format!(
+                    "SCIM token {:?} is not an RFC 6750 bearer token",
+                    entry.token
+                )));
+            }
+            // One namespace for bearer tokens keeps "which credential is this" unambiguous.
+            if user_tokens.contains(entry.token.as_str()) {
+                return Err(SeedError::Invalid(format!(
+                    "SCIM token {} is also a user token",
+                    entry.token
+                )));
+            }
+            if tokens
+                .insert(entry.token.clone(), entry.workspace)
+                .is_some()
+            {
+                return Err(SeedError::Invalid(format!(
+                    "SCIM token {} is used twice",
+                    entry.token
+                )));
+            }
+        }
+        Ok(ScimStore {
+            tokens,
+            started: SystemTime::now(),
+            records: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Forgets every record (the core store is reset by its owner).
+    pub fn reset(&self) {
+        self.lock().clear();
+    }
+
+    /// The workspace a SCIM token provisions.
+    pub fn workspace_of(&self, token: &str) -> Option<&str> {
+        self.tokens.get(token).map(String::as_str)
+    }
+
+    /// One user as SCIM shows it (no password), or NotFound.
+    pub fn get(
+        &self,
+        store: &Store,
+        workspace: &str,
+        id: &str,
+        base_url: &str,
+    ) -> Result<Value, ScimStoreError> {
+        let user = store
+            .user_in(workspace, id)
+            .ok_or_else(|| ScimStoreError::NotFound(id.to_owned()))?;
+        let records = self.lock();
+        Ok(self.document(user, records.get(id), base_url, false))
+    }
+
+    /// Every user of the workspace as SCIM shows it, ordered by id (a stable order, so
+    /// `startIndex` pages do not shift between requests).
+    pub fn list(&self, store: &Store, workspace: &str, base_url: &str) -> Vec<Value> {
+        let records = self.lock();
+        let mut users: Vec<&User> = store
+            .users
+            .values()
+            .filter(|u| u.workspace == workspace)
+            .collect();
+        users.sort_by(|a, b| a.id.cmp(&b.id));
+        users
+            .into_iter()
+            .map(|u| self.document(u, records.get(&u.id), base_url, false))
+            .collect()
+    }
+
+    /// Creates user `id` from a POST body (RFC 7644 section 3.3) and returns it as shown.
+    ///
+    /// Read-only attributes in the body (`id`, `meta`, `groups`) are ignored: the server
+    /// assigns them.
+    pub fn create(
+        &self,
+        store: &mut Store,
+        workspace: &str,
+        id: &str,
+        body: &Value,
+        base_url: &str,
+    ) -> Result<Value, ScimStoreError> {
+        let Value::Object(members) = body else {
+            return Err(invalid(
+                ScimType::InvalidSyntax,
+                "the body must be a JSON object",
+            ));
+        };
+        if !lists_core_schema(body) {
+            return Err(invalid(
+                ScimType::InvalidSyntax,
+                format!("\"schemas\" must be an array containing \"{CORE_USER}\""),
+            ));
+        }
+        let sent: Map<String, Value> = members
+            .iter()
+            .filter(|(k, _)| {
+                !["id", "meta", "groups"]
+                    .iter()
+                    .any(|owned| k.eq_ignore_ascii_case(owned))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        // A PUT over an empty resource is exactly a create: the same type checks, unknown
+        // attributes refused, `userName` required.
+        let doc = patch::check_put(&json!({}), &Value::Object(sent))?;
+        let mut records = self.lock();
+        self.commit(store, &mut records, workspace, id, doc, base_url)
+    }
+
+    /// Replaces user `id` with a PUT body (RFC 7644 section 3.5.1).
+    pub fn replace(
+        &self,
+        store: &mut Store,
+        workspace: &str,
+        id: &str,
+        body: &Value,
+        base_url: &str,
+    ) -> Result<Value, ScimStoreError> {
+        let mut records = self.lock();
+        let old = self.working_document(store, &records, workspace, id, base_url)?;
+        let doc = patch::check_put(&old, body)?;
+        self.commit(store, &mut records, workspace, id, doc, base_url)
+    }
+
+    /// Applies a PatchOp body to user `id` (RFC 7644 section 3.5.2), atomically.
+    pub fn patch(
+        &self,
+        store: &mut Store,
+        workspace: &str,
+        id: &str,
+        body: &Value,
+        base_url: &str,
+    ) -> Result<Value, ScimStoreError> {
+        let mut records = self.lock();
+        let old = self.working_document(store, &records, workspace, id, base_url)?;
+        let doc = patch::patch(&old, body)?;
+        self.commit(store, &mut records, workspace, id, doc, base_url)
+    }
+
+    /// Deletes user `id` and revokes their bearer tokens.
+    pub fn delete(
+        &self,
+        store: &mut Store,
+        workspace: &str,
+        id: &str,
+    ) -> Result<(), ScimStoreError> {
+        if store.user_in(workspace, id).is_none() {
+            return Err(ScimStoreError::NotFound(id.to_owned()));
+        }
+        store.users.remove(id);
+        store.tokens.retain(|_, t| t.user != id);
+        self.lock().remove(id);
+        Ok(())
+    }
+
+    /// The user as a PUT or PATCH starts from: shown form plus the password, so the pure
+    /// PUT / PATCH functions see every attribute they must keep or may remove.
+    fn working_document(
+        &self,
+        store: &Store,
+        records: &HashMap<String, Record>,
+        workspace: &str,
+        id: &str,
+        base_url: &str,
+    ) -> Result<Value, ScimStoreError> {
+        let user = store
+            .user_in(workspace, id)
+            .ok_or_else(|| ScimStoreError::NotFound(id.to_owned()))?;
+        Ok(self.document(user, records.get(id), base_url, true))
+    }
+
+    /// Stores `doc` as user `id` (new or existing) in both stores and returns it as shown.
+    fn commit(
+        &self,
+        store: &mut Store,
+        records: &mut HashMap<String, Record>,
+        workspace: &str,
+        id: &str,
+        mut doc: Value,
+        base_url: &str,
+    ) -> Result<Value, ScimStoreError> {
+        let Some(attributes) = doc.as_object_mut() else {
+            return Err(invalid(
+                ScimType::InvalidSyntax,
+                "the resource must be a JSON object",
+            ));
+        };
+        for owned in SERVER_OWNED {
+            remove_ci(attributes, owned);
+        }
+        let password = match remove_ci(attributes, "password") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(p)) => Some(p),
+            Some(_) => return Err(invalid(ScimType::InvalidValue, "password must be a string")),
+        };
+        let user_name = filter::member(&doc, "userName")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| invalid(ScimType::InvalidValue, "userName is required"))?
+            .to_owned();
+        let active = filter::member(&doc, "active").and_then(Value::as_bool);
+        let taken = store.users.values().any(|u| {
+            u.workspace == workspace && u.id != id && u.email.eq_ignore_ascii_case(&user_name)
+        });
+        if taken {
+            return Err(ScimStoreError::Uniqueness(user_name));
+        }
+
+        let now = SystemTime::now();
+        let existed = store.users.contains_key(id);
+        let user = store.users.entry(id.to_owned()).or_insert_with(|| User {
+            id: id.to_owned(),
+            workspace: workspace.to_owned(),
+            email: String::new(),
+            password: None,
+            role: Role::Member,
+            disabled: false,
+            factors: Vec::new(),
+        });
+        user.email = user_name;
+        user.password = password;
+        // An identity provider deactivating a user is exactly "the identity provider has the
+        // account marked as disabled".
+        user.disabled = active == Some(false);
+
+        let (created, version) = match records.get(id) {
+            Some(previous) => (previous.created, previous.version + 1),
+            // A user the seed or `/v1` created keeps the creation time it was shown with, and
+            // its first SCIM write moves it past the version it was shown with.
+            None if existed => (self.started, 2),
+            None => (now, 1),
+        };
+        let record = Record {
+            attributes: doc,
+            created,
+            last_modified: now,
+            version,
+        };
+        let shown = {
+            let user = &store.users[id];
+            self.document(user, Some(&record), base_url, false)
+        };
+        records.insert(id.to_owned(), record);
+        Ok(shown)
+    }
+
+    /// The user as a SCIM resource: the record's attributes (or ones derived from the core
+    /// user), `id`, `meta`, and the password only when `with_password`.
+    fn document(
+        &self,
+        user: &User,
+        record: Option<&Record>,
+        base_url: &str,
+        with_password: bool,
+    ) -> Value {
+        let (mut doc, created, last_modified, version) = match record {
+            Some(r) => (r.attributes.clone(), r.created, r.last_modified, r.version),
+            None => (derived(user), self.started, self.started, 1),
+        };
+        let Some(members) = doc.as_object_mut() else {
+            return doc;
+        };
+        members.insert("id".to_owned(), Value::String(user.id.clone()));
+        members.insert(
+            "meta".to_owned(),
+            json!({
+                "resourceType": USER_RESOURCE_TYPE,
+                "created": rfc3339(created),
+                "lastModified": rfc3339(last_modified),
+                "location": format!("{}/Users/{}", base_url.trim_end_matches('/'), user.id),
+                "version": etag(version),
+            }),
+        );
+        if with_password && let Some(password) = &user.password {
+            members.insert("password".to_owned(), Value::String(password.clone()));
+        }
+        doc
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Record>> {
+        // As for the core store: a mock keeps serving with what it has rather than failing
+        // every later request because one handler panicked.
+        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The attributes of a user SCIM has no record of: what the core user knows.
+fn derived(user: &User) -> Value {
+    json!({
+        "schemas": [CORE_USER],
+        "userName": user.email,
+        "active": !user.disabled,
+        "emails": [{ "value": user.email, "type": "work", "primary": true }],
+    })
+}
+
+/// A weak ETag for a version number, as `meta.version` and the `ETag` header carry it.
+pub fn etag(version: u64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// `time` as an RFC 3339 UTC timestamp with whole seconds (`2026-11-25T14:24:52Z`).
+///
+/// Whole seconds, always in UTC, so that the code-point ordering the filter evaluator uses
+/// for `gt` / `lt` orders timestamps correctly.
+pub fn rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `civil_from_days`),
+/// so the crate needs no date library for one format.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    // Both are in range by construction (1..=31, 1..=12).
+    (year, month as u32, day as u32)
+}
+
+fn invalid(scim_type: ScimType, detail: impl Into<String>) -> ScimStoreError {
+    ScimStoreError::Invalid(PatchError {
+        scim_type,
+        detail: detail.into(),
+    })
+}
+
+fn lists_core_schema(body: &Value) -> bool {
+    filter::member(body, "schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|uris| {
+            uris.iter().any(|u| {
+                u.as_str()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(CORE_USER))
+            })
+        })
+}
+
+/// Removes every member named `name` ignoring case (attribute names are case-insensitive)
+/// and returns one of them.
+fn remove_ci(members: &mut Map<String, Value>, name: &str) -> Option<Value> {
+    let keys: BTreeSet<String> = members
+        .keys()
+        .filter(|k| k.eq_ignore_ascii_case(name))
+        .cloned()
+        .collect();
+    keys.into_iter().filter_map(|k| members.remove(&k)).last()
+}
+
+/// RFC 6750 `b64token`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{AppState, Config};
+
+    fn setup() -> (AppState, ScimStore) {
+        let config = Config::embedded().unwrap();
+        let scim = ScimStore::from_seed(&config.seed).unwrap();
+        (AppState::new(config).unwrap(), scim)
+    }
+
+    const BASE: &str = "http://h/scim/v2";
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(951_782_400 + 3_723);
+        assert_eq!(rfc3339(t), "2000-02-29T01:02:03Z");
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_649_367_553);
+        assert_eq!(rfc3339(t), "2022-04-07T21:39:13Z");
+    }
+
+    #[test]
+    fn seeded_users_are_scim_users_and_scim_users_are_workspace_users() {
+        let (state, scim) = setup();
+        let mut store = state.write();
+        let admin = scim.get(&store, "acme", "usr_acme_admin", BASE).unwrap();
+        assert_eq!(admin["userName"], "admin@acme.example");
+        assert_eq!(admin["active"], true);
+        assert!(admin.get("password").is_none());
+        assert_eq!(admin["meta"]["version"], "W/\"1\"");
+        let disabled = scim.get(&store, "acme", "usr_acme_disabled", BASE).unwrap();
+        assert_eq!(disabled["active"], false);
+        assert_eq!(
+            scim.get(&store, "pwonly", "usr_acme_admin", BASE),
+            Err(ScimStoreError::NotFound("usr_acme_admin".into()))
+        );
+
+        let body = json!({
+            "schemas": [CORE_USER],
+            "userName": "New@Acme.example",
+            "password": "pw",
+            "id": "ignored",
+            "name": {"givenName": "New"},
+        });
+        let created = scim
+            .create(&mut store, "acme", "usr_x", &body, BASE)
+            .unwrap();
+        assert_eq!(created["id"], "usr_x");
+        assert!(created.get("password").is_none());
+        let user = store.user_by_email("acme", "new@acme.example").unwrap();
+        assert_eq!(user.password.as_deref(), Some("pw"));
+        assert_eq!(user.role, Role::Member);
+        assert_eq!(
+            scim.create(&mut store, "acme", "usr_y", &body, BASE),
+            Err(ScimStoreError::Uniqueness("New@Acme.example".into()))
+        );
+
+        // PUT without a password keeps it; `active: false` disables the account.
+        let put = json!({"schemas": [CORE_USER], "userName": "new@acme.example", "active": false});
+        let replaced = scim
+            .replace(&mut store, "acme", "usr_x", &put, BASE)
+            .unwrap();
+        assert_eq!(replaced["meta"]["version"], "W/\"2\"");
+        assert!(replaced.get("name").is_none());
+        let user = &store.users["usr_x"];
+        assert!(user.disabled);
+        assert_eq!(user.password.as_deref(), Some("pw"));
+
+        // PATCH removing the password removes it.
+        let ops = json!({
+            "schemas": [patch::PATCH_OP],
+            "Operations": [{"op": "remove", "path": "password"}],
+        });
+        scim.patch(&mut store, "acme", "usr_x", &ops, BASE).unwrap();
+        assert_eq!(store.users["usr_x"].password, None);
+
+        scim.delete(&mut store, "acme", "usr_x").unwrap();
+        assert!(!store.users.contains_key("usr_x"));
+        assert_eq!(
+            scim.delete(&mut store, "acme", "usr_x"),
+            Err(ScimStoreError::NotFound("usr_x".into()))
+        );
+    }
+
+    #[test]
+    fn bad_seed_sections_are_refused() {
+        let mut seed = Seed::embedded().unwrap();
+        seed.scim = toml::from_str("tokens = [{ token = \"t\", workspace = \"nope\" }]").unwrap();
+        assert!(ScimStore::from_seed(&seed).is_err());
+        seed.scim =
+            toml::from_str("tokens = [{ token = \"tok_acme_admin\", workspace = \"acme\" }]")
+                .unwrap();
+        assert!(ScimStore::from_seed(&seed).is_err());
+        seed.scim = toml::from_str("colour = 1").unwrap();
+        assert!(ScimStore::from_seed(&seed).is_err());
+    }
+}

@@ -1,0 +1,330 @@
+//! The seed: the state the mock starts with and returns to on `POST /admin/reset`.
+//!
+//! The format is TOML (`fixtures/seed.toml` is the default, embedded in the binary). It
+//! describes the same conformance fixtures a staging environment is asked to provide:
+//! workspaces with their policies, users with their factors, long-lived bearer tokens and a
+//! few prepared step-up tokens, so scenarios need no sign-in ceremony. [`Seed::parse`] checks
+//! every cross-reference, so a bad seed fails at start-up, never on a request.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Deserialize;
+
+use crate::model::{FactorType, Purpose, Role, SignInMethod, StepUpPolicy, WorkspaceStatus};
+use crate::network::{Allowlist, TrustedProxies};
+use crate::webauthn::Aaguid;
+
+/// The embedded default seed, `fixtures/seed.toml`.
+pub const DEFAULT_SEED: &str = include_str!("../../../fixtures/seed.toml");
+
+/// Why a seed was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// The file is not valid TOML or does not have the seed's shape.
+    #[error("seed is not valid: {0}")]
+    Syntax(#[from] toml::de::Error),
+    /// A cross-reference or value is wrong; the message names the entry.
+    #[error("seed is inconsistent: {0}")]
+    Invalid(String),
+}
+
+/// The whole seed file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    /// Peers whose `Forwarded` / `X-Forwarded-For` headers are believed (CIDRs or addresses).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Default rate limits.
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+    /// Workspaces by id (the `{workspace}` path segment).
+    pub workspaces: BTreeMap<String, WorkspaceSeed>,
+    /// Users of every workspace.
+    #[serde(default)]
+    pub users: Vec<UserSeed>,
+    /// Long-lived bearer tokens.
+    #[serde(default)]
+    pub tokens: Vec<TokenSeed>,
+    /// Prepared step-up tokens, so scenarios can show STEP_UP_REUSED and
+    /// PHISHING_RESISTANT_REQUIRED without a ceremony.
+    #[serde(default)]
+    pub step_up_tokens: Vec<StepUpSeed>,
+    /// SCIM fixtures (`[scim]`); typed by the SCIM routes.
+    #[serde(default)]
+    pub scim: toml::Table,
+    /// Webhook fixtures (`[webhooks]`); typed by the webhook routes.
+    #[serde(default)]
+    pub webhooks: toml::Table,
+}
+
+/// Fixed-window limits; a quota of 0 means unlimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    /// Requests per window per bearer token.
+    pub per_token: u32,
+    /// Requests per window per client address.
+    pub per_address: u32,
+    /// The window length in seconds.
+    pub window_secs: u64,
+}
+
+impl Default for RateLimits {
+    fn default() -> RateLimits {
+        RateLimits {
+            per_token: 1000,
+            per_address: 10_000,
+            window_secs: 60,
+        }
+    }
+}
+
+/// A quota override.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSeed {
+    /// Requests per window.
+    pub quota: u32,
+    /// The window length in seconds.
+    pub window_secs: u64,
+}
+
+/// One workspace.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceSeed {
+    /// Display name.
+    pub name: String,
+    /// Active, suspended or cancelled.
+    #[serde(default)]
+    pub status: WorkspaceStatus,
+    /// Accepted sign-in methods.
+    #[serde(default = "default_sign_in")]
+    pub sign_in: Vec<SignInMethod>,
+    /// Whether every user needs an enrolled factor (MFA_REQUIRED otherwise).
+    #[serde(default)]
+    pub mfa_required: bool,
+    /// Which factors a step-up may use.
+    #[serde(default)]
+    pub step_up: StepUpPolicy,
+    /// Network allowlist; empty means no restriction.
+    #[serde(default)]
+    pub allowlist: Vec<String>,
+    /// Accepted authenticator models; empty means any.
+    #[serde(default)]
+    pub aaguid_allowlist: Vec<Aaguid>,
+    /// Per-token quota for session tokens issued by sign-in (long-lived tokens keep the default).
+    #[serde(default)]
+    pub session_rate_limit: Option<QuotaSeed>,
+}
+
+fn default_sign_in() -> Vec<SignInMethod> {
+    vec![SignInMethod::Password, SignInMethod::Sso]
+}
+
+/// One user.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSeed {
+    /// Fixed id (`usr_acme_member`), so scenarios can name it.
+    pub id: String,
+    /// The workspace id.
+    pub workspace: String,
+    /// Sign-in email, unique within the workspace.
+    pub email: String,
+    /// Password for `password` sign-in; absent means password sign-in always fails.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Admin or member.
+    pub role: Role,
+    /// Marked disabled by the identity provider (ACCOUNT_DISABLED).
+    #[serde(default)]
+    pub disabled: bool,
+    /// Enrolled factors.
+    #[serde(default)]
+    pub factors: Vec<FactorSeed>,
+}
+
+/// One enrolled factor.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactorSeed {
+    /// The factor type.
+    #[serde(rename = "type")]
+    pub kind: FactorType,
+    /// The authenticator model, for WebAuthn factors.
+    #[serde(default)]
+    pub aaguid: Option<Aaguid>,
+}
+
+/// One long-lived bearer token.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSeed {
+    /// The token itself (`tok_acme_admin`).
+    pub token: String,
+    /// The user id it authenticates.
+    pub user: String,
+    /// Already expired (Unauthorized with `invalid_token`).
+    #[serde(default)]
+    pub expired: bool,
+}
+
+/// One prepared step-up token; it never expires.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepUpSeed {
+    /// The token itself (`su_acme_spent`).
+    pub token: String,
+    /// The user id it was issued to.
+    pub user: String,
+    /// The ceremony it is good for.
+    pub purpose: Purpose,
+    /// The factor the step-up was done with.
+    pub factor: FactorType,
+    /// Already used (STEP_UP_REUSED).
+    #[serde(default)]
+    pub spent: bool,
+}
+
+impl Seed {
+    /// Parses and checks a seed.
+    pub fn parse(text: &str) -> Result<Seed, SeedError> {
+        let seed: Seed = toml::from_str(text)?;
+        seed.validate()?;
+        Ok(seed)
+    }
+
+    /// The embedded `fixtures/seed.toml`.
+    pub fn embedded() -> Result<Seed, SeedError> {
+        Seed::parse(DEFAULT_SEED)
+    }
+
+    /// The trusted proxies, parsed.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, SeedError> {
+        TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| SeedError::Invalid(format!("trusted_proxies: {e}")))
+    }
+
+    fn validate(&self) -> Result<(), SeedError> {
+        let invalid = |msg: String| Err(SeedError::Invalid(msg));
+        self.trusted_proxies()?;
+        if self.rate_limits.window_secs == 0 {
+            return invalid("rate_limits.window_secs must be at least 1".into());
+        }
+        for (id, ws) in &self.workspaces {
+            if !is_path_segment(id) {
+                return invalid(format!("workspace id {id:?} is not a plain path segment"));
+            }
+            Allowlist::parse(&ws.allowlist)
+                .map_err(|e| SeedError::Invalid(format!("workspaces.{id}.allowlist: {e}")))?;
+            if ws.session_rate_limit.is_some_and(|q| q.window_secs == 0) {
+                return invalid(format!(
+                    "workspaces.{id}.session_rate_limit.window_secs must be at least 1"
+                ));
+            }
+        }
+        let mut user_ids = HashSet::new();
+        let mut emails = HashSet::new();
+        for user in &self.users {
+            if !is_path_segment(&user.id) {
+                return invalid(format!("user id {:?} is not a plain path segment", user.id));
+            }
+            if !self.workspaces.contains_key(&user.workspace) {
+                return invalid(format!(
+                    "user {} names unknown workspace {:?}",
+                    user.id, user.workspace
+                ));
+            }
+            if !user_ids.insert(user.id.as_str()) {
+                return invalid(format!("user id {} is used twice", user.id));
+            }
+            if !emails.insert((user.workspace.as_str(), user.email.to_ascii_lowercase())) {
+                return invalid(format!(
+                    "email {} is used twice in workspace {}",
+                    user.email, user.workspace
+                ));
+            }
+        }
+        let mut tokens = HashSet::new();
+        for token in &self.tokens {
+            if !user_ids.contains(token.user.as_str()) {
+                return invalid(format!(
+                    "token {} names unknown user {:?}",
+                    token.token, token.user
+                ));
+            }
+            if !tokens.insert(token.token.as_str()) {
+                return invalid(format!("token {} is used twice", token.token));
+            }
+        }
+        let mut step_ups = HashSet::new();
+        for step_up in &self.step_up_tokens {
+            if !user_ids.contains(step_up.user.as_str()) {
+                return invalid(format!(
+                    "step-up token {} names unknown user {:?}",
+                    step_up.token, step_up.user
+                ));
+            }
+            if !step_ups.insert(step_up.token.as_str()) {
+                return invalid(format!("step-up token {} is used twice", step_up.token));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Ids appear in paths, so they must need no percent-encoding.
+fn is_path_segment(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_seed_is_valid_and_has_the_documented_workspaces() {
+        let seed = Seed::embedded().unwrap();
+        let ids: Vec<&str> = seed.workspaces.keys().map(String::as_str).collect();
+        assert_eq!(
+            ids,
+            [
+                "acme",
+                "dormant",
+                "fortress",
+                "pwonly",
+                "throttled",
+                "vault"
+            ]
+        );
+    }
+
+    #[test]
+    fn dangling_references_are_rejected() {
+        let text = r#"
+            [workspaces.a]
+            name = "A"
+            [[users]]
+            id = "u1"
+            workspace = "b"
+            email = "x@example.com"
+            role = "admin"
+        "#;
+        let err = Seed::parse(text).unwrap_err().to_string();
+        assert!(err.contains("unknown workspace"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_ranges_are_rejected() {
+        assert!(Seed::parse("[workspaces.a]\nname = \"A\"\ncolour = 1\n").is_err());
+        let err = Seed::parse("[workspaces.a]\nname = \"A\"\nallowlist = [\"nope\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("allowlist"), "{err}");
+    }
+}

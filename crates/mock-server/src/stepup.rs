@@ -1,0 +1,271 @@
+//! Step-up tokens: issued by `POST /v1/workspaces/{workspace}/step-up`, spent by sensitive
+//! actions through [`require_step_up`].
+//!
+//! A token is good for one purpose, one user and one use. Spending is a check-and-mark under
+//! one mutex, so of many concurrent requests carrying the same token exactly one gets through
+//! and every other one sees it spent (STEP_UP_REUSED). A spent token is remembered until well
+//! after it would have expired, which is what lets a second use be told from a made-up token.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use catalog::Code;
+use http::HeaderMap;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::model::{FactorType, Purpose, StepUpPolicy};
+use crate::seed::Seed;
+use crate::state::{AppState, random_token};
+
+/// The request header carrying the step-up token.
+pub const X_STEP_UP_TOKEN: &str = "x-step-up-token";
+
+/// How long an issued step-up token is good for.
+pub const STEP_UP_TTL: Duration = Duration::from_secs(300);
+
+/// RFC 9470 `acr_values` for a step-up with any factor.
+pub const ACR_MFA: &str = "mfa";
+/// RFC 9470 `acr_values` for a phishing-resistant step-up (OpenID Connect EAP ACR values:
+/// hardware-bound first, then any phishing-resistant authenticator).
+pub const ACR_PHISHING_RESISTANT: &str = "phrh phr";
+
+/// Tokens are swept of long-expired entries once there are this many.
+const SWEEP_AT: usize = 10_000;
+
+/// One issued step-up token.
+#[derive(Clone, Debug)]
+pub struct StepUpEntry {
+    /// The user it was issued to.
+    pub user: String,
+    /// The ceremony it is good for.
+    pub purpose: Purpose,
+    /// The factor used.
+    pub factor: FactorType,
+    /// When it stops working; `None` for seeded tokens.
+    pub expires_at: Option<Instant>,
+    /// Whether it has been used.
+    pub spent: bool,
+}
+
+/// Every step-up token, spent or not.
+#[derive(Debug, Default)]
+pub struct StepUps {
+    tokens: Mutex<HashMap<String, StepUpEntry>>,
+}
+
+/// Why a step-up token was not accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepUpRefusal {
+    /// No token, an unknown one, another user's, an expired one, or one for another purpose.
+    Required,
+    /// Already spent.
+    Reused,
+    /// Done with a factor the workspace does not accept for step-up.
+    PhishingResistantRequired,
+}
+
+impl StepUps {
+    /// The seed's prepared tokens.
+    pub fn from_seed(seed: &Seed) -> StepUps {
+        StepUps {
+            tokens: Mutex::new(seeded(seed)),
+        }
+    }
+
+    /// Forgets every issued token and restores the seed's.
+    pub fn reset(&self, seed: &Seed) {
+        *self.lock() = seeded(seed);
+    }
+
+    /// Issues a fresh token.
+    pub fn issue(&self, user: &str, purpose: Purpose, factor: FactorType) -> String {
+        let token = random_token("su_");
+        let now = Instant::now();
+        let mut tokens = self.lock();
+        if tokens.len() >= SWEEP_AT {
+            // Keep spent tokens for a while after expiry so reuse is still reported as reuse.
+            tokens.retain(|_, e| e.expires_at.is_none_or(|at| at + STEP_UP_TTL > now));
+        }
+        tokens.insert(
+            token.clone(),
+            StepUpEntry {
+                user: user.to_owned(),
+                purpose,
+                factor,
+                expires_at: Some(now + STEP_UP_TTL),
+                spent: false,
+            },
+        );
+        token
+    }
+
+    /// Spends `token` for `user` and `purpose`, atomically. Refusals are ordered as
+    /// `catalog::PRECEDENCE` orders their codes: reuse, then a missing proof, then the factor.
+    /// A refused token is not spent.
+    pub fn spend(
+        &self,
+        token: &str,
+        user: &str,
+        purpose: Purpose,
+        policy: StepUpPolicy,
+    ) -> Result<(), StepUpRefusal> {
+        let mut tokens = self.lock();
+        let Some(entry) = tokens.get_mut(token).filter(|e| e.user == user) else {
+            return Err(StepUpRefusal::Required);
+        };
+        if entry.spent {
+            return Err(StepUpRefusal::Reused);
+        }
+        if entry.expires_at.is_some_and(|at| at <= Instant::now()) || entry.purpose != purpose {
+            return Err(StepUpRefusal::Required);
+        }
+        if policy == StepUpPolicy::PhishingResistant && !entry.factor.is_phishing_resistant() {
+            return Err(StepUpRefusal::PhishingResistantRequired);
+        }
+        entry.spent = true;
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, StepUpEntry>> {
+        self.tokens.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn seeded(seed: &Seed) -> HashMap<String, StepUpEntry> {
+    seed.step_up_tokens
+        .iter()
+        .map(|s| {
+            (
+                s.token.clone(),
+                StepUpEntry {
+                    user: s.user.clone(),
+                    purpose: s.purpose,
+                    factor: s.factor,
+                    expires_at: None,
+                    spent: s.spent,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Spends the request's step-up token (`X-Step-Up-Token`) for `purpose`, or fails with
+/// STEP_UP_REUSED, STEP_UP_REQUIRED (with `purpose`) or PHISHING_RESISTANT_REQUIRED.
+///
+/// Call it last, after every other check of the request has passed (it comes last in
+/// `catalog::PRECEDENCE`), and only then perform the action: a token spent on a request that
+/// then fails for another reason would be lost to the caller.
+pub fn require_step_up(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    purpose: Purpose,
+) -> Result<(), ApiError> {
+    let policy = state
+        .read()
+        .workspaces
+        .get(&caller.workspace)
+        .map(|w| w.step_up)
+        .unwrap_or_default();
+    let acr = match policy {
+        StepUpPolicy::Any => ACR_MFA,
+        StepUpPolicy::PhishingResistant => ACR_PHISHING_RESISTANT,
+    };
+    let max_age = Some(STEP_UP_TTL.as_secs());
+    let required = |detail: String| {
+        ApiError::new(Code::StepUpRequired, detail)
+            .with_purpose(purpose)
+            .with_acr(acr, max_age)
+    };
+    let Some(token) = headers
+        .get(X_STEP_UP_TOKEN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return Err(required(format!(
+            "This action needs a fresh step-up for `{purpose}`: call POST /v1/workspaces/{}/step-up and send the token in X-Step-Up-Token.",
+            caller.workspace
+        )));
+    };
+    match state.step_ups().spend(token, &caller.user, purpose, policy) {
+        Ok(()) => Ok(()),
+        Err(StepUpRefusal::Reused) => Err(ApiError::new(
+            Code::StepUpReused,
+            "The step-up token has already been used; request a fresh one.",
+        )),
+        Err(StepUpRefusal::Required) => Err(required(format!(
+            "The step-up token is not valid for `{purpose}` (unknown, expired, or issued for another action or user)."
+        ))),
+        Err(StepUpRefusal::PhishingResistantRequired) => Err(ApiError::new(
+            Code::PhishingResistantRequired,
+            "The workspace requires a passkey or hardware key for step-up; this token was obtained with TOTP.",
+        )
+        .with_acr(ACR_PHISHING_RESISTANT, max_age)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_spent_once_and_only_for_its_purpose_and_user() {
+        let step_ups = StepUps::default();
+        let token = step_ups.issue("u", Purpose::DeleteUser, FactorType::Totp);
+        let any = StepUpPolicy::Any;
+        assert_eq!(
+            step_ups.spend(&token, "other", Purpose::DeleteUser, any),
+            Err(StepUpRefusal::Required)
+        );
+        assert_eq!(
+            step_ups.spend(&token, "u", Purpose::ChangeNetworkPolicy, any),
+            Err(StepUpRefusal::Required)
+        );
+        assert_eq!(
+            step_ups.spend(
+                &token,
+                "u",
+                Purpose::DeleteUser,
+                StepUpPolicy::PhishingResistant
+            ),
+            Err(StepUpRefusal::PhishingResistantRequired)
+        );
+        assert_eq!(
+            step_ups.spend(&token, "u", Purpose::DeleteUser, any),
+            Ok(())
+        );
+        assert_eq!(
+            step_ups.spend(&token, "u", Purpose::DeleteUser, any),
+            Err(StepUpRefusal::Reused)
+        );
+        assert_eq!(
+            step_ups.spend("su_unknown", "u", Purpose::DeleteUser, any),
+            Err(StepUpRefusal::Required)
+        );
+    }
+
+    #[test]
+    fn concurrent_spends_let_exactly_one_through() {
+        let step_ups = std::sync::Arc::new(StepUps::default());
+        let token = step_ups.issue("u", Purpose::DeleteUser, FactorType::Passkey);
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let step_ups = step_ups.clone();
+                let token = token.clone();
+                std::thread::spawn(move || {
+                    step_ups.spend(&token, "u", Purpose::DeleteUser, StepUpPolicy::Any)
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Ok(()) | Err(StepUpRefusal::Reused)))
+        );
+    }
+}

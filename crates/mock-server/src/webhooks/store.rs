@@ -1,0 +1,467 @@
+//! Webhook endpoints: registration, enabling, secret rotation and the circuit breaker.
+//!
+//! The circuit breaker is a small state machine per endpoint, driven by [`Endpoint::admit`]
+//! before a delivery and [`Endpoint::record`] after it:
+//!
+//! - **closed**: deliveries go out; each failure adds one to `consecutive_failures`, a success
+//!   resets it; reaching `circuit_threshold` opens the circuit for `circuit_cooldown_secs`.
+//! - **open**: nothing is sent; a test send answers CIRCUIT_OPEN with the seconds left.
+//! - **half-open** (the cooldown has passed): the next delivery is a trial; success closes the
+//!   circuit, failure opens it again for another cooldown.
+//!
+//! Enabling an endpoint closes its circuit and forgets its failures. Outcomes of deliveries
+//! that were in flight across an enable are dropped (the `generation` check), so a stale
+//! failure cannot count against the freshly reset circuit.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::signing::Secret;
+use crate::seed::{Seed, SeedError};
+
+/// The event types an endpoint can subscribe to, in documented order.
+pub const EVENT_TYPES: &[&str] = &["user.created", "user.updated", "user.deleted"];
+
+/// The event type of a test send; every endpoint receives it, subscribed or not.
+pub const TEST_EVENT: &str = "webhook.test";
+
+/// The `[webhooks]` section of the seed; every member has a default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Consecutive failed deliveries that open an endpoint's circuit.
+    pub circuit_threshold: u32,
+    /// How long one delivery may take, connection included, in milliseconds.
+    pub delivery_timeout_ms: u64,
+    /// How long an open circuit refuses deliveries before a trial, in seconds.
+    pub circuit_cooldown_secs: u64,
+    /// How long the previous secret still signs after a rotation, in seconds.
+    pub rotation_grace_secs: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> WebhookSettings {
+        WebhookSettings {
+            circuit_threshold: 3,
+            delivery_timeout_ms: 2000,
+            circuit_cooldown_secs: 60,
+            rotation_grace_secs: 24 * 60 * 60,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// Reads and checks the seed's `[webhooks]` section.
+    pub fn from_seed(seed: &Seed) -> Result<WebhookSettings, SeedError> {
+        let settings: WebhookSettings = seed
+            .webhooks
+            .clone()
+            .try_into()
+            .map_err(|e| SeedError::Invalid(format!("[webhooks]: {e}")))?;
+        if settings.circuit_threshold == 0 {
+            return Err(SeedError::Invalid(
+                "webhooks.circuit_threshold must be at least 1".into(),
+            ));
+        }
+        if settings.delivery_timeout_ms == 0 {
+            return Err(SeedError::Invalid(
+                "webhooks.delivery_timeout_ms must be at least 1".into(),
+            ));
+        }
+        if settings.circuit_cooldown_secs == 0 {
+            return Err(SeedError::Invalid(
+                "webhooks.circuit_cooldown_secs must be at least 1".into(),
+            ));
+        }
+        Ok(settings)
+    }
+
+    /// The delivery timeout.
+    pub fn delivery_timeout(&self) -> Duration {
+        Duration::from_millis(self.delivery_timeout_ms)
+    }
+}
+
+/// One registered endpoint.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    /// The id (`whk_000012`).
+    pub id: String,
+    /// The owning workspace.
+    pub workspace: String,
+    /// Where deliveries are POSTed.
+    pub url: String,
+    /// Subscribed event types.
+    pub events: Vec<String>,
+    /// Whether the owner has it enabled.
+    pub enabled: bool,
+    /// The current signing secret.
+    pub secret: Secret,
+    /// The secret before the last rotation, and until when it still signs.
+    pub previous: Option<(Secret, Instant)>,
+    /// Failed deliveries since the last success or reset.
+    pub consecutive_failures: u32,
+    /// Set while the circuit is open or half-open: when the cooldown ends.
+    pub open_until: Option<Instant>,
+    /// Bumped by every enable, so outcomes of older deliveries are ignored.
+    pub generation: u64,
+    /// When it was registered.
+    pub created: SystemTime,
+}
+
+/// Where an endpoint's circuit stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CircuitState {
+    /// Deliveries go out.
+    Closed,
+    /// Deliveries are refused until the cooldown ends.
+    Open,
+    /// The cooldown has ended; the next delivery is a trial.
+    HalfOpen,
+}
+
+/// Why a delivery was not attempted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The owner disabled the endpoint.
+    Disabled,
+    /// The circuit is open; retry after this many seconds.
+    CircuitOpen {
+        /// Whole seconds until the cooldown ends, at least 1.
+        retry_after: u64,
+    },
+}
+
+/// What a delivery attempt needs, copied out so no lock is held while it runs.
+#[derive(Clone, Debug)]
+pub struct Admitted {
+    /// The endpoint id.
+    pub id: String,
+    /// The URL.
+    pub url: String,
+    /// Secrets to sign with: the current one, then the previous one during its grace period.
+    pub secrets: Vec<Secret>,
+    /// The endpoint's generation when the attempt was admitted.
+    pub generation: u64,
+}
+
+impl Endpoint {
+    /// The circuit at `now`.
+    pub fn circuit(&self, now: Instant) -> CircuitState {
+        match self.open_until {
+            None => CircuitState::Closed,
+            Some(until) if now < until => CircuitState::Open,
+            Some(_) => CircuitState::HalfOpen,
+        }
+    }
+
+    /// Whether a delivery may go out at `now`, and what it needs.
+    pub fn admit(&self, now: Instant) -> Result<Admitted, Refusal> {
+        if !self.enabled {
+            return Err(Refusal::Disabled);
+        }
+        if let (CircuitState::Open, Some(until)) = (self.circuit(now), self.open_until) {
+            return Err(Refusal::CircuitOpen {
+                retry_after: ceil_secs(until - now),
+            });
+        }
+        let mut secrets = vec![self.secret.clone()];
+        if let Some((previous, until)) = &self.previous
+            && now < *until
+        {
+            secrets.push(previous.clone());
+        }
+        Ok(Admitted {
+            id: self.id.clone(),
+            url: self.url.clone(),
+            secrets,
+            generation: self.generation,
+        })
+    }
+
+    /// Counts a delivery's outcome: a success closes the circuit, a failure counts toward
+    /// opening it (and reopens a half-open one).
+    pub fn record(&mut self, success: bool, now: Instant, settings: &WebhookSettings) {
+        if success {
+            self.consecutive_failures = 0;
+            self.open_until = None;
+            return;
+        }
+        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        if self.consecutive_failures >= settings.circuit_threshold {
+            self.open_until = Some(now + Duration::from_secs(settings.circuit_cooldown_secs));
+        }
+    }
+
+    /// Enables the endpoint and closes its circuit.
+    pub fn enable(&mut self) {
+        self.enabled = true;
+        self.consecutive_failures = 0;
+        self.open_until = None;
+        self.generation += 1;
+    }
+}
+
+/// Seconds, rounded up, and at least 1 so that a client told to wait does wait.
+fn ceil_secs(d: Duration) -> u64 {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    secs.max(1)
+}
+
+/// Every endpoint, the settings, and the HTTP client deliveries go out on.
+#[derive(Debug)]
+pub struct Webhooks {
+    settings: WebhookSettings,
+    client: reqwest::Client,
+    endpoints: Mutex<HashMap<String, Endpoint>>,
+}
+
+impl Webhooks {
+    /// Builds the store from the seed's `[webhooks]` section.
+    ///
+    /// The client follows no redirects (a redirected delivery is a failed one, as with common
+    /// webhook senders, and the signature was made for the registered URL), ignores proxy
+    /// environment variables (a mock delivering to loopback must not be routed elsewhere),
+    /// and times out after `delivery_timeout_ms`, connection included.
+    pub fn from_seed(seed: &Seed) -> Result<Webhooks, crate::state::Error> {
+        let settings = WebhookSettings::from_seed(seed)?;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(settings.delivery_timeout())
+            .connect_timeout(settings.delivery_timeout())
+            .user_agent(concat!("mock-server-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                crate::state::Error::Io(std::io::Error::other(format!(
+                    "failed to build the webhook HTTP client: {e}"
+                )))
+            })?;
+        Ok(Webhooks {
+            settings,
+            client,
+            endpoints: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &WebhookSettings {
+        &self.settings
+    }
+
+    /// The client deliveries use.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Forgets every endpoint.
+    pub fn reset(&self) {
+        self.lock().clear();
+    }
+
+    /// Registers an endpoint.
+    pub fn insert(&self, endpoint: Endpoint) {
+        self.lock().insert(endpoint.id.clone(), endpoint);
+    }
+
+    /// The workspace's endpoints, ordered by id.
+    pub fn list(&self, workspace: &str) -> Vec<Endpoint> {
+        let mut out: Vec<Endpoint> = self
+            .lock()
+            .values()
+            .filter(|e| e.workspace == workspace)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// Endpoint `id` of `workspace` (another workspace's is as absent as a missing one).
+    pub fn get(&self, workspace: &str, id: &str) -> Option<Endpoint> {
+        self.lock()
+            .get(id)
+            .filter(|e| e.workspace == workspace)
+            .cloned()
+    }
+
+    /// Changes endpoint `id` of `workspace` and returns it as changed.
+    pub fn update(
+        &self,
+        workspace: &str,
+        id: &str,
+        change: impl FnOnce(&mut Endpoint),
+    ) -> Option<Endpoint> {
+        let mut endpoints = self.lock();
+        let endpoint = endpoints.get_mut(id).filter(|e| e.workspace == workspace)?;
+        change(endpoint);
+        Some(endpoint.clone())
+    }
+
+    /// Removes endpoint `id` of `workspace`; whether it was there.
+    pub fn remove(&self, workspace: &str, id: &str) -> bool {
+        let mut endpoints = self.lock();
+        if endpoints.get(id).is_some_and(|e| e.workspace == workspace) {
+            endpoints.remove(id);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Admits a delivery to endpoint `id` (see [`Endpoint::admit`]); `None` if it is gone.
+    pub fn admit(
+        &self,
+        workspace: &str,
+        id: &str,
+        now: Instant,
+    ) -> Option<Result<Admitted, Refusal>> {
+        self.lock()
+            .get(id)
+            .filter(|e| e.workspace == workspace)
+            .map(|e| e.admit(now))
+    }
+
+    /// Endpoints of `workspace` subscribed to `event_type` that admit a delivery now.
+    pub fn admit_subscribers(
+        &self,
+        workspace: &str,
+        event_type: &str,
+        now: Instant,
+    ) -> Vec<Admitted> {
+        let mut out: Vec<Admitted> = self
+            .lock()
+            .values()
+            .filter(|e| e.workspace == workspace && e.events.iter().any(|t| t == event_type))
+            .filter_map(|e| e.admit(now).ok())
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// Records the outcome of an admitted delivery, unless the endpoint was reset or removed
+    /// meanwhile; returns the endpoint as it now stands.
+    pub fn record(&self, admitted: &Admitted, success: bool, now: Instant) -> Option<Endpoint> {
+        let mut endpoints = self.lock();
+        let endpoint = endpoints.get_mut(&admitted.id)?;
+        if endpoint.generation == admitted.generation {
+            endpoint.record(success, now, &self.settings);
+        }
+        Some(endpoint.clone())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Endpoint>> {
+        self.endpoints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint() -> Endpoint {
+        Endpoint {
+            id: "whk_1".into(),
+            workspace: "acme".into(),
+            url: "http://127.0.0.1:9/hook".into(),
+            events: vec!["user.created".into()],
+            enabled: true,
+            secret: Secret::generate(),
+            previous: None,
+            consecutive_failures: 0,
+            open_until: None,
+            generation: 0,
+            created: SystemTime::now(),
+        }
+    }
+
+    #[test]
+    fn the_circuit_opens_stays_open_goes_half_open_and_resets() {
+        let settings = WebhookSettings::default();
+        let mut e = endpoint();
+        let t0 = Instant::now();
+        for _ in 0..2 {
+            e.record(false, t0, &settings);
+            assert_eq!(e.circuit(t0), CircuitState::Closed);
+        }
+        e.record(false, t0, &settings);
+        assert_eq!(e.circuit(t0), CircuitState::Open);
+        assert_eq!(
+            e.admit(t0 + Duration::from_millis(500)).unwrap_err(),
+            Refusal::CircuitOpen { retry_after: 60 }
+        );
+        assert_eq!(
+            e.admit(t0 + Duration::from_secs(59)).unwrap_err(),
+            Refusal::CircuitOpen { retry_after: 1 }
+        );
+        // Half-open: one trial goes out; its failure reopens the circuit at once.
+        let t1 = t0 + Duration::from_secs(60);
+        assert_eq!(e.circuit(t1), CircuitState::HalfOpen);
+        assert!(e.admit(t1).is_ok());
+        e.record(false, t1, &settings);
+        assert_eq!(e.circuit(t1), CircuitState::Open);
+        // A successful trial closes it.
+        let t2 = t1 + Duration::from_secs(60);
+        e.record(true, t2, &settings);
+        assert_eq!(
+            (e.circuit(t2), e.consecutive_failures),
+            (CircuitState::Closed, 0)
+        );
+        // Enable resets an open circuit.
+        for _ in 0..3 {
+            e.record(false, t2, &settings);
+        }
+        e.enabled = false;
+        assert_eq!(e.admit(t2).unwrap_err(), Refusal::Disabled);
+        e.enable();
+        assert!(e.admit(t2).is_ok());
+        assert_eq!(e.consecutive_failures, 0);
+    }
+
+    #[test]
+    fn outcomes_from_before_an_enable_are_dropped() {
+        let seed = Seed::embedded().unwrap();
+        let hooks = Webhooks::from_seed(&seed).unwrap();
+        hooks.insert(endpoint());
+        let now = Instant::now();
+        let admitted = hooks.admit("acme", "whk_1", now).unwrap().unwrap();
+        hooks.update("acme", "whk_1", Endpoint::enable);
+        let after = hooks.record(&admitted, false, now).unwrap();
+        assert_eq!(after.consecutive_failures, 0);
+        assert!(hooks.admit("pwonly", "whk_1", now).is_none());
+    }
+
+    #[test]
+    fn rotation_signs_with_both_secrets_during_the_grace_period() {
+        let mut e = endpoint();
+        let now = Instant::now();
+        e.previous = Some((Secret::generate(), now + Duration::from_secs(10)));
+        assert_eq!(e.admit(now).unwrap().secrets.len(), 2);
+        assert_eq!(
+            e.admit(now + Duration::from_secs(10))
+                .unwrap()
+                .secrets
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn settings_default_and_are_checked() {
+        let mut seed = Seed::embedded().unwrap();
+        seed.webhooks = toml::Table::new();
+        assert_eq!(
+            WebhookSettings::from_seed(&seed).unwrap(),
+            WebhookSettings::default()
+        );
+        seed.webhooks = toml::from_str("circuit_threshold = 0").unwrap();
+        assert!(WebhookSettings::from_seed(&seed).is_err());
+        seed.webhooks = toml::from_str("threshold = 2").unwrap();
+        assert!(WebhookSettings::from_seed(&seed).is_err());
+    }
+}

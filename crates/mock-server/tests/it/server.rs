@@ -1,0 +1,132 @@
+//! The server over real loopback HTTP: in-process with `spawn`, and the binary as README
+//! starts it (prints its address, serves, shuts down gracefully on SIGTERM).
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+
+use catalog::Code;
+use mock_server::seed::Seed;
+use mock_server::{Config, spawn};
+use response_schema::{Expect, Response, check};
+
+async fn get(url: &str) -> (u16, http::HeaderMap, Vec<u8>) {
+    let resp = reqwest::get(url).await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.bytes().await.unwrap().to_vec())
+}
+
+/// Checks a 401 against the contract with the type links at `base`.
+fn assert_conforming_unauthorized(base: &str, status: u16, headers: &http::HeaderMap, body: &[u8]) {
+    let violations = check(
+        &Response {
+            status,
+            headers,
+            body,
+        },
+        &Expect {
+            docs_base: Some(base.to_owned()),
+            ..Expect::code(Code::Unauthorized)
+        },
+    );
+    assert!(violations.is_empty(), "{violations:?}");
+}
+
+#[tokio::test]
+async fn spawned_mock_serves_its_own_links() {
+    let running = spawn(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        Config::new(Seed::embedded().unwrap()),
+    )
+    .await
+    .unwrap();
+    let base = running.base_url();
+
+    let (status, _, body) = get(&format!("{base}/openapi.json")).await;
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["servers"][0]["url"], base.as_str());
+
+    let (status, headers, body) = get(&format!("{base}/v1/workspaces/acme/users")).await;
+    assert_conforming_unauthorized(&base, status, &headers, &body);
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let type_url = problem["type"].as_str().unwrap();
+    assert_eq!(type_url, format!("{base}/docs/errors#unauthorized"));
+    let (status, _, page) = get(type_url).await;
+    assert_eq!(status, 200);
+    assert!(
+        String::from_utf8(page)
+            .unwrap()
+            .contains("id=\"unauthorized\"")
+    );
+
+    // Reset over real loopback.
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/admin/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 204);
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn public_url_sets_the_type_base() {
+    let mut config = Config::new(Seed::embedded().unwrap());
+    config.public_url = Some("https://mock.example/".into());
+    let running = spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        .await
+        .unwrap();
+    let (status, headers, body) =
+        get(&format!("{}/v1/workspaces/acme/users", running.base_url())).await;
+    assert_conforming_unauthorized("https://mock.example", status, &headers, &body);
+    running.shutdown().await.unwrap();
+}
+
+/// Kills the child on drop so a failing assertion does not leave it running.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_mock-server"))
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("mock-server listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+
+    let (status, headers, body) = get(&format!("{base}/openapi.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/json");
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let (status, headers, body) = get(&format!("{base}/v1/workspaces/acme/users")).await;
+    assert_conforming_unauthorized(&base, status, &headers, &body);
+
+    let pid = child.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let exit = child.0.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
