@@ -28,9 +28,7 @@ pub fn parse(header: &str) -> Vec<Challenge> {
     let mut rest = header.trim();
     while !rest.is_empty() {
         rest = rest.trim_start_matches([',', ' ', '\t']);
-        let token_len = rest
-            .find([' ', '\t', ',', '='])
-            .unwrap_or(rest.len());
+        let token_len = rest.find([' ', '\t', ',', '=']).unwrap_or(rest.len());
         let token = &rest[..token_len];
         if token.is_empty() {
             break;
