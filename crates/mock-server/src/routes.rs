@@ -135,6 +135,8 @@ pub static ROUTES: &[Route] = &[
     // SCIM 2.0.
     route!(Get "/scim/v2/Users" "scimListUsers" Scim => scim::list_users),
     route!(Post "/scim/v2/Users" "scimCreateUser" Scim => scim::create_user),
+    route!(Post "/scim/v2/Users/.search" "scimSearchUsers" Scim => scim::search),
+    route!(Post "/scim/v2/.search" "scimSearch" Scim => scim::search),
     route!(Get "/scim/v2/Users/{id}" "scimGetUser" Scim => scim::get_user),
     route!(Put "/scim/v2/Users/{id}" "scimReplaceUser" Scim => scim::replace_user),
     route!(Patch "/scim/v2/Users/{id}" "scimPatchUser" Scim => scim::patch_user),

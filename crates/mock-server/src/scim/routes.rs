@@ -65,7 +65,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimClient {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<ScimClient, ApiError> {
-        // Only reachable without the guard, which a route-table test rules out.
+        // Only reachable on a route the guard does not cover; `app::scim_layer` puts it on
+        // every `Scope::Scim` route, and the guard inserts a client for every non-discovery one.
         parts
             .extensions
             .get::<ScimClient>()
@@ -128,6 +129,18 @@ fn unauthorized(bearer: Bearer<'_>) -> ApiError {
     error.scim()
 }
 
+/// What a list or search asks for, from the query string or a SearchRequest body.
+#[derive(Debug, Default)]
+struct Search {
+    filter: Option<String>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+    projection: Projection,
+}
+
+/// The message URI of a `/.search` body.
+const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
 /// `GET /scim/v2/Users` with `filter`, `startIndex`, `count`, `attributes`,
 /// `excludedAttributes`.
 pub async fn list_users(
@@ -136,19 +149,116 @@ pub async fn list_users(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let params = query(&uri)?;
-    let projection = projection(&params)?;
-    let start_index = match param(&params, "startIndex") {
-        None => 1,
-        Some(raw) => integer(raw, "startIndex")?.max(1),
+    let search = Search {
+        filter: param(&params, "filter").map(str::to_owned),
+        start_index: param(&params, "startIndex")
+            .map(|raw| integer(raw, "startIndex"))
+            .transpose()?,
+        count: param(&params, "count")
+            .map(|raw| integer(raw, "count"))
+            .transpose()?,
+        projection: projection(&params)?,
     };
-    let count = match param(&params, "count") {
-        None => MAX_RESULTS,
-        // RFC 7644 section 3.4.2.4: a negative count is 0.
-        Some(raw) => usize::try_from(integer(raw, "count")?.max(0))
+    search_users(&state, &client, &search)
+}
+
+/// `POST /scim/v2/Users/.search` and `POST /scim/v2/.search` (RFC 7644 section 3.4.3): the
+/// list with its parameters in a SearchRequest body. Users are the only resource type, so a
+/// search at the root searches users.
+pub async fn search(
+    State(state): State<AppState>,
+    client: ScimClient,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let value = body.value().map_err(invalid_syntax)?;
+    let search = search_request(&value)?;
+    search_users(&state, &client, &search)
+}
+
+/// Reads a SearchRequest body.
+fn search_request(body: &Value) -> Result<Search, ApiError> {
+    let syntax = |detail: &str| {
+        ApiError::new(Code::ValidationError, detail.to_owned())
+            .with_errors(vec![FieldError::pointer("", detail.to_owned())])
+            .scim()
+            .with_scim_type("invalidSyntax")
+    };
+    let value_error = |name: &str, detail: &str| {
+        ApiError::new(Code::ValidationError, format!("{name} {detail}"))
+            .with_errors(vec![FieldError::pointer(
+                format!("/{name}"),
+                detail.to_owned(),
+            )])
+            .scim()
+            .with_scim_type("invalidValue")
+    };
+    if !body.is_object() {
+        return Err(syntax("a SearchRequest must be a JSON object"));
+    }
+    let lists_search = filter::member(body, "schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|uris| {
+            uris.iter().any(|u| {
+                u.as_str()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(SEARCH_REQUEST))
+            })
+        });
+    if !lists_search {
+        return Err(syntax(&format!(
+            "\"schemas\" must be an array containing \"{SEARCH_REQUEST}\""
+        )));
+    }
+    let text = |name: &str| match filter::member(body, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(value_error(name, "must be a string")),
+    };
+    // RFC 7644 has `attributes` as a list of strings; a comma-separated string is accepted too.
+    let list = |name: &str| match filter::member(body, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .ok_or_else(|| value_error(name, "must be a list of strings"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|names| (!names.is_empty()).then(|| names.join(","))),
+        Some(_) => Err(value_error(name, "must be a list of strings")),
+    };
+    let number = |name: &str| match filter::member(body, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| value_error(name, "must be an integer")),
+    };
+    let attributes = list("attributes")?;
+    let excluded = list("excludedAttributes")?;
+    Ok(Search {
+        filter: text("filter")?,
+        start_index: number("startIndex")?,
+        count: number("count")?,
+        projection: Projection::parse(attributes.as_deref(), excluded.as_deref())
+            .map_err(|e| value_error(e.parameter, &e.detail))?,
+    })
+}
+
+/// The ListResponse for a search over the client's workspace.
+fn search_users(
+    state: &AppState,
+    client: &ScimClient,
+    search: &Search,
+) -> Result<Response, ApiError> {
+    let start_index = search.start_index.unwrap_or(1).max(1);
+    // RFC 7644 section 3.4.2.4: a negative count is 0; more than `maxResults` is capped.
+    let count = search.count.map_or(MAX_RESULTS, |n| {
+        usize::try_from(n.max(0))
             .unwrap_or(MAX_RESULTS)
-            .min(MAX_RESULTS),
-    };
-    let filter = match param(&params, "filter") {
+            .min(MAX_RESULTS)
+    });
+    let filter = match &search.filter {
         None => None,
         Some(text) => Some(filter::parse(text).map_err(|e| {
             ApiError::new(Code::InvalidFilter, format!("The filter is not valid {e}."))
@@ -158,7 +268,7 @@ pub async fn list_users(
         let store = state.read();
         state
             .scim()
-            .list(&store, &client.workspace, &base_url(&state))
+            .list(&store, &client.workspace, &base_url(state))
     };
     let matched: Vec<Value> = users
         .into_iter()
@@ -173,7 +283,7 @@ pub async fn list_users(
         .iter()
         .skip(skip)
         .take(count)
-        .map(|u| projection.apply(u))
+        .map(|u| search.projection.apply(u))
         .collect();
     Ok(scim_json(
         StatusCode::OK,

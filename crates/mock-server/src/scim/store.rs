@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use super::filter;
 use super::patch::{self, PatchError, ScimType};
-use super::schema::CORE_USER;
+use super::schema::{self, CORE_USER};
 use crate::model::Role;
 use crate::seed::{Seed, SeedError};
 use crate::state::{Store, User};
@@ -250,7 +250,7 @@ impl ScimStore {
     ) -> Result<Value, ScimStoreError> {
         let mut records = self.lock();
         let old = self.working_document(store, &records, workspace, id, base_url)?;
-        let doc = patch::patch(&old, body)?;
+        let doc = patch::patch(&old, &expand_extension_paths(body))?;
         self.commit(store, &mut records, workspace, id, doc, base_url)
     }
 
@@ -353,10 +353,7 @@ impl ScimStore {
             last_modified: now,
             version,
         };
-        let shown = {
-            let user = &store.users[id];
-            self.document(user, Some(&record), base_url, false)
-        };
+        let shown = self.document(user, Some(&record), base_url, false);
         records.insert(id.to_owned(), record);
         Ok(shown)
     }
@@ -399,6 +396,60 @@ impl ScimStore {
         // every later request because one handler panicked.
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Rewrites PATCH operations whose `path` is a whole extension schema URI.
+///
+/// RFC 7644's path grammar has no form for "the whole extension", but clients send
+/// `{"op": "add", "path": "urn:...:enterprise:2.0:User", "value": {...}}` (scim2-tester does),
+/// and [`patch`] reads such a path as attribute `User` of schema `urn:...:2.0`. The equivalent
+/// operations it does understand: add or replace without a path, with the value under the
+/// URI (less a `schemas` member of the value), and a remove of each attribute of the
+/// extension (which also drops the URI from `schemas`). Anything else is passed through
+/// untouched, errors included.
+fn expand_extension_paths(body: &Value) -> Value {
+    let Some(Value::Array(operations)) = filter::member(body, "Operations") else {
+        return body.clone();
+    };
+    let mut expanded = Vec::with_capacity(operations.len());
+    for operation in operations {
+        let extension = filter::member(operation, "path")
+            .and_then(Value::as_str)
+            .and_then(schema::schema_by_urn)
+            .filter(|s| !s.is_core());
+        let op = filter::member(operation, "op")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        match (extension, op.as_deref()) {
+            (Some(extension), Some(kind @ ("add" | "replace"))) => {
+                let mut value = filter::member(operation, "value")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                // Some clients serialize the extension as an object with its own `schemas`
+                // list; the path already names the schema.
+                if let Some(members) = value.as_object_mut() {
+                    remove_ci(members, "schemas");
+                }
+                expanded.push(json!({ "op": kind, "value": { extension.id: value } }));
+            }
+            (Some(extension), Some("remove")) => {
+                expanded.extend(extension.attributes.iter().map(|attribute| {
+                    json!({ "op": "remove", "path": format!("{}:{}", extension.id, attribute.name) })
+                }));
+            }
+            _ => expanded.push(operation.clone()),
+        }
+    }
+    let mut body = body.clone();
+    if let Some(members) = body.as_object_mut()
+        && let Some(key) = members
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case("Operations"))
+            .cloned()
+    {
+        members.insert(key, Value::Array(expanded));
+    }
+    body
 }
 
 /// The attributes of a user SCIM has no record of: what the core user knows.
@@ -570,6 +621,31 @@ mod tests {
             scim.delete(&mut store, "acme", "usr_x"),
             Err(ScimStoreError::NotFound("usr_x".into()))
         );
+    }
+
+    #[test]
+    fn a_path_naming_a_whole_extension_is_understood() {
+        let (state, scim) = setup();
+        let mut store = state.write();
+        let ext = schema::ENTERPRISE_USER;
+        let add = json!({
+            "schemas": [patch::PATCH_OP],
+            "Operations": [{"op": "Add", "path": ext, "value": {"schemas": [ext], "department": "Tours"}}],
+        });
+        let added = scim
+            .patch(&mut store, "acme", "usr_acme_member", &add, BASE)
+            .unwrap();
+        assert_eq!(added[ext]["department"], "Tours");
+        assert!(added["schemas"].as_array().unwrap().contains(&json!(ext)));
+        let remove = json!({
+            "schemas": [patch::PATCH_OP],
+            "Operations": [{"op": "remove", "path": ext}],
+        });
+        let removed = scim
+            .patch(&mut store, "acme", "usr_acme_member", &remove, BASE)
+            .unwrap();
+        assert!(removed.get(ext).is_none());
+        assert_eq!(removed["schemas"], json!([CORE_USER]));
     }
 
     #[test]

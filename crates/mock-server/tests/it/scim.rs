@@ -392,6 +392,52 @@ async fn lists_filter_page_and_project() {
 }
 
 #[tokio::test]
+async fn searches_take_the_parameters_in_the_body() {
+    let client = Client::new();
+    seed_users(&client).await;
+    let request = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName sw \"pa\"",
+        "attributes": ["userName"],
+        "startIndex": 1,
+        "count": 5,
+    });
+    for path in ["/Users/.search", "/.search"] {
+        let resp = client
+            .send(body(scim(Method::POST, path), request.clone()))
+            .await;
+        assert_scim_ok(&resp, 200);
+        assert_eq!(resp.json["schemas"], json!([LIST]));
+        assert_eq!(
+            user_names(&resp),
+            ["pat@acme.example", "paula@acme.example"]
+        );
+        assert!(resp.json["Resources"][0].get("emails").is_none());
+    }
+    for (bad, scim_type) in [
+        (json!({ "filter": "userName pr" }), "invalidSyntax"),
+        (
+            json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": "2" }),
+            "invalidValue",
+        ),
+        (
+            json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "attributes": [1] }),
+            "invalidValue",
+        ),
+    ] {
+        let resp = client.send(body(scim(Method::POST, "/.search"), bad)).await;
+        assert_scim_error(&resp, Code::ValidationError, Some(scim_type));
+    }
+    let resp = client
+        .send(body(
+            scim(Method::POST, "/Users/.search"),
+            json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName eq" }),
+        ))
+        .await;
+    assert_scim_error(&resp, Code::InvalidFilter, Some("invalidFilter"));
+}
+
+#[tokio::test]
 async fn unparseable_filters_are_invalid_filter_with_the_position() {
     let client = Client::new();
     let cases: &[(&str, usize)] = &[
