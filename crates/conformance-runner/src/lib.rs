@@ -1,1 +1,548 @@
-//! Placeholder: filled by a later issue.
+//! The conformance runner: proves a server answers every documented error
+//! exactly as the catalog says.
+//!
+//! The engine behind `cargo xtask conformance` and the `conformance-runner`
+//! binary. It loads scenarios ([`scenario`]) and a profile ([`profile`]),
+//! selects them ([`select`]), runs them concurrently against a target over
+//! HTTP ([`exec`]), judges every response with `response_schema::check` plus
+//! the scenario's own expectations ([`check`]), and reports ([`report`]) with
+//! every secret redacted ([`redact`]). It never depends on the mock: they
+//! meet only over HTTP and through the catalog.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use conformance_runner::{Options, Plan, profile::Profile, report::progress::Progress};
+//!
+//! let options = Options {
+//!     target: Some("http://127.0.0.1:8080".into()),
+//!     ..Options::new(Profile::mock(), conformance_runner::embedded_scenarios()?)
+//! };
+//! let plan = Plan::new(options, &|name| std::env::var(name).ok())?;
+//! let report = plan.run(&Progress::quiet(), std::future::pending()).await?;
+//! println!("{}", report.closing_line());
+//! # Ok(()) }
+//! ```
+
+pub mod attestation;
+pub mod check;
+pub mod cli;
+mod exec;
+pub mod profile;
+pub mod receiver;
+pub mod redact;
+pub mod report;
+pub mod scenario;
+pub mod schema;
+pub mod select;
+pub mod template;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use profile::{Credential, Profile, ProfileError, is_loopback};
+use redact::Redactor;
+use report::Report;
+use report::progress::Progress;
+use scenario::{LoadError, Scenario, SourceFile, Step};
+use select::{Filter, Shard};
+use template::{Arg, Var};
+
+/// Default number of scenarios in flight: requests are I/O-bound.
+pub const DEFAULT_JOBS: usize = 8;
+/// Default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The documented exit codes.
+pub mod exit {
+    /// Every selected scenario passed and every code is covered.
+    pub const PASSED: u8 = 0;
+    /// At least one conformance failure (or an uncovered code).
+    pub const FAILED: u8 = 1;
+    /// A usage or configuration error: nothing was run.
+    pub const CONFIG: u8 = 2;
+    /// The target did not answer.
+    pub const UNREACHABLE: u8 = 3;
+    /// Interrupted (Ctrl-C); cleanup ran.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_scenarios.rs"));
+
+/// The scenarios compiled into the runner (`fixtures/scenarios`).
+pub fn embedded_scenarios() -> Result<Vec<Scenario>, LoadError> {
+    let files: Vec<SourceFile> = EMBEDDED
+        .iter()
+        .map(|(name, text)| SourceFile {
+            name: (*name).to_owned(),
+            text: (*text).to_owned(),
+        })
+        .collect();
+    scenario::load(&files)
+}
+
+/// Scenarios from `dir`, or the embedded ones.
+pub fn load_scenarios(dir: Option<&Path>) -> Result<Vec<Scenario>, LoadError> {
+    match dir {
+        Some(dir) => scenario::load_dir(dir),
+        None => embedded_scenarios(),
+    }
+}
+
+/// What to run, before validation.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The profile.
+    pub profile: Profile,
+    /// Every scenario loaded.
+    pub scenarios: Vec<Scenario>,
+    /// The target's base URL; overrides the profile's.
+    pub target: Option<String>,
+    /// `--filter` values (union); empty selects all.
+    pub filters: Vec<Filter>,
+    /// `--shard K/N`.
+    pub shard: Option<Shard>,
+    /// Scenarios in flight at once.
+    pub jobs: usize,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// The run id; generated when `None`.
+    pub run_id: Option<String>,
+}
+
+impl Options {
+    /// Every scenario, default jobs and timeout, the profile's target.
+    pub fn new(profile: Profile, scenarios: Vec<Scenario>) -> Options {
+        Options {
+            profile,
+            scenarios,
+            target: None,
+            filters: Vec::new(),
+            shard: None,
+            jobs: DEFAULT_JOBS,
+            timeout: DEFAULT_TIMEOUT,
+            run_id: None,
+        }
+    }
+}
+
+/// A usage or configuration error (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Scenario files are invalid.
+    #[error(transparent)]
+    Scenarios(#[from] LoadError),
+    /// The profile is invalid.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// Neither `--target` nor the profile's `base_url`.
+    #[error("no target: pass --target URL or set `base_url` in {0}")]
+    NoTarget(String),
+    /// The target is not an http(s) URL.
+    #[error("target `{0}` is not an http(s) URL")]
+    BadTarget(String),
+    /// A skip in the profile matches no scenario.
+    #[error("{file}:{line}: skip `{pattern}` matches no scenario")]
+    StaleSkip {
+        /// The profile.
+        file: String,
+        /// The skip's line.
+        line: usize,
+        /// The pattern.
+        pattern: String,
+    },
+    /// A scenario refers to a credential or fixture the profile lacks.
+    #[error(transparent)]
+    MissingProfileValue(Box<MissingValue>),
+    /// A credential's environment variable is not set.
+    #[error(
+        "credential `{name}`: environment variable `{var}` is not set (scenario `{scenario}` needs it)"
+    )]
+    MissingEnv {
+        /// The credential.
+        name: String,
+        /// The variable.
+        var: String,
+        /// A scenario that uses it.
+        scenario: String,
+    },
+    /// A literal credential with a non-loopback target.
+    #[error(
+        "credential `{name}` is written in {profile}, but target {target} is not loopback: read it from the environment with `{name} = {{ env = \"...\" }}`"
+    )]
+    LiteralCredential {
+        /// The credential.
+        name: String,
+        /// The profile file.
+        profile: String,
+        /// The target.
+        target: String,
+    },
+    /// The filters select nothing.
+    #[error("the filters select no scenario")]
+    NothingSelected,
+}
+
+/// A variable a scenario uses that the profile does not define.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: scenario `{id}` uses `{var}`, but {profile} defines no {kind} `{name}`")]
+pub struct MissingValue {
+    /// The scenario's file.
+    pub file: String,
+    /// The line.
+    pub line: usize,
+    /// The scenario.
+    pub id: String,
+    /// The variable as written.
+    pub var: String,
+    /// The profile file.
+    pub profile: String,
+    /// `credential` or `fixture`.
+    pub kind: &'static str,
+    /// The missing name.
+    pub name: String,
+}
+
+/// Why a run could not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The target did not answer (exit code 3).
+    #[error("target {url} is unreachable: {reason}")]
+    Unreachable {
+        /// The probed URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The webhook receiver could not listen (exit code 2).
+    #[error("failed to start the webhook receiver on {addr}: {source}")]
+    Receiver {
+        /// The bind address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The HTTP client could not be built (exit code 2).
+    #[error("failed to build the HTTP client: {0}")]
+    Client(String),
+}
+
+/// A validated run: target, credentials resolved, scenarios selected.
+#[derive(Debug)]
+pub struct Plan {
+    profile: Profile,
+    target: reqwest::Url,
+    selected: Vec<Arc<Scenario>>,
+    skipped: BTreeMap<String, String>,
+    credentials: BTreeMap<String, String>,
+    redactor: Redactor,
+    jobs: usize,
+    timeout: Duration,
+    run_id: String,
+    coverage_enforced: bool,
+}
+
+impl Plan {
+    /// Validates `options`; `env` reads environment variables (credentials).
+    pub fn new(
+        options: Options,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Plan, ConfigError> {
+        let Options {
+            profile,
+            scenarios,
+            target,
+            filters,
+            shard,
+            jobs,
+            timeout,
+            run_id,
+        } = options;
+        let target_text = target
+            .or_else(|| profile.base_url.clone())
+            .ok_or_else(|| ConfigError::NoTarget(profile.file.clone()))?;
+        let target = reqwest::Url::parse(&target_text)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| ConfigError::BadTarget(target_text.clone()))?;
+
+        for skip in &profile.skips {
+            if !scenarios.iter().any(|s| skip.matches(&s.id)) {
+                return Err(ConfigError::StaleSkip {
+                    file: profile.file.clone(),
+                    line: skip.line,
+                    pattern: skip.pattern.clone(),
+                });
+            }
+        }
+        let coverage_enforced = filters.is_empty() && shard.is_none();
+        let any_filter = !filters.is_empty();
+        let selected = select::select(scenarios, &filters, shard);
+        if selected.is_empty() && any_filter {
+            return Err(ConfigError::NothingSelected);
+        }
+
+        let mut skipped = BTreeMap::new();
+        let mut needed: BTreeMap<String, String> = BTreeMap::new();
+        for s in &selected {
+            if let Some(skip) = profile.skip_for(&s.id) {
+                skipped.insert(s.id.clone(), skip.reason.clone());
+                continue;
+            }
+            for (template, line) in s.templates() {
+                for var in template.vars() {
+                    check_var(&profile, s, var, line, &mut needed)?;
+                }
+            }
+            for var in json_body_vars(s) {
+                check_var(&profile, s, &var, s.source.line, &mut needed)?;
+            }
+        }
+
+        let mut redactor = Redactor::default();
+        let mut credentials = BTreeMap::new();
+        let loopback = is_loopback(&target);
+        for (name, scenario) in needed {
+            // `needed` only holds names `check_var` found in the profile.
+            let Some(source) = profile.credentials.get(&name) else {
+                continue;
+            };
+            let value = match source {
+                Credential::Env(var) => env(var).ok_or_else(|| ConfigError::MissingEnv {
+                    name: name.clone(),
+                    var: var.clone(),
+                    scenario,
+                })?,
+                Credential::Literal(value) if loopback => value.clone(),
+                Credential::Literal(_) => {
+                    return Err(ConfigError::LiteralCredential {
+                        name,
+                        profile: profile.file.clone(),
+                        target: target.to_string(),
+                    });
+                }
+            };
+            redactor.add(&value);
+            credentials.insert(name, value);
+        }
+        Ok(Plan {
+            profile,
+            target,
+            selected: selected.into_iter().map(Arc::new).collect(),
+            skipped,
+            credentials,
+            redactor,
+            jobs: jobs.max(1),
+            timeout,
+            run_id: run_id.unwrap_or_else(new_run_id),
+            coverage_enforced,
+        })
+    }
+
+    /// The selected scenarios, in id order (skipped ones included).
+    pub fn scenarios(&self) -> impl Iterator<Item = &Scenario> {
+        self.selected.iter().map(|s| s.as_ref())
+    }
+
+    /// The run id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The target's base URL.
+    pub fn target(&self) -> &reqwest::Url {
+        &self.target
+    }
+
+    /// Runs the selected scenarios until done or until `interrupt` completes
+    /// (cleanups still run), and returns the redacted report.
+    pub async fn run(
+        &self,
+        progress: &Progress,
+        interrupt: impl Future<Output = ()>,
+    ) -> Result<Report, RunError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("conformance-runner/", env!("CARGO_PKG_VERSION")));
+        if is_loopback(&self.target) {
+            // A proxy from the environment must not capture loopback traffic.
+            builder = builder.no_proxy();
+        }
+        let client = builder
+            .build()
+            .map_err(|e| RunError::Client(e.to_string()))?;
+        let base = self.target.as_str().trim_end_matches('/').to_owned();
+        probe(&client, &base).await?;
+
+        let runnable: Vec<(usize, Arc<Scenario>)> = self
+            .selected
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !self.skipped.contains_key(&s.id))
+            .map(|(i, s)| (i, s.clone()))
+            .collect();
+        let receiver = if runnable.iter().any(|(_, s)| uses_receiver(s)) {
+            let addr = self.profile.receiver_bind;
+            Some(
+                receiver::Receiver::start(addr, self.profile.receiver_public_url.as_deref())
+                    .await
+                    .map_err(|source| RunError::Receiver { addr, source })?,
+            )
+        } else {
+            None
+        };
+        let shared = Arc::new(exec::Shared::new(
+            client,
+            base.clone(),
+            self.profile.clone(),
+            self.credentials.clone(),
+            receiver,
+            self.run_id.clone(),
+            self.redactor.clone(),
+        ));
+        progress.start(runnable.len());
+        let outcomes =
+            exec::run_all(shared.clone(), runnable, self.jobs, progress, interrupt).await;
+        progress.finish();
+
+        let mut reports = outcomes.reports;
+        for s in &self.selected {
+            if let Some(reason) = self.skipped.get(&s.id) {
+                let mut r = exec::skeleton(s, report::Outcome::Skipped);
+                r.skip_reason = Some(reason.clone());
+                reports.push(r);
+            }
+        }
+        let mut report = Report::new(
+            self.run_id.clone(),
+            base,
+            self.profile.name.clone(),
+            self.coverage_enforced,
+            reports,
+            outcomes.warnings,
+            outcomes.interrupted,
+        );
+        let redactor = shared
+            .redactor
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        report.redact(&redactor);
+        Ok(report)
+    }
+}
+
+/// Checks a variable against the profile; records credentials a scenario needs.
+fn check_var(
+    profile: &Profile,
+    scenario: &Scenario,
+    var: &Var,
+    line: usize,
+    needed: &mut BTreeMap<String, String>,
+) -> Result<(), ConfigError> {
+    let missing = |kind, name: &str| {
+        ConfigError::MissingProfileValue(Box::new(MissingValue {
+            file: scenario.source.file.clone(),
+            line,
+            id: scenario.id.clone(),
+            var: var.to_string(),
+            profile: profile.file.clone(),
+            kind,
+            name: name.to_owned(),
+        }))
+    };
+    match var {
+        Var::Credential(name) if !profile.credentials.contains_key(name) => {
+            return Err(missing("credential", name));
+        }
+        Var::Credential(name) => {
+            needed
+                .entry(name.clone())
+                .or_insert_with(|| scenario.id.clone());
+        }
+        Var::Fixture(name)
+        | Var::Attestation {
+            aaguid: Arg::Fixture(name),
+            ..
+        } if !profile.fixtures.contains_key(name) => {
+            return Err(missing("fixture", name));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Variables inside JSON bodies (their templates are parsed at render time).
+fn json_body_vars(scenario: &Scenario) -> Vec<Var> {
+    fn walk(value: &serde_json::Value, out: &mut BTreeSet<Var>) {
+        match value {
+            serde_json::Value::String(s) => {
+                if let Ok(t) = template::Template::parse(s) {
+                    out.extend(t.vars().cloned());
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    let requests = scenario
+        .setup
+        .iter()
+        .chain(&scenario.cleanup)
+        .filter_map(|s| match s {
+            Step::Http(h) => Some(&h.request),
+            Step::Receiver(_) => None,
+        })
+        .chain([&scenario.request]);
+    for request in requests {
+        if let Some(scenario::Body::Json(v)) = &request.body {
+            walk(v, &mut out);
+        }
+    }
+    for (_, v) in &scenario.expect.body {
+        walk(v, &mut out);
+    }
+    out.into_iter().collect()
+}
+
+fn uses_receiver(scenario: &Scenario) -> bool {
+    let steps = scenario.setup.iter().chain(&scenario.cleanup);
+    steps.clone().any(|s| matches!(s, Step::Receiver(_)))
+        || scenario
+            .templates()
+            .iter()
+            .any(|(t, _)| t.vars().any(|v| *v == Var::ReceiverUrl))
+        || json_body_vars(scenario).contains(&Var::ReceiverUrl)
+}
+
+/// Any HTTP answer means reachable; only a transport failure is not.
+async fn probe(client: &reqwest::Client, base: &str) -> Result<(), RunError> {
+    let url = format!("{base}/healthz");
+    match client.get(&url).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let mut reason = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                reason = s.to_string();
+                source = s.source();
+            }
+            Err(RunError::Unreachable { url, reason })
+        }
+    }
+}
+
+/// A fresh run id: `cr` and ten hex digits, from the process's random hasher seed.
+fn new_run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let hash = RandomState::new().hash_one((nanos, std::process::id()));
+    format!("cr{:010x}", hash & 0xff_ffff_ffff)
+}

@@ -1,0 +1,281 @@
+//! The command line, shared by `conformance-runner` and `cargo xtask conformance`.
+//!
+//! [`Args`] is the flag set (xtask flattens it into its own subcommand);
+//! [`run`] turns it into a validated [`Options`], runs the [`Plan`] and writes
+//! every requested report; [`exit_code`] is the one place that maps the
+//! result to the documented exit codes.
+
+use std::future::Future;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::profile::{Profile, ProfileError};
+use crate::report::Report;
+use crate::report::human::{self, Color};
+use crate::report::progress::{Progress, Style};
+use crate::select::{Filter, Shard};
+use crate::{ConfigError, DEFAULT_JOBS, Options, Plan, RunError, exit, load_scenarios, report};
+
+/// Runs the conformance scenarios against a target and reports every finding.
+///
+/// Exit codes: 0 all passed, 1 conformance failures, 2 usage or configuration
+/// error, 3 target unreachable, 130 interrupted (after cleanup).
+#[derive(clap::Args, Clone, Debug)]
+pub struct Args {
+    /// Base URL of the server under test (overrides the profile's `base_url`).
+    #[arg(long, value_name = "URL", env = "CONFORMANCE_TARGET")]
+    pub target: Option<String>,
+
+    /// Profile file (fixture ids, credentials, skips); default: the embedded mock profile.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
+    /// Directory of scenario files; default: the scenarios compiled into the runner.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+
+    /// Scenarios in flight at once.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS, value_parser = parse_jobs)]
+    pub jobs: usize,
+
+    /// Run only the K-th of N slices of the suite (for a CI job matrix), like 2/4.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+
+    /// Select scenarios: code=NAME, category=SLUG, tag=NAME, id=PREFIX, or a
+    /// bare word matching any of them. Repeat for a union.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Vec<Filter>,
+
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Also write the JSON report (schemas/report.schema.json) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Also write a JUnit XML report (one testcase per scenario) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Print GitHub `::error` annotations and append a step summary to
+    /// $GITHUB_STEP_SUMMARY.
+    #[arg(long, env = "GITHUB_ACTIONS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub github: bool,
+
+    /// Per-request timeout, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+
+    /// The run id that tags every resource the run creates (default: random).
+    #[arg(long, value_name = "ID", value_parser = parse_run_id)]
+    pub run_id: Option<String>,
+
+    /// Progress display on standard error.
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    pub progress: ProgressArg,
+
+    /// List the selected scenarios and exit without sending a request.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// `--format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Tables for people.
+    Human,
+    /// The JSON report.
+    Json,
+}
+
+/// `--progress`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressArg {
+    /// A bar on a terminal, plain lines otherwise.
+    Auto,
+    /// A bar.
+    Bar,
+    /// One line per scenario.
+    Lines,
+    /// Nothing.
+    None,
+}
+
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err("jobs is a number from 1 to 256".into()),
+    }
+}
+
+fn parse_run_id(s: &str) -> Result<String, String> {
+    let ok = (2..=32).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(
+            "a run id is 2 to 32 lowercase letters and digits (it goes into emails and names)"
+                .into(),
+        )
+    }
+}
+
+/// Why the command did not produce a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Usage or configuration (exit 2).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The run could not happen.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// A report file could not be written (exit 2).
+    #[error("failed to write {}: {source}", path.display())]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// What the command did.
+#[derive(Debug)]
+pub enum Done {
+    /// `--list`: nothing was run.
+    Listed,
+    /// A run, with its report.
+    Ran(Box<Report>),
+}
+
+/// The documented exit code of a result: the only place they are decided.
+pub fn exit_code(result: &Result<Done, Failure>) -> u8 {
+    match result {
+        Ok(Done::Listed) => exit::PASSED,
+        Ok(Done::Ran(report)) if report.interrupted => exit::INTERRUPTED,
+        Ok(Done::Ran(report)) if report.passed() => exit::PASSED,
+        Ok(Done::Ran(_)) => exit::FAILED,
+        Err(Failure::Run(RunError::Unreachable { .. })) => exit::UNREACHABLE,
+        Err(Failure::Config(_) | Failure::Run(_) | Failure::Output { .. }) => exit::CONFIG,
+    }
+}
+
+/// Loads, validates, runs and reports; `stdout` receives the report.
+pub async fn run(
+    args: &Args,
+    stdout: &mut dyn Write,
+    interrupt: impl Future<Output = ()>,
+) -> Result<Done, Failure> {
+    let profile = match &args.profile {
+        Some(path) => Profile::load(path).map_err(ConfigError::from)?,
+        None => Profile::mock(),
+    };
+    let scenarios = load_scenarios(args.scenarios.as_deref()).map_err(ConfigError::from)?;
+    let options = Options {
+        target: args.target.clone(),
+        filters: args.filter.clone(),
+        shard: args.shard,
+        jobs: args.jobs,
+        timeout: Duration::from_secs(args.timeout),
+        run_id: args.run_id.clone(),
+        ..Options::new(profile, scenarios)
+    };
+    if args.list {
+        // Listing needs no target or credentials.
+        let selected = crate::select::select(options.scenarios, &options.filters, options.shard);
+        for s in &selected {
+            let skip = options
+                .profile
+                .skip_for(&s.id)
+                .map(|k| format!("  (skipped: {})", k.reason))
+                .unwrap_or_default();
+            let line = format!(
+                "{:<48} {:<28} {}:{}{skip}\n",
+                s.id, s.code, s.source.file, s.source.line
+            );
+            write_out(stdout, &line, "standard output")?;
+        }
+        return Ok(Done::Listed);
+    }
+    let plan = Plan::new(options, &|name| std::env::var(name).ok())?;
+
+    let stderr_tty = std::io::stderr().is_terminal();
+    let style = match args.progress {
+        ProgressArg::Auto if stderr_tty => Style::Bar,
+        ProgressArg::Auto | ProgressArg::Lines => Style::Lines,
+        ProgressArg::Bar => Style::Bar,
+        ProgressArg::None => Style::Quiet,
+    };
+    let progress = Progress::new(style, Box::new(std::io::stderr()));
+    let report = plan.run(&progress, interrupt).await?;
+
+    let text = match args.format {
+        Format::Human => {
+            let no_color = std::env::var("NO_COLOR").ok();
+            let color = Color::detect(std::io::stdout().is_terminal(), no_color.as_deref());
+            human::render(&report, color)
+        }
+        Format::Json => report.to_json(),
+    };
+    write_out(stdout, &text, "standard output")?;
+    if let Some(path) = &args.json {
+        write_file(path, &report.to_json())?;
+    }
+    if let Some(path) = &args.junit {
+        write_file(path, &report::junit::render(&report))?;
+    }
+    if args.github {
+        write_out(
+            stdout,
+            &report::github::annotations(&report),
+            "standard output",
+        )?;
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            let path = PathBuf::from(path);
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|source| Failure::Output {
+                    path: path.clone(),
+                    source,
+                })?;
+            file.write_all(report::github::summary(&report).as_bytes())
+                .map_err(|source| Failure::Output { path, source })?;
+        }
+    }
+    Ok(Done::Ran(Box::new(report)))
+}
+
+fn write_out(out: &mut dyn Write, text: &str, name: &str) -> Result<(), Failure> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|source| Failure::Output {
+            path: PathBuf::from(name),
+            source,
+        })
+}
+
+fn write_file(path: &std::path::Path, text: &str) -> Result<(), Failure> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| Failure::Output {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::write(path, text).map_err(|source| Failure::Output {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl From<ProfileError> for Failure {
+    fn from(e: ProfileError) -> Failure {
+        Failure::Config(e.into())
+    }
+}

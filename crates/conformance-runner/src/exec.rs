@@ -1,0 +1,668 @@
+//! Running scenarios: setup, the asserted request, checks, cleanup.
+//!
+//! Scenarios run concurrently (at most `jobs` at once), each with its own
+//! slug (`<run id>-<index>`) so the resources it creates and its receiver
+//! slot are its own. Setup steps retry on 429 honouring `Retry-After`
+//! (bounded); the asserted request is sent exactly once. Each scenario's
+//! cleanup steps run after it, whatever its outcome; a scenario that is
+//! interrupted leaves its captured values in a registry whose cleanups run
+//! before the run returns.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use http::HeaderValue;
+use http::header::CONTENT_TYPE;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::check::{self, Finding, Observed, RULE_SETUP, RULE_TRANSPORT, render_json};
+use crate::profile::Profile;
+use crate::receiver::{Behaviour, Receiver};
+use crate::redact::{Redactor, SENSITIVE_HEADERS};
+use crate::report::progress::Progress;
+use crate::report::{Outcome, RequestRecord, ResponseRecord, ScenarioReport};
+use crate::scenario::{Body, CaptureFrom, HttpStep, ReceiverStep, Request, Scenario, Step};
+use crate::template::{RenderError, Var, Vars};
+
+/// Retries of a setup step answered 429.
+pub const SETUP_RETRIES: u32 = 3;
+/// Longest `Retry-After` a setup step waits for; a longer one fails the step.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// How long the cleanups of an interrupted run may take in total.
+const INTERRUPT_CLEANUP_BUDGET: Duration = Duration::from_secs(30);
+/// Longest body excerpt in a setup finding.
+const EXCERPT: usize = 300;
+
+/// Everything scenarios share during a run.
+pub(crate) struct Shared {
+    pub client: reqwest::Client,
+    pub base_url: String,
+    pub profile: Profile,
+    pub credentials: BTreeMap<String, String>,
+    pub receiver: Option<Receiver>,
+    pub run_id: String,
+    pub redactor: Mutex<Redactor>,
+    pending: Mutex<BTreeMap<usize, Pending>>,
+    warnings: Mutex<Vec<String>>,
+}
+
+/// A scenario's cleanup that has not run yet, with the captures it may use.
+struct Pending {
+    scenario: Arc<Scenario>,
+    slug: String,
+    captures: BTreeMap<String, String>,
+}
+
+/// What a run produced before it is assembled into a report.
+pub(crate) struct Outcomes {
+    pub reports: Vec<ScenarioReport>,
+    pub warnings: Vec<String>,
+    pub interrupted: bool,
+}
+
+impl Shared {
+    pub fn new(
+        client: reqwest::Client,
+        base_url: String,
+        profile: Profile,
+        credentials: BTreeMap<String, String>,
+        receiver: Option<Receiver>,
+        run_id: String,
+        redactor: Redactor,
+    ) -> Shared {
+        Shared {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            profile,
+            credentials,
+            receiver,
+            run_id,
+            redactor: Mutex::new(redactor),
+            pending: Mutex::new(BTreeMap::new()),
+            warnings: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Variables common to every scenario; the caller sets slug and receiver URL.
+    fn vars(&self) -> Vars<'_> {
+        Vars {
+            run_id: &self.run_id,
+            slug: "",
+            receiver_url: "",
+            credentials: Some(&self.credentials),
+            fixtures: Some(&self.profile.fixtures),
+            captures: BTreeMap::new(),
+        }
+    }
+
+    fn warn(&self, text: String) {
+        lock(&self.warnings).push(text);
+    }
+
+    fn add_secret(&self, value: &str) {
+        lock(&self.redactor).add(value);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs `scenarios` (index, scenario) with at most `jobs` at once, until all
+/// finish or `interrupt` completes.
+pub(crate) async fn run_all(
+    shared: Arc<Shared>,
+    scenarios: Vec<(usize, Arc<Scenario>)>,
+    jobs: usize,
+    progress: &Progress,
+    interrupt: impl Future<Output = ()>,
+) -> Outcomes {
+    let semaphore = Arc::new(Semaphore::new(jobs.max(1)));
+    let mut set = JoinSet::new();
+    let mut task_ids = BTreeMap::new();
+    for (index, scenario) in &scenarios {
+        let (shared, semaphore, scenario, index) =
+            (shared.clone(), semaphore.clone(), scenario.clone(), *index);
+        let handle = set.spawn(async move {
+            // The semaphore is never closed, so acquiring cannot fail.
+            let _permit = semaphore.acquire_owned().await;
+            run_one(&shared, index, scenario).await
+        });
+        task_ids.insert(handle.id(), index);
+    }
+    let mut reports: BTreeMap<usize, ScenarioReport> = BTreeMap::new();
+    let mut interrupt = std::pin::pin!(interrupt);
+    let interrupted = loop {
+        tokio::select! {
+            next = set.join_next_with_id() => match next {
+                Some(Ok((_, report))) => {
+                    progress.finished(&report.0.id, report.0.outcome, report.0.duration_ms);
+                    reports.insert(report.1, report.0);
+                }
+                Some(Err(e)) => {
+                    // A panicking scenario task is a runner bug; report it on its scenario.
+                    if let Some(&index) = task_ids.get(&e.id())
+                        && let Some((_, scenario)) = scenarios.iter().find(|(i, _)| *i == index)
+                    {
+                        let mut r = skeleton(scenario, Outcome::Failed);
+                        r.findings.push(Finding {
+                            rule: RULE_TRANSPORT.into(),
+                            at: "request".into(),
+                            expected: "the scenario to run".into(),
+                            actual: format!("the runner failed: {e}"),
+                            fix: None,
+                            docs: None,
+                        });
+                        progress.finished(&r.id, r.outcome, 0);
+                        reports.insert(index, r);
+                    }
+                }
+                None => break false,
+            },
+            () = &mut interrupt => {
+                set.abort_all();
+                while set.join_next().await.is_some() {}
+                break true;
+            }
+        }
+    };
+    if interrupted {
+        let pending: Vec<Pending> = std::mem::take(&mut *lock(&shared.pending))
+            .into_values()
+            .collect();
+        let cleanups = async {
+            for p in pending {
+                let mut vars = shared.vars();
+                vars.slug = &p.slug;
+                vars.captures = p.captures.clone();
+                run_cleanup(&shared, &p.scenario, &mut vars).await;
+            }
+        };
+        if tokio::time::timeout(INTERRUPT_CLEANUP_BUDGET, cleanups)
+            .await
+            .is_err()
+        {
+            shared.warn("cleanup after the interruption did not finish in time".into());
+        }
+        for (index, scenario) in &scenarios {
+            reports.entry(*index).or_insert_with(|| {
+                let mut r = skeleton(scenario, Outcome::Skipped);
+                r.skip_reason = Some("interrupted".into());
+                r
+            });
+        }
+    }
+    Outcomes {
+        reports: reports.into_values().collect(),
+        warnings: std::mem::take(&mut *lock(&shared.warnings)),
+        interrupted,
+    }
+}
+
+/// A report for `scenario` with no result yet.
+pub(crate) fn skeleton(scenario: &Scenario, outcome: Outcome) -> ScenarioReport {
+    ScenarioReport {
+        id: scenario.id.clone(),
+        code: scenario.code.name().to_owned(),
+        category: scenario.category().slug().to_owned(),
+        tags: scenario.tags.clone(),
+        description: scenario.description.clone(),
+        file: scenario.source.file.clone(),
+        line: scenario.source.line,
+        outcome,
+        skip_reason: None,
+        duration_ms: 0,
+        findings: Vec::new(),
+        request: None,
+        response: None,
+    }
+}
+
+async fn run_one(
+    shared: &Shared,
+    index: usize,
+    scenario: Arc<Scenario>,
+) -> (ScenarioReport, usize) {
+    let started = Instant::now();
+    let slug = format!("{}-{index}", shared.run_id);
+    let receiver_url = shared
+        .receiver
+        .as_ref()
+        .map(|r| r.url(&slug))
+        .unwrap_or_default();
+    let mut vars = shared.vars();
+    vars.slug = &slug;
+    vars.receiver_url = &receiver_url;
+    lock(&shared.pending).insert(
+        index,
+        Pending {
+            scenario: scenario.clone(),
+            slug: slug.clone(),
+            captures: BTreeMap::new(),
+        },
+    );
+
+    let mut report = skeleton(&scenario, Outcome::Passed);
+    match run_setup(shared, index, &scenario, &slug, &mut vars).await {
+        Err(finding) => report.findings.push(finding),
+        Ok(()) => assert_request(shared, &scenario, &vars, &mut report).await,
+    }
+    run_cleanup(shared, &scenario, &mut vars).await;
+    lock(&shared.pending).remove(&index);
+
+    if !report.findings.is_empty() {
+        report.outcome = Outcome::Failed;
+    }
+    report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    (report, index)
+}
+
+async fn run_setup(
+    shared: &Shared,
+    index: usize,
+    scenario: &Scenario,
+    slug: &str,
+    vars: &mut Vars<'_>,
+) -> Result<(), Finding> {
+    let setup_finding = |at: &str, expected: String, actual: String| {
+        Finding::new(
+            RULE_SETUP,
+            format!("setup:{at}"),
+            expected,
+            actual,
+            scenario.code,
+            &shared.profile,
+        )
+    };
+    for step in &scenario.setup {
+        match step {
+            Step::Receiver(r) => configure_receiver(shared, slug, r, vars)
+                .map_err(|e| setup_finding("receiver", "a receiver setting".into(), e))?,
+            Step::Http(step) => {
+                let observed = run_step(shared, step, vars, true)
+                    .await
+                    .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?;
+                capture(shared, step, &observed, vars)
+                    .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?;
+                if let Some(p) = lock(&shared.pending).get_mut(&index) {
+                    p.captures = vars.captures.clone();
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn configure_receiver(
+    shared: &Shared,
+    slug: &str,
+    step: &ReceiverStep,
+    vars: &Vars<'_>,
+) -> Result<(), String> {
+    let receiver = shared
+        .receiver
+        .as_ref()
+        .ok_or("the webhook receiver is not running")?;
+    let behaviour = match step {
+        ReceiverStep::Respond(status) => Behaviour::Respond(*status),
+        ReceiverStep::Verify(t) => {
+            let secret = t.render(vars).map_err(|e| e.to_string())?;
+            shared.add_secret(&secret);
+            Behaviour::Verify(secret)
+        }
+    };
+    receiver.set(slug, behaviour);
+    Ok(())
+}
+
+/// Sends a setup or cleanup step `repeat` times; every answer must be 2xx or
+/// allowed. Errors are (expected, actual).
+async fn run_step(
+    shared: &Shared,
+    step: &HttpStep,
+    vars: &Vars<'_>,
+    retry: bool,
+) -> Result<Observed, (String, String)> {
+    let expected = if step.allow_status.is_empty() {
+        "a 2xx status".to_owned()
+    } else {
+        let allowed: Vec<String> = step.allow_status.iter().map(u16::to_string).collect();
+        format!("a 2xx status or {}", allowed.join(", "))
+    };
+    let mut last = None;
+    for _ in 0..step.repeat {
+        let observed = send_retrying(
+            shared,
+            &step.request,
+            vars,
+            retry && !step.allow_status.contains(&429),
+        )
+        .await
+        .map_err(|e| (expected.clone(), e))?;
+        let ok =
+            (200..300).contains(&observed.status) || step.allow_status.contains(&observed.status);
+        if !ok {
+            return Err((expected, describe_response(&observed)));
+        }
+        last = Some(observed);
+    }
+    // `repeat` is at least 1 (validated at load).
+    last.ok_or_else(|| (expected, "no request sent".to_owned()))
+}
+
+fn describe_response(observed: &Observed) -> String {
+    let body = String::from_utf8_lossy(&observed.body);
+    let body: String = body.chars().take(EXCERPT).collect();
+    format!("{} {}", observed.status, body.trim())
+}
+
+fn capture(
+    shared: &Shared,
+    step: &HttpStep,
+    observed: &Observed,
+    vars: &mut Vars<'_>,
+) -> Result<(), (String, String)> {
+    if step.captures.is_empty() {
+        return Ok(());
+    }
+    let body: Option<Value> = serde_json::from_slice(&observed.body).ok();
+    for (name, from) in &step.captures {
+        let value = match from {
+            CaptureFrom::Body(pointer) => {
+                body.as_ref()
+                    .and_then(|b| b.pointer(pointer))
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+            }
+            CaptureFrom::Header(h) => observed
+                .headers
+                .get(h)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+        };
+        let Some(value) = value else {
+            let at = match from {
+                CaptureFrom::Body(p) => format!("body:{p}"),
+                CaptureFrom::Header(h) => format!("header:{h}"),
+            };
+            return Err((
+                format!("a value at {at} to capture as `{name}`"),
+                describe_response(observed),
+            ));
+        };
+        if Redactor::is_secret_name(name) {
+            shared.add_secret(&value);
+        }
+        vars.captures.insert(name.clone(), value);
+    }
+    Ok(())
+}
+
+async fn assert_request(
+    shared: &Shared,
+    scenario: &Scenario,
+    vars: &Vars<'_>,
+    report: &mut ScenarioReport,
+) {
+    let prepared = match prepare(shared, &scenario.request, vars) {
+        Ok(p) => p,
+        Err(e) => {
+            report.findings.push(Finding::new(
+                RULE_SETUP,
+                "request",
+                "a request built from the scenario",
+                e.to_string(),
+                scenario.code,
+                &shared.profile,
+            ));
+            return;
+        }
+    };
+    report.request = Some(prepared.record());
+    // The asserted request is sent exactly once: a retry could hide the very
+    // error the scenario proves (a 429, a spent token).
+    match send(shared, prepared).await {
+        Err(e) => report.findings.push(Finding::new(
+            RULE_TRANSPORT,
+            "request",
+            "a response",
+            e,
+            scenario.code,
+            &shared.profile,
+        )),
+        Ok(observed) => {
+            report.findings = check::check(scenario, &observed, &shared.profile, vars);
+            report.response = Some(record(&observed));
+        }
+    }
+}
+
+async fn run_cleanup(shared: &Shared, scenario: &Scenario, vars: &mut Vars<'_>) {
+    for step in &scenario.cleanup {
+        let Step::Http(step) = step else { continue };
+        // A step whose captures never happened has nothing to clean up.
+        let missing = step_vars(&step.request)
+            .any(|v| matches!(v, Var::Capture(n) if !vars.captures.contains_key(&n)));
+        if missing {
+            continue;
+        }
+        let result = match run_step(shared, step, vars, true).await {
+            Ok(observed) => capture(shared, step, &observed, vars),
+            Err(e) => Err(e),
+        };
+        if let Err((expected, actual)) = result {
+            shared.warn(format!(
+                "{}: cleanup step `{}` failed: expected {expected}, found {actual}",
+                scenario.id, step.name
+            ));
+            return;
+        }
+    }
+}
+
+fn step_vars(request: &Request) -> impl Iterator<Item = Var> + '_ {
+    let mut vars: Vec<Var> = request.path.vars().cloned().collect();
+    for (_, t) in &request.headers {
+        vars.extend(t.vars().cloned());
+    }
+    match &request.body {
+        Some(Body::Raw(t)) => vars.extend(t.vars().cloned()),
+        Some(Body::Json(v)) => json_vars(v, &mut vars),
+        None => {}
+    }
+    vars.into_iter()
+}
+
+fn json_vars(value: &Value, out: &mut Vec<Var>) {
+    match value {
+        Value::String(s) => {
+            if let Ok(t) = crate::template::Template::parse(s) {
+                out.extend(t.vars().cloned());
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| json_vars(v, out)),
+        Value::Object(map) => map.values().for_each(|v| json_vars(v, out)),
+        _ => {}
+    }
+}
+
+/// A request with every template rendered.
+struct Prepared {
+    method: http::Method,
+    url: String,
+    headers: http::HeaderMap,
+    body: Option<Vec<u8>>,
+}
+
+impl Prepared {
+    fn record(&self) -> RequestRecord {
+        RequestRecord {
+            method: self.method.to_string(),
+            url: self.url.clone(),
+            headers: header_map(&self.headers),
+        }
+    }
+}
+
+/// Why a request could not be built.
+#[derive(Debug, thiserror::Error)]
+enum PrepareError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("header `{0}` has a value that is not valid in a header")]
+    HeaderValue(String),
+}
+
+fn prepare(shared: &Shared, request: &Request, vars: &Vars<'_>) -> Result<Prepared, PrepareError> {
+    let url = format!("{}{}", shared.base_url, request.path.render(vars)?);
+    let mut headers = http::HeaderMap::new();
+    for (name, t) in &request.headers {
+        let value = t.render(vars)?;
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| PrepareError::HeaderValue(name.to_string()))?;
+        headers.append(name.clone(), value);
+    }
+    let body = match &request.body {
+        None => None,
+        Some(Body::Raw(t)) => Some(t.render(vars)?.into_bytes()),
+        Some(Body::Json(v)) => {
+            if !headers.contains_key(CONTENT_TYPE) {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            Some(render_json(v, vars)?.to_string().into_bytes())
+        }
+    };
+    Ok(Prepared {
+        method: request.method.clone(),
+        url,
+        headers,
+        body,
+    })
+}
+
+async fn send(shared: &Shared, prepared: Prepared) -> Result<Observed, String> {
+    remember_secrets(shared, &prepared.headers);
+    let mut builder = shared
+        .client
+        .request(prepared.method, &prepared.url)
+        .headers(prepared.headers);
+    if let Some(body) = prepared.body {
+        builder = builder.body(body);
+    }
+    let response = builder.send().await.map_err(|e| transport_error(&e))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| transport_error(&e))?
+        .to_vec();
+    remember_secrets(shared, &headers);
+    Ok(Observed {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Values of sensitive headers become secrets, so an echo of them anywhere
+/// (a body, another header) is redacted too. For `Authorization` the
+/// credentials after the scheme are the secret, so reports keep `Bearer`.
+fn remember_secrets(shared: &Shared, headers: &http::HeaderMap) {
+    for (name, value) in headers {
+        if !SENSITIVE_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        let value = String::from_utf8_lossy(value.as_bytes());
+        let secret = match value.split_once(' ') {
+            Some((_, credentials)) if name == http::header::AUTHORIZATION => credentials,
+            _ => &value,
+        };
+        shared.add_secret(secret);
+    }
+}
+
+/// Sends a setup request; on 429 waits `Retry-After` (at most
+/// [`MAX_RETRY_AFTER`]) and tries again, [`SETUP_RETRIES`] times.
+async fn send_retrying(
+    shared: &Shared,
+    request: &Request,
+    vars: &Vars<'_>,
+    retry: bool,
+) -> Result<Observed, String> {
+    let mut attempt = 0;
+    loop {
+        let prepared = prepare(shared, request, vars).map_err(|e| e.to_string())?;
+        let observed = send(shared, prepared).await?;
+        if !retry || observed.status != 429 || attempt >= SETUP_RETRIES {
+            return Ok(observed);
+        }
+        let wait = retry_after(&observed.headers).unwrap_or(Duration::from_secs(1));
+        if wait > MAX_RETRY_AFTER {
+            return Ok(observed);
+        }
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+/// `Retry-After` in delay-seconds.
+fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    let text = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
+    text.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+fn transport_error(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    // The source chain says why (refused, reset); the URL is in the report already.
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if cause.is_empty() {
+        format!("the request {kind}")
+    } else {
+        format!("the request {kind}: {cause}")
+    }
+}
+
+fn header_map(headers: &http::HeaderMap) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        out.entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    out
+}
+
+fn record(observed: &Observed) -> ResponseRecord {
+    let body = if observed.body.is_empty() {
+        Value::String(String::new())
+    } else {
+        serde_json::from_slice(&observed.body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&observed.body).into_owned()))
+    };
+    ResponseRecord {
+        status: observed.status,
+        headers: header_map(&observed.headers),
+        body,
+    }
+}

@@ -1,0 +1,50 @@
+//! `conformance-runner`: the suite against a live server, for teams that
+//! install it outside this repository.
+//!
+//! Thin over the library: clap parses [`cli::Args`], the library validates
+//! and runs them, and [`cli::exit_code`] maps the result to the documented
+//! exit codes (0 passed, 1 failures, 2 usage or configuration, 3 target
+//! unreachable, 130 interrupted).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use conformance_runner::cli;
+
+/// Runs the error-contract conformance suite against a server.
+#[derive(Parser)]
+#[command(
+    name = "conformance-runner",
+    version,
+    after_help = "Exit codes: 0 all passed, 1 conformance failures, 2 usage or configuration error, 3 target unreachable, 130 interrupted (after cleanup)."
+)]
+struct Cli {
+    #[command(flatten)]
+    args: cli::Args,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return ExitCode::from(conformance_runner::exit::CONFIG);
+        }
+    };
+    let interrupt = async {
+        // Without a signal handler, wait forever: the run ends on its own.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        eprintln!("\ninterrupted: cleaning up");
+    };
+    let result = runtime.block_on(cli::run(&cli.args, &mut std::io::stdout(), interrupt));
+    if let Err(e) = &result {
+        eprintln!("error: {e}");
+    }
+    ExitCode::from(cli::exit_code(&result))
+}

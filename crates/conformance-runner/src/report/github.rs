@@ -1,0 +1,143 @@
+//! GitHub Actions output: `::error` annotations on the scenario files and a
+//! Markdown step summary (appended to `$GITHUB_STEP_SUMMARY`).
+
+use std::fmt::Write as _;
+
+use catalog::Category;
+
+use super::{Outcome, Report};
+
+/// One `::error` workflow command per failed scenario.
+pub fn annotations(report: &Report) -> String {
+    let mut out = String::new();
+    for s in report
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Failed)
+    {
+        let mut message = String::new();
+        for f in &s.findings {
+            let _ = writeln!(message, "{f}");
+        }
+        if let Some(f) = s.findings.iter().find(|f| f.docs.is_some()) {
+            let _ = write!(
+                message,
+                "fix: {}\ndocs: {}",
+                f.fix.as_deref().unwrap_or_default(),
+                f.docs.as_deref().unwrap_or_default()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "::error file={},line={},title={}::{}",
+            property(&s.file),
+            s.line,
+            property(&format!("{} ({})", s.id, s.code)),
+            data(message.trim_end())
+        );
+    }
+    for code in &report.summary.uncovered {
+        let _ = writeln!(
+            out,
+            "::error title={}::{}",
+            property(&format!("uncovered {code}")),
+            data(&format!("{code} has no passing scenario"))
+        );
+    }
+    out
+}
+
+/// The step summary, as Markdown.
+pub fn summary(report: &Report) -> String {
+    let mut out = String::new();
+    let verdict = if report.passed() { "passed" } else { "failed" };
+    let _ = writeln!(out, "## Conformance {verdict}\n");
+    let _ = writeln!(
+        out,
+        "Run `{}` against `{}` (profile `{}`): **{}**.\n",
+        report.run_id,
+        report.target,
+        report.profile,
+        report.closing_line()
+    );
+    let failed: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Failed)
+        .collect();
+    if !failed.is_empty() {
+        out.push_str("### Failures\n\n| Scenario | Code | Finding | Expected | Actual |\n|---|---|---|---|---|\n");
+        for s in failed {
+            for f in &s.findings {
+                let docs = f.docs.as_deref().unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "| `{}` | [{}]({docs}) | {} at `{}` | {} | {} |",
+                    s.id,
+                    s.code,
+                    f.rule,
+                    cell(&f.at),
+                    cell(&f.expected),
+                    cell(&f.actual)
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "### By category\n\n| Category | Passed | Failed | Skipped |\n|---|---|---|---|\n",
+    );
+    for &category in Category::ALL {
+        let all: Vec<_> = report.by_category(category).collect();
+        if all.is_empty() {
+            continue;
+        }
+        let n = |o: Outcome| all.iter().filter(|s| s.outcome == o).count();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            category.title(),
+            n(Outcome::Passed),
+            n(Outcome::Failed),
+            n(Outcome::Skipped)
+        );
+    }
+    out.push_str("\n### Coverage\n\n| Code | Scenarios | Passed | Failed | Skipped |\n|---|---|---|---|---|\n");
+    for row in &report.coverage {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            row.code, row.scenarios, row.passed, row.failed, row.skipped
+        );
+    }
+    out
+}
+
+/// Escapes a workflow command's message.
+fn data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value.
+fn property(text: &str) -> String {
+    data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Makes text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_workflow_commands() {
+        assert_eq!(data("50%\nnext"), "50%25%0Anext");
+        assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+}

@@ -1,0 +1,119 @@
+//! JUnit XML: one `testsuite` per category, one `testcase` per scenario.
+//!
+//! Written by hand: the format is a few elements, and the only subtlety is
+//! escaping text and dropping characters XML 1.0 cannot hold, both below.
+
+use std::fmt::Write as _;
+
+use catalog::Category;
+
+use super::{Outcome, Report};
+
+/// Renders the report as JUnit XML.
+pub fn render(report: &Report) -> String {
+    let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
+    let total_ms: u64 = report.scenarios.iter().map(|s| s.duration_ms).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"{}\">",
+        report.summary.total,
+        report.summary.failed,
+        report.summary.skipped,
+        secs(total_ms)
+    );
+    for &category in Category::ALL {
+        let scenarios: Vec<_> = report.by_category(category).collect();
+        if scenarios.is_empty() {
+            continue;
+        }
+        let count = |o: Outcome| scenarios.iter().filter(|s| s.outcome == o).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"{}\">",
+            escape(category.slug()),
+            scenarios.len(),
+            count(Outcome::Failed),
+            count(Outcome::Skipped),
+            secs(scenarios.iter().map(|s| s.duration_ms).sum())
+        );
+        for s in scenarios {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}.{}\" file=\"{}\" line=\"{}\" time=\"{}\"",
+                escape(&s.id),
+                escape(category.slug()),
+                escape(&s.code),
+                escape(&s.file),
+                s.line,
+                secs(s.duration_ms)
+            );
+            match s.outcome {
+                Outcome::Passed => out.push_str("/>\n"),
+                Outcome::Skipped => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        escape(s.skip_reason.as_deref().unwrap_or(""))
+                    );
+                }
+                Outcome::Failed => {
+                    let first = s
+                        .findings
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    let rule = s.findings.first().map_or("", |f| f.rule.as_str());
+                    let mut text = String::new();
+                    for f in &s.findings {
+                        let _ = writeln!(text, "{f}");
+                        if let Some(fix) = &f.fix {
+                            let _ = writeln!(text, "  fix: {fix}");
+                        }
+                        if let Some(docs) = &f.docs {
+                            let _ = writeln!(text, "  docs: {docs}");
+                        }
+                    }
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                        escape(&first),
+                        escape(rule),
+                        escape(&text)
+                    );
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Escapes text for an XML attribute or element; drops characters XML 1.0 forbids.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_drops_forbidden_characters() {
+        assert_eq!(escape("a<b>&\"c'\u{1}\n"), "a&lt;b&gt;&amp;&quot;c&apos;\n");
+    }
+}

@@ -1,0 +1,330 @@
+//! JSON Schemas (2020-12) of the scenario format and of the JSON report.
+//!
+//! Generated into `schemas/scenario.schema.json` and
+//! `schemas/report.schema.json` by `cargo xtask codegen`; the code lists
+//! come from the catalog, so neither can drift from it. Tests validate every
+//! scenario file and real reports against them.
+
+use catalog::{Category, Code};
+use serde_json::{Value, json};
+
+const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// An RFC 6901 JSON Pointer.
+const POINTER_PATTERN: &str = "^(/([^~]|~[01])*)*$";
+
+/// The schema of a scenario file, as JSON (the files are TOML).
+pub fn scenario() -> Value {
+    let codes: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
+    let request_props = json!({
+        "method": { "enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] },
+        "path": {
+            "type": "string",
+            "pattern": "^/",
+            "description": "Path and query, relative to the target's base URL (a template)."
+        },
+        "headers": {
+            "type": "object",
+            "description": "Header name to value (a template).",
+            "additionalProperties": { "type": "string" }
+        },
+        "json": {
+            "description": "A JSON body; string values are templates. Sent with Content-Type: application/json unless `headers` sets one."
+        },
+        "body": {
+            "type": "string",
+            "description": "A raw body (a template), for malformed JSON or another media type."
+        }
+    });
+    let mut step_props = request_props.clone();
+    if let Value::Object(map) = &mut step_props {
+        map.insert("name".into(), json!({ "type": "string", "description": "A name for reports (default: METHOD path)." }));
+        map.insert(
+            "capture".into(),
+            json!({
+                "type": "object",
+                "description": "Capture name to a JSON Pointer into the response body, or `header:<name>`. Values of names containing token, secret, password, cookie or key are redacted.",
+                "propertyNames": { "pattern": "^[A-Za-z0-9_-]+$" },
+                "additionalProperties": { "type": "string", "pattern": "^(header:.+|(/([^~]|~[01])*)*)$" }
+            }),
+        );
+        map.insert(
+            "allow_status".into(),
+            json!({
+                "type": "array",
+                "items": { "type": "integer", "minimum": 100, "maximum": 599 },
+                "description": "Statuses accepted besides 2xx."
+            }),
+        );
+        map.insert(
+            "repeat".into(),
+            json!({ "type": "integer", "minimum": 1, "maximum": 100, "description": "How many times to send the request." }),
+        );
+        map.insert(
+            "receiver".into(),
+            json!({
+                "type": "object",
+                "additionalProperties": false,
+                "minProperties": 1,
+                "maxProperties": 1,
+                "description": "How the webhook receiver answers this scenario's deliveries.",
+                "properties": {
+                    "secret": {
+                        "type": "string",
+                        "description": "Verify Standard Webhooks signatures with this `whsec_` secret (a template): 204 when valid, 401 otherwise."
+                    },
+                    "respond": {
+                        "type": "integer",
+                        "minimum": 100,
+                        "maximum": 599,
+                        "description": "Answer every delivery with this status."
+                    }
+                }
+            }),
+        );
+    }
+    let request_only = [
+        "method",
+        "path",
+        "headers",
+        "json",
+        "body",
+        "capture",
+        "allow_status",
+        "repeat",
+    ];
+    let not_json_and_body = json!({ "not": { "required": ["json", "body"] } });
+    json!({
+        "$schema": DRAFT,
+        "$id": "https://docs.platform.example/schemas/scenario.schema.json",
+        "title": "Conformance scenario file",
+        "description": "A file under fixtures/scenarios/ (TOML, validated as its JSON form). A scenario has no `status`: the expected status is the catalog's.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["scenario"],
+        "properties": {
+            "scenario": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/scenario" } }
+        },
+        "$defs": {
+            "scenario": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["id", "code", "description", "request"],
+                "properties": {
+                    "id": {
+                        "type": "string",
+                        "pattern": "^[a-z0-9_/-]+$",
+                        "description": "Unique; `<code-anchor>/<variant>` by convention."
+                    },
+                    "code": {
+                        "enum": codes,
+                        "description": "The catalog code the scenario proves, as on the wire."
+                    },
+                    "description": { "type": "string", "minLength": 1 },
+                    "tags": { "type": "array", "items": { "type": "string", "pattern": "^[a-z0-9-]+$" } },
+                    "envelope": {
+                        "enum": ["problem", "scim"],
+                        "description": "The envelope when it is not the code's own (a generic code on a SCIM endpoint)."
+                    },
+                    "setup": { "type": "array", "items": { "$ref": "#/$defs/step" } },
+                    "request": { "$ref": "#/$defs/request" },
+                    "expect": { "$ref": "#/$defs/expect" },
+                    "cleanup": { "type": "array", "items": { "$ref": "#/$defs/step" } }
+                }
+            },
+            "request": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["method", "path"],
+                "properties": request_props,
+                "allOf": [not_json_and_body]
+            },
+            "step": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "A request, or a setting of the webhook receiver for this scenario.",
+                "properties": step_props,
+                "oneOf": [
+                    { "required": ["method", "path"], "not": { "required": ["receiver"] } },
+                    {
+                        "required": ["receiver"],
+                        "not": { "anyOf": request_only.iter().map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
+                    }
+                ],
+                "allOf": [not_json_and_body]
+            },
+            "expect": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "headers": {
+                        "type": "object",
+                        "description": "Header name to expectation.",
+                        "additionalProperties": { "$ref": "#/$defs/header_match" }
+                    },
+                    "body": {
+                        "type": "object",
+                        "description": "JSON Pointer to the exact JSON value found there.",
+                        "propertyNames": { "pattern": POINTER_PATTERN }
+                    },
+                    "body_matches": {
+                        "type": "object",
+                        "description": "JSON Pointer to a regular expression its string must match.",
+                        "propertyNames": { "pattern": POINTER_PATTERN },
+                        "additionalProperties": { "type": "string" }
+                    }
+                }
+            },
+            "header_match": {
+                "description": "An exact value (a template), or a table with exactly one matcher.",
+                "oneOf": [
+                    { "type": "string" },
+                    {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "minProperties": 1,
+                        "maxProperties": 1,
+                        "properties": {
+                            "equals": { "type": "string", "description": "Exactly this value (a template)." },
+                            "contains": { "type": "string", "description": "A value containing this text." },
+                            "excludes": { "type": "string", "description": "No value containing this text (an absent header passes)." },
+                            "matches": { "type": "string", "description": "A value matching this regular expression (Rust `regex` syntax)." },
+                            "present": { "const": true, "description": "Present, any value." },
+                            "absent": { "const": true, "description": "Absent." }
+                        }
+                    }
+                ]
+            }
+        }
+    })
+}
+
+/// The schema of the JSON report (`--format json`, `--json FILE`).
+pub fn report() -> Value {
+    let codes: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
+    let categories: Vec<&str> = Category::ALL.iter().map(|c| c.slug()).collect();
+    let count = json!({ "type": "integer", "minimum": 0 });
+    let string_map = json!({ "type": "object", "additionalProperties": { "type": "string" } });
+    json!({
+        "$schema": DRAFT,
+        "$id": "https://docs.platform.example/schemas/report.schema.json",
+        "title": "Conformance report",
+        "description": "What `conformance-runner --format json` prints. Secrets are redacted. Stable: incompatible changes bump `schema_version`.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["schema_version", "run_id", "target", "profile", "summary", "coverage_enforced", "coverage", "scenarios", "warnings", "interrupted"],
+        "properties": {
+            "schema_version": { "const": crate::report::SCHEMA_VERSION },
+            "run_id": { "type": "string", "description": "Tags every resource the run created." },
+            "target": { "type": "string", "description": "The target's base URL." },
+            "profile": { "type": "string" },
+            "summary": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["passed", "failed", "skipped", "total", "uncovered", "ok"],
+                "properties": {
+                    "passed": count,
+                    "failed": count,
+                    "skipped": count,
+                    "total": count,
+                    "uncovered": {
+                        "type": "array",
+                        "items": { "enum": codes },
+                        "description": "Codes with no passing scenario (when coverage is enforced)."
+                    },
+                    "ok": { "type": "boolean", "description": "No failure, no uncovered code, not interrupted." }
+                }
+            },
+            "coverage_enforced": {
+                "type": "boolean",
+                "description": "True when the whole suite ran (no filter, no shard): then a code without a passing scenario fails the run."
+            },
+            "coverage": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["code", "category", "scenarios", "passed", "failed", "skipped"],
+                    "properties": {
+                        "code": { "enum": codes },
+                        "category": { "enum": categories },
+                        "scenarios": count,
+                        "passed": count,
+                        "failed": count,
+                        "skipped": count
+                    }
+                }
+            },
+            "scenarios": { "type": "array", "items": { "$ref": "#/$defs/scenario" } },
+            "warnings": { "type": "array", "items": { "type": "string" } },
+            "interrupted": { "type": "boolean" }
+        },
+        "$defs": {
+            "scenario": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["id", "code", "category", "tags", "description", "file", "line", "outcome", "duration_ms", "findings"],
+                "properties": {
+                    "id": { "type": "string" },
+                    "code": { "enum": codes },
+                    "category": { "enum": categories },
+                    "tags": { "type": "array", "items": { "type": "string" } },
+                    "description": { "type": "string" },
+                    "file": { "type": "string" },
+                    "line": { "type": "integer", "minimum": 1 },
+                    "outcome": { "enum": ["passed", "failed", "skipped"] },
+                    "skip_reason": { "type": "string" },
+                    "duration_ms": count,
+                    "findings": { "type": "array", "items": { "$ref": "#/$defs/finding" } },
+                    "request": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["method", "url", "headers"],
+                        "properties": {
+                            "method": { "type": "string" },
+                            "url": { "type": "string" },
+                            "headers": string_map
+                        }
+                    },
+                    "response": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["status", "headers", "body"],
+                        "properties": {
+                            "status": { "type": "integer", "minimum": 100, "maximum": 999 },
+                            "headers": string_map,
+                            "body": { "description": "JSON when the body parses, a string otherwise." }
+                        }
+                    }
+                },
+                "if": { "properties": { "outcome": { "const": "failed" } } },
+                "then": { "properties": { "findings": { "minItems": 1 } } },
+                "else": { "properties": { "findings": { "maxItems": 0 } } }
+            },
+            "finding": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["rule", "at", "expected", "actual"],
+                "properties": {
+                    "rule": {
+                        "type": "string",
+                        "description": "A response-schema rule (status, code, undocumented-code, media-type, not-json, status-member, type-link, schema, www-authenticate, retry-after, status-code-mismatch) or a runner rule (header, body, setup, transport)."
+                    },
+                    "at": { "type": "string", "description": "status, header:<name>, body:<json-pointer>, setup:<step>, or request." },
+                    "expected": { "type": "string" },
+                    "actual": { "type": "string" },
+                    "fix": { "type": "string", "description": "The catalog's fix for the code." },
+                    "docs": { "type": "string", "description": "The code's row on the reference page." }
+                }
+            }
+        }
+    })
+}
+
+/// Every generated schema: file name under `schemas/` and contents.
+pub fn all() -> Vec<(&'static str, Value)> {
+    vec![
+        ("scenario.schema.json", scenario()),
+        ("report.schema.json", report()),
+    ]
+}

@@ -1,0 +1,346 @@
+//! `{{...}}` substitution in scenario strings.
+//!
+//! A template is parsed once, when its scenario is loaded, so a typo in a
+//! variable name is a load error with a file and line rather than a failure in
+//! the middle of a run. Variables:
+//!
+//! | Variable | Value |
+//! |---|---|
+//! | `{{run_id}}` | the run's id, used to tag every resource the run creates |
+//! | `{{scenario.slug}}` | `<run id>-<scenario index>`, unique per scenario and run |
+//! | `{{receiver.url}}` | this scenario's URL on the webhook receiver |
+//! | `{{credential.NAME}}` | a profile credential (redacted in every output) |
+//! | `{{fixture.NAME}}` | a fixture id the target provides (from the profile) |
+//! | `{{capture.NAME}}` | a value captured by an earlier setup step |
+//! | `{{attestation(FMT, AAGUID)}}` | a WebAuthn attestation object, base64url (see [`crate::attestation`]) |
+//!
+//! `AAGUID` is a literal UUID or `fixture.NAME`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A parsed template: literal text and variables, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    pieces: Vec<Piece>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Piece {
+    Literal(String),
+    Var(Var),
+}
+
+/// A variable a template refers to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Var {
+    /// `{{run_id}}`
+    RunId,
+    /// `{{scenario.slug}}`
+    ScenarioSlug,
+    /// `{{receiver.url}}`
+    ReceiverUrl,
+    /// `{{credential.NAME}}`
+    Credential(String),
+    /// `{{fixture.NAME}}`
+    Fixture(String),
+    /// `{{capture.NAME}}`
+    Capture(String),
+    /// `{{attestation(FMT, AAGUID)}}`
+    Attestation {
+        /// The attestation statement format (`packed`, `none`, ...).
+        fmt: String,
+        /// A literal AAGUID, or a fixture name holding one.
+        aaguid: Arg,
+    },
+}
+
+/// An argument of a template function.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Arg {
+    /// Used as written.
+    Literal(String),
+    /// `fixture.NAME`: the profile's fixture.
+    Fixture(String),
+}
+
+/// Why a template does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `{{` without a matching `}}`.
+    #[error("`{{{{` at byte {0} is not closed by `}}}}`")]
+    Unclosed(usize),
+    /// An unknown variable.
+    #[error(
+        "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, capture.NAME, attestation(FMT, AAGUID))"
+    )]
+    Unknown(String),
+}
+
+/// Why a template could not be rendered.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// A capture that no earlier step produced (its step failed or was skipped).
+    #[error("capture `{0}` has no value")]
+    MissingCapture(String),
+    /// A credential or fixture the profile does not define.
+    #[error("the profile defines no {kind} `{name}`")]
+    MissingProfileValue {
+        /// `credential` or `fixture`.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// A bad argument to `attestation(...)`.
+    #[error("{0}")]
+    Attestation(String),
+}
+
+/// Everything a template can refer to while a scenario runs.
+#[derive(Clone, Debug, Default)]
+pub struct Vars<'a> {
+    /// The run id.
+    pub run_id: &'a str,
+    /// The scenario's slug.
+    pub slug: &'a str,
+    /// The scenario's receiver URL.
+    pub receiver_url: &'a str,
+    /// Credentials by name.
+    pub credentials: Option<&'a BTreeMap<String, String>>,
+    /// Fixtures by name.
+    pub fixtures: Option<&'a BTreeMap<String, String>>,
+    /// Captured values by name.
+    pub captures: BTreeMap<String, String>,
+}
+
+impl Template {
+    /// Parses `text`.
+    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        let mut offset = 0;
+        while let Some(start) = rest.find("{{") {
+            if start > 0 {
+                pieces.push(Piece::Literal(rest[..start].to_owned()));
+            }
+            let after = &rest[start + 2..];
+            let end = after
+                .find("}}")
+                .ok_or(TemplateError::Unclosed(offset + start))?;
+            pieces.push(Piece::Var(parse_var(after[..end].trim())?));
+            offset += start + 2 + end + 2;
+            rest = &after[end + 2..];
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Literal(rest.to_owned()));
+        }
+        Ok(Template { pieces })
+    }
+
+    /// A template that is only literal text.
+    pub fn literal(text: &str) -> Template {
+        Template {
+            pieces: vec![Piece::Literal(text.to_owned())],
+        }
+    }
+
+    /// The variables this template refers to.
+    pub fn vars(&self) -> impl Iterator<Item = &Var> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Var(v) => Some(v),
+            Piece::Literal(_) => None,
+        })
+    }
+
+    /// Substitutes every variable.
+    pub fn render(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(text) => out.push_str(text),
+                Piece::Var(var) => out.push_str(&var.value(vars)?),
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Var {
+    fn value(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
+        Ok(match self {
+            Var::RunId => vars.run_id.to_owned(),
+            Var::ScenarioSlug => vars.slug.to_owned(),
+            Var::ReceiverUrl => vars.receiver_url.to_owned(),
+            Var::Credential(name) => lookup(vars.credentials, "credential", name)?,
+            Var::Fixture(name) => lookup(vars.fixtures, "fixture", name)?,
+            Var::Capture(name) => vars
+                .captures
+                .get(name)
+                .cloned()
+                .ok_or_else(|| RenderError::MissingCapture(name.clone()))?,
+            Var::Attestation { fmt, aaguid } => {
+                let aaguid = match aaguid {
+                    Arg::Literal(text) => text.clone(),
+                    Arg::Fixture(name) => lookup(vars.fixtures, "fixture", name)?,
+                };
+                crate::attestation::build(fmt, &aaguid).map_err(RenderError::Attestation)?
+            }
+        })
+    }
+}
+
+impl fmt::Display for Var {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Var::RunId => f.write_str("{{run_id}}"),
+            Var::ScenarioSlug => f.write_str("{{scenario.slug}}"),
+            Var::ReceiverUrl => f.write_str("{{receiver.url}}"),
+            Var::Credential(n) => write!(f, "{{{{credential.{n}}}}}"),
+            Var::Fixture(n) => write!(f, "{{{{fixture.{n}}}}}"),
+            Var::Capture(n) => write!(f, "{{{{capture.{n}}}}}"),
+            Var::Attestation { fmt, aaguid } => {
+                let arg = match aaguid {
+                    Arg::Literal(t) => t.clone(),
+                    Arg::Fixture(n) => format!("fixture.{n}"),
+                };
+                write!(f, "{{{{attestation({fmt}, {arg})}}}}")
+            }
+        }
+    }
+}
+
+fn lookup(
+    map: Option<&BTreeMap<String, String>>,
+    kind: &'static str,
+    name: &str,
+) -> Result<String, RenderError> {
+    map.and_then(|m| m.get(name))
+        .cloned()
+        .ok_or_else(|| RenderError::MissingProfileValue {
+            kind,
+            name: name.to_owned(),
+        })
+}
+
+fn parse_var(text: &str) -> Result<Var, TemplateError> {
+    let unknown = || TemplateError::Unknown(text.to_owned());
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    match text {
+        "run_id" => return Ok(Var::RunId),
+        "scenario.slug" => return Ok(Var::ScenarioSlug),
+        "receiver.url" => return Ok(Var::ReceiverUrl),
+        _ => {}
+    }
+    if let Some(args) = text
+        .strip_prefix("attestation(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        let mut parts = args.split(',').map(str::trim);
+        let (Some(fmt), Some(aaguid), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(unknown());
+        };
+        if !name_ok(fmt) || aaguid.is_empty() {
+            return Err(unknown());
+        }
+        let aaguid = match aaguid.strip_prefix("fixture.") {
+            Some(name) if name_ok(name) => Arg::Fixture(name.to_owned()),
+            Some(_) => return Err(unknown()),
+            None => Arg::Literal(aaguid.to_owned()),
+        };
+        return Ok(Var::Attestation {
+            fmt: fmt.to_owned(),
+            aaguid,
+        });
+    }
+    let (namespace, name) = text.split_once('.').ok_or_else(unknown)?;
+    if !name_ok(name) {
+        return Err(unknown());
+    }
+    match namespace {
+        "credential" => Ok(Var::Credential(name.to_owned())),
+        "fixture" => Ok(Var::Fixture(name.to_owned())),
+        "capture" => Ok(Var::Capture(name.to_owned())),
+        _ => Err(unknown()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_renders_every_kind_of_variable() {
+        let t = Template::parse(
+            "/v1/{{ fixture.ws }}/users/{{capture.id}}?r={{run_id}}&s={{scenario.slug}}&u={{receiver.url}}&c={{credential.tok}}",
+        )
+        .unwrap();
+        let credentials = BTreeMap::from([("tok".to_owned(), "secret".to_owned())]);
+        let fixtures = BTreeMap::from([("ws".to_owned(), "acme".to_owned())]);
+        let vars = Vars {
+            run_id: "run1",
+            slug: "run1-3",
+            receiver_url: "http://r",
+            credentials: Some(&credentials),
+            fixtures: Some(&fixtures),
+            captures: BTreeMap::from([("id".to_owned(), "usr_1".to_owned())]),
+        };
+        assert_eq!(
+            t.render(&vars).unwrap(),
+            "/v1/acme/users/usr_1?r=run1&s=run1-3&u=http://r&c=secret"
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_and_unclosed_variables() {
+        assert_eq!(
+            Template::parse("a {{profile.tokens.admin}}"),
+            Err(TemplateError::Unknown("profile.tokens.admin".into()))
+        );
+        assert_eq!(
+            Template::parse("ab {{run_id"),
+            Err(TemplateError::Unclosed(3))
+        );
+        assert_eq!(
+            Template::parse("{{capture.}}"),
+            Err(TemplateError::Unknown("capture.".into()))
+        );
+        assert_eq!(
+            Template::parse("{{attestation(packed)}}"),
+            Err(TemplateError::Unknown("attestation(packed)".into()))
+        );
+    }
+
+    #[test]
+    fn missing_values_are_render_errors() {
+        let t = Template::parse("{{capture.token}}").unwrap();
+        assert_eq!(
+            t.render(&Vars::default()),
+            Err(RenderError::MissingCapture("token".into()))
+        );
+        let t = Template::parse("{{credential.x}}").unwrap();
+        assert_eq!(
+            t.render(&Vars::default()).unwrap_err().to_string(),
+            "the profile defines no credential `x`"
+        );
+    }
+
+    #[test]
+    fn attestation_arguments_are_literals_or_fixtures() {
+        let t = Template::parse("{{attestation(none, fixture.blocked)}}").unwrap();
+        assert_eq!(
+            t.vars().collect::<Vec<_>>(),
+            [&Var::Attestation {
+                fmt: "none".into(),
+                aaguid: Arg::Fixture("blocked".into())
+            }]
+        );
+        assert_eq!(
+            t.vars().next().unwrap().to_string(),
+            "{{attestation(none, fixture.blocked)}}"
+        );
+    }
+}

@@ -1,0 +1,197 @@
+//! Reports: real JSON reports validate against the generated schema; the
+//! human, JUnit and GitHub renderings of a known report are exact.
+
+use conformance_runner::check::Finding;
+use conformance_runner::report::human::{self, Color};
+use conformance_runner::report::{Outcome, Report, ScenarioReport, github, junit};
+
+use crate::servers::{Fault, app, serve};
+use crate::{mini_profile, mini_suite, run};
+
+fn validate(report: &Report) {
+    let schema = conformance_runner::schema::report();
+    let validator = jsonschema::draft202012::new(&schema).expect("the report schema compiles");
+    let value: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{} at {}", e, e.instance_path().as_str()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[tokio::test]
+async fn real_reports_validate_against_the_report_schema() {
+    for fault in [Fault::None, Fault::InvalidBody, Fault::WrongMediaType] {
+        let addr = serve(app(fault)).await;
+        validate(&run(mini_suite(), mini_profile(), format!("http://{addr}")).await);
+    }
+}
+
+fn scenario(
+    id: &str,
+    code: &str,
+    category: &str,
+    outcome: Outcome,
+    findings: Vec<Finding>,
+) -> ScenarioReport {
+    ScenarioReport {
+        id: id.into(),
+        code: code.into(),
+        category: category.into(),
+        tags: vec![],
+        description: "d".into(),
+        file: "fixtures/scenarios/x.toml".into(),
+        line: 3,
+        outcome,
+        skip_reason: (outcome == Outcome::Skipped).then(|| "no IPv6 at the edge".into()),
+        duration_ms: 12,
+        findings,
+        request: None,
+        response: None,
+    }
+}
+
+fn known_report() -> Report {
+    let finding = Finding {
+        rule: "status".into(),
+        at: "status".into(),
+        expected: "404 (NotFound)".into(),
+        actual: "400".into(),
+        fix: Some("Check the URL.".into()),
+        docs: Some("https://docs.platform.example/docs/errors#not-found".into()),
+    };
+    Report::new(
+        "run1".into(),
+        "http://127.0.0.1:1".into(),
+        "test".into(),
+        false,
+        vec![
+            scenario(
+                "not-found/a",
+                "NotFound",
+                "generic",
+                Outcome::Failed,
+                vec![finding],
+            ),
+            scenario(
+                "ip-blocked/b",
+                "IP_BLOCKED",
+                "network-policy",
+                Outcome::Passed,
+                vec![],
+            ),
+            scenario(
+                "ip-blocked/c",
+                "IP_BLOCKED",
+                "network-policy",
+                Outcome::Skipped,
+                vec![],
+            ),
+        ],
+        vec![],
+        false,
+    )
+}
+
+#[test]
+fn the_human_report_groups_by_category_and_ends_with_the_counts() {
+    let text = human::render(&known_report(), Color::Never);
+    let not_selected: String = [
+        "NOT_PROVISIONED",
+        "SSO_NOT_ALLOWED",
+        "ACCOUNT_DISABLED",
+        "WORKSPACE_INACTIVE",
+        "MFA_REQUIRED",
+        "STEP_UP_REQUIRED",
+        "STEP_UP_REUSED",
+        "PHISHING_RESISTANT_REQUIRED",
+        "INVALID_FILTER",
+        "USER_NOT_FOUND",
+        "MUTABILITY_VIOLATION",
+        "CIRCUIT_OPEN",
+        "SIGNATURE_FAILED",
+    ]
+    .iter()
+    .map(|c| format!("  {c:<28}         0      0      0       0  not selected\n"))
+    .collect();
+    let expected = format!(
+        "\
+conformance run run1 against http://127.0.0.1:1 (profile test)
+
+Network policy
+  PASS  ip-blocked/b          IP_BLOCKED                       12 ms
+  SKIP  ip-blocked/c          IP_BLOCKED                    no IPv6 at the edge
+
+Generic
+  FAIL  not-found/a           NotFound                         12 ms
+        at fixtures/scenarios/x.toml:3
+        status at status
+          expected: 404 (NotFound)
+          actual:   400
+        fix:  Check the URL.
+        docs: https://docs.platform.example/docs/errors#not-found
+
+Coverage
+  code                         scenarios passed failed skipped
+{not_selected}  IP_BLOCKED                           2      1      0       1  ok
+  ATTESTATION_BLOCKED                  0      0      0       0  not selected
+  Unauthorized                         0      0      0       0  not selected
+  Forbidden                            0      0      0       0  not selected
+  NotFound                             1      0      1       0  none passed
+  ValidationError                      0      0      0       0  not selected
+  RateLimited                          0      0      0       0  not selected
+  (a filtered or sharded run does not enforce coverage)
+
+1 skipped
+1 passed, 1 failed
+"
+    );
+    assert_eq!(text, expected);
+    assert!(human::render(&known_report(), Color::Always).contains("\x1b[31mFAIL\x1b[0m"));
+}
+
+#[test]
+fn colour_only_on_a_terminal_without_no_color() {
+    assert_eq!(Color::detect(true, None), Color::Always);
+    assert_eq!(Color::detect(true, Some("")), Color::Always);
+    assert_eq!(Color::detect(true, Some("1")), Color::Never);
+    assert_eq!(Color::detect(false, None), Color::Never);
+}
+
+#[test]
+fn junit_has_one_testcase_per_scenario() {
+    let xml = junit::render(&known_report());
+    assert_eq!(
+        xml,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="conformance" tests="3" failures="1" skipped="1" errors="0" time="0.036">
+  <testsuite name="network-policy" tests="2" failures="0" skipped="1" errors="0" time="0.024">
+    <testcase name="ip-blocked/b" classname="network-policy.IP_BLOCKED" file="fixtures/scenarios/x.toml" line="3" time="0.012"/>
+    <testcase name="ip-blocked/c" classname="network-policy.IP_BLOCKED" file="fixtures/scenarios/x.toml" line="3" time="0.012">
+      <skipped message="no IPv6 at the edge"/>
+    </testcase>
+  </testsuite>
+  <testsuite name="generic" tests="1" failures="1" skipped="0" errors="0" time="0.012">
+    <testcase name="not-found/a" classname="generic.NotFound" file="fixtures/scenarios/x.toml" line="3" time="0.012">
+      <failure message="status at status: expected 404 (NotFound), found 400" type="status">status at status: expected 404 (NotFound), found 400
+  fix: Check the URL.
+  docs: https://docs.platform.example/docs/errors#not-found
+</failure>
+    </testcase>
+  </testsuite>
+</testsuites>
+"#
+    );
+}
+
+#[test]
+fn github_annotations_point_at_the_scenario_file() {
+    assert_eq!(
+        github::annotations(&known_report()),
+        "::error file=fixtures/scenarios/x.toml,line=3,title=not-found/a (NotFound)::status at status%3A expected 404 (NotFound), found 400%0Afix: Check the URL.%0Adocs: https://docs.platform.example/docs/errors#not-found\n"
+            .replace("status%3A", "status:")
+    );
+    let summary = github::summary(&known_report());
+    assert!(summary.starts_with("## Conformance failed\n"), "{summary}");
+    assert!(summary.contains("| `not-found/a` | [NotFound](https://docs.platform.example/docs/errors#not-found) | status at `status` | 404 (NotFound) | 400 |"), "{summary}");
+}

@@ -1,0 +1,137 @@
+//! The repository's scenario files and profiles: they load, validate against
+//! `schemas/scenario.schema.json`, follow the layout, cover every code, and
+//! every profile provides what the scenarios use.
+
+use std::collections::BTreeSet;
+
+use catalog::Code;
+use conformance_runner::profile::Profile;
+use conformance_runner::scenario::{self, toml_to_json};
+use conformance_runner::{Options, Plan};
+
+use crate::workspace_root;
+
+fn files() -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&workspace_root().join("fixtures/scenarios"), &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn every_scenario_file_validates_against_the_schema() {
+    let schema = conformance_runner::schema::scenario();
+    let validator = jsonschema::draft202012::new(&schema).expect("the scenario schema compiles");
+    let mut problems = Vec::new();
+    for path in files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let value: toml::Value = toml::from_str(&text).unwrap();
+        let json = toml_to_json(&value).unwrap();
+        for e in validator.iter_errors(&json) {
+            problems.push(format!(
+                "{}: {e} at {}",
+                path.display(),
+                e.instance_path().as_str()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_schema_rejects_what_the_loader_rejects() {
+    let schema = conformance_runner::schema::scenario();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let base = serde_json::json!({ "id": "not-found/x", "code": "NotFound", "description": "d",
+        "request": { "method": "GET", "path": "/x" } });
+    assert!(validator.is_valid(&serde_json::json!({ "scenario": [base] })));
+    for (member, value) in [
+        ("status", serde_json::json!(404)),
+        ("code", serde_json::json!("NOT_FOUND")),
+        ("id", serde_json::json!("Not Found")),
+    ] {
+        let mut bad = base.clone();
+        bad[member] = value;
+        assert!(
+            !validator.is_valid(&serde_json::json!({ "scenario": [bad] })),
+            "{member}"
+        );
+    }
+}
+
+#[test]
+fn files_are_laid_out_by_category_and_code_and_embedded() {
+    let root = workspace_root();
+    let on_disk = scenario::load_dir(&root.join("fixtures/scenarios")).expect("the scenarios load");
+    for s in &on_disk {
+        let expected = format!(
+            "fixtures/scenarios/{}/{}.toml",
+            s.code.category().slug(),
+            s.code.anchor()
+        );
+        assert!(
+            s.source.file.replace('\\', "/").ends_with(&expected),
+            "{} is in {}, expected {expected}",
+            s.id,
+            s.source.file
+        );
+        assert!(
+            s.id.starts_with(&format!("{}/", s.code.anchor())),
+            "{} should start with {}/",
+            s.id,
+            s.code.anchor()
+        );
+    }
+    let embedded = conformance_runner::embedded_scenarios().expect("the embedded scenarios load");
+    let ids = |v: &[scenario::Scenario]| v.iter().map(|s| s.id.clone()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        ids(&embedded),
+        ids(&on_disk),
+        "rebuild: the embedded scenarios are stale"
+    );
+}
+
+#[test]
+fn every_code_has_a_scenario_and_the_suite_has_sixty() {
+    let scenarios = conformance_runner::embedded_scenarios().unwrap();
+    for &code in Code::ALL {
+        assert!(
+            scenarios.iter().any(|s| s.code == code),
+            "{code} has no scenario"
+        );
+    }
+    assert!(scenarios.len() >= 60, "{} scenarios", scenarios.len());
+}
+
+#[test]
+fn the_profiles_provide_every_credential_and_fixture_the_scenarios_use() {
+    let root = workspace_root();
+    let mock = Profile::mock();
+    let options = Options {
+        target: Some("http://127.0.0.1:9".into()),
+        ..Options::new(mock, conformance_runner::embedded_scenarios().unwrap())
+    };
+    Plan::new(options, &|_| None).expect("the mock profile provides everything");
+
+    let staging = Profile::load(&root.join("fixtures/profiles/staging.example.toml"))
+        .expect("the staging example loads");
+    assert!(
+        staging
+            .credentials
+            .values()
+            .all(|c| matches!(c, conformance_runner::profile::Credential::Env(_)))
+    );
+    let options = Options::new(staging, conformance_runner::embedded_scenarios().unwrap());
+    Plan::new(options, &|name| Some(format!("value of {name}")))
+        .expect("the staging example provides everything");
+}
