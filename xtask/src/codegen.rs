@@ -23,7 +23,10 @@ pub fn files() -> Vec<(PathBuf, String)> {
         (PathBuf::from("docs/errors.md"), catalog::render::markdown()),
         (PathBuf::from("docs/errors.html"), catalog::render::html()),
     ];
-    for (name, schema) in response_schema::schema::all() {
+    let schemas = response_schema::schema::all()
+        .into_iter()
+        .chain(conformance_runner::schema::all());
+    for (name, schema) in schemas {
         let mut text = serde_json::to_string_pretty(&schema).expect("a JSON value serializes");
         text.push('\n');
         out.push((Path::new("schemas").join(name), text));

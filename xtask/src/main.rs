@@ -1,6 +1,10 @@
 //! `cargo xtask`: the project's automation, thin over the library crates.
 
+mod bench_mock;
 mod codegen;
+mod conformance;
+mod load;
+mod tidy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +27,24 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run every conformance scenario against the embedded mock (started on
+    /// 127.0.0.1:0), or against `--target URL` / `--profile FILE`.
+    Conformance(Box<conformance_runner::cli::Args>),
+    /// Time the full conformance suite against the embedded mock (release
+    /// build, start-up included) and behind 50 ms of latency, with `--jobs 1`
+    /// and the default.
+    BenchConformance,
+    /// Load the mock's release binary over loopback on representative error
+    /// paths (Unauthorized, NotFound, STEP_UP_REQUIRED, RateLimited) and print
+    /// requests/s and p50/p99 latency.
+    BenchMock {
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Seconds of load per path.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +65,16 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Command::Conformance(args) => conformance::run(*args),
+        Command::BenchConformance => conformance::bench(),
+        Command::BenchMock {
+            connections,
+            seconds,
+        } => bench_mock::run(&bench_mock::Options {
+            connections,
+            seconds,
+        })
+        .map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");

@@ -1,0 +1,188 @@
+//! `cargo xtask conformance` and `cargo xtask bench-conformance`.
+//!
+//! Thin over the two libraries: start the mock in-process on `127.0.0.1:0`
+//! (unless a target or profile is given), hand the runner's own flags to
+//! `conformance_runner::cli::run`, exit with its documented code. The
+//! benchmark times the full suite against the embedded mock, directly and
+//! behind a proxy that delays every response by 50 ms, with `--jobs 1` and
+//! the default.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use conformance_runner::cli::{self, Args};
+use conformance_runner::report::progress::Progress;
+use conformance_runner::{DEFAULT_JOBS, Options, Plan};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The latency the benchmark's proxy adds to every response.
+pub const BENCH_LATENCY: Duration = Duration::from_millis(50);
+
+/// Starts the embedded mock for the suite.
+///
+/// Loopback is a trusted proxy here so the IPv6 and IPv4-mapped network
+/// policy scenarios can name their client address in `X-Forwarded-For`; a
+/// request without those headers is still judged by its loopback peer.
+pub async fn spawn_mock() -> Result<mock_server::Running> {
+    let mut config = mock_server::Config::embedded().context("loading the mock's seed")?;
+    config.seed.trusted_proxies.push("127.0.0.1/32".into());
+    let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    mock_server::spawn(listen, config)
+        .await
+        .context("starting the mock on 127.0.0.1:0")
+}
+
+/// `cargo xtask conformance [runner flags]`.
+pub fn run(mut args: Args) -> Result<ExitCode> {
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        // With neither a target nor a profile, the suite runs against the embedded mock.
+        let mock = if args.target.is_none() && args.profile.is_none() && !args.list {
+            let mock = spawn_mock().await?;
+            args.target = Some(mock.base_url());
+            Some(mock)
+        } else {
+            None
+        };
+        let interrupt = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            eprintln!("\ninterrupted: cleaning up");
+        };
+        let result = cli::run(&args, &mut std::io::stdout(), interrupt).await;
+        if let Err(e) = &result {
+            eprintln!("error: {e}");
+        }
+        if let Some(mock) = mock {
+            // The report is out; a failing shutdown changes nothing about it.
+            let _ = mock.shutdown().await;
+        }
+        Ok(ExitCode::from(cli::exit_code(&result)))
+    })
+}
+
+/// `cargo xtask bench-conformance`: re-runs itself in release, then prints
+/// the wall time of the full suite in four configurations.
+pub fn bench() -> Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        eprintln!("building xtask in release for the benchmark...");
+        let status =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args([
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "--package",
+                    "xtask",
+                    "--",
+                    "bench-conformance",
+                ])
+                .status()
+                .context("running cargo")?;
+        return Ok(ExitCode::from(
+            u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
+        ));
+    }
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        println!("full conformance suite, release build, wall time including mock start-up");
+        println!(
+            "{:<28} {:>8} {:>12} {:>8}",
+            "target", "jobs", "wall time", "result"
+        );
+        let mut all_passed = true;
+        for latency in [Duration::ZERO, BENCH_LATENCY] {
+            for jobs in [1, DEFAULT_JOBS] {
+                let (elapsed, passed, closing) = time_suite(latency, jobs).await?;
+                all_passed &= passed;
+                let target = if latency.is_zero() {
+                    "embedded mock".to_owned()
+                } else {
+                    format!("mock + {} ms per response", latency.as_millis())
+                };
+                println!(
+                    "{target:<28} {jobs:>8} {:>9.1} ms {closing:>8}",
+                    elapsed.as_secs_f64() * 1000.0
+                );
+            }
+        }
+        Ok(if all_passed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
+
+/// Starts a fresh mock (and the delaying proxy when `latency` is not zero),
+/// runs every scenario, and returns the wall time, whether it passed and the
+/// closing line.
+async fn time_suite(latency: Duration, jobs: usize) -> Result<(Duration, bool, String)> {
+    let started = Instant::now();
+    let mock = spawn_mock().await?;
+    let target = if latency.is_zero() {
+        mock.base_url()
+    } else {
+        let proxy = delaying_proxy(mock.addr(), latency).await?;
+        format!("http://{proxy}")
+    };
+    let scenarios = conformance_runner::embedded_scenarios()?;
+    let options = Options {
+        target: Some(target),
+        jobs,
+        ..Options::new(conformance_runner::profile::Profile::mock(), scenarios)
+    };
+    let plan = Plan::new(options, &|_| None)?;
+    let report = plan.run(&Progress::quiet(), std::future::pending()).await?;
+    let elapsed = started.elapsed();
+    let _ = mock.shutdown().await;
+    let closing = format!("{}/{}", report.summary.passed, report.summary.total);
+    Ok((elapsed, report.passed(), closing))
+}
+
+/// A TCP proxy to `upstream` that holds every chunk of every response for
+/// `latency` before passing it on. Responses of the suite fit in one chunk,
+/// so each response arrives `latency` late. Runs until the process ends.
+pub async fn delaying_proxy(upstream: SocketAddr, latency: Duration) -> Result<SocketAddr> {
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let up = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+                    let _ = server_write.shutdown().await;
+                });
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n) = server_read.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(latency).await;
+                    if client_write.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = client_write.shutdown().await;
+                up.abort();
+            });
+        }
+    });
+    Ok(addr)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}

@@ -1,0 +1,208 @@
+//! A small HTTP/1.1 load generator for the benchmarks.
+//!
+//! Hand-written over tokio's `TcpStream` rather than a client library: on two
+//! cores the load generator competes with the server it measures, so it must
+//! cost as little as possible per request (one pre-rendered request, one
+//! read of the response head and body, keep-alive connections).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// One request to send over and over.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// A label for the report.
+    pub name: &'static str,
+    /// The request, rendered as HTTP/1.1 bytes.
+    pub request: Vec<u8>,
+    /// The status every response must have.
+    pub status: u16,
+}
+
+impl Target {
+    /// Renders a keep-alive request with an optional JSON body.
+    pub fn new(
+        name: &'static str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        json: Option<&str>,
+        status: u16,
+    ) -> Target {
+        let mut request = format!("{method} {path} HTTP/1.1\r\nhost: bench\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        let body = json.unwrap_or_default();
+        if json.is_some() {
+            request.push_str("content-type: application/json\r\n");
+        }
+        request.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
+        Target {
+            name,
+            request: request.into_bytes(),
+            status,
+        }
+    }
+}
+
+/// What a run measured.
+#[derive(Debug)]
+pub struct Stats {
+    /// Responses received.
+    pub requests: u64,
+    /// Responses whose status was not the expected one.
+    pub unexpected: u64,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Latency percentiles.
+    pub p50: Duration,
+    /// 99th percentile latency.
+    pub p99: Duration,
+    /// Worst latency.
+    pub max: Duration,
+}
+
+impl Stats {
+    /// Requests per second.
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Sends `target` once and returns the status and body.
+pub async fn once(addr: SocketAddr, target: &Target) -> Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(&target.request).await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let (status, body) = read_response_body(&mut stream, &mut buf).await?;
+    Ok((status, body))
+}
+
+/// Drives `connections` keep-alive connections against `addr` for `duration`.
+pub async fn run(
+    addr: SocketAddr,
+    target: &Target,
+    connections: usize,
+    duration: Duration,
+) -> Result<Stats> {
+    let deadline = Instant::now() + duration;
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let target = target.clone();
+        tasks.push(tokio::spawn(async move {
+            connection(addr, &target, deadline).await
+        }));
+    }
+    let mut latencies: Vec<Duration> = Vec::new();
+    let mut unexpected = 0;
+    for task in tasks {
+        let (lat, bad) = task.await.context("load task panicked")??;
+        latencies.extend(lat);
+        unexpected += bad;
+    }
+    let elapsed = start.elapsed();
+    latencies.sort_unstable();
+    let pick = |q: f64| -> Duration {
+        if latencies.is_empty() {
+            Duration::ZERO
+        } else {
+            latencies[((latencies.len() - 1) as f64 * q).round() as usize]
+        }
+    };
+    Ok(Stats {
+        requests: latencies.len() as u64,
+        unexpected,
+        elapsed,
+        p50: pick(0.50),
+        p99: pick(0.99),
+        max: latencies.last().copied().unwrap_or_default(),
+    })
+}
+
+async fn connection(
+    addr: SocketAddr,
+    target: &Target,
+    deadline: Instant,
+) -> Result<(Vec<Duration>, u64)> {
+    let mut stream = TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("connecting to {addr}"))?;
+    stream.set_nodelay(true)?;
+    let mut latencies = Vec::with_capacity(4096);
+    let mut unexpected = 0;
+    let mut buf = vec![0u8; 16 * 1024];
+    while Instant::now() < deadline {
+        let sent = Instant::now();
+        stream.write_all(&target.request).await?;
+        let status = read_response(&mut stream, &mut buf).await?;
+        latencies.push(sent.elapsed());
+        if status != target.status {
+            unexpected += 1;
+        }
+    }
+    Ok((latencies, unexpected))
+}
+
+/// Reads one response and returns its status.
+async fn read_response(stream: &mut TcpStream, buf: &mut [u8]) -> Result<u16> {
+    read_response_body(stream, buf)
+        .await
+        .map(|(status, _)| status)
+}
+
+/// Reads one response (head plus `content-length` body); returns the status
+/// and as much of the body as fits the buffer.
+async fn read_response_body(stream: &mut TcpStream, buf: &mut [u8]) -> Result<(u16, String)> {
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            bail!("response head larger than {} bytes", buf.len());
+        }
+        let n = stream.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            bail!("server closed the connection");
+        }
+        filled += n;
+        let Some(head_end) = find(&buf[..filled], b"\r\n\r\n") else {
+            continue;
+        };
+        let head = std::str::from_utf8(&buf[..head_end]).context("response head is not text")?;
+        let status: u16 = head
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .context("no status in the response head")?;
+        let length: usize = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().ok())?
+            })
+            .context("the mock always sends content-length")?;
+        let body_start = head_end + 4;
+        let mut body: Vec<u8> = buf[body_start.min(filled)..filled].to_vec();
+        let mut remaining = (body_start + length).saturating_sub(filled);
+        while remaining > 0 {
+            let chunk = remaining.min(buf.len());
+            let n = stream.read(&mut buf[..chunk]).await?;
+            if n == 0 {
+                bail!("server closed the connection mid-body");
+            }
+            if body.len() < 64 * 1024 {
+                body.extend_from_slice(&buf[..n]);
+            }
+            remaining -= n;
+        }
+        return Ok((status, String::from_utf8_lossy(&body).into_owned()));
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
