@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use catalog::{Challenge, Code, Envelope};
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
-use response_schema::{FieldError, PROBLEM_JSON, Problem, SCIM_JSON, ScimError};
+use response_schema::{ERROR_CODE_HEADER, FieldError, PROBLEM_JSON, Problem, SCIM_JSON, ScimError};
 
 use crate::model::Purpose;
 
@@ -193,8 +193,7 @@ impl ApiError {
                 (PROBLEM_JSON, serde_json::to_vec(&problem))
             }
             Envelope::Scim => {
-                let scim =
-                    ScimError::new(self.code, self.scim_type, self.detail.as_ref(), request_id);
+                let scim = ScimError::new(self.code, self.scim_type, self.detail.as_ref());
                 (SCIM_JSON, serde_json::to_vec(&scim))
             }
         };
@@ -204,6 +203,11 @@ impl ApiError {
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
+        // The code in a header on every error: its only place in a SCIM error.
+        headers.insert(
+            ERROR_CODE_HEADER,
+            HeaderValue::from_static(self.code.name()),
+        );
         if let Ok(value) = HeaderValue::from_str(request_id) {
             headers.insert(X_REQUEST_ID, value);
         }

@@ -15,6 +15,15 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// Media type of SCIM messages (RFC 7644).
 pub const SCIM_JSON: &str = "application/scim+json";
 
+/// The response header that carries the platform's code on every error.
+///
+/// It is the code's only place in a SCIM error: RFC 7644 section 3.12 defines
+/// four members (`schemas`, `status`, `scimType`, `detail`) and strict SCIM
+/// clients (python-scim2's models, for one) reject a body with any other, so
+/// the platform's `code` and `request_id` travel in headers there. Problem
+/// bodies carry the code in `code` as well.
+pub const ERROR_CODE_HEADER: &str = "x-error-code";
+
 /// An RFC 9457 problem-details body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
@@ -98,8 +107,11 @@ impl Problem {
     }
 }
 
-/// An RFC 7644 section 3.12 SCIM error with the platform's `code`.
+/// An RFC 7644 section 3.12 SCIM error: exactly the four members the RFC
+/// defines, so strict SCIM clients accept it. The platform's code goes in the
+/// [`ERROR_CODE_HEADER`] header, the request id in `x-request-id`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ScimError {
     /// Always `[urn:ietf:params:scim:api:messages:2.0:Error]`.
     pub schemas: Vec<String>,
@@ -110,30 +122,18 @@ pub struct ScimError {
     pub scim_type: Option<String>,
     /// What happened this time.
     pub detail: String,
-    /// The catalog code.
-    pub code: String,
-    /// The request id, also in the `x-request-id` header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
 }
 
 impl ScimError {
     /// A SCIM error for `code`; `scim_type` overrides the catalog's keyword
     /// (a ValidationError on a SCIM endpoint is `invalidValue` or `invalidSyntax`).
-    pub fn new(
-        code: Code,
-        scim_type: Option<&str>,
-        detail: impl Into<String>,
-        request_id: impl Into<String>,
-    ) -> ScimError {
+    pub fn new(code: Code, scim_type: Option<&str>, detail: impl Into<String>) -> ScimError {
         let info = code.info();
         ScimError {
             schemas: vec![SCIM_ERROR_URN.to_owned()],
             status: info.status.to_string(),
             scim_type: scim_type.or(info.scim_type).map(str::to_owned),
             detail: detail.into(),
-            code: info.name.to_owned(),
-            request_id: Some(request_id.into()),
         }
     }
 }

@@ -30,7 +30,7 @@ use catalog::{Challenge, Code, DOCS_PATH, Envelope, Extra};
 use http::HeaderMap;
 use serde_json::Value;
 
-pub use body::{FieldError, PROBLEM_JSON, Problem, SCIM_JSON, ScimError};
+pub use body::{ERROR_CODE_HEADER, FieldError, PROBLEM_JSON, Problem, SCIM_JSON, ScimError};
 pub use violation::{Location, Rule, Violation};
 
 /// A response to check.
@@ -186,23 +186,41 @@ impl Checker {
             }
         };
 
+        // Where the platform's code is: the body's `code` member in a
+        // problem, the `x-error-code` header in a SCIM error (whose body
+        // holds only the RFC's members).
+        let (sent_name, code_at) = match envelope {
+            Envelope::Problem => (
+                body.as_ref()
+                    .and_then(|b| b.get("code"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                Location::Body("/code".into()),
+            ),
+            Envelope::Scim => (
+                response
+                    .headers
+                    .get(ERROR_CODE_HEADER)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                Location::Header(ERROR_CODE_HEADER.into()),
+            ),
+        };
+        let sent_code = sent_name.as_deref().and_then(|n| Code::from_name(n).ok());
         // The code the rest of the checks judge by: the expected one, or the
-        // body's own when nothing was expected.
-        let body_code_name = body
-            .as_ref()
-            .and_then(|b| b.get("code"))
-            .and_then(Value::as_str);
-        let body_code = body_code_name.and_then(|n| Code::from_name(n).ok());
-        let code = expect.code.or(body_code);
+        // response's own when nothing was expected.
+        let code = expect.code.or(sent_code);
         if self.anchor.is_none() {
             self.anchor = code.map(|c| c.anchor().to_owned());
         }
 
+        if body.is_some() || envelope == Envelope::Scim {
+            self.check_code(response, expect, code_at, sent_name.as_deref(), sent_code);
+        }
         if let Some(body) = &body {
-            self.check_code(response, expect, body_code_name, body_code);
             self.check_status_member(response, body, envelope);
-            if envelope == Envelope::Problem {
-                self.check_type_link(body, code, expect.docs_base.as_deref());
+            match envelope {
+                Envelope::Problem => self.check_type_link(body, code, expect.docs_base.as_deref()),
+                Envelope::Scim => self.check_scim_type(body, code),
             }
             self.check_schema(body, envelope);
         }
@@ -215,10 +233,10 @@ impl Checker {
         &mut self,
         response: &Response<'_>,
         expect: &Expect,
+        at: Location,
         name: Option<&str>,
         documented: Option<Code>,
     ) {
-        let at = Location::Body("/code".into());
         match (name, documented, expect.code) {
             (None, _, expected) => {
                 let want = expected.map_or("a documented code".to_owned(), |c| c.name().to_owned());
@@ -249,6 +267,30 @@ impl Checker {
                 );
             }
             _ => {}
+        }
+    }
+
+    /// The `scimType` a SCIM error must carry for its code: the catalog's
+    /// keyword where it has one, none on a 404 (RFC 7644 section 3.12).
+    fn check_scim_type(&mut self, body: &Value, code: Option<Code>) {
+        let Some(code) = code else { return };
+        let at = Location::Body("/scimType".into());
+        let found = body.get("scimType");
+        match (code.info().scim_type, found) {
+            (Some(want), Some(Value::String(got))) if got == want => {}
+            (Some(want), other) => {
+                let actual = other.map_or("absent".to_owned(), describe);
+                self.push(Rule::ScimType, at, format!("\"{want}\""), actual);
+            }
+            (None, Some(other)) if code.status() == 404 => {
+                self.push(
+                    Rule::ScimType,
+                    at,
+                    "absent (a 404 carries no scimType)",
+                    describe(other),
+                );
+            }
+            (None, _) => {}
         }
     }
 
@@ -303,7 +345,7 @@ impl Checker {
 
     fn check_schema(&mut self, body: &Value, envelope: Envelope) {
         // Members with their own rule above are reported there, not twice.
-        const OWN_RULES: [&str; 3] = ["/code", "/status", "/type"];
+        const OWN_RULES: [&str; 4] = ["/code", "/status", "/type", "/scimType"];
         let validators = validators();
         let validator = match envelope {
             Envelope::Problem => &validators.problem,
@@ -311,6 +353,28 @@ impl Checker {
         };
         let mut found: Vec<Violation> = Vec::new();
         for error in validator.iter_errors(body) {
+            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+                error.kind()
+            {
+                // One finding per member a strict client would reject.
+                for name in unexpected {
+                    let member = body.get(name.as_str()).map_or("?".to_owned(), describe);
+                    found.push(Violation {
+                        rule: Rule::Schema,
+                        at: Location::Body(format!(
+                            "{}/{}",
+                            error.instance_path().as_str(),
+                            escape_pointer(name)
+                        )),
+                        expected:
+                            "no such member (RFC 7644 defines schemas, status, scimType, detail)"
+                                .to_owned(),
+                        actual: member,
+                        anchor: self.anchor.clone(),
+                    });
+                }
+                continue;
+            }
             let mut pointer = error.instance_path().as_str().to_owned();
             let (expected, actual) = match error.kind() {
                 jsonschema::error::ValidationErrorKind::Required { property } => {

@@ -123,32 +123,24 @@ pub fn problem() -> Value {
     })
 }
 
-/// RFC 7644 section 3.12 SCIM errors with the platform's `code` added.
+/// RFC 7644 section 3.12 SCIM errors: the four members the RFC defines and
+/// no other, since strict SCIM clients reject unknown members. The platform's
+/// code travels in the `x-error-code` header; `$defs` lists its values and the
+/// `scimType` each code requires, both generated from the catalog.
 pub fn scim_error() -> Value {
     let codes: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
-    let rules: Vec<Value> = Code::ALL
+    let scim_types: serde_json::Map<String, Value> = Code::ALL
         .iter()
-        .map(|&code| {
-            let mut then = json!({
-                "properties": { "status": { "const": code.status().to_string() } },
-            });
-            if let Some(scim_type) = code.info().scim_type {
-                then["properties"]["scimType"] = json!({ "const": scim_type });
-                then["required"] = json!(["scimType"]);
-            } else if code.status() == 404 {
-                // RFC 7644 gives a 404 for an unknown resource no scimType.
-                then["not"] = json!({ "required": ["scimType"] });
-            }
-            rule(code, then)
-        })
+        .filter_map(|c| c.info().scim_type.map(|t| (c.name().to_owned(), json!(t))))
         .collect();
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": format!("{SCHEMA_BASE}/scim-error.schema.json"),
         "title": "Platform SCIM error (RFC 7644 section 3.12)",
-        "description": "Body of every error from /scim/v2, sent as application/scim+json. `code` is the platform's extension member. Generated from crates/catalog by `cargo xtask codegen`.",
+        "description": "Body of every error from /scim/v2, sent as application/scim+json. The platform's code is in the x-error-code response header, the request id in x-request-id. Generated from crates/catalog by `cargo xtask codegen`.",
         "type": "object",
-        "required": ["schemas", "status", "detail", "code"],
+        "required": ["schemas", "status", "detail"],
+        "additionalProperties": false,
         "properties": {
             "schemas": {
                 "type": "array",
@@ -162,18 +154,37 @@ pub fn scim_error() -> Value {
                 "pattern": "^[45][0-9][0-9]$",
             },
             "scimType": {
-                "enum": [
-                    "invalidFilter", "tooMany", "uniqueness", "mutability", "invalidSyntax",
-                    "invalidPath", "noTarget", "invalidValue", "invalidVers", "sensitive",
-                ],
+                "enum": SCIM_TYPES,
             },
             "detail": { "type": "string", "minLength": 1 },
-            "code": { "enum": codes },
-            "request_id": { "type": "string", "minLength": 1 },
         },
-        "allOf": rules,
+        "$defs": {
+            "errorCodeHeader": {
+                "description": "Values of the x-error-code response header.",
+                "enum": codes,
+            },
+            "scimTypeByCode": {
+                "description": "The scimType each code requires; a 404 carries none.",
+                "type": "object",
+                "const": scim_types,
+            },
+        },
     })
 }
+
+/// The `scimType` keywords of RFC 7644 section 3.12.
+pub const SCIM_TYPES: [&str; 10] = [
+    "invalidFilter",
+    "tooMany",
+    "uniqueness",
+    "mutability",
+    "invalidSyntax",
+    "invalidPath",
+    "noTarget",
+    "invalidValue",
+    "invalidVers",
+    "sensitive",
+];
 
 fn rule(code: Code, then: Value) -> Value {
     json!({
@@ -209,17 +220,27 @@ mod tests {
     }
 
     #[test]
-    fn every_code_has_a_rule_in_its_envelope_schemas() {
+    fn every_code_is_in_its_envelope_schemas() {
         let problem = problem().to_string();
-        let scim = scim_error().to_string();
+        let scim = scim_error();
+        let header_values = scim["$defs"]["errorCodeHeader"]["enum"]
+            .as_array()
+            .expect("an enum");
         for &code in Code::ALL {
-            let needle = format!("\"const\":\"{}\"", code.name());
             assert!(
-                scim.contains(&needle),
+                header_values.contains(&json!(code.name())),
                 "{code} missing from the SCIM schema"
             );
+            if let Some(t) = code.info().scim_type {
+                assert!(
+                    SCIM_TYPES.contains(&t),
+                    "{code}: {t} is not an RFC 7644 scimType"
+                );
+                assert_eq!(scim["$defs"]["scimTypeByCode"]["const"][code.name()], t);
+            }
+            let rule = format!("\"const\":\"{}\"", code.name());
             assert_eq!(
-                problem.contains(&needle),
+                problem.contains(&rule),
                 code.info().envelope == Envelope::Problem,
                 "{code} in the problem schema"
             );

@@ -25,6 +25,8 @@ pub enum Rule {
     StatusMember,
     /// The problem `type` does not link to the code's row on the reference page.
     TypeLink,
+    /// A SCIM error lacks the `scimType` its code requires, or has one it must not.
+    ScimType,
     /// The body breaks the envelope's JSON Schema.
     Schema,
     /// A 401 lacks the `WWW-Authenticate` Bearer challenge the code needs.
@@ -45,6 +47,7 @@ impl Rule {
             Rule::UndocumentedCode => "undocumented-code",
             Rule::StatusMember => "status-member",
             Rule::TypeLink => "type-link",
+            Rule::ScimType => "scim-type",
             Rule::Schema => "schema",
             Rule::WwwAuthenticate => "www-authenticate",
             Rule::RetryAfter => "retry-after",

@@ -157,14 +157,19 @@ pub fn app(fault: Fault) -> Router {
                     "status": "400",
                     "scimType": "invalidFilter",
                     "detail": "at position 9: expected a comparison operator",
-                    "code": "INVALID_FILTER",
                 });
                 let media = if fault == Fault::WrongMediaType {
                     "application/json"
                 } else {
                     "application/scim+json"
                 };
-                respond(400, media, &body, &[])
+                // The code's only place in a SCIM error is this header.
+                respond(
+                    400,
+                    media,
+                    &body,
+                    &[("x-error-code", "INVALID_FILTER".to_owned())],
+                )
             }),
         )
 }

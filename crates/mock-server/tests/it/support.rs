@@ -205,8 +205,10 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The platform code: the `x-error-code` header (its only place in a
+    /// SCIM error), else the problem body's `code`.
     pub fn code(&self) -> Option<&str> {
-        self.json["code"].as_str()
+        self.header("x-error-code").or(self.json["code"].as_str())
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
