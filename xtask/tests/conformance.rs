@@ -1,5 +1,6 @@
 //! The whole suite against the embedded mock: every scenario passes, and
-//! every error body matches its insta snapshot (`tests/snapshots/`).
+//! every error body matches its insta snapshot (`tests/snapshots/`). Behind a
+//! proxy that corrupts some responses, exactly the affected scenarios fail.
 //!
 //! Request ids, `Retry-After` values, delivery ids, the mock's ephemeral
 //! address and the run's generated names are redacted, so a snapshot only
@@ -29,8 +30,12 @@ async fn spawn_mock() -> mock_server::Running {
 async fn run_suite() -> (Report, String) {
     let mock = spawn_mock().await;
     let base = mock.base_url();
+    (run_against(base.clone()).await, base)
+}
+
+async fn run_against(target: String) -> Report {
     let options = Options {
-        target: Some(base.clone()),
+        target: Some(target),
         run_id: Some(RUN_ID.into()),
         ..Options::new(
             conformance_runner::profile::Profile::mock(),
@@ -38,11 +43,9 @@ async fn run_suite() -> (Report, String) {
         )
     };
     let plan = Plan::new(options, &|_| None).expect("the mock profile is complete");
-    let report = plan
-        .run(&Progress::quiet(), std::future::pending())
+    plan.run(&Progress::quiet(), std::future::pending())
         .await
-        .expect("the mock answers");
-    (report, base)
+        .expect("the mock answers")
 }
 
 static VOLATILE: LazyLock<[(Regex, &'static str); 3]> = LazyLock::new(|| {
@@ -113,6 +116,7 @@ async fn the_suite_passes_against_the_embedded_mock_and_every_error_body_is_snap
                 "content-type": header("content-type"),
                 "www-authenticate": header("www-authenticate"),
                 "retry-after": header("retry-after"),
+                "x-error-code": header("x-error-code"),
                 "body": response.body,
             });
             stabilise(&mut snapshot, &base);
@@ -140,4 +144,139 @@ fn the_runners_attestation_objects_parse_as_the_mock_reads_them() {
         assert_eq!(parsed.fmt.as_str(), fmt);
         assert_eq!(parsed.aaguid.to_string(), aaguid);
     }
+}
+
+/// How the proxy corrupts a response of the mock, chosen by its code.
+fn corrupt(status: &mut u16, headers: &mut http::HeaderMap, body: &mut Vec<u8>) {
+    let code = headers
+        .get("x-error-code")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    match code.as_str() {
+        // A dropped header.
+        "RateLimited" => {
+            headers.remove("retry-after");
+        }
+        // A renamed code, in the body and the header.
+        "SSO_NOT_ALLOWED" => {
+            let mut json: Value = serde_json::from_slice(body).unwrap();
+            json["code"] = json!("SSO_DISABLED");
+            *body = serde_json::to_vec(&json).unwrap();
+            headers.insert(
+                "x-error-code",
+                http::HeaderValue::from_static("SSO_DISABLED"),
+            );
+        }
+        // A wrong status.
+        "MUTABILITY_VIOLATION" => *status = 409,
+        // A wrong media type.
+        "ATTESTATION_BLOCKED" => {
+            headers.insert(
+                "content-type",
+                http::HeaderValue::from_static("application/json"),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// A reverse proxy to `upstream` on 127.0.0.1:0 that passes every request on
+/// and applies [`corrupt`] to every response.
+async fn corrupting_proxy(upstream: String) -> SocketAddr {
+    use axum::body::{Body, to_bytes};
+    use axum::extract::Request;
+    use axum::response::Response;
+
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |request: Request| {
+        let (client, upstream) = (client.clone(), upstream.clone());
+        async move {
+            let (parts, body) = request.into_parts();
+            let bytes = to_bytes(body, usize::MAX).await.unwrap();
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            let mut forward = client
+                .request(parts.method, format!("{upstream}{path}"))
+                .body(bytes);
+            for (name, value) in &parts.headers {
+                if name != http::header::HOST && name != http::header::CONTENT_LENGTH {
+                    forward = forward.header(name, value);
+                }
+            }
+            let answer = forward.send().await.unwrap();
+            let mut status = answer.status().as_u16();
+            let mut headers = answer.headers().clone();
+            let mut body = answer.bytes().await.unwrap().to_vec();
+            corrupt(&mut status, &mut headers, &mut body);
+            headers.remove(http::header::CONTENT_LENGTH);
+            headers.remove(http::header::TRANSFER_ENCODING);
+            let mut response = Response::new(Body::from(body));
+            *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+            *response.headers_mut() = headers;
+            response
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_corrupting_proxy_exactly_the_affected_scenarios_fail() {
+    let mock = spawn_mock().await;
+    let proxy = corrupting_proxy(mock.base_url()).await;
+    let report = run_against(format!("http://{proxy}")).await;
+
+    let corrupted = [
+        "RateLimited",
+        "SSO_NOT_ALLOWED",
+        "MUTABILITY_VIOLATION",
+        "ATTESTATION_BLOCKED",
+    ];
+    let mut failed: Vec<&str> = Vec::new();
+    for s in &report.scenarios {
+        let shown: Vec<String> = s.findings.iter().map(ToString::to_string).collect();
+        if !corrupted.contains(&s.code.as_str()) {
+            assert_eq!(
+                s.outcome,
+                Outcome::Passed,
+                "{} is not affected: {shown:#?}",
+                s.id
+            );
+            continue;
+        }
+        assert_eq!(s.outcome, Outcome::Failed, "{} is affected", s.id);
+        failed.push(s.id.as_str());
+        let expected: &[&str] = match s.code.as_str() {
+            "RateLimited" => {
+                &["retry-after at header:retry-after: expected delay-seconds, found absent"]
+            }
+            "SSO_NOT_ALLOWED" => &[
+                "undocumented-code at body:/code: expected a code documented in the catalog, found SSO_DISABLED",
+            ],
+            "MUTABILITY_VIOLATION" => &[
+                "status at status: expected 400 (MUTABILITY_VIOLATION), found 409",
+                "status-member at body:/status: expected \"409\" (a JSON string equal to the HTTP status), found \"400\" (a string)",
+            ],
+            _ => &[
+                "media-type at header:content-type: expected application/problem+json, found application/json",
+            ],
+        };
+        assert_eq!(shown, expected, "{}", s.id);
+    }
+    // Every scenario of the four codes failed, and nothing else did.
+    for code in corrupted {
+        assert!(
+            failed.iter().any(|id| report
+                .scenarios
+                .iter()
+                .any(|s| s.id == *id && s.code == code)),
+            "{code}"
+        );
+    }
+    assert_eq!(report.summary.failed, failed.len());
+    assert!(!report.passed());
 }
