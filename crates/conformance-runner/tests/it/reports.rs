@@ -164,16 +164,17 @@ fn junit_has_one_testcase_per_scenario() {
     assert_eq!(
         xml,
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="conformance" tests="3" failures="1" skipped="1" errors="0" time="0.036">
+<testsuites name="conformance" tests="3" failures="1" errors="0" time="0.036">
   <testsuite name="network-policy" tests="2" failures="0" skipped="1" errors="0" time="0.024">
-    <testcase name="ip-blocked/b" classname="network-policy.IP_BLOCKED" file="fixtures/scenarios/x.toml" line="3" time="0.012"/>
-    <testcase name="ip-blocked/c" classname="network-policy.IP_BLOCKED" file="fixtures/scenarios/x.toml" line="3" time="0.012">
-      <skipped message="no IPv6 at the edge"/>
+    <testcase name="ip-blocked/b" classname="network-policy.IP_BLOCKED" time="0.012"/>
+    <testcase name="ip-blocked/c" classname="network-policy.IP_BLOCKED" time="0.012">
+      <skipped message="no IPv6 at the edge">fixtures/scenarios/x.toml:3</skipped>
     </testcase>
   </testsuite>
   <testsuite name="generic" tests="1" failures="1" skipped="0" errors="0" time="0.012">
-    <testcase name="not-found/a" classname="generic.NotFound" file="fixtures/scenarios/x.toml" line="3" time="0.012">
-      <failure message="status at status: expected 404 (NotFound), found 400" type="status">status at status: expected 404 (NotFound), found 400
+    <testcase name="not-found/a" classname="generic.NotFound" time="0.012">
+      <failure message="status at status: expected 404 (NotFound), found 400" type="status">at fixtures/scenarios/x.toml:3
+status at status: expected 404 (NotFound), found 400
   fix: Check the URL.
   docs: https://docs.platform.example/docs/errors#not-found
 </failure>
