@@ -325,7 +325,7 @@ pub fn parse_path(input: &str) -> Result<PatchPath, FilterError> {
     let mut filter = None;
     let mut sub_attr = None;
     if parser.peek() == Some(b'[') {
-        filter = Some(parser.bracketed(0)?);
+        filter = Some(parser.enclosed(b']', 0, true)?);
         if parser.peek() == Some(b'.') {
             parser.pos += 1;
             let start = parser.pos;
@@ -469,12 +469,12 @@ impl<'a> Parser<'a> {
     /// A parenthesised group, `not (...)`, an attribute expression or a value path.
     fn factor(&mut self, depth: usize, in_value: bool) -> Result<Filter, FilterError> {
         if self.peek() == Some(b'(') {
-            return self.group(depth, in_value);
+            return self.enclosed(b')', depth, in_value);
         }
         if self.at_not_keyword() {
             self.pos += 3;
             self.skip_spaces();
-            let inner = self.group(depth, in_value)?;
+            let inner = self.enclosed(b')', depth, in_value)?;
             return Ok(Filter::Not(Box::new(inner)));
         }
         self.attr_expression(depth, in_value)
@@ -497,7 +497,9 @@ impl<'a> Parser<'a> {
         bytes.get(at) == Some(&b'(')
     }
 
-    fn group(&mut self, depth: usize, in_value: bool) -> Result<Filter, FilterError> {
+    /// `"(" filter ")"` or `"[" valFilter "]"`, the position being on the
+    /// opening delimiter; `close` is the byte that must end it.
+    fn enclosed(&mut self, close: u8, depth: usize, in_value: bool) -> Result<Filter, FilterError> {
         let open = self.pos;
         if depth >= MAX_DEPTH {
             return Err(self.error(
@@ -509,37 +511,13 @@ impl<'a> Parser<'a> {
         self.skip_spaces();
         let inner = self.filter(depth + 1, in_value)?;
         self.skip_spaces();
-        if self.peek() != Some(b')') {
+        if self.peek() != Some(close) {
+            let (open_char, close_char) =
+                (char::from(self.src.as_bytes()[open]), char::from(close));
             return Err(self.error(
                 self.pos,
                 format!(
-                    "expected \"and\", \"or\" or \")\" closing the \"(\" at position {open}, found {}",
-                    self.found(self.pos)
-                ),
-            ));
-        }
-        self.pos += 1;
-        Ok(inner)
-    }
-
-    /// `"[" valFilter "]"`, the position being on the `[`.
-    fn bracketed(&mut self, depth: usize) -> Result<Filter, FilterError> {
-        let open = self.pos;
-        if depth >= MAX_DEPTH {
-            return Err(self.error(
-                open,
-                format!("filter nests more than {MAX_DEPTH} levels deep"),
-            ));
-        }
-        self.pos += 1;
-        self.skip_spaces();
-        let inner = self.filter(depth + 1, true)?;
-        self.skip_spaces();
-        if self.peek() != Some(b']') {
-            return Err(self.error(
-                self.pos,
-                format!(
-                    "expected \"and\", \"or\" or \"]\" closing the \"[\" at position {open}, found {}",
+                    "expected \"and\", \"or\" or \"{close_char}\" closing the \"{open_char}\" at position {open}, found {}",
                     self.found(self.pos)
                 ),
             ));
@@ -555,7 +533,7 @@ impl<'a> Parser<'a> {
             if in_value {
                 return Err(self.error(self.pos, "value filters cannot be nested".to_owned()));
             }
-            let filter = self.bracketed(depth)?;
+            let filter = self.enclosed(b']', depth, true)?;
             return Ok(Filter::ValuePath {
                 path,
                 filter: Box::new(filter),

@@ -29,13 +29,13 @@ use super::filter;
 use super::patch::ScimType;
 use super::projection::Projection;
 use super::schema::{self, CORE_USER, ENTERPRISE_USER, LIST_RESPONSE, UserAttributes};
-use super::store::ScimStoreError;
+use super::store::{ScimStore, ScimStoreError};
 use crate::auth::{self, Bearer};
 use crate::context::SCIM_PREFIX;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams};
 use crate::guard::{check_workspace_request, client_addr};
-use crate::state::AppState;
+use crate::state::{AppState, Store};
 use crate::webhooks::delivery::emit;
 
 /// The most resources one list response holds (`filter.maxResults`).
@@ -380,19 +380,7 @@ pub async fn replace_user(
     uri: Uri,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let id = params.get(ID_PARAM);
-    ensure_exists(&state, &client, id)?;
-    let projection = projection(&query(&uri)?)?;
-    let value = body.value().map_err(invalid_syntax)?;
-    let user = {
-        let mut store = state.write();
-        state
-            .scim()
-            .replace(&mut store, &client.workspace, id, &value, &base_url(&state))
-            .map_err(store_error)?
-    };
-    emit(&state, &client.workspace, "user.updated", event_data(&user));
-    Ok(resource_response(StatusCode::OK, &user, &projection))
+    update_user(&state, &client, &params, &uri, &body, ScimStore::replace)
 }
 
 /// `PATCH /scim/v2/Users/{id}`: a PatchOp message, applied atomically; answers the resource.
@@ -403,18 +391,41 @@ pub async fn patch_user(
     uri: Uri,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
+    update_user(&state, &client, &params, &uri, &body, ScimStore::patch)
+}
+
+/// A [`ScimStore`] operation that rewrites an existing user from a request body
+/// (`store, workspace, id, body, base_url`).
+type UserUpdate =
+    fn(&ScimStore, &mut Store, &str, &str, &Value, &str) -> Result<Value, ScimStoreError>;
+
+/// PUT and PATCH of a user: `update` applies the body, the user is announced as
+/// `user.updated` and answered projected as the query asks.
+fn update_user(
+    state: &AppState,
+    client: &ScimClient,
+    params: &PathParams,
+    uri: &Uri,
+    body: &JsonBody,
+    update: UserUpdate,
+) -> Result<Response, ApiError> {
     let id = params.get(ID_PARAM);
-    ensure_exists(&state, &client, id)?;
-    let projection = projection(&query(&uri)?)?;
+    ensure_exists(state, client, id)?;
+    let projection = projection(&query(uri)?)?;
     let value = body.value().map_err(invalid_syntax)?;
     let user = {
         let mut store = state.write();
-        state
-            .scim()
-            .patch(&mut store, &client.workspace, id, &value, &base_url(&state))
-            .map_err(store_error)?
+        update(
+            state.scim(),
+            &mut store,
+            &client.workspace,
+            id,
+            &value,
+            &base_url(state),
+        )
+        .map_err(store_error)?
     };
-    emit(&state, &client.workspace, "user.updated", event_data(&user));
+    emit(state, &client.workspace, "user.updated", event_data(&user));
     Ok(resource_response(StatusCode::OK, &user, &projection))
 }
 

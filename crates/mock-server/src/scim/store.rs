@@ -28,6 +28,7 @@ use serde_json::{Map, Value, json};
 use super::filter;
 use super::patch::{self, PatchError, ScimType};
 use super::schema::{self, CORE_USER};
+use crate::auth::is_b64token;
 use crate::model::Role;
 use crate::seed::{Seed, SeedError};
 use crate::state::{Store, User};
@@ -233,10 +234,9 @@ impl ScimStore {
         body: &Value,
         base_url: &str,
     ) -> Result<Value, ScimStoreError> {
-        let mut records = self.lock();
-        let old = self.working_document(store, &records, workspace, id, base_url)?;
-        let doc = patch::check_put(&old, body)?;
-        self.commit(store, &mut records, workspace, id, doc, base_url)
+        self.update(store, workspace, id, base_url, |old| {
+            patch::check_put(old, body)
+        })
     }
 
     /// Applies a PatchOp body to user `id` (RFC 7644 section 3.5.2), atomically.
@@ -248,9 +248,24 @@ impl ScimStore {
         body: &Value,
         base_url: &str,
     ) -> Result<Value, ScimStoreError> {
+        self.update(store, workspace, id, base_url, |old| {
+            patch::patch(old, &expand_extension_paths(body))
+        })
+    }
+
+    /// Rewrites existing user `id`: `edit` turns its working document into the new one,
+    /// which is then stored; all under one lock, so the update is atomic.
+    fn update(
+        &self,
+        store: &mut Store,
+        workspace: &str,
+        id: &str,
+        base_url: &str,
+        edit: impl FnOnce(&Value) -> Result<Value, PatchError>,
+    ) -> Result<Value, ScimStoreError> {
         let mut records = self.lock();
         let old = self.working_document(store, &records, workspace, id, base_url)?;
-        let doc = patch::patch(&old, &expand_extension_paths(body))?;
+        let doc = edit(&old)?;
         self.commit(store, &mut records, workspace, id, doc, base_url)
     }
 
@@ -527,15 +542,6 @@ fn remove_ci(members: &mut Map<String, Value>, name: &str) -> Option<Value> {
         .cloned()
         .collect();
     keys.into_iter().filter_map(|k| members.remove(&k)).last()
-}
-
-/// RFC 6750 `b64token`.
-fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 #[cfg(test)]

@@ -192,14 +192,7 @@ pub async fn disable(
     caller: Caller,
     params: PathParams,
 ) -> Result<Json<WebhookView>, ApiError> {
-    caller.require(Role::Admin)?;
-    let endpoint = state
-        .webhooks()
-        .update(&caller.workspace, params.get(WEBHOOK_PARAM), |e| {
-            e.enabled = false
-        })
-        .ok_or_else(ApiError::not_found)?;
-    Ok(Json(WebhookView::of(&endpoint, Instant::now())))
+    change_endpoint(&state, &caller, &params, |e| e.enabled = false)
 }
 
 /// `POST .../webhooks/{webhook_id}/enable` (admin): enables it and closes its circuit.
@@ -208,14 +201,20 @@ pub async fn enable(
     caller: Caller,
     params: PathParams,
 ) -> Result<Json<WebhookView>, ApiError> {
+    change_endpoint(&state, &caller, &params, Endpoint::enable)
+}
+
+/// Applies `change` to the endpoint the path names (admin only) and answers it as changed.
+fn change_endpoint(
+    state: &AppState,
+    caller: &Caller,
+    params: &PathParams,
+    change: impl FnOnce(&mut Endpoint),
+) -> Result<Json<WebhookView>, ApiError> {
     caller.require(Role::Admin)?;
     let endpoint = state
         .webhooks()
-        .update(
-            &caller.workspace,
-            params.get(WEBHOOK_PARAM),
-            Endpoint::enable,
-        )
+        .update(&caller.workspace, params.get(WEBHOOK_PARAM), change)
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(WebhookView::of(&endpoint, Instant::now())))
 }
