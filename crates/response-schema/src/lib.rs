@@ -216,6 +216,22 @@ impl Checker {
         if body.is_some() || envelope == Envelope::Scim {
             self.check_code(response, expect, code_at, sent_name.as_deref(), sent_code);
         }
+        // A problem's `x-error-code` header is optional, but when sent it
+        // must name the same code as the body.
+        if envelope == Envelope::Problem
+            && let (Some(body_name), Some(header)) = (
+                sent_name.as_deref(),
+                response.headers.get(ERROR_CODE_HEADER),
+            )
+            && header.as_bytes() != body_name.as_bytes()
+        {
+            self.push(
+                Rule::Code,
+                Location::Header(ERROR_CODE_HEADER.into()),
+                format!("{body_name} (the body's code)"),
+                String::from_utf8_lossy(header.as_bytes()).into_owned(),
+            );
+        }
         if let Some(body) = &body {
             self.check_status_member(response, body, envelope);
             match envelope {
