@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Checks the mock with tools written by others, not by this project:
+#   1. python-scim2's compliance checker (scim2-tester, through scim2-cli)
+#      against /scim/v2: every check must pass except the documented choice
+#      that unsupported methods on the discovery endpoints answer 404
+#      NotFound (the catalog documents no 405);
+#   2. a receiver built on the Standard Webhooks reference library
+#      (scripts/standardwebhooks_receiver.py) verifies a test delivery, and one
+#      holding another secret makes the test send answer SIGNATURE_FAILED.
+#
+# Needs PyPI (the tools are installed in a venv under $VENV, default
+# /tmp/error-contract-venv) and a built mock (`cargo build -p mock-server`).
+# Everything listens on 127.0.0.1 only. Exit 0 when both pass, 1 otherwise,
+# 0 with "skipped" when the tools cannot be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-/tmp/error-contract-venv}
+MOCK=${MOCK:-target/debug/mock-server}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if ! { [ -x "$VENV/bin/scim2" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet scim2-cli scim2-tester standardwebhooks; }; } >/dev/null 2>&1; then
+  echo "skipped: could not install scim2-cli, scim2-tester and standardwebhooks from PyPI"
+  exit 0
+fi
+[ -x "$MOCK" ] || cargo build --quiet -p mock-server
+
+# Waits for the first line of $1 and prints its http://host:port.
+address() {
+  for _ in $(seq 100); do
+    if grep -qo 'http://127.0.0.1:[0-9]*' "$1" 2>/dev/null; then
+      grep -o 'http://127.0.0.1:[0-9]*' "$1" | head -1
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "no address in $1" >&2
+  return 1
+}
+
+RUST_LOG=warn "$MOCK" --listen 127.0.0.1:0 >"$work/mock.out" 2>"$work/mock.err" &
+pids+=($!)
+base=$(address "$work/mock.out")
+
+echo "== SCIM compliance (scim2-tester) against $base/scim/v2"
+"$VENV/bin/scim2" --url "$base/scim/v2" -h 'Authorization: Bearer scim_acme' test >"$work/scim.txt" 2>&1 || true
+passed=$(grep -c '^SUCCESS' "$work/scim.txt" || true)
+errors=$(grep '^ERROR' "$work/scim.txt" || true)
+unexpected=$(printf '%s\n' "$errors" | grep -v '_endpoint_methods$' | grep -v '^$' || true)
+echo "$passed checks succeeded; $(printf '%s\n' "$errors" | grep -c . || true) errors, all on discovery-endpoint methods (404, the catalog has no 405) unless listed below"
+scim_ok=1
+if [ -z "$passed" ] || [ "$passed" -lt 50 ] || [ -n "$unexpected" ]; then
+  scim_ok=0
+  echo "UNEXPECTED scim2-tester result:"
+  printf '%s\n' "$unexpected"
+  tail -20 "$work/scim.txt"
+fi
+
+echo "== Standard Webhooks reference library verifies the mock's deliveries"
+secret='whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD'
+send_test() { # $1: the receiver's secret; prints the test send's answer
+  local out="$work/receiver-$RANDOM.out"
+  WEBHOOK_SECRET=$1 "$VENV/bin/python" scripts/standardwebhooks_receiver.py --port 0 >"$out" 2>&1 &
+  pids+=($!)
+  local receiver
+  receiver=$(address "$out")
+  local id
+  id=$(curl -sf -X POST "$base/v1/workspaces/acme/webhooks" -H 'Authorization: Bearer tok_acme_admin' \
+    -H 'Content-Type: application/json' \
+    -d "{\"url\":\"$receiver/\",\"events\":[\"user.created\"],\"secret\":\"$secret\"}" |
+    sed 's/.*"id":"\([^"]*\)".*/\1/')
+  curl -s -X POST "$base/v1/workspaces/acme/webhooks/$id/test" -H 'Authorization: Bearer tok_acme_admin'
+}
+webhooks_ok=1
+same=$(send_test "$secret")
+echo "receiver with the endpoint's secret: $same"
+case "$same" in *'"delivered":true'*) ;; *) webhooks_ok=0 ;; esac
+other=$(send_test 'whsec_b3RoZXItc2VjcmV0LW9mLXRoZS1yZWNlaXZlcg==')
+echo "receiver with another secret:       $other"
+case "$other" in *'"code":"SIGNATURE_FAILED"'*) ;; *) webhooks_ok=0 ;; esac
+
+if [ "$scim_ok" = 1 ] && [ "$webhooks_ok" = 1 ]; then
+  echo "external checks passed"
+else
+  echo "external checks FAILED"
+  exit 1
+fi
