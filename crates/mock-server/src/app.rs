@@ -2,8 +2,11 @@
 //! fallback for unknown routes and methods, and the request-context middleware around it all.
 
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
 
+use crate::auth::{self, Bearer};
 use crate::context;
 use crate::error::ApiError;
 use crate::guard;
@@ -70,6 +73,31 @@ fn scim_layer(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 
 /// NotFound for anything no route serves (the request-context middleware switches it to the
 /// SCIM envelope under `/scim/v2`).
-async fn unknown_route() -> ApiError {
-    ApiError::unknown_route()
+///
+/// Under `/v1/workspaces/{workspace}/` the workspace guard still comes first, as it does on
+/// the routes (axum runs route layers only for matched routes): IP_BLOCKED, RateLimited and
+/// WORKSPACE_INACTIVE precede NotFound in `catalog::PRECEDENCE`.
+async fn unknown_route(State(state): State<AppState>, request: Request) -> Response {
+    let Some(workspace) = workspace_of(request.uri().path()) else {
+        return ApiError::unknown_route().into_response();
+    };
+    let ip = guard::client_addr(&state, request.extensions(), request.headers());
+    let token = match auth::bearer(request.headers()) {
+        Bearer::Token(token) => Some(token),
+        Bearer::Absent | Bearer::Malformed => None,
+    };
+    let (limits, verdict) = guard::check_workspace_request(&state, Some(workspace), ip, token);
+    let mut response = verdict
+        .err()
+        .unwrap_or_else(ApiError::unknown_route)
+        .into_response();
+    limits.apply(response.headers_mut());
+    response
+}
+
+/// The `{workspace}` of a `/v1/workspaces/{workspace}/...` path.
+fn workspace_of(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/v1/workspaces/")?;
+    let workspace = rest.split('/').next()?;
+    (!workspace.is_empty()).then_some(workspace)
 }

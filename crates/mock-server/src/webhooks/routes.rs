@@ -123,10 +123,8 @@ impl WebhookView {
 impl CircuitView {
     fn of(endpoint: &Endpoint, now: Instant) -> CircuitView {
         let state = endpoint.circuit(now);
-        let retry_after = match (state, endpoint.admit(now)) {
-            (CircuitState::Open, Err(Refusal::CircuitOpen { retry_after })) => Some(retry_after),
-            _ => None,
-        };
+        // Read from the circuit itself, not from `admit`, which answers "disabled" first.
+        let retry_after = endpoint.open_for(now);
         CircuitView {
             state,
             consecutive_failures: endpoint.consecutive_failures,

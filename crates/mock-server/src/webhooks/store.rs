@@ -164,10 +164,8 @@ impl Endpoint {
         if !self.enabled {
             return Err(Refusal::Disabled);
         }
-        if let (CircuitState::Open, Some(until)) = (self.circuit(now), self.open_until) {
-            return Err(Refusal::CircuitOpen {
-                retry_after: ceil_secs(until - now),
-            });
+        if let Some(retry_after) = self.open_for(now) {
+            return Err(Refusal::CircuitOpen { retry_after });
         }
         let mut secrets = vec![self.secret.clone()];
         if let Some((previous, until)) = &self.previous
@@ -181,6 +179,14 @@ impl Endpoint {
             secrets,
             generation: self.generation,
         })
+    }
+
+    /// Seconds until an open circuit lets a trial delivery through; `None` unless open.
+    pub fn open_for(&self, now: Instant) -> Option<u64> {
+        match (self.circuit(now), self.open_until) {
+            (CircuitState::Open, Some(until)) => Some(ceil_secs(until - now)),
+            _ => None,
+        }
     }
 
     /// Counts a delivery's outcome: a success closes the circuit, a failure counts toward
@@ -378,6 +384,20 @@ mod tests {
             generation: 0,
             created: SystemTime::now(),
         }
+    }
+
+    #[test]
+    fn a_disabled_endpoint_still_reports_how_long_its_circuit_stays_open() {
+        let settings = WebhookSettings::default();
+        let mut e = endpoint();
+        let t0 = Instant::now();
+        assert_eq!(e.open_for(t0), None);
+        for _ in 0..settings.circuit_threshold {
+            e.record(false, t0, &settings);
+        }
+        e.enabled = false;
+        assert_eq!(e.admit(t0).unwrap_err(), Refusal::Disabled);
+        assert_eq!(e.open_for(t0 + Duration::from_secs(10)), Some(50));
     }
 
     #[test]

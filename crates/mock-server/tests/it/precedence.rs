@@ -46,6 +46,22 @@ async fn the_first_applicable_code_in_precedence_order_wins() {
             Code::Unauthorized,
             Req::get("/v1/workspaces/dormant/users"),
         ),
+        // The guard comes first on unknown routes and methods of a workspace too.
+        case(
+            Code::IpBlocked,
+            Code::NotFound,
+            Req::get("/v1/workspaces/fortress/no-such-route").peer("198.51.100.7"),
+        ),
+        case(
+            Code::IpBlocked,
+            Code::NotFound,
+            Req::new(http::Method::PATCH, "/v1/workspaces/fortress/users").peer("198.51.100.7"),
+        ),
+        case(
+            Code::WorkspaceInactive,
+            Code::NotFound,
+            Req::get("/v1/workspaces/dormant/no-such-route"),
+        ),
         case(
             Code::NotProvisioned,
             Code::ValidationError,
