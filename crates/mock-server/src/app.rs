@@ -6,7 +6,6 @@ use axum::extract::{Request, State};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::{self, Bearer};
 use crate::context;
 use crate::error::ApiError;
 use crate::guard;
@@ -81,12 +80,12 @@ async fn unknown_route(State(state): State<AppState>, request: Request) -> Respo
     let Some(workspace) = workspace_of(request.uri().path()) else {
         return ApiError::unknown_route().into_response();
     };
-    let ip = guard::client_addr(&state, request.extensions(), request.headers());
-    let token = match auth::bearer(request.headers()) {
-        Bearer::Token(token) => Some(token),
-        Bearer::Absent | Bearer::Malformed => None,
-    };
-    let (limits, verdict) = guard::check_workspace_request(&state, Some(workspace), ip, token);
+    let (_, limits, verdict) = guard::check_request(
+        &state,
+        Some(workspace),
+        request.extensions(),
+        request.headers(),
+    );
     let mut response = verdict
         .err()
         .unwrap_or_else(ApiError::unknown_route)

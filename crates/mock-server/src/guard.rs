@@ -53,12 +53,12 @@ pub fn client_addr(state: &AppState, extensions: &Extensions, headers: &HeaderMa
 pub async fn workspace_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let workspace = auth::path_workspace(&mut parts, &state).await;
-    let ip = client_addr(&state, &parts.extensions, &parts.headers);
-    let token = match auth::bearer(&parts.headers) {
-        Bearer::Token(token) => Some(token),
-        Bearer::Absent | Bearer::Malformed => None,
-    };
-    let (limits, verdict) = check_workspace_request(&state, workspace.as_deref(), ip, token);
+    let (ip, limits, verdict) = check_request(
+        &state,
+        workspace.as_deref(),
+        &parts.extensions,
+        &parts.headers,
+    );
     let mut response = match verdict {
         Ok(()) => {
             parts.extensions.insert(ClientIp(ip));
@@ -68,6 +68,23 @@ pub async fn workspace_guard(State(state): State<AppState>, req: Request, next: 
     };
     limits.apply(response.headers_mut());
     response
+}
+
+/// [`check_workspace_request`] for a request's own client address and bearer token; also
+/// returns the client address.
+pub fn check_request(
+    state: &AppState,
+    workspace: Option<&str>,
+    extensions: &Extensions,
+    headers: &HeaderMap,
+) -> (IpAddr, RateLimitStatus, Result<(), ApiError>) {
+    let ip = client_addr(state, extensions, headers);
+    let token = match auth::bearer(headers) {
+        Bearer::Token(token) => Some(token),
+        Bearer::Absent | Bearer::Malformed => None,
+    };
+    let (limits, verdict) = check_workspace_request(state, workspace, ip, token);
+    (ip, limits, verdict)
 }
 
 /// IP_BLOCKED, RateLimited and WORKSPACE_INACTIVE, in that (`catalog::PRECEDENCE`) order, for
