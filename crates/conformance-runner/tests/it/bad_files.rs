@@ -23,29 +23,14 @@ fn cases(dir: &str) -> Vec<(String, String, String)> {
     out
 }
 
-#[test]
-fn bad_scenario_files_get_exact_errors() {
+/// Loads every file of `fixtures/<dir>` with `load` and asserts its exact message.
+fn assert_exact_errors<T, E: std::fmt::Display>(
+    dir: &str,
+    load: impl Fn(&SourceFile) -> Result<T, E>,
+) {
     let mut mismatches = Vec::new();
-    for (name, text, expected) in cases("bad-scenarios") {
-        let got = match load(&[SourceFile {
-            name: name.clone(),
-            text,
-        }]) {
-            Ok(_) => "loaded without error".to_owned(),
-            Err(e) => e.to_string(),
-        };
-        if got != expected {
-            mismatches.push(format!("{name}\n  expected: {expected}\n  got:      {got}"));
-        }
-    }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
-}
-
-#[test]
-fn bad_profiles_get_exact_errors() {
-    let mut mismatches = Vec::new();
-    for (name, text, expected) in cases("bad-profiles") {
-        let got = match Profile::parse(&SourceFile {
+    for (name, text, expected) in cases(dir) {
+        let got = match load(&SourceFile {
             name: name.clone(),
             text,
         }) {
@@ -57,6 +42,16 @@ fn bad_profiles_get_exact_errors() {
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn bad_scenario_files_get_exact_errors() {
+    assert_exact_errors("bad-scenarios", |file| load(std::slice::from_ref(file)));
+}
+
+#[test]
+fn bad_profiles_get_exact_errors() {
+    assert_exact_errors("bad-profiles", Profile::parse);
 }
 
 #[test]
