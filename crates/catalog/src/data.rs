@@ -352,3 +352,19 @@ pub const PRECEDENCE: &[Code] = &[
     Code::CircuitOpen,
     Code::SignatureFailed,
 ];
+
+/// The catalog's version, [semver](https://semver.org/): the published contract's version.
+///
+/// Bump the major number for a breaking change (a code removed or renamed, a status, anchor,
+/// envelope, challenge or `scimType` changed, a member or header added, made optional or
+/// removed, precedence changed between two codes), the minor number for an additive one (a new
+/// code, an optional member, an anchor alias) and the patch number for wording. `cargo xtask
+/// catalog-diff` classifies the changes and refuses breaking ones without a new major number.
+pub const VERSION: &str = "1.0.0";
+
+/// Old anchors the reference page still carries, each pointing at the code's row.
+///
+/// When an anchor changes, add the old one here: links already shared in bug reports keep
+/// opening the right row, and the compatibility check accepts the change as non-breaking. An
+/// alias is never removed (that breaks those links).
+pub const ANCHOR_ALIASES: &[(&str, Code)] = &[];

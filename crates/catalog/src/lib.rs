@@ -19,7 +19,7 @@ pub mod render;
 
 use std::fmt;
 
-pub use data::{Code, PRECEDENCE};
+pub use data::{ANCHOR_ALIASES, Code, PRECEDENCE, VERSION};
 
 /// Path of the reference page on the platform (and on the mock).
 ///
@@ -131,12 +131,26 @@ impl Code {
             .ok_or_else(|| UnknownCode(name.to_owned()))
     }
 
-    /// Looks a code up by its reference-page anchor.
+    /// Looks a code up by its reference-page anchor (or an old anchor kept as an alias).
     pub fn from_anchor(anchor: &str) -> Option<Code> {
         data::INFOS
             .iter()
             .find(|info| info.anchor == anchor)
             .map(|info| info.code)
+            .or_else(|| {
+                ANCHOR_ALIASES
+                    .iter()
+                    .find(|(alias, _)| *alias == anchor)
+                    .map(|&(_, code)| code)
+            })
+    }
+
+    /// The old anchors the reference page keeps for this code ([`ANCHOR_ALIASES`]).
+    pub fn anchor_aliases(self) -> impl Iterator<Item = &'static str> {
+        ANCHOR_ALIASES
+            .iter()
+            .filter(move |&&(_, code)| code == self)
+            .map(|&(alias, _)| alias)
     }
 
     /// Everything documented about this code.
@@ -312,6 +326,21 @@ mod tests {
             out.push(c.to_ascii_lowercase());
         }
         out
+    }
+
+    #[test]
+    fn version_is_semver_and_aliases_are_unique_url_safe_and_not_current_anchors() {
+        let parts: Vec<&str> = VERSION.split('.').collect();
+        assert_eq!(parts.len(), 3, "{VERSION}");
+        assert!(parts.iter().all(|p| p.parse::<u64>().is_ok()), "{VERSION}");
+        let mut seen = std::collections::HashSet::new();
+        for &(alias, code) in ANCHOR_ALIASES {
+            assert!(seen.insert(alias), "duplicate alias {alias}");
+            assert!(alias.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            assert!(Code::ALL.iter().all(|c| c.anchor() != alias), "{alias}");
+            assert!(Category::ALL.iter().all(|c| c.slug() != alias), "{alias}");
+            assert_eq!(Code::from_anchor(alias), Some(code));
+        }
     }
 
     #[test]
