@@ -22,10 +22,15 @@ pub fn files() -> Vec<(PathBuf, String)> {
     let mut out = vec![
         (PathBuf::from("docs/errors.md"), catalog::render::markdown()),
         (PathBuf::from("docs/errors.html"), catalog::render::html()),
+        (
+            PathBuf::from("docs/catalog.json"),
+            catalog_contract::export::catalog_json(),
+        ),
     ];
     let schemas = response_schema::schema::all()
         .into_iter()
-        .chain(conformance_runner::schema::all());
+        .chain(conformance_runner::schema::all())
+        .chain([("catalog.schema.json", catalog_contract::export::schema())]);
     for (name, schema) in schemas {
         let mut text = serde_json::to_string_pretty(&schema).expect("a JSON value serializes");
         text.push('\n');

@@ -1,9 +1,11 @@
 //! `cargo xtask`: the project's automation, thin over the library crates.
 
 mod bench_mock;
+mod catalog_diff;
 mod codegen;
 mod conformance;
 mod load;
+mod openapi_lint;
 mod tidy;
 
 use std::path::PathBuf;
@@ -45,6 +47,19 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// Compare this tree's catalog with an older one (a git ref's
+    /// docs/catalog.json, or a file) and classify every change; exit 1 on a
+    /// breaking change without a new major version.
+    CatalogDiff {
+        /// A git ref (`origin/main`, `v1.2.0`) or a catalog.json file.
+        #[arg(long, value_name = "REF|FILE")]
+        base: String,
+        /// Where the head comes from and what to print.
+        #[command(flatten)]
+        report: catalog_contract::cli::DiffArgs,
+    },
+    /// Check an OpenAPI 3.x document against the catalog; exit 1 on any finding.
+    OpenapiLint(catalog_contract::cli::LintArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +82,10 @@ fn main() -> ExitCode {
         }
         Command::Conformance(args) => conformance::run(*args),
         Command::BenchConformance => conformance::bench(),
+        Command::CatalogDiff { base, report } => {
+            catalog_diff::run(&workspace_root(), &base, &report, &mut std::io::stdout())
+        }
+        Command::OpenapiLint(args) => openapi_lint::run(&args),
         Command::BenchMock {
             connections,
             seconds,
