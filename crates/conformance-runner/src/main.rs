@@ -16,15 +16,30 @@ use conformance_runner::cli;
 #[command(
     name = "conformance-runner",
     version,
-    after_help = "Exit codes: 0 all passed, 1 conformance failures, 2 usage or configuration error, 3 target unreachable, 130 interrupted (after cleanup)."
+    after_help = "Exit codes: 0 all passed, 1 conformance failures, 2 usage or configuration error, 3 target unreachable, 130 interrupted (after cleanup).",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     #[command(flatten)]
     args: cli::Args,
 }
 
+/// Commands besides the run itself.
+#[derive(clap::Subcommand)]
+enum Command {
+    /// The error catalog as a contract: `diff --base FILE` (compatibility
+    /// check), `openapi-lint FILE`, `export` (this build's catalog.json).
+    #[command(subcommand)]
+    Catalog(catalog_contract::cli::Command),
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Catalog(command)) = &cli.command {
+        return ExitCode::from(catalog_contract::cli::run(command, &mut std::io::stdout()));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
