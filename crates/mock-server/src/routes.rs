@@ -107,6 +107,7 @@ pub static ROUTES: &[Route] = &[
     // Discovery and administration.
     route!(Get "/openapi.json" "getOpenApi" Public => discovery::openapi),
     route!(Get "/docs/errors" "getErrorReference" Public => discovery::error_reference),
+    route!(Get "/docs/errors.json" "getErrorCatalog" Public => discovery::error_catalog),
     route!(Get "/problem.schema.json" "getProblemSchema" Public => discovery::problem_schema),
     route!(Get "/scim-error.schema.json" "getScimErrorSchema" Public => discovery::scim_error_schema),
     route!(Get "/healthz" "getHealth" Public => discovery::healthz),

@@ -27,6 +27,19 @@ pub async fn error_reference() -> Html<&'static str> {
     Html(PAGE.get_or_init(catalog::render::html))
 }
 
+/// `GET /docs/errors.json`: the catalog as JSON (`docs/catalog.json`), for other languages'
+/// clients and docs sites.
+pub async fn error_catalog() -> Response {
+    static CATALOG: OnceLock<String> = OnceLock::new();
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        CATALOG
+            .get_or_init(catalog_contract::export::catalog_json)
+            .as_str(),
+    )
+        .into_response()
+}
+
 /// `GET /problem.schema.json`, the target of the document's `./problem.schema.json` references.
 pub async fn problem_schema() -> Response {
     static SCHEMA: OnceLock<String> = OnceLock::new();

@@ -326,3 +326,13 @@ async fn reset_restores_the_seed_and_is_loopback_only() {
         .await
         .assert_status(204);
 }
+
+#[tokio::test]
+async fn the_catalog_json_is_served_as_committed() {
+    let resp = Client::new().send(Req::get("/docs/errors.json")).await;
+    resp.assert_status(200);
+    assert_eq!(resp.header("content-type"), Some("application/json"));
+    let committed = std::fs::read(schemas_dir().join("../docs/catalog.json")).unwrap();
+    assert_eq!(resp.bytes.as_ref(), committed.as_slice());
+    assert_eq!(resp.json["version"], catalog::VERSION);
+}
