@@ -103,10 +103,14 @@ pub fn diff_command(
     let report = diff::compare(base, &head, base_label)?;
     let json = serde_json::to_string_pretty(&report).expect("a report serializes");
     if let Some(path) = &args.json {
-        std::fs::write(path, format!("{json}\n")).map_err(|source| ContractError::Read {
+        let write_error = |source| ContractError::Read {
             path: path.clone(),
             source,
-        })?;
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(write_error)?;
+        }
+        std::fs::write(path, format!("{json}\n")).map_err(write_error)?;
     }
     let text = match args.format {
         Format::Table => diff::table(&report),
