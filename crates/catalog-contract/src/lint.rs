@@ -14,7 +14,8 @@
 //!   schema for that media type;
 //! - `unknown-code`: a code the catalog does not document, named in
 //!   `x-error-codes`, in a `code` property's `enum` / `const` / examples, in an
-//!   `x-error-code` header's schema or example, or in a response example;
+//!   `x-error-code` header's schema or example, or in an example outside
+//!   request bodies and parameters;
 //! - `undeclared-code`: a documented code no operation declares;
 //! - `missing-www-authenticate`: a 401 response without a `WWW-Authenticate`
 //!   header.
@@ -434,6 +435,11 @@ impl<'a> Linter<'a> {
         match value {
             Value::Object(map) => {
                 for (key, child) in map {
+                    // Requests are not errors: a `code` there is something else
+                    // (a one-time password, a coupon).
+                    if matches!(key.as_str(), "requestBody" | "requestBodies" | "parameters") {
+                        continue;
+                    }
                     let child_at = format!("{at}/{}", escape(key));
                     if key == "x-error-codes" {
                         if let Some(items) = child.as_array() {

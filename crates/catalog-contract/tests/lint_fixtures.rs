@@ -119,3 +119,24 @@ fn reference_cycles_and_hostile_text_do_not_hang_or_leak_control_characters() {
     assert!(lines.contains(&"unknown-code /paths/~1x/get/x-error-codes/0: `BAD\\u{1b}[31m` is not a documented code".to_owned()), "{lines:?}");
     assert!(lines.contains(&"undocumented-status /paths/~1x/get/responses/418: GET /x answers 418, a status no catalog code has".to_owned()), "{lines:?}");
 }
+
+#[test]
+fn a_code_in_a_request_example_is_not_an_error_code() {
+    let mut doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/openapi-lint/good.json")).unwrap(),
+    )
+    .unwrap();
+    doc["paths"]["/v1/things"]["get"]["requestBody"] = json!({
+        "content": {"application/json": {"example": {"code": "123456"}}}
+    });
+    doc["components"]["requestBodies"] = json!({"Otp": {"content": {"application/json": {"examples": {"a": {"value": {"code": "654321"}}}}}}});
+    let found = lint::lint(&doc, &export::catalog(), "x.json").unwrap();
+    assert!(found.is_empty(), "{found:#?}");
+    doc["components"]["examples"] = json!({"Teapot": {"value": {"code": "TEAPOT"}}});
+    let found = lint::lint(&doc, &export::catalog(), "x.json").unwrap();
+    let lines: Vec<String> = found.iter().map(lint::Finding::line).collect();
+    assert_eq!(
+        lines,
+        ["unknown-code /components/examples/Teapot/value/code: `TEAPOT` is not a documented code"]
+    );
+}
