@@ -160,7 +160,9 @@ pub fn exit_code(result: &Result<Done, Failure>) -> u8 {
         Ok(Done::Ran(report)) if report.interrupted => exit::INTERRUPTED,
         Ok(Done::Ran(report)) if report.passed() => exit::PASSED,
         Ok(Done::Ran(_)) => exit::FAILED,
-        Err(Failure::Run(RunError::Unreachable { .. })) => exit::UNREACHABLE,
+        Err(Failure::Run(RunError::Unreachable { .. } | RunError::WrongServer { .. })) => {
+            exit::UNREACHABLE
+        }
         Err(Failure::Config(_) | Failure::Run(_) | Failure::Output { .. }) => exit::CONFIG,
     }
 }

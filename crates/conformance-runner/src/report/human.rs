@@ -74,15 +74,27 @@ pub fn render(report: &Report, color: Color) -> String {
             if s.outcome != Outcome::Failed {
                 continue;
             }
-            let _ = writeln!(out, "        at {}:{}", s.file, s.line);
+            let _ = writeln!(out, "        at {}:{} ({})", s.file, s.line, s.basis);
             for f in &s.findings {
                 let _ = writeln!(
                     out,
-                    "        {}",
-                    color.paint("31", &format!("{} at {}", f.rule, f.at))
+                    "        {}  [{}]",
+                    color.paint("31", &format!("{} at {}", f.rule, f.at)),
+                    f.basis
                 );
                 let _ = writeln!(out, "          expected: {}", f.expected);
                 let _ = writeln!(out, "          actual:   {}", f.actual);
+            }
+            let mut servers: Vec<&str> = Vec::new();
+            for f in &s.findings {
+                if let Some(hint) = &f.hint
+                    && !servers.contains(&hint.as_str())
+                {
+                    servers.push(hint);
+                }
+            }
+            for hint in servers {
+                let _ = writeln!(out, "        server: {hint}");
             }
             let mut hints: Vec<(&str, &str)> = Vec::new();
             for f in &s.findings {

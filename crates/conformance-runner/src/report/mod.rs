@@ -106,6 +106,9 @@ pub struct ScenarioReport {
     pub tags: Vec<String>,
     /// What it shows.
     pub description: String,
+    /// The standard rule it proves (`RFC 7644 §3.4.2.2`), or `platform`.
+    #[serde(default = "platform_basis")]
+    pub basis: String,
     /// The file it is written in.
     pub file: String,
     /// The line of its `id`.
@@ -125,6 +128,10 @@ pub struct ScenarioReport {
     /// The asserted response, when one came.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseRecord>,
+}
+
+fn platform_basis() -> String {
+    crate::check::PLATFORM.to_owned()
 }
 
 /// The asserted request, redacted.

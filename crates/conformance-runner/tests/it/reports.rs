@@ -40,6 +40,7 @@ fn scenario(
         category: category.into(),
         tags: vec![],
         description: "d".into(),
+        basis: "platform".into(),
         file: "fixtures/scenarios/x.toml".into(),
         line: 3,
         outcome,
@@ -59,6 +60,10 @@ fn known_report() -> Report {
         actual: "400".into(),
         fix: Some("Check the URL.".into()),
         docs: Some("https://docs.platform.example/docs/errors#not-found".into()),
+        basis: "platform".into(),
+        hint: Some(
+            "answer 404 application/problem+json with code NotFound: the platform's catalog".into(),
+        ),
     };
     Report::new(
         "run1".into(),
@@ -124,10 +129,11 @@ Network policy
 
 Generic
   FAIL  not-found/a           NotFound                         12 ms
-        at fixtures/scenarios/x.toml:3
-        status at status
+        at fixtures/scenarios/x.toml:3 (platform)
+        status at status  [platform]
           expected: 404 (NotFound)
           actual:   400
+        server: answer 404 application/problem+json with code NotFound: the platform's catalog
         fix:  Check the URL.
         docs: https://docs.platform.example/docs/errors#not-found
 

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use conformance_runner::report::{Outcome, Report};
+use response_schema::CodeAt;
 
 use crate::servers::{Fault, app, serve};
 use crate::{mini_profile, mini_suite, run};
@@ -184,11 +185,11 @@ async fn a_code_at_another_pointer_is_checked_there() {
     // code is read there, and `body_contract = false` drops the envelope schema.
     let addr = serve(app(Fault::RenamedCode)).await;
     let mut profile = mini_profile();
-    profile.code_pointer = "/code".into();
+    profile.problem_code = CodeAt::Body("/code".into());
     let strict = run(mini_suite(), profile.clone(), format!("http://{addr}")).await;
     assert_eq!(findings(&strict).len(), 1);
 
-    profile.code_pointer = "/detail".into();
+    profile.problem_code = CodeAt::Body("/detail".into());
     profile.body_contract = false;
     let relaxed = run(mini_suite(), profile, format!("http://{addr}")).await;
     let step_up = &findings(&relaxed)["step-up-required/delete-user"];
