@@ -6,30 +6,39 @@
 #      NotFound (the catalog documents no 405);
 #   2. a receiver built on the Standard Webhooks reference library
 #      (scripts/standardwebhooks_receiver.py) verifies a test delivery, and one
-#      holding another secret makes the test send answer SIGNATURE_FAILED.
+#      holding another secret makes the test send answer SIGNATURE_FAILED;
+#   3. the runner's generic SCIM profile (fixtures/profiles/scim-rfc.toml)
+#      against a third-party SCIM server, python-scim2's scim2-server: every
+#      scenario passes, twice in a row, and the server holds no user after.
 #
 # Needs PyPI (the tools are installed in a venv under $VENV, default
-# /tmp/error-contract-venv) and a built mock (`cargo build -p mock-server`).
-# Everything listens on 127.0.0.1 only. Exit 0 when both pass, 1 otherwise,
-# 0 with "skipped" when the tools cannot be installed.
+# /tmp/error-contract-venv); builds the mock and the runner when missing
+# (under $CARGO_TARGET_DIR, default target/). Everything listens on
+# 127.0.0.1 only, and every process started here is stopped on exit. Exit 0
+# when all pass, 1 otherwise, 0 with "skipped" when the tools cannot be
+# installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-/tmp/error-contract-venv}
-MOCK=${MOCK:-target/debug/mock-server}
+BIN=${CARGO_TARGET_DIR:-target}/debug
+MOCK=${MOCK:-$BIN/mock-server}
+RUNNER=${RUNNER:-$BIN/conformance-runner}
 work=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-if ! { [ -x "$VENV/bin/scim2" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet scim2-cli scim2-tester standardwebhooks; }; } >/dev/null 2>&1; then
-  echo "skipped: could not install scim2-cli, scim2-tester and standardwebhooks from PyPI"
+if ! { { [ -x "$VENV/bin/scim2" ] && [ -x "$VENV/bin/scim2-server" ]; } || { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet scim2-cli scim2-tester scim2-server standardwebhooks; }; } >/dev/null 2>&1; then
+  echo "skipped: could not install scim2-cli, scim2-tester, scim2-server and standardwebhooks from PyPI"
   exit 0
 fi
 [ -x "$MOCK" ] || cargo build --quiet -p mock-server
+[ -x "$RUNNER" ] || cargo build --quiet -p conformance-runner
 
 # Waits for the first line of $1 and prints its http://host:port.
 address() {
@@ -64,7 +73,9 @@ fi
 
 echo "== Standard Webhooks reference library verifies the mock's deliveries"
 secret='whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD'
-send_test() { # $1: the receiver's secret; prints the test send's answer
+send_test() { # $1: the receiver's secret, $2: a file for the test send's answer
+  # Not in a $(...) subshell: the receiver's pid must reach `pids` so the
+  # exit trap stops it.
   local out="$work/receiver-$RANDOM.out"
   WEBHOOK_SECRET=$1 "$VENV/bin/python" scripts/standardwebhooks_receiver.py --port 0 >"$out" 2>&1 &
   pids+=($!)
@@ -75,17 +86,46 @@ send_test() { # $1: the receiver's secret; prints the test send's answer
     -H 'Content-Type: application/json' \
     -d "{\"url\":\"$receiver/\",\"events\":[\"user.created\"],\"secret\":\"$secret\"}" |
     sed 's/.*"id":"\([^"]*\)".*/\1/')
-  curl -s -X POST "$base/v1/workspaces/acme/webhooks/$id/test" -H 'Authorization: Bearer tok_acme_admin'
+  curl -s -X POST "$base/v1/workspaces/acme/webhooks/$id/test" -H 'Authorization: Bearer tok_acme_admin' >"$2"
 }
 webhooks_ok=1
-same=$(send_test "$secret")
+send_test "$secret" "$work/same.json"
+same=$(cat "$work/same.json")
 echo "receiver with the endpoint's secret: $same"
 case "$same" in *'"delivered":true'*) ;; *) webhooks_ok=0 ;; esac
-other=$(send_test 'whsec_b3RoZXItc2VjcmV0LW9mLXRoZS1yZWNlaXZlcg==')
+send_test 'whsec_b3RoZXItc2VjcmV0LW9mLXRoZS1yZWNlaXZlcg==' "$work/other.json"
+other=$(cat "$work/other.json")
 echo "receiver with another secret:       $other"
 case "$other" in *'"code":"SIGNATURE_FAILED"'*) ;; *) webhooks_ok=0 ;; esac
 
-if [ "$scim_ok" = 1 ] && [ "$webhooks_ok" = 1 ]; then
+echo "== The generic SCIM profile against python-scim2's scim2-server"
+port=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+token="scim-rfc-$RANDOM$RANDOM"
+"$VENV/bin/scim2-server" --hostname 127.0.0.1 --port "$port" --bearer-token "$token" >"$work/scim2-server.log" 2>&1 &
+pids+=($!)
+scim_root="http://127.0.0.1:$port/v2"
+for _ in $(seq 100); do
+  curl -sf "$scim_root/ServiceProviderConfig" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+third_party_ok=1
+for run in 1 2; do
+  if CONFORMANCE_SCIM_TOKEN=$token "$RUNNER" --profile fixtures/profiles/scim-rfc.toml \
+    --target "$scim_root" --progress none >"$work/scim-rfc-$run.txt" 2>&1; then
+    echo "run $run: $(tail -1 "$work/scim-rfc-$run.txt")"
+  else
+    third_party_ok=0
+    echo "run $run FAILED against scim2-server:"
+    grep -v '^  PASS' "$work/scim-rfc-$run.txt" | head -60
+  fi
+done
+left=$(curl -s "$scim_root/Users" -H "Authorization: Bearer $token")
+case "$left" in
+  *'"totalResults": 0'* | *'"totalResults":0'*) echo "scim2-server holds no user after both runs" ;;
+  *) third_party_ok=0; echo "users left behind on scim2-server: $left" ;;
+esac
+
+if [ "$scim_ok" = 1 ] && [ "$webhooks_ok" = 1 ] && [ "$third_party_ok" = 1 ]; then
   echo "external checks passed"
 else
   echo "external checks FAILED"
