@@ -157,7 +157,11 @@ fn basis_of(rule: Rule, scenario: &Scenario) -> (String, String) {
         ),
         Rule::ScimType => {
             let (_, what) = scenario_hint(scenario);
-            ("RFC 7644 §3.12".into(), what)
+            let basis = scenario
+                .standard
+                .clone()
+                .unwrap_or_else(|| "RFC 7644 §3.12".into());
+            (basis, what)
         }
         Rule::Schema | Rule::TypeLink | Rule::Code | Rule::UndocumentedCode => {
             let (_, what) = scenario_hint(scenario);

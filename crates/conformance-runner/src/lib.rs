@@ -31,6 +31,7 @@ pub mod profile;
 pub mod receiver;
 pub mod redact;
 pub mod report;
+pub mod requirements;
 pub mod scenario;
 pub mod schema;
 pub mod select;

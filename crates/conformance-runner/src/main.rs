@@ -21,10 +21,27 @@ use conformance_runner::cli;
 struct Cli {
     #[command(flatten)]
     args: cli::Args,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Print what a target must provide for the selected scenarios
+    /// (credentials and their environment variables, fixtures, base paths,
+    /// capabilities), without sending anything.
+    Requirements(cli::RequirementsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Requirements(args)) = &cli.command {
+        let result = cli::requirements(args, &mut std::io::stdout());
+        if let Err(e) = &result {
+            eprintln!("error: {e}");
+        }
+        return ExitCode::from(cli::exit_code(&result));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

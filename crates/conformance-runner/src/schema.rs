@@ -256,7 +256,8 @@ pub fn report() -> Value {
                         "scenarios": count,
                         "passed": count,
                         "failed": count,
-                        "skipped": count
+                        "skipped": count,
+                        "skip_reason": { "type": "string", "description": "Why, when the profile skips every scenario of the code; such a code is not counted as uncovered." }
                     }
                 }
             },

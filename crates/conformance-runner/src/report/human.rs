@@ -120,6 +120,8 @@ pub fn render(report: &Report, color: Color) -> String {
     for row in &report.coverage {
         let mark = if row.passed > 0 {
             color.paint("32", "ok")
+        } else if let Some(reason) = &row.skip_reason {
+            color.paint("33", &format!("skipped by the profile: {reason}"))
         } else if report.coverage_enforced {
             color.paint("31", "NO PASSING SCENARIO")
         } else if row.scenarios == 0 {

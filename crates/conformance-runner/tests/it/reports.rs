@@ -202,3 +202,45 @@ fn github_annotations_point_at_the_scenario_file() {
     assert!(summary.starts_with("## Conformance failed\n"), "{summary}");
     assert!(summary.contains("| `not-found/a` | [NotFound](https://docs.platform.example/docs/errors#not-found) | status at `status` | 404 (NotFound) | 400 |"), "{summary}");
 }
+
+#[test]
+fn a_code_the_profile_skips_entirely_shows_why_and_is_not_uncovered() {
+    let mut skipped = scenario(
+        "signature-failed/a",
+        "SIGNATURE_FAILED",
+        "webhooks",
+        Outcome::Skipped,
+        vec![],
+    );
+    skipped.skip_reason = Some("no webhook receiver the staging can reach".into());
+    let report = Report::new(
+        "run1".into(),
+        "http://127.0.0.1:1".into(),
+        "test".into(),
+        true,
+        vec![skipped],
+        vec![],
+        false,
+    );
+    let row = report
+        .coverage
+        .iter()
+        .find(|r| r.code == "SIGNATURE_FAILED")
+        .unwrap();
+    assert_eq!(
+        row.skip_reason.as_deref(),
+        Some("no webhook receiver the staging can reach")
+    );
+    assert!(
+        !report
+            .summary
+            .uncovered
+            .contains(&"SIGNATURE_FAILED".to_owned())
+    );
+    assert!(report.summary.uncovered.contains(&"NotFound".to_owned()));
+    let text = human::render(&report, Color::Never);
+    assert!(
+        text.contains("SIGNATURE_FAILED                     1      0      0       1  skipped by the profile: no webhook receiver the staging can reach\n"),
+        "{text}"
+    );
+}
