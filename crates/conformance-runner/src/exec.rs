@@ -276,6 +276,12 @@ async fn run_setup(
     vars: &mut Vars<'_>,
 ) -> Result<(), Finding> {
     let setup_finding = |at: &str, expected: String, actual: String| {
+        // A standard scenario's setup is standard too (creating a user):
+        // its failure rests on the scenario's rule.
+        let basis = scenario
+            .standard
+            .clone()
+            .unwrap_or_else(|| PLATFORM.to_owned());
         Finding::new(
             RULE_SETUP,
             format!("setup:{at}"),
@@ -284,6 +290,7 @@ async fn run_setup(
             scenario.code,
             &shared.profile,
         )
+        .with_basis(basis, format!("let the setup step {at} succeed"))
     };
     for step in &scenario.setup {
         match step {
