@@ -109,7 +109,16 @@ impl Finding {
             .as_deref()
             .and_then(Code::from_anchor)
             .unwrap_or(scenario.code);
-        let (basis, hint) = basis_of(v.rule, scenario);
+        let (basis, hint) = if v.rule == Rule::WwwAuthenticate && v.actual == "absent" {
+            // No challenge at all breaks HTTP itself, whatever the scheme.
+            let basis = "RFC 9110 §11.6.1";
+            (
+                basis.to_owned(),
+                format!("send a WWW-Authenticate challenge with every 401: {basis}"),
+            )
+        } else {
+            basis_of(v.rule, scenario)
+        };
         Finding::new(
             v.rule.as_str(),
             v.at.to_string(),

@@ -336,6 +336,15 @@ impl Plan {
             }
         }
 
+        if let Some(name) = profile
+            .reachability
+            .as_ref()
+            .and_then(|r| r.credential.clone())
+        {
+            needed
+                .entry(name)
+                .or_insert_with(|| "the reachability check".to_owned());
+        }
         let mut redactor = Redactor::default();
         let mut credentials = BTreeMap::new();
         let mut missing = Vec::new();
@@ -423,7 +432,13 @@ impl Plan {
             .build()
             .map_err(|e| RunError::Client(e.to_string()))?;
         let base = self.target.as_str().trim_end_matches('/').to_owned();
-        probe(&client, &base, &self.profile).await?;
+        let token = self
+            .profile
+            .reachability
+            .as_ref()
+            .and_then(|r| r.credential.as_ref())
+            .and_then(|name| self.credentials.get(name));
+        probe(&client, &base, &self.profile, token.map(String::as_str)).await?;
 
         let runnable: Vec<(usize, Arc<Scenario>)> = self
             .selected
@@ -574,7 +589,12 @@ fn uses_receiver(scenario: &Scenario) -> bool {
 /// Whether the target answers, and answers as the profile's
 /// `[reachability]` says the expected API does. Without that section any
 /// HTTP answer from `/healthz` will do.
-async fn probe(client: &reqwest::Client, base: &str, profile: &Profile) -> Result<(), RunError> {
+async fn probe(
+    client: &reqwest::Client,
+    base: &str,
+    profile: &Profile,
+    token: Option<&str>,
+) -> Result<(), RunError> {
     let path = match &profile.reachability {
         Some(r) => {
             let vars = template::Vars {
@@ -588,7 +608,11 @@ async fn probe(client: &reqwest::Client, base: &str, profile: &Profile) -> Resul
         None => "/healthz".to_owned(),
     };
     let url = format!("{base}{path}");
-    let response = match client.get(&url).send().await {
+    let mut request = client.get(&url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = match request.send().await {
         Ok(response) => response,
         Err(e) => {
             let mut reason = e.to_string();

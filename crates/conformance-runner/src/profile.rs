@@ -78,6 +78,9 @@ pub struct Reachability {
     pub media_type: Option<String>,
     /// Body members that must equal a value, by JSON Pointer.
     pub body: Vec<(String, serde_json::Value)>,
+    /// A credential sent as `Authorization: Bearer`, for servers whose
+    /// discovery endpoints need one.
+    pub credential: Option<String>,
 }
 
 /// Where a credential's value comes from.
@@ -171,6 +174,7 @@ struct RawReachability {
     media_type: Option<String>,
     #[serde(default)]
     body: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    credential: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -355,7 +359,16 @@ impl Profile {
                     Err(e) => error(value.span(), e),
                 }
             }
+            if let Some(c) = &r.credential
+                && !credentials.contains_key(c.get_ref())
+            {
+                error(
+                    c.span(),
+                    format!("credential `{}` is not in [credentials]", c.get_ref()),
+                );
+            }
             Some(Reachability {
+                credential: r.credential.map(Spanned::into_inner),
                 path: path?,
                 status: r.status.into_inner(),
                 media_type: r.media_type.map(|m| m.to_ascii_lowercase()),
