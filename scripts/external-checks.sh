@@ -9,7 +9,12 @@
 #      holding another secret makes the test send answer SIGNATURE_FAILED;
 #   3. the runner's generic SCIM profile (fixtures/profiles/scim-rfc.toml)
 #      against a third-party SCIM server, python-scim2's scim2-server: every
-#      scenario passes, twice in a row, and the server holds no user after.
+#      scenario passes, twice in a row, and the server holds no user after;
+#   4. the same profile against a second third-party server built on SCIMMY
+#      (npm scimmy 1.3.5, scimmy-routers 1.3.2, scripts/scimmy_server.mjs):
+#      exactly the scenarios whose RFC rule SCIMMY breaks fail (listed below,
+#      each finding naming its RFC section), twice, and no user is left.
+#      Skipped with a message when npm cannot install it.
 #
 # Needs PyPI (the tools are installed in a venv under $VENV, default
 # /tmp/error-contract-venv); builds the mock and the runner when missing
@@ -125,7 +130,54 @@ case "$left" in
   *) third_party_ok=0; echo "users left behind on scim2-server: $left" ;;
 esac
 
-if [ "$scim_ok" = 1 ] && [ "$webhooks_ok" = 1 ] && [ "$third_party_ok" = 1 ]; then
+echo "== The generic SCIM profile against a SCIMMY server (npm)"
+# What SCIMMY 1.3.5 gets wrong, each by the RFC section its finding names:
+# filters RFC 7644 §3.4.2.2 does not allow are accepted (200); PATCH of the
+# readOnly meta.created and groups is accepted (§3.5.2: SHALL be refused);
+# a 401 has no WWW-Authenticate (RFC 9110 §11.6.1); a body that is not JSON
+# gets Express's application/json error without scimType (§3.1, §3.12); a
+# non-integer count or startIndex is ignored (§3.4.2.4).
+expected_scimmy='invalid-filter/dangling-logical-operator
+invalid-filter/missing-operator
+invalid-filter/not-without-parentheses
+invalid-filter/presence-with-value
+mutability-violation/patch-add-groups
+mutability-violation/patch-meta-created
+unauthorized/scim-no-token
+unauthorized/scim-wrong-token
+validation-error/scim-count-not-a-number
+validation-error/scim-not-json
+validation-error/scim-start-index-not-a-number'
+NODE_DIR=${NODE_DIR:-/tmp/error-contract-scimmy}
+scimmy_ok=1
+if { [ -d "$NODE_DIR/node_modules/scimmy-routers" ] || { mkdir -p "$NODE_DIR" && (cd "$NODE_DIR" && npm init -y && npm install --silent scimmy@1.3.5 scimmy-routers@1.3.2 express@5); }; } >/dev/null 2>&1; then
+  cp scripts/scimmy_server.mjs "$NODE_DIR/server.mjs"
+  scimmy_token="scimmy-$RANDOM$RANDOM"
+  TOKEN=$scimmy_token node "$NODE_DIR/server.mjs" >"$work/scimmy.out" 2>"$work/scimmy.err" &
+  pids+=($!)
+  scimmy_root="$(address "$work/scimmy.out")/scim/v2"
+  for run in 1 2; do
+    CONFORMANCE_SCIM_TOKEN=$scimmy_token "$RUNNER" --profile fixtures/profiles/scim-rfc.toml \
+      --target "$scimmy_root" --progress none >"$work/scimmy-$run.txt" 2>&1 || true
+    failed=$(grep -oE '^  FAIL  [a-z0-9/_-]+' "$work/scimmy-$run.txt" | awk '{print $2}' | sort)
+    if [ "$failed" = "$expected_scimmy" ] && grep -q '^14 passed, 11 failed$' "$work/scimmy-$run.txt"; then
+      echo "run $run: $(tail -1 "$work/scimmy-$run.txt"), exactly the expected RFC deviations"
+    else
+      scimmy_ok=0
+      echo "run $run: UNEXPECTED result against SCIMMY:"
+      grep -v '^  PASS' "$work/scimmy-$run.txt" | head -80
+    fi
+  done
+  left=$(curl -s "$scimmy_root/Users" -H "Authorization: Bearer $scimmy_token")
+  case "$left" in
+    *'"totalResults":0'*) echo "the SCIMMY server holds no user after both runs" ;;
+    *) scimmy_ok=0; echo "users left behind on the SCIMMY server: $left" ;;
+  esac
+else
+  echo "skipped: could not install scimmy, scimmy-routers and express from npm"
+fi
+
+if [ "$scim_ok" = 1 ] && [ "$webhooks_ok" = 1 ] && [ "$third_party_ok" = 1 ] && [ "$scimmy_ok" = 1 ]; then
   echo "external checks passed"
 else
   echo "external checks FAILED"
