@@ -330,7 +330,7 @@ impl Profile {
                         if !known {
                             error(
                                 r.path.span(),
-                                format!("`{var}`: the reachability path may use only this profile's `path.` and `fixture.` values"),
+                                format!("`{var}`: the reachability path may use only the `path.` and `fixture.` values this profile defines"),
                             );
                         }
                     }
