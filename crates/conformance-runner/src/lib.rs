@@ -319,11 +319,31 @@ impl Plan {
             return Err(ConfigError::NothingSelected);
         }
 
+        // The receiver's public URL from the environment: when it is not
+        // there, the scenarios that need a receiver are skipped, visibly.
+        let mut profile = profile;
+        let mut no_receiver = None;
+        if let Some(var) = profile.receiver_public_url_env.clone() {
+            match env(&var).map(|v| v.trim().trim_end_matches('/').to_owned()) {
+                Some(url) if !url.is_empty() => profile.receiver_public_url = Some(url),
+                _ => {
+                    no_receiver = Some(format!(
+                        "no webhook receiver the target can reach: set {var} to its public URL"
+                    ));
+                }
+            }
+        }
         let mut skipped = BTreeMap::new();
         let mut needed: BTreeMap<String, String> = BTreeMap::new();
         for s in &selected {
             if let Some(skip) = profile.skip_for(&s.id) {
                 skipped.insert(s.id.clone(), skip.reason.clone());
+                continue;
+            }
+            if let Some(reason) = &no_receiver
+                && uses_receiver(s)
+            {
+                skipped.insert(s.id.clone(), reason.clone());
                 continue;
             }
             for (template, line) in s.templates() {
@@ -401,6 +421,12 @@ impl Plan {
     /// The selected scenarios, in id order (skipped ones included).
     pub fn scenarios(&self) -> impl Iterator<Item = &Scenario> {
         self.selected.iter().map(|s| s.as_ref())
+    }
+
+    /// Scenarios that will not run, with the reason (profile skips, and
+    /// receiver scenarios when the receiver's public URL is not given).
+    pub fn skipped(&self) -> &BTreeMap<String, String> {
+        &self.skipped
     }
 
     /// The run id.

@@ -63,6 +63,10 @@ pub struct Profile {
     pub receiver_bind: SocketAddr,
     /// The receiver's URL as the target sees it, when it is not the bind address.
     pub receiver_public_url: Option<String>,
+    /// An environment variable holding the receiver's public URL; when it is
+    /// unset or empty, the scenarios that need a receiver are skipped with a
+    /// reason saying so (a release gate without a public receiver).
+    pub receiver_public_url_env: Option<String>,
     /// Scenarios this target skips, with a reason.
     pub skips: Vec<Skip>,
 }
@@ -182,6 +186,7 @@ struct RawReachability {
 struct RawReceiver {
     bind: Option<Spanned<String>>,
     public_url: Option<Spanned<String>>,
+    public_url_env: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -375,8 +380,18 @@ impl Profile {
                 body,
             })
         });
+        let mut receiver_public_url_env = None;
         let (receiver_bind, receiver_public_url) = match raw.receiver {
             Some(r) => {
+                if let Some(env) = r.public_url_env {
+                    if r.public_url.is_some() || env.get_ref().is_empty() {
+                        error(
+                            env.span(),
+                            "give `public_url` or `public_url_env` (a non-empty variable name), not both".into(),
+                        );
+                    }
+                    receiver_public_url_env = Some(env.into_inner());
+                }
                 let bind = match r.bind {
                     Some(b) => b.get_ref().parse().unwrap_or_else(|_| {
                         error(
@@ -441,6 +456,7 @@ impl Profile {
             body_contract: envelope.body_contract.unwrap_or(true),
             receiver_bind,
             receiver_public_url,
+            receiver_public_url_env,
             skips,
         })
     }

@@ -41,8 +41,7 @@ pub struct Requirements {
 }
 
 /// A webhook receiver capability.
-pub const RECEIVER: &str =
-    "a webhook receiver the target can reach ([receiver] public_url, or a loopback target)";
+pub const RECEIVER: &str = "a webhook receiver the target can reach ([receiver] public_url or public_url_env, or a loopback target)";
 /// A believed client address capability.
 pub const CLIENT_ADDRESS: &str = "the target believes the runner's X-Forwarded-For / Forwarded (the runner is a trusted proxy), so a scenario can name its client address";
 

@@ -275,7 +275,7 @@ async fn requirements_lists_what_a_target_must_provide() {
     .await;
     let stdout = String::from_utf8_lossy(&staging.stdout);
     assert!(
-        stdout.contains("  a webhook receiver the target can reach ([receiver] public_url, or a loopback target)\n    5 scenario(s): circuit-open/after-consecutive-failures,"),
+        stdout.contains("  a webhook receiver the target can reach ([receiver] public_url or public_url_env, or a loopback target)\n    5 scenario(s): circuit-open/after-consecutive-failures,"),
         "{stdout}"
     );
     assert!(

@@ -217,3 +217,47 @@ fn no_scenario_names_a_seeded_thing_literally() {
         }
     }
 }
+
+#[test]
+fn without_a_receiver_url_the_webhook_scenarios_are_skipped_with_the_reason() {
+    let root = workspace_root();
+    let plan = |receiver: Option<&str>| {
+        let staging = Profile::load(&root.join("fixtures/profiles/staging.example.toml")).unwrap();
+        let options = Options::new(staging, conformance_runner::embedded_scenarios().unwrap());
+        let receiver = receiver.map(str::to_owned);
+        Plan::new(options, &move |name| match name {
+            "CONFORMANCE_RECEIVER_URL" => receiver.clone(),
+            _ => Some(format!("value of {name}")),
+        })
+        .unwrap()
+    };
+    for unset in [None, Some("")] {
+        let p = plan(unset);
+        let receiverless: Vec<(&String, &String)> = p
+            .skipped()
+            .iter()
+            .filter(|(_, reason)| reason.starts_with("no webhook receiver"))
+            .collect();
+        let ids: Vec<&str> = receiverless.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "circuit-open/after-consecutive-failures",
+                "circuit-open/stays-open",
+                "signature-failed/after-a-verified-delivery",
+                "signature-failed/receiver-answers-403",
+                "signature-failed/receiver-has-another-secret"
+            ]
+        );
+        assert_eq!(
+            receiverless[0].1,
+            "no webhook receiver the target can reach: set CONFORMANCE_RECEIVER_URL to its public URL"
+        );
+    }
+    let with = plan(Some("https://hooks.example.net/"));
+    assert!(
+        with.skipped()
+            .values()
+            .all(|r| !r.starts_with("no webhook receiver"))
+    );
+}
