@@ -18,6 +18,19 @@ use conformance_runner::{DEFAULT_JOBS, Options, Plan};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// `cargo xtask conformance`: the runner's flags, and the mock's seed.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ConformanceArgs {
+    /// The runner's flags.
+    #[command(flatten)]
+    pub runner: Args,
+    /// Start the embedded mock from this seed instead of fixtures/seed.toml
+    /// (with the matching `--profile`, e.g. fixtures/seeds/renamed.toml and
+    /// fixtures/profiles/renamed.toml).
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<std::path::PathBuf>,
+}
+
 /// The latency the benchmark's proxy adds to every response.
 pub const BENCH_LATENCY: Duration = Duration::from_millis(50);
 
@@ -26,8 +39,17 @@ pub const BENCH_LATENCY: Duration = Duration::from_millis(50);
 /// Loopback is a trusted proxy here so the IPv6 and IPv4-mapped network
 /// policy scenarios can name their client address in `X-Forwarded-For`; a
 /// request without those headers is still judged by its loopback peer.
-pub async fn spawn_mock() -> Result<mock_server::Running> {
-    let mut config = mock_server::Config::embedded().context("loading the mock's seed")?;
+pub async fn spawn_mock(seed: Option<&std::path::Path>) -> Result<mock_server::Running> {
+    let mut config = match seed {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the seed {}", path.display()))?;
+            let seed = mock_server::seed::Seed::parse(&text)
+                .with_context(|| format!("loading the seed {}", path.display()))?;
+            mock_server::Config::new(seed)
+        }
+        None => mock_server::Config::embedded().context("loading the mock's seed")?,
+    };
     config.seed.trusted_proxies.push("127.0.0.1/32".into());
     let listen = SocketAddr::from(([127, 0, 0, 1], 0));
     mock_server::spawn(listen, config)
@@ -36,12 +58,18 @@ pub async fn spawn_mock() -> Result<mock_server::Running> {
 }
 
 /// `cargo xtask conformance [runner flags]`.
-pub fn run(mut args: Args) -> Result<ExitCode> {
+pub fn run(args: ConformanceArgs) -> Result<ExitCode> {
+    let ConformanceArgs {
+        runner: mut args,
+        seed,
+    } = args;
     let runtime = runtime()?;
     runtime.block_on(async {
-        // With neither a target nor a profile, the suite runs against the embedded mock.
-        let mock = if args.target.is_none() && args.profile.is_none() && !args.list {
-            let mock = spawn_mock().await?;
+        // With neither a target nor a profile (or with a seed), the suite
+        // runs against the embedded mock.
+        let wants_mock = args.profile.is_none() || seed.is_some();
+        let mock = if args.target.is_none() && wants_mock && !args.list {
+            let mock = spawn_mock(seed.as_deref()).await?;
             args.target = Some(mock.base_url());
             Some(mock)
         } else {
@@ -123,7 +151,7 @@ pub fn bench() -> Result<ExitCode> {
 /// closing line.
 async fn time_suite(latency: Duration, jobs: usize) -> Result<(Duration, bool, String)> {
     let started = Instant::now();
-    let mock = spawn_mock().await?;
+    let mock = spawn_mock(None).await?;
     let target = if latency.is_zero() {
         mock.base_url()
     } else {

@@ -31,7 +31,7 @@ enum Command {
     },
     /// Run every conformance scenario against the embedded mock (started on
     /// 127.0.0.1:0), or against `--target URL` / `--profile FILE`.
-    Conformance(Box<conformance_runner::cli::Args>),
+    Conformance(Box<conformance::ConformanceArgs>),
     /// Time the full conformance suite against the embedded mock (release
     /// build, start-up included) and behind 50 ms of latency, with `--jobs 1`
     /// and the default.

@@ -280,3 +280,137 @@ async fn behind_a_corrupting_proxy_exactly_the_affected_scenarios_fail() {
     assert_eq!(report.summary.failed, failed.len());
     assert!(!report.passed());
 }
+
+/// The suite's verdict per scenario, to compare two runs.
+fn verdicts(report: &Report) -> Vec<(String, Outcome, Vec<String>)> {
+    report
+        .scenarios
+        .iter()
+        .map(|s| {
+            let findings = s.findings.iter().map(ToString::to_string).collect();
+            (s.id.clone(), s.outcome, findings)
+        })
+        .collect()
+}
+
+async fn run_with(
+    profile: conformance_runner::profile::Profile,
+    target: String,
+    run_id: &str,
+) -> Report {
+    let options = Options {
+        target: Some(target),
+        run_id: Some(run_id.into()),
+        ..Options::new(
+            profile,
+            conformance_runner::embedded_scenarios().expect("the scenarios load"),
+        )
+    };
+    let plan = Plan::new(options, &|_| None).expect("the profile is complete");
+    plan.run(&Progress::quiet(), std::future::pending())
+        .await
+        .expect("the mock answers")
+}
+
+fn assert_all_passed(report: &Report, what: &str) {
+    let failed: Vec<String> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome != Outcome::Passed)
+        .map(|s| format!("{}: {:?}", s.id, s.findings))
+        .collect();
+    assert!(failed.is_empty(), "{what}: {failed:#?}");
+    assert!(
+        report.passed(),
+        "{what}: uncovered {:?}",
+        report.summary.uncovered
+    );
+    assert!(report.warnings.is_empty(), "{what}: {:#?}", report.warnings);
+}
+
+#[tokio::test]
+async fn the_suite_passes_twice_against_one_mock_without_a_reset() {
+    let mock = spawn_mock().await;
+    let first = run_with(
+        conformance_runner::profile::Profile::mock(),
+        mock.base_url(),
+        "first",
+    )
+    .await;
+    let second = run_with(
+        conformance_runner::profile::Profile::mock(),
+        mock.base_url(),
+        "second",
+    )
+    .await;
+    assert_all_passed(&first, "first run");
+    assert_all_passed(&second, "second run, no /admin/reset between");
+    assert_eq!(verdicts(&first), verdicts(&second));
+}
+
+/// Every workspace, user, email, id, token and password of the seed renamed
+/// (`fixtures/seeds/renamed.toml`) and named in a profile
+/// (`fixtures/profiles/renamed.toml`): the full suite passes, twice, so no
+/// scenario depends on a literal name of the default seed.
+#[tokio::test]
+async fn the_suite_passes_in_a_renamed_world_twice() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(root.join("fixtures/seeds/renamed.toml"))
+        .expect("the renamed seed");
+    let profile_text = std::fs::read_to_string(root.join("fixtures/profiles/renamed.toml"))
+        .expect("the renamed profile");
+    for name in [
+        "acme",
+        "pwonly",
+        "dormant",
+        "fortress",
+        "vault",
+        "throttled",
+        "usr_",
+        "tok_",
+        "\"scim_",
+        "su_",
+        "correct horse",
+    ] {
+        assert!(!text.contains(name), "the renamed seed still says {name}");
+        let values: String = profile_text
+            .lines()
+            .filter(|l| !l.contains("{{"))
+            .filter_map(|l| l.split_once('=').map(|(_, v)| v))
+            .collect();
+        assert!(
+            !values.contains(name),
+            "the renamed profile still says {name}"
+        );
+    }
+    let mut seed = mock_server::seed::Seed::parse(&text).expect("the renamed seed parses");
+    seed.trusted_proxies.push("127.0.0.1/32".into());
+    let mock = mock_server::spawn(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        mock_server::Config::new(seed),
+    )
+    .await
+    .expect("the mock starts");
+    let profile =
+        conformance_runner::profile::Profile::load(&root.join("fixtures/profiles/renamed.toml"))
+            .expect("the renamed profile loads");
+    let first = run_with(profile.clone(), mock.base_url(), "renamed1").await;
+    let second = run_with(profile.clone(), mock.base_url(), "renamed2").await;
+    assert_all_passed(&first, "renamed world");
+    assert_all_passed(&second, "renamed world, second run");
+    assert_eq!(verdicts(&first), verdicts(&second));
+
+    // The default seed's names are nowhere in the renamed world: the mock
+    // profile against it fails (its tokens and workspaces do not exist).
+    let default_names = run_with(
+        conformance_runner::profile::Profile::mock(),
+        mock.base_url(),
+        "defaultnames",
+    )
+    .await;
+    assert!(
+        default_names.summary.failed > 50,
+        "{}",
+        default_names.closing_line()
+    );
+}

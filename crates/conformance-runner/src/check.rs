@@ -5,11 +5,14 @@
 //! media type, the envelope's schema, the `type` link's anchor, and the
 //! `WWW-Authenticate` and `Retry-After` headers. On top of it come the
 //! scenario's own expectations (headers, body members). Every finding is
-//! data with the fix hint and the documented row of the code.
+//! data with the catalog's end-user fix, the documented row of the code, the
+//! rule it rests on (`basis`: a standard with its section, or `platform`)
+//! and what the server must do (`hint`). A scenario expectation that a
+//! contract rule already reported at the same place is not repeated.
 
-use catalog::Code;
+use catalog::{Challenge, Code, Envelope};
 use http::HeaderMap;
-use response_schema::{Expect, Location, Rule, Violation};
+use response_schema::{Expect, Rule, Violation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -44,6 +47,21 @@ pub struct Finding {
     /// The documented row: the reference page at the code's anchor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docs: Option<String>,
+    /// What the rule rests on: a standard and its section (`RFC 7644
+    /// §3.12`), or `platform` (the platform's catalog and conventions).
+    #[serde(default = "platform")]
+    pub basis: String,
+    /// What the server must do, for its developers (the `fix` is the
+    /// catalog's advice to end users).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// The basis of a rule that no standard states.
+pub const PLATFORM: &str = "platform";
+
+fn platform() -> String {
+    PLATFORM.to_owned()
 }
 
 impl std::fmt::Display for Finding {
@@ -73,15 +91,34 @@ impl Finding {
             actual: actual.into(),
             fix: Some(code.info().fix.to_owned()),
             docs: Some(code.type_url(&profile.report_docs_base)),
+            basis: platform(),
+            hint: None,
         }
     }
 
-    fn from_violation(v: Violation, fallback: Code, profile: &Profile) -> Finding {
+    /// The same finding with its basis and server-side hint.
+    pub fn with_basis(mut self, basis: impl Into<String>, hint: impl Into<String>) -> Finding {
+        self.basis = basis.into();
+        self.hint = Some(hint.into());
+        self
+    }
+
+    fn from_violation(v: Violation, scenario: &Scenario, profile: &Profile) -> Finding {
         let code = v
             .anchor
             .as_deref()
             .and_then(Code::from_anchor)
-            .unwrap_or(fallback);
+            .unwrap_or(scenario.code);
+        let (basis, hint) = if v.rule == Rule::WwwAuthenticate && v.actual == "absent" {
+            // No challenge at all breaks HTTP itself, whatever the scheme.
+            let basis = "RFC 9110 §11.6.1";
+            (
+                basis.to_owned(),
+                format!("send a WWW-Authenticate challenge with every 401: {basis}"),
+            )
+        } else {
+            basis_of(v.rule, scenario)
+        };
         Finding::new(
             v.rule.as_str(),
             v.at.to_string(),
@@ -90,6 +127,84 @@ impl Finding {
             code,
             profile,
         )
+        .with_basis(basis, hint)
+    }
+}
+
+/// What `scenario` as a whole asks of the server: `answer 400 with scimType
+/// invalidFilter`, and the rule it rests on.
+pub fn scenario_hint(scenario: &Scenario) -> (String, String) {
+    let code = scenario.code;
+    let basis = scenario.standard.clone().unwrap_or_else(platform);
+    let what = match (scenario.envelope(), code.info().scim_type) {
+        (Envelope::Scim, Some(t)) => format!("answer {} with scimType {t}", code.status()),
+        (Envelope::Scim, None) => format!("answer {} in the SCIM error envelope", code.status()),
+        (Envelope::Problem, _) => format!(
+            "answer {} application/problem+json with code {}",
+            code.status(),
+            code.name()
+        ),
+    };
+    (basis, what)
+}
+
+/// The basis of a contract rule for this scenario, and what the server must do.
+fn basis_of(rule: Rule, scenario: &Scenario) -> (String, String) {
+    let envelope = scenario.envelope();
+    let scim = envelope == Envelope::Scim;
+    let (basis, what): (String, String) = match rule {
+        Rule::Status | Rule::StatusCodeMismatch => return with_rule(scenario_hint(scenario)),
+        Rule::MediaType if scim => ("RFC 7644 §3.1".into(), "send Content-Type: application/scim+json".into()),
+        Rule::MediaType => ("RFC 9457 §3".into(), "send Content-Type: application/problem+json".into()),
+        Rule::NotJson | Rule::Schema | Rule::StatusMember if scim => (
+            "RFC 7644 §3.12".into(),
+            "send the SCIM error body: schemas [urn:ietf:params:scim:api:messages:2.0:Error], status as a string, scimType, detail".into(),
+        ),
+        Rule::NotJson | Rule::StatusMember => (
+            "RFC 9457 §3".into(),
+            "send a problem details object whose `status` equals the HTTP status".into(),
+        ),
+        Rule::ScimType => {
+            let (_, what) = scenario_hint(scenario);
+            let basis = scenario
+                .standard
+                .clone()
+                .unwrap_or_else(|| "RFC 7644 §3.12".into());
+            (basis, what)
+        }
+        Rule::Schema | Rule::TypeLink | Rule::Code | Rule::UndocumentedCode => {
+            let (_, what) = scenario_hint(scenario);
+            (platform(), what)
+        }
+        Rule::WwwAuthenticate => match scenario.code.info().challenge {
+            Some(Challenge::Error("insufficient_user_authentication")) => (
+                "RFC 9470 §3".into(),
+                "send WWW-Authenticate: Bearer error=\"insufficient_user_authentication\"".into(),
+            ),
+            _ => (
+                "RFC 6750 §3".into(),
+                "send a WWW-Authenticate: Bearer challenge with every 401".into(),
+            ),
+        },
+        Rule::RetryAfter => (
+            "RFC 9110 §10.2.3".into(),
+            "send Retry-After in delay-seconds".into(),
+        ),
+    };
+    let hint = format!("{what}: {}", rule_name(&basis));
+    (basis, hint)
+}
+
+fn with_rule((basis, what): (String, String)) -> (String, String) {
+    let hint = format!("{what}: {}", rule_name(&basis));
+    (basis, hint)
+}
+
+fn rule_name(basis: &str) -> &str {
+    if basis == PLATFORM {
+        "the platform's catalog"
+    } else {
+        basis
     }
 }
 
@@ -112,73 +227,60 @@ pub fn check(
     vars: &Vars<'_>,
 ) -> Vec<Finding> {
     let code = scenario.code;
+    let envelope = scenario.envelope();
+    let mut code_at = profile.code_at(envelope).clone();
+    if !profile.body_contract
+        && matches!(&code_at, response_schema::CodeAt::Body(p) if p == "/code")
+    {
+        // A non-standard envelope without a named place for the code.
+        code_at = response_schema::CodeAt::Nowhere;
+    }
     let expect = Expect {
         code: Some(code),
         envelope: scenario.envelope,
         docs_base: profile.docs_base.clone(),
+        code_at: Some(code_at.clone()),
     };
     let response = response_schema::Response {
         status: observed.status,
         headers: &observed.headers,
         body: &observed.body,
     };
-    let custom_pointer = profile.code_pointer != "/code";
     let mut findings: Vec<Finding> = response_schema::check(&response, &expect)
         .into_iter()
-        .filter(|v| keep(v, profile, custom_pointer))
-        .map(|v| Finding::from_violation(v, code, profile))
+        .filter(|v| keep(v, profile, &code_at))
+        .map(|v| Finding::from_violation(v, scenario, profile))
         .collect();
+    // An unexpected success is one finding; the scenario's expectations of
+    // an error body would only repeat it.
+    if (200..300).contains(&observed.status) {
+        return findings;
+    }
 
     let body: Option<Value> = serde_json::from_slice(&observed.body).ok();
-    if custom_pointer && let Some(body) = &body {
-        findings.extend(code_at_pointer(body, code, profile));
+    let (basis, what) = scenario_hint(scenario);
+    let hint = format!("{what}: {}", rule_name(&basis));
+    let own = expected_headers(scenario, observed, profile, vars)
+        .into_iter()
+        .chain(expected_body(scenario, body.as_ref(), profile, vars))
+        .map(|f| f.with_basis(basis.clone(), hint.clone()));
+    for finding in own {
+        // `scimType` is both a contract rule and, often, a scenario
+        // expectation: one finding where one is true.
+        if !findings.iter().any(|f| f.at == finding.at) {
+            findings.push(finding);
+        }
     }
-    findings.extend(expected_headers(scenario, observed, profile, vars));
-    findings.extend(expected_body(scenario, body.as_ref(), profile, vars));
     findings
 }
 
 /// Whether a contract violation applies under this profile.
-fn keep(v: &Violation, profile: &Profile, custom_pointer: bool) -> bool {
-    let at_code = v.at == Location::Body("/code".into());
-    if custom_pointer && at_code {
-        // The code is elsewhere in this target's body; checked separately.
-        return false;
-    }
+fn keep(v: &Violation, profile: &Profile, code_at: &response_schema::CodeAt) -> bool {
     if !profile.body_contract {
-        return !matches!(v.rule, Rule::Schema | Rule::StatusMember | Rule::TypeLink) && !at_code;
+        let at_code = matches!(code_at, response_schema::CodeAt::Body(p) if v.at.to_string() == format!("body:{p}"));
+        return !matches!(v.rule, Rule::Schema | Rule::StatusMember | Rule::TypeLink) || at_code;
     }
     true
-}
-
-/// The exact-code check at the profile's `code_pointer`.
-fn code_at_pointer(body: &Value, code: Code, profile: &Profile) -> Option<Finding> {
-    let at = format!("body:{}", profile.code_pointer);
-    let found = body.pointer(&profile.code_pointer);
-    let (rule, expected, actual) = match found.and_then(Value::as_str) {
-        Some(name) if name == code.name() => return None,
-        Some(name) => match Code::from_name(name) {
-            Ok(other) => (Rule::Code, code.name().to_owned(), other.name().to_owned()),
-            Err(_) => (
-                Rule::UndocumentedCode,
-                "a code documented in the catalog".to_owned(),
-                name.to_owned(),
-            ),
-        },
-        None => (
-            Rule::Code,
-            code.name().to_owned(),
-            found.map_or("absent".to_owned(), Value::to_string),
-        ),
-    };
-    Some(Finding::new(
-        rule.as_str(),
-        at,
-        expected,
-        actual,
-        code,
-        profile,
-    ))
 }
 
 fn expected_headers(

@@ -82,6 +82,40 @@ pub struct Args {
     pub list: bool,
 }
 
+/// `conformance-runner requirements`: what a target must provide for a
+/// selection (credentials with their environment variables, fixtures, base
+/// paths, capabilities), without sending anything.
+#[derive(clap::Args, Clone, Debug)]
+pub struct RequirementsArgs {
+    /// Profile file; default: the embedded mock profile.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
+    /// Directory of scenario files; default: the scenarios compiled into the runner.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+
+    /// Select scenarios, as for a run.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Vec<Filter>,
+
+    /// Only the K-th of N slices, as for a run.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+}
+
+/// Prints the requirements of a selection to `stdout`.
+pub fn requirements(args: &RequirementsArgs, stdout: &mut dyn Write) -> Result<Done, Failure> {
+    let profile = match &args.profile {
+        Some(path) => Profile::load(path).map_err(ConfigError::from)?,
+        None => Profile::mock(),
+    };
+    let scenarios = load_scenarios(args.scenarios.as_deref()).map_err(ConfigError::from)?;
+    let needs = crate::requirements::requirements(&profile, scenarios, &args.filter, args.shard);
+    write_out(stdout, &needs.to_string(), "standard output")?;
+    Ok(Done::Listed)
+}
+
 /// `--format`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -160,7 +194,9 @@ pub fn exit_code(result: &Result<Done, Failure>) -> u8 {
         Ok(Done::Ran(report)) if report.interrupted => exit::INTERRUPTED,
         Ok(Done::Ran(report)) if report.passed() => exit::PASSED,
         Ok(Done::Ran(_)) => exit::FAILED,
-        Err(Failure::Run(RunError::Unreachable { .. })) => exit::UNREACHABLE,
+        Err(Failure::Run(RunError::Unreachable { .. } | RunError::WrongServer { .. })) => {
+            exit::UNREACHABLE
+        }
         Err(Failure::Config(_) | Failure::Run(_) | Failure::Output { .. }) => exit::CONFIG,
     }
 }

@@ -19,7 +19,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::check::{self, Finding, Observed, RULE_SETUP, RULE_TRANSPORT, render_json};
+use crate::check::{self, Finding, Observed, PLATFORM, RULE_SETUP, RULE_TRANSPORT, render_json};
 use crate::profile::Profile;
 use crate::receiver::{Behaviour, Receiver};
 use crate::redact::{Redactor, SENSITIVE_HEADERS};
@@ -95,6 +95,7 @@ impl Shared {
             receiver_url: "",
             credentials: Some(&self.credentials),
             fixtures: Some(&self.profile.fixtures),
+            paths: Some(&self.profile.paths),
             captures: BTreeMap::new(),
         }
     }
@@ -156,6 +157,8 @@ pub(crate) async fn run_all(
                             actual: format!("the runner failed: {e}"),
                             fix: None,
                             docs: None,
+                            basis: PLATFORM.into(),
+                            hint: None,
                         });
                         progress.finished(&r.id, r.outcome, 0);
                         reports.insert(index, r);
@@ -211,6 +214,10 @@ pub(crate) fn skeleton(scenario: &Scenario, outcome: Outcome) -> ScenarioReport 
         category: scenario.category().slug().to_owned(),
         tags: scenario.tags.clone(),
         description: scenario.description.clone(),
+        basis: scenario
+            .standard
+            .clone()
+            .unwrap_or_else(|| PLATFORM.to_owned()),
         file: scenario.source.file.clone(),
         line: scenario.source.line,
         outcome,
@@ -269,6 +276,12 @@ async fn run_setup(
     vars: &mut Vars<'_>,
 ) -> Result<(), Finding> {
     let setup_finding = |at: &str, expected: String, actual: String| {
+        // A standard scenario's setup is standard too (creating a user):
+        // its failure rests on the scenario's rule.
+        let basis = scenario
+            .standard
+            .clone()
+            .unwrap_or_else(|| PLATFORM.to_owned());
         Finding::new(
             RULE_SETUP,
             format!("setup:{at}"),
@@ -277,6 +290,7 @@ async fn run_setup(
             scenario.code,
             &shared.profile,
         )
+        .with_basis(basis, format!("let the setup step {at} succeed"))
     };
     for step in &scenario.setup {
         match step {

@@ -31,6 +31,7 @@ pub mod profile;
 pub mod receiver;
 pub mod redact;
 pub mod report;
+pub mod requirements;
 pub mod scenario;
 pub mod schema;
 pub mod select;
@@ -157,18 +158,14 @@ pub enum ConfigError {
     /// A scenario refers to a credential or fixture the profile lacks.
     #[error(transparent)]
     MissingProfileValue(Box<MissingValue>),
-    /// A credential's environment variable is not set.
+    /// Credentials whose environment variable is unset or empty, all of them.
     #[error(
-        "credential `{name}`: environment variable `{var}` is not set (scenario `{scenario}` needs it)"
+        "{} credential(s) missing; set {}:\n{}",
+        .0.len(),
+        if .0.len() == 1 { "this environment variable" } else { "these environment variables" },
+        .0.iter().map(|m| format!("  {m}")).collect::<Vec<_>>().join("\n")
     )]
-    MissingEnv {
-        /// The credential.
-        name: String,
-        /// The variable.
-        var: String,
-        /// A scenario that uses it.
-        scenario: String,
-    },
+    MissingEnv(Vec<MissingEnv>),
     /// A literal credential with a non-loopback target.
     #[error(
         "credential `{name}` is written in {profile}, but target {target} is not loopback: read it from the environment with `{name} = {{ env = \"...\" }}`"
@@ -184,6 +181,20 @@ pub enum ConfigError {
     /// The filters select nothing.
     #[error("the filters select no scenario")]
     NothingSelected,
+}
+
+/// A credential whose environment variable is unset or empty.
+#[derive(Debug, thiserror::Error)]
+#[error("{var} ({state}): credential `{name}`, needed by `{scenario}`")]
+pub struct MissingEnv {
+    /// The credential.
+    pub name: String,
+    /// The variable.
+    pub var: String,
+    /// `unset` or `empty`.
+    pub state: &'static str,
+    /// A scenario that uses it.
+    pub scenario: String,
 }
 
 /// A variable a scenario uses that the profile does not define.
@@ -216,6 +227,16 @@ pub enum RunError {
         url: String,
         /// Why.
         reason: String,
+    },
+    /// The target answered, but not as the expected API does (exit code 3).
+    #[error("target {url} is not the expected server: {found} (expected {expected})")]
+    WrongServer {
+        /// The probed URL.
+        url: String,
+        /// What the profile's `[reachability]` expects.
+        expected: String,
+        /// What answered instead.
+        found: String,
     },
     /// The webhook receiver could not listen (exit code 2).
     #[error("failed to start the webhook receiver on {addr}: {source}")]
@@ -261,7 +282,9 @@ impl Plan {
             timeout,
             run_id,
         } = options;
+        // An empty --target (an unset CI variable) means "not given".
         let target_text = target
+            .filter(|t| !t.trim().is_empty())
             .or_else(|| profile.base_url.clone())
             .ok_or_else(|| ConfigError::NoTarget(profile.file.clone()))?;
         let target = reqwest::Url::parse(&target_text)
@@ -278,18 +301,49 @@ impl Plan {
                 });
             }
         }
-        let coverage_enforced = filters.is_empty() && shard.is_none();
+        // A profile for a server of the standards alone (a third-party SCIM
+        // server) selects the scenarios that prove a standard rule; the
+        // platform's catalog coverage cannot apply to it.
+        let coverage_enforced = filters.is_empty() && shard.is_none() && !profile.standard_only;
         let any_filter = !filters.is_empty();
+        let scenarios: Vec<Scenario> = if profile.standard_only {
+            scenarios
+                .into_iter()
+                .filter(|s| s.standard.is_some())
+                .collect()
+        } else {
+            scenarios
+        };
         let selected = select::select(scenarios, &filters, shard);
         if selected.is_empty() && any_filter {
             return Err(ConfigError::NothingSelected);
         }
 
+        // The receiver's public URL from the environment: when it is not
+        // there, the scenarios that need a receiver are skipped, visibly.
+        let mut profile = profile;
+        let mut no_receiver = None;
+        if let Some(var) = profile.receiver_public_url_env.clone() {
+            match env(&var).map(|v| v.trim().trim_end_matches('/').to_owned()) {
+                Some(url) if !url.is_empty() => profile.receiver_public_url = Some(url),
+                _ => {
+                    no_receiver = Some(format!(
+                        "no webhook receiver the target can reach: set {var} to its public URL"
+                    ));
+                }
+            }
+        }
         let mut skipped = BTreeMap::new();
         let mut needed: BTreeMap<String, String> = BTreeMap::new();
         for s in &selected {
             if let Some(skip) = profile.skip_for(&s.id) {
                 skipped.insert(s.id.clone(), skip.reason.clone());
+                continue;
+            }
+            if let Some(reason) = &no_receiver
+                && uses_receiver(s)
+            {
+                skipped.insert(s.id.clone(), reason.clone());
                 continue;
             }
             for (template, line) in s.templates() {
@@ -302,8 +356,18 @@ impl Plan {
             }
         }
 
+        if let Some(name) = profile
+            .reachability
+            .as_ref()
+            .and_then(|r| r.credential.clone())
+        {
+            needed
+                .entry(name)
+                .or_insert_with(|| "the reachability check".to_owned());
+        }
         let mut redactor = Redactor::default();
         let mut credentials = BTreeMap::new();
+        let mut missing = Vec::new();
         let loopback = is_loopback(&target);
         for (name, scenario) in needed {
             // `needed` only holds names `check_var` found in the profile.
@@ -311,11 +375,20 @@ impl Plan {
                 continue;
             };
             let value = match source {
-                Credential::Env(var) => env(var).ok_or_else(|| ConfigError::MissingEnv {
-                    name: name.clone(),
-                    var: var.clone(),
-                    scenario,
-                })?,
+                // An unset GitHub secret arrives as an empty variable: both
+                // are missing, and every one is listed before anything is sent.
+                Credential::Env(var) => match env(var) {
+                    Some(v) if !v.trim().is_empty() => v,
+                    found => {
+                        missing.push(MissingEnv {
+                            name: name.clone(),
+                            var: var.clone(),
+                            state: if found.is_some() { "empty" } else { "unset" },
+                            scenario,
+                        });
+                        continue;
+                    }
+                },
                 Credential::Literal(value) if loopback => value.clone(),
                 Credential::Literal(_) => {
                     return Err(ConfigError::LiteralCredential {
@@ -327,6 +400,9 @@ impl Plan {
             };
             redactor.add(&value);
             credentials.insert(name, value);
+        }
+        if !missing.is_empty() {
+            return Err(ConfigError::MissingEnv(missing));
         }
         Ok(Plan {
             profile,
@@ -345,6 +421,12 @@ impl Plan {
     /// The selected scenarios, in id order (skipped ones included).
     pub fn scenarios(&self) -> impl Iterator<Item = &Scenario> {
         self.selected.iter().map(|s| s.as_ref())
+    }
+
+    /// Scenarios that will not run, with the reason (profile skips, and
+    /// receiver scenarios when the receiver's public URL is not given).
+    pub fn skipped(&self) -> &BTreeMap<String, String> {
+        &self.skipped
     }
 
     /// The run id.
@@ -376,7 +458,13 @@ impl Plan {
             .build()
             .map_err(|e| RunError::Client(e.to_string()))?;
         let base = self.target.as_str().trim_end_matches('/').to_owned();
-        probe(&client, &base).await?;
+        let token = self
+            .profile
+            .reachability
+            .as_ref()
+            .and_then(|r| r.credential.as_ref())
+            .and_then(|name| self.credentials.get(name));
+        probe(&client, &base, &self.profile, token.map(String::as_str)).await?;
 
         let runnable: Vec<(usize, Arc<Scenario>)> = self
             .selected
@@ -471,6 +559,9 @@ fn check_var(
         } if !profile.fixtures.contains_key(name) => {
             return Err(missing("fixture", name));
         }
+        Var::Path(name) if !profile.paths.contains_key(name) => {
+            return Err(missing("path", name));
+        }
         _ => {}
     }
     Ok(())
@@ -521,11 +612,34 @@ fn uses_receiver(scenario: &Scenario) -> bool {
         || json_body_vars(scenario).contains(&Var::ReceiverUrl)
 }
 
-/// Any HTTP answer means reachable; only a transport failure is not.
-async fn probe(client: &reqwest::Client, base: &str) -> Result<(), RunError> {
-    let url = format!("{base}/healthz");
-    match client.get(&url).send().await {
-        Ok(_) => Ok(()),
+/// Whether the target answers, and answers as the profile's
+/// `[reachability]` says the expected API does. Without that section any
+/// HTTP answer from `/healthz` will do.
+async fn probe(
+    client: &reqwest::Client,
+    base: &str,
+    profile: &Profile,
+    token: Option<&str>,
+) -> Result<(), RunError> {
+    let path = match &profile.reachability {
+        Some(r) => {
+            let vars = template::Vars {
+                fixtures: Some(&profile.fixtures),
+                paths: Some(&profile.paths),
+                ..template::Vars::default()
+            };
+            // The profile loader checked every variable of this path.
+            r.path.render(&vars).unwrap_or_default()
+        }
+        None => "/healthz".to_owned(),
+    };
+    let url = format!("{base}{path}");
+    let mut request = client.get(&url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = match request.send().await {
+        Ok(response) => response,
         Err(e) => {
             let mut reason = e.to_string();
             let mut source = std::error::Error::source(&e);
@@ -533,9 +647,64 @@ async fn probe(client: &reqwest::Client, base: &str) -> Result<(), RunError> {
                 reason = s.to_string();
                 source = s.source();
             }
-            Err(RunError::Unreachable { url, reason })
+            return Err(RunError::Unreachable { url, reason });
+        }
+    };
+    let Some(want) = &profile.reachability else {
+        return Ok(());
+    };
+    let status = response.status().as_u16();
+    let media = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    // A bounded read: the probe needs only the start of a small document.
+    let mut body = Vec::new();
+    let mut response = response;
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > 64 * 1024 {
+            break;
         }
     }
+    let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    let body_ok = want
+        .body
+        .iter()
+        .all(|(pointer, value)| json.as_ref().and_then(|j| j.pointer(pointer)) == Some(value));
+    let media_ok = want.media_type.is_none() || want.media_type == media;
+    if status == want.status && media_ok && body_ok {
+        return Ok(());
+    }
+    let mut expected = want.status.to_string();
+    if let Some(m) = &want.media_type {
+        expected.push_str(&format!(" {m}"));
+    }
+    for (pointer, value) in &want.body {
+        expected.push_str(&format!(" with {pointer} = {value}"));
+    }
+    let excerpt: String = String::from_utf8_lossy(&body[..body.len().min(200)])
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(60)
+        .collect();
+    let found = format!(
+        "{status} {} {:?}",
+        media.unwrap_or_else(|| "(no content-type)".into()),
+        excerpt.trim()
+    );
+    Err(RunError::WrongServer {
+        url,
+        expected,
+        found,
+    })
 }
 
 /// A fresh run id: `cr` and ten hex digits, from the process's random hasher seed.

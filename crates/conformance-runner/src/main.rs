@@ -29,6 +29,10 @@ struct Cli {
 /// Commands besides the run itself.
 #[derive(clap::Subcommand)]
 enum Command {
+    /// Print what a target must provide for the selected scenarios
+    /// (credentials and their environment variables, fixtures, base paths,
+    /// capabilities), without sending anything.
+    Requirements(cli::RequirementsArgs),
     /// The error catalog as a contract: `diff --base FILE` (compatibility
     /// check), `openapi-lint FILE`, `export` (this build's catalog.json).
     #[command(subcommand)]
@@ -37,8 +41,18 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Catalog(command)) = &cli.command {
-        return ExitCode::from(catalog_contract::cli::run(command, &mut std::io::stdout()));
+    match &cli.command {
+        Some(Command::Catalog(command)) => {
+            return ExitCode::from(catalog_contract::cli::run(command, &mut std::io::stdout()));
+        }
+        Some(Command::Requirements(args)) => {
+            let result = cli::requirements(args, &mut std::io::stdout());
+            if let Err(e) = &result {
+                eprintln!("error: {e}");
+            }
+            return ExitCode::from(cli::exit_code(&result));
+        }
+        None => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

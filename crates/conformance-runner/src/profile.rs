@@ -1,5 +1,12 @@
 //! Profiles: what a target provides (fixture ids, credentials, envelope, skips).
 //!
+//! The target's conventions live here and never in scenarios: the API and
+//! SCIM base paths (`[paths]`, `{{path.NAME}}`), the names of every seeded
+//! thing (`[fixtures]`, `{{fixture.NAME}}`), where each envelope carries the
+//! platform's code (`[envelope]`), how to tell that the target speaks the
+//! expected API (`[reachability]`) and whether only standard scenarios run
+//! (`standard_only`).
+//!
 //! A profile is a TOML file (`fixtures/profiles/*.toml`). `mock.toml` is
 //! embedded in the runner and matches the mock's seed; `staging.example.toml`
 //! shows a live target. Credentials name an environment variable
@@ -9,10 +16,12 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use response_schema::CodeAt;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::scenario::{Diagnostic, SourceFile, is_json_pointer, line_column};
+use crate::scenario::{Diagnostic, SourceFile, is_json_pointer, line_column, toml_to_json};
+use crate::template::{Template, Var};
 
 /// The embedded default profile (the mock's seed).
 pub const MOCK_PROFILE: &str = include_str!("../../../fixtures/profiles/mock.toml");
@@ -37,16 +46,45 @@ pub struct Profile {
     pub credentials: BTreeMap<String, Credential>,
     /// Fixture ids the target provides, by name.
     pub fixtures: BTreeMap<String, String>,
-    /// Where the target puts the code in its body.
-    pub code_pointer: String,
+    /// Base paths (`api`, `scim`), by name, without a trailing `/`.
+    pub paths: BTreeMap<String, String>,
+    /// Where a problem response carries the platform's code.
+    pub problem_code: CodeAt,
+    /// Where a SCIM error carries the platform's code.
+    pub scim_code: CodeAt,
+    /// Run only scenarios that prove a standard (RFC) rule.
+    pub standard_only: bool,
+    /// How to tell the target speaks the expected API; `None`: any HTTP
+    /// answer from `/healthz` will do.
+    pub reachability: Option<Reachability>,
     /// Whether bodies are held against the documented envelope schemas.
     pub body_contract: bool,
     /// Where the webhook receiver listens.
     pub receiver_bind: SocketAddr,
     /// The receiver's URL as the target sees it, when it is not the bind address.
     pub receiver_public_url: Option<String>,
+    /// An environment variable holding the receiver's public URL; when it is
+    /// unset or empty, the scenarios that need a receiver are skipped with a
+    /// reason saying so (a release gate without a public receiver).
+    pub receiver_public_url_env: Option<String>,
     /// Scenarios this target skips, with a reason.
     pub skips: Vec<Skip>,
+}
+
+/// A request whose answer shows the target is the expected kind of server.
+#[derive(Clone, Debug)]
+pub struct Reachability {
+    /// The path, relative to the target (only `path.` and `fixture.` variables).
+    pub path: Template,
+    /// The status it must answer.
+    pub status: u16,
+    /// The media type it must answer with, if any.
+    pub media_type: Option<String>,
+    /// Body members that must equal a value, by JSON Pointer.
+    pub body: Vec<(String, serde_json::Value)>,
+    /// A credential sent as `Authorization: Bearer`, for servers whose
+    /// discovery endpoints need one.
+    pub credential: Option<String>,
 }
 
 /// Where a credential's value comes from.
@@ -105,6 +143,10 @@ struct RawProfile {
     credentials: BTreeMap<Spanned<String>, Spanned<RawCredential>>,
     #[serde(default)]
     fixtures: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    paths: BTreeMap<String, Spanned<String>>,
+    standard_only: Option<bool>,
+    reachability: Option<RawReachability>,
     envelope: Option<RawEnvelope>,
     receiver: Option<RawReceiver>,
     #[serde(default)]
@@ -121,8 +163,22 @@ struct RawCredential {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEnvelope {
+    /// The older name of `problem_code` (a body JSON Pointer).
     code_pointer: Option<Spanned<String>>,
+    problem_code: Option<Spanned<String>>,
+    scim_code: Option<Spanned<String>>,
     body_contract: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReachability {
+    path: Spanned<String>,
+    status: Spanned<u16>,
+    media_type: Option<String>,
+    #[serde(default)]
+    body: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    credential: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +186,7 @@ struct RawEnvelope {
 struct RawReceiver {
     bind: Option<Spanned<String>>,
     public_url: Option<Spanned<String>>,
+    public_url_env: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -211,24 +268,130 @@ impl Profile {
         }
         let envelope = raw.envelope.unwrap_or(RawEnvelope {
             code_pointer: None,
+            problem_code: None,
+            scim_code: None,
             body_contract: None,
         });
-        let code_pointer = match envelope.code_pointer {
-            Some(p) if !is_json_pointer(p.get_ref()) || p.get_ref().is_empty() => {
-                error(
+        let code_at = |value: Option<Spanned<String>>, envelope: catalog::Envelope| {
+            let Some(v) = value else {
+                return Ok(CodeAt::default_for(envelope));
+            };
+            CodeAt::parse(v.get_ref()).ok_or_else(|| {
+                (
+                    v.span(),
+                    format!(
+                        "`{}` is not a JSON Pointer to a member (like `/code`), `header:NAME` or `none`",
+                        v.get_ref()
+                    ),
+                )
+            })
+        };
+        let mut unwrap_code = |r: Result<CodeAt, (std::ops::Range<usize>, String)>| {
+            r.unwrap_or_else(|(span, message)| {
+                error(span, message);
+                CodeAt::Nowhere
+            })
+        };
+        let scim_code = unwrap_code(code_at(envelope.scim_code, catalog::Envelope::Scim));
+        let problem_code = match (envelope.code_pointer, envelope.problem_code) {
+            (Some(p), None) if !is_json_pointer(p.get_ref()) || p.get_ref().is_empty() => {
+                unwrap_code(Err((
                     p.span(),
                     format!(
                         "`{}` is not a JSON Pointer to a member (like `/code`)",
                         p.get_ref()
                     ),
-                );
-                String::new()
+                )))
             }
-            Some(p) => p.into_inner(),
-            None => "/code".to_owned(),
+            (Some(p), None) => CodeAt::Body(p.into_inner()),
+            (Some(_), Some(p)) => unwrap_code(Err((
+                p.span(),
+                "`problem_code` replaces `code_pointer`: give only one".into(),
+            ))),
+            (None, p) => unwrap_code(code_at(p, catalog::Envelope::Problem)),
         };
+        let mut paths = BTreeMap::new();
+        for (name, value) in raw.paths {
+            let v = value.get_ref();
+            if !(v.is_empty() || v.starts_with('/')) || v.ends_with('/') || v.contains(['?', '#']) {
+                error(
+                    value.span(),
+                    format!(
+                        "path `{name}` = `{v}` must be empty or start with `/`, and not end with `/`"
+                    ),
+                );
+            }
+            paths.insert(name, value.into_inner());
+        }
+        let reachability = raw.reachability.and_then(|r| {
+            let path = match Template::parse(r.path.get_ref()) {
+                Ok(t) if r.path.get_ref().starts_with('/') || r.path.get_ref().starts_with("{{path.") => {
+                    for var in t.vars() {
+                        let known = match var {
+                            Var::Path(n) => paths.contains_key(n),
+                            Var::Fixture(n) => raw.fixtures.contains_key(n),
+                            _ => false,
+                        };
+                        if !known {
+                            error(
+                                r.path.span(),
+                                format!("`{var}`: the reachability path may use only the `path.` and `fixture.` values this profile defines"),
+                            );
+                        }
+                    }
+                    Some(t)
+                }
+                Ok(_) => {
+                    error(r.path.span(), format!("path `{}` must start with `/`", r.path.get_ref()));
+                    None
+                }
+                Err(e) => {
+                    error(r.path.span(), e.to_string());
+                    None
+                }
+            };
+            if !(100..=599).contains(r.status.get_ref()) {
+                error(r.status.span(), format!("{} is not an HTTP status", r.status.get_ref()));
+            }
+            let mut body = Vec::new();
+            for (pointer, value) in r.body {
+                if !is_json_pointer(pointer.get_ref()) {
+                    error(pointer.span(), format!("`{}` is not a JSON Pointer", pointer.get_ref()));
+                    continue;
+                }
+                match toml_to_json(value.get_ref()) {
+                    Ok(v) => body.push((pointer.into_inner(), v)),
+                    Err(e) => error(value.span(), e),
+                }
+            }
+            if let Some(c) = &r.credential
+                && !credentials.contains_key(c.get_ref())
+            {
+                error(
+                    c.span(),
+                    format!("credential `{}` is not in [credentials]", c.get_ref()),
+                );
+            }
+            Some(Reachability {
+                credential: r.credential.map(Spanned::into_inner),
+                path: path?,
+                status: r.status.into_inner(),
+                media_type: r.media_type.map(|m| m.to_ascii_lowercase()),
+                body,
+            })
+        });
+        let mut receiver_public_url_env = None;
         let (receiver_bind, receiver_public_url) = match raw.receiver {
             Some(r) => {
+                if let Some(env) = r.public_url_env {
+                    if r.public_url.is_some() || env.get_ref().is_empty() {
+                        error(
+                            env.span(),
+                            "give `public_url` or `public_url_env` (a non-empty variable name), not both".into(),
+                        );
+                    }
+                    receiver_public_url_env = Some(env.into_inner());
+                }
                 let bind = match r.bind {
                     Some(b) => b.get_ref().parse().unwrap_or_else(|_| {
                         error(
@@ -285,12 +448,25 @@ impl Profile {
                 .into_iter()
                 .map(|(k, v)| (k, v.into_inner()))
                 .collect(),
-            code_pointer,
+            paths,
+            problem_code,
+            scim_code,
+            standard_only: raw.standard_only.unwrap_or(false),
+            reachability,
             body_contract: envelope.body_contract.unwrap_or(true),
             receiver_bind,
             receiver_public_url,
+            receiver_public_url_env,
             skips,
         })
+    }
+
+    /// Where `envelope` carries the platform's code on this target.
+    pub fn code_at(&self, envelope: catalog::Envelope) -> &CodeAt {
+        match envelope {
+            catalog::Envelope::Problem => &self.problem_code,
+            catalog::Envelope::Scim => &self.scim_code,
+        }
     }
 
     /// The skip that applies to `id`, if any.

@@ -49,6 +49,10 @@ pub struct Scenario {
     pub description: String,
     /// Free-form tags, selectable with `--filter tag=...`.
     pub tags: Vec<String>,
+    /// The standard rule the scenario proves (`RFC 7644 §3.4.2.2`), so any
+    /// server of that standard must pass it; `None`: a rule of the platform
+    /// (its catalog, its precedence, its tenancy).
+    pub standard: Option<String>,
     /// The envelope the error comes in when it is not the code's own (a
     /// generic code on a SCIM endpoint).
     pub envelope: Option<Envelope>,
@@ -424,6 +428,7 @@ struct RawScenario {
     description: Spanned<String>,
     #[serde(default)]
     tags: Vec<Spanned<String>>,
+    standard: Option<Spanned<String>>,
     envelope: Option<Spanned<String>>,
     /// Accepted only to reject it with a clear message.
     status: Option<Spanned<toml::Value>>,
@@ -674,6 +679,22 @@ impl Cx<'_> {
                 }
             });
 
+        let standard = raw.standard.and_then(|s| {
+            if is_standard_reference(s.get_ref()) {
+                Some(s.into_inner())
+            } else {
+                self.error(
+                    s.span(),
+                    format!(
+                        "standard `{}` must name an RFC and a section, like `RFC 7644 §3.4.2.2` ({})",
+                        s.get_ref(),
+                        STANDARDS.join(", ")
+                    ),
+                );
+                None
+            }
+        });
+
         let mut captures = BTreeSet::new();
         let setup: Vec<Step> = raw
             .setup
@@ -701,6 +722,7 @@ impl Cx<'_> {
             code: code?,
             description: raw.description.into_inner().trim().to_owned(),
             tags,
+            standard,
             envelope,
             setup,
             request: request?,
@@ -868,11 +890,12 @@ impl Cx<'_> {
                 ),
             );
         }
-        if !raw.path.get_ref().starts_with('/') {
+        let p = raw.path.get_ref();
+        if !(p.starts_with('/') || p.starts_with("{{path.") || p.starts_with("{{ path.")) {
             self.error(
                 raw.path.span(),
                 format!(
-                    "path `{}` must start with `/` (it is relative to the target's base URL)",
+                    "path `{}` must start with `/` or a profile's base path like `{{{{path.api}}}}` (it is relative to the target's base URL)",
                     raw.path.get_ref()
                 ),
             );
@@ -1048,6 +1071,23 @@ impl Cx<'_> {
     }
 }
 
+/// The standards a scenario may name (`RFC N §section`).
+pub const STANDARDS: [&str; 7] = [
+    "RFC 6585", "RFC 6750", "RFC 7643", "RFC 7644", "RFC 9110", "RFC 9457", "RFC 9470",
+];
+
+/// Whether `text` is `RFC N §S` with a known RFC and a dotted numeric section.
+pub fn is_standard_reference(text: &str) -> bool {
+    let Some((rfc, section)) = text.split_once(" §") else {
+        return false;
+    };
+    STANDARDS.contains(&rfc)
+        && !section.is_empty()
+        && section
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The last line of a regex error (its first lines draw the pattern and a caret).
 fn regex_error(e: &regex::Error) -> String {
     let text = e.to_string();
@@ -1086,6 +1126,23 @@ mod tests {
         }
         for bad in ["a", "errors/0", "/a~", "/a~2"] {
             assert!(!is_json_pointer(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn standard_references_name_a_known_rfc_and_a_section() {
+        for ok in ["RFC 7644 §3.4.2.2", "RFC 6750 §3", "RFC 9110 §15.5.2"] {
+            assert!(is_standard_reference(ok), "{ok}");
+        }
+        for bad in [
+            "RFC 7644",
+            "RFC 1234 §3",
+            "RFC 7644 §",
+            "RFC 7644 §3.",
+            "rfc 7644 §3",
+            "RFC 7644 section 3",
+        ] {
+            assert!(!is_standard_reference(bad), "{bad}");
         }
     }
 

@@ -20,8 +20,8 @@ pub fn scenario() -> Value {
         "method": { "enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] },
         "path": {
             "type": "string",
-            "pattern": "^/",
-            "description": "Path and query, relative to the target's base URL (a template)."
+            "pattern": "^(/|\\{\\{ ?path\\.)",
+            "description": "Path and query, relative to the target's base URL (a template); it starts with `/` or a profile base path such as `{{path.api}}`."
         },
         "headers": {
             "type": "object",
@@ -122,6 +122,11 @@ pub fn scenario() -> Value {
                     },
                     "description": { "type": "string", "minLength": 1 },
                     "tags": { "type": "array", "items": { "type": "string", "pattern": "^[a-z0-9-]+$" } },
+                    "standard": {
+                        "type": "string",
+                        "pattern": "^RFC (6585|6750|7643|7644|9110|9457|9470) §[0-9]+(\\.[0-9]+)*$",
+                        "description": "The standard rule the scenario proves, like `RFC 7644 §3.4.2.2`; absent for a rule of the platform. A profile with `standard_only = true` runs only these."
+                    },
                     "envelope": {
                         "enum": ["problem", "scim"],
                         "description": "The envelope when it is not the code's own (a generic code on a SCIM endpoint)."
@@ -251,7 +256,8 @@ pub fn report() -> Value {
                         "scenarios": count,
                         "passed": count,
                         "failed": count,
-                        "skipped": count
+                        "skipped": count,
+                        "skip_reason": { "type": "string", "description": "Why, when the profile skips every scenario of the code; such a code is not counted as uncovered." }
                     }
                 }
             },
@@ -270,6 +276,7 @@ pub fn report() -> Value {
                     "category": { "enum": categories },
                     "tags": { "type": "array", "items": { "type": "string" } },
                     "description": { "type": "string" },
+                    "basis": { "type": "string", "description": "The standard rule it proves (`RFC 7644 §3.4.2.2`), or `platform`." },
                     "file": { "type": "string" },
                     "line": { "type": "integer", "minimum": 1 },
                     "outcome": { "enum": ["passed", "failed", "skipped"] },
@@ -314,7 +321,9 @@ pub fn report() -> Value {
                     "expected": { "type": "string" },
                     "actual": { "type": "string" },
                     "fix": { "type": "string", "description": "The catalog's fix for the code." },
-                    "docs": { "type": "string", "description": "The code's row on the reference page." }
+                    "docs": { "type": "string", "description": "The code's row on the reference page." },
+                    "basis": { "type": "string", "description": "What the rule rests on: a standard and its section (`RFC 7644 §3.12`), or `platform`." },
+                    "hint": { "type": "string", "description": "What the server must do, for its developers." }
                 }
             }
         }

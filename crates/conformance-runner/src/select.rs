@@ -1,4 +1,4 @@
-//! Choosing scenarios: `--filter` (by code, category, tag or id) and `--shard K/N`.
+//! Choosing scenarios: `--filter` (by code, category, tag, id or basis) and `--shard K/N`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +18,8 @@ pub enum Filter {
     Tag(String),
     /// `id=PREFIX`: scenarios whose id starts with this.
     Id(String),
+    /// `basis=standard` (scenarios proving an RFC rule) or `basis=platform`.
+    Standard(bool),
     /// A bare word: a code name, a category slug, a tag or an id prefix.
     Any(String),
 }
@@ -44,8 +46,15 @@ impl FromStr for Filter {
                 }),
             "tag" => Ok(Filter::Tag(value.to_owned())),
             "id" => Ok(Filter::Id(value.to_owned())),
+            "basis" => match value {
+                "standard" => Ok(Filter::Standard(true)),
+                "platform" => Ok(Filter::Standard(false)),
+                _ => Err(format!(
+                    "`basis={value}`: write basis=standard or basis=platform"
+                )),
+            },
             _ => Err(format!(
-                "`{key}=` is not a filter (code=NAME, category=SLUG, tag=NAME, id=PREFIX, or a bare word)"
+                "`{key}=` is not a filter (code=NAME, category=SLUG, tag=NAME, id=PREFIX, basis=standard|platform, or a bare word)"
             )),
         }
     }
@@ -59,6 +68,7 @@ impl Filter {
             Filter::Category(c) => scenario.category() == *c,
             Filter::Tag(t) => scenario.tags.contains(t),
             Filter::Id(prefix) => scenario.id.starts_with(prefix.as_str()),
+            Filter::Standard(standard) => scenario.standard.is_some() == *standard,
             Filter::Any(word) => {
                 scenario.code.name() == word
                     || scenario.category().slug() == word

@@ -10,7 +10,8 @@
 //! | `{{scenario.slug}}` | `<run id>-<scenario index>`, unique per scenario and run |
 //! | `{{receiver.url}}` | this scenario's URL on the webhook receiver |
 //! | `{{credential.NAME}}` | a profile credential (redacted in every output) |
-//! | `{{fixture.NAME}}` | a fixture id the target provides (from the profile) |
+//! | `{{fixture.NAME}}` | a fixture the target provides: an id, a workspace, an email (from the profile) |
+//! | `{{path.NAME}}` | a base path of the target, `path.api` or `path.scim` (from the profile) |
 //! | `{{capture.NAME}}` | a value captured by an earlier setup step |
 //! | `{{attestation(FMT, AAGUID)}}` | a WebAuthn attestation object, base64url (see [`crate::attestation`]) |
 //!
@@ -44,6 +45,8 @@ pub enum Var {
     Credential(String),
     /// `{{fixture.NAME}}`
     Fixture(String),
+    /// `{{path.NAME}}`
+    Path(String),
     /// `{{capture.NAME}}`
     Capture(String),
     /// `{{attestation(FMT, AAGUID)}}`
@@ -72,7 +75,7 @@ pub enum TemplateError {
     Unclosed(usize),
     /// An unknown variable.
     #[error(
-        "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, capture.NAME, attestation(FMT, AAGUID))"
+        "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, path.NAME, capture.NAME, attestation(FMT, AAGUID))"
     )]
     Unknown(String),
 }
@@ -86,7 +89,7 @@ pub enum RenderError {
     /// A credential or fixture the profile does not define.
     #[error("the profile defines no {kind} `{name}`")]
     MissingProfileValue {
-        /// `credential` or `fixture`.
+        /// `credential`, `fixture` or `path`.
         kind: &'static str,
         /// Its name.
         name: String,
@@ -109,6 +112,8 @@ pub struct Vars<'a> {
     pub credentials: Option<&'a BTreeMap<String, String>>,
     /// Fixtures by name.
     pub fixtures: Option<&'a BTreeMap<String, String>>,
+    /// Base paths by name.
+    pub paths: Option<&'a BTreeMap<String, String>>,
     /// Captured values by name.
     pub captures: BTreeMap<String, String>,
 }
@@ -173,6 +178,7 @@ impl Var {
             Var::ReceiverUrl => vars.receiver_url.to_owned(),
             Var::Credential(name) => lookup(vars.credentials, "credential", name)?,
             Var::Fixture(name) => lookup(vars.fixtures, "fixture", name)?,
+            Var::Path(name) => lookup(vars.paths, "path", name)?,
             Var::Capture(name) => vars
                 .captures
                 .get(name)
@@ -197,6 +203,7 @@ impl fmt::Display for Var {
             Var::ReceiverUrl => f.write_str("{{receiver.url}}"),
             Var::Credential(n) => write!(f, "{{{{credential.{n}}}}}"),
             Var::Fixture(n) => write!(f, "{{{{fixture.{n}}}}}"),
+            Var::Path(n) => write!(f, "{{{{path.{n}}}}}"),
             Var::Capture(n) => write!(f, "{{{{capture.{n}}}}}"),
             Var::Attestation { fmt, aaguid } => {
                 let arg = match aaguid {
@@ -263,6 +270,7 @@ fn parse_var(text: &str) -> Result<Var, TemplateError> {
     match namespace {
         "credential" => Ok(Var::Credential(name.to_owned())),
         "fixture" => Ok(Var::Fixture(name.to_owned())),
+        "path" => Ok(Var::Path(name.to_owned())),
         "capture" => Ok(Var::Capture(name.to_owned())),
         _ => Err(unknown()),
     }
@@ -286,6 +294,7 @@ mod tests {
             receiver_url: "http://r",
             credentials: Some(&credentials),
             fixtures: Some(&fixtures),
+            paths: None,
             captures: BTreeMap::from([("id".to_owned(), "usr_1".to_owned())]),
         };
         assert_eq!(

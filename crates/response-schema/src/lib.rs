@@ -56,6 +56,62 @@ pub struct Expect {
     /// Where the reference page lives; `None` accepts any absolute base as
     /// long as the path and anchor are right.
     pub docs_base: Option<String>,
+    /// Where the response carries the platform's code; `None` takes the
+    /// envelope's own place (a problem's `/code` member, a SCIM error's
+    /// `x-error-code` header). [`CodeAt::Nowhere`] checks no code at all: a
+    /// third-party SCIM server knows nothing of the platform's catalog.
+    pub code_at: Option<CodeAt>,
+}
+
+/// Where a response carries the platform's code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeAt {
+    /// A body member, by JSON Pointer (`/code`).
+    Body(String),
+    /// A response header, by lowercase name (`x-error-code`).
+    Header(String),
+    /// Not at all: the code is not checked.
+    Nowhere,
+}
+
+impl CodeAt {
+    /// The envelope's own place for the code.
+    pub fn default_for(envelope: Envelope) -> CodeAt {
+        match envelope {
+            Envelope::Problem => CodeAt::Body("/code".into()),
+            Envelope::Scim => CodeAt::Header(ERROR_CODE_HEADER.into()),
+        }
+    }
+
+    /// Parses `/pointer`, `header:NAME` or `none`.
+    pub fn parse(text: &str) -> Option<CodeAt> {
+        if text == "none" {
+            return Some(CodeAt::Nowhere);
+        }
+        if let Some(name) = text.strip_prefix("header:") {
+            let name = name.to_ascii_lowercase();
+            return http::HeaderName::try_from(name.as_str())
+                .ok()
+                .map(|_| CodeAt::Header(name));
+        }
+        let pointer_ok = text.starts_with('/') && {
+            let b = text.as_bytes();
+            b.iter()
+                .enumerate()
+                .all(|(i, &c)| c != b'~' || matches!(b.get(i + 1), Some(b'0' | b'1')))
+        };
+        pointer_ok.then(|| CodeAt::Body(text.to_owned()))
+    }
+}
+
+impl std::fmt::Display for CodeAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CodeAt::Body(pointer) => f.write_str(pointer),
+            CodeAt::Header(name) => write!(f, "header:{name}"),
+            CodeAt::Nowhere => f.write_str("none"),
+        }
+    }
 }
 
 impl Expect {
@@ -131,6 +187,26 @@ impl Checker {
     }
 
     fn run(&mut self, response: &Response<'_>, expect: &Expect) {
+        // An error was expected and the request succeeded: that one fact says
+        // it all; a success body held against the error schema would only
+        // bury it under findings that follow from it.
+        if let Some(code) = expect.code
+            && (200..300).contains(&response.status)
+        {
+            let excerpt = if response.body.is_empty() {
+                "an empty body".to_owned()
+            } else {
+                let text = String::from_utf8_lossy(&response.body[..response.body.len().min(120)]);
+                format!("{:?}", truncate(&text, 80))
+            };
+            self.push(
+                Rule::Status,
+                Location::Status,
+                format!("{} ({code})", code.status()),
+                format!("{} (body: {excerpt})", response.status),
+            );
+            return;
+        }
         if let Some(code) = expect.code
             && response.status != code.status()
         {
@@ -186,24 +262,30 @@ impl Checker {
             }
         };
 
-        // Where the platform's code is: the body's `code` member in a
-        // problem, the `x-error-code` header in a SCIM error (whose body
-        // holds only the RFC's members).
-        let (sent_name, code_at) = match envelope {
-            Envelope::Problem => (
+        // Where the platform's code is: by default the body's `code` member
+        // in a problem, the `x-error-code` header in a SCIM error (whose body
+        // holds only the RFC's members); the caller may name another place,
+        // or none at all.
+        let code_at = expect
+            .code_at
+            .clone()
+            .unwrap_or_else(|| CodeAt::default_for(envelope));
+        let (sent_name, location) = match &code_at {
+            CodeAt::Body(pointer) => (
                 body.as_ref()
-                    .and_then(|b| b.get("code"))
+                    .and_then(|b| b.pointer(pointer))
                     .and_then(Value::as_str)
                     .map(str::to_owned),
-                Location::Body("/code".into()),
+                Some(Location::Body(pointer.clone())),
             ),
-            Envelope::Scim => (
+            CodeAt::Header(name) => (
                 response
                     .headers
-                    .get(ERROR_CODE_HEADER)
+                    .get(name.as_str())
                     .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
-                Location::Header(ERROR_CODE_HEADER.into()),
+                Some(Location::Header(name.clone())),
             ),
+            CodeAt::Nowhere => (None, None),
         };
         let sent_code = sent_name.as_deref().and_then(|n| Code::from_name(n).ok());
         // The code the rest of the checks judge by: the expected one, or the
@@ -213,12 +295,15 @@ impl Checker {
             self.anchor = code.map(|c| c.anchor().to_owned());
         }
 
-        if body.is_some() || envelope == Envelope::Scim {
-            self.check_code(response, expect, code_at, sent_name.as_deref(), sent_code);
+        if let Some(at) = location
+            && (body.is_some() || matches!(code_at, CodeAt::Header(_)))
+        {
+            self.check_code(response, expect, at, sent_name.as_deref(), sent_code);
         }
         // A problem's `x-error-code` header is optional, but when sent it
         // must name the same code as the body.
         if envelope == Envelope::Problem
+            && matches!(code_at, CodeAt::Body(_))
             && let (Some(body_name), Some(header)) = (
                 sent_name.as_deref(),
                 response.headers.get(ERROR_CODE_HEADER),

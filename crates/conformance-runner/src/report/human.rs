@@ -74,15 +74,27 @@ pub fn render(report: &Report, color: Color) -> String {
             if s.outcome != Outcome::Failed {
                 continue;
             }
-            let _ = writeln!(out, "        at {}:{}", s.file, s.line);
+            let _ = writeln!(out, "        at {}:{} ({})", s.file, s.line, s.basis);
             for f in &s.findings {
                 let _ = writeln!(
                     out,
-                    "        {}",
-                    color.paint("31", &format!("{} at {}", f.rule, f.at))
+                    "        {}  [{}]",
+                    color.paint("31", &format!("{} at {}", f.rule, f.at)),
+                    f.basis
                 );
                 let _ = writeln!(out, "          expected: {}", f.expected);
                 let _ = writeln!(out, "          actual:   {}", f.actual);
+            }
+            let mut servers: Vec<&str> = Vec::new();
+            for f in &s.findings {
+                if let Some(hint) = &f.hint
+                    && !servers.contains(&hint.as_str())
+                {
+                    servers.push(hint);
+                }
+            }
+            for hint in servers {
+                let _ = writeln!(out, "        server: {hint}");
             }
             let mut hints: Vec<(&str, &str)> = Vec::new();
             for f in &s.findings {
@@ -108,6 +120,8 @@ pub fn render(report: &Report, color: Color) -> String {
     for row in &report.coverage {
         let mark = if row.passed > 0 {
             color.paint("32", "ok")
+        } else if let Some(reason) = &row.skip_reason {
+            color.paint("33", &format!("skipped by the profile: {reason}"))
         } else if report.coverage_enforced {
             color.paint("31", "NO PASSING SCENARIO")
         } else if row.scenarios == 0 {

@@ -79,6 +79,11 @@ pub struct CoverageRow {
     pub failed: usize,
     /// Of those, skipped.
     pub skipped: usize,
+    /// Why, when the profile skips every scenario of the code (a target
+    /// without a reachable webhook receiver): the code is then not counted
+    /// as uncovered, and the table says why instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
 }
 
 /// The outcome of one scenario.
@@ -106,6 +111,9 @@ pub struct ScenarioReport {
     pub tags: Vec<String>,
     /// What it shows.
     pub description: String,
+    /// The standard rule it proves (`RFC 7644 §3.4.2.2`), or `platform`.
+    #[serde(default = "platform_basis")]
+    pub basis: String,
     /// The file it is written in.
     pub file: String,
     /// The line of its `id`.
@@ -125,6 +133,10 @@ pub struct ScenarioReport {
     /// The asserted response, when one came.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseRecord>,
+}
+
+fn platform_basis() -> String {
+    crate::check::PLATFORM.to_owned()
 }
 
 /// The asserted request, redacted.
@@ -174,13 +186,20 @@ impl Report {
                     passed: n(Outcome::Passed),
                     failed: n(Outcome::Failed),
                     skipped: n(Outcome::Skipped),
+                    skip_reason: if of_code().count() > 0
+                        && of_code().all(|s| s.skip_reason.is_some())
+                    {
+                        of_code().find_map(|s| s.skip_reason.clone())
+                    } else {
+                        None
+                    },
                 }
             })
             .collect();
         let uncovered: Vec<String> = if coverage_enforced {
             coverage
                 .iter()
-                .filter(|row| row.passed == 0)
+                .filter(|row| row.passed == 0 && row.skip_reason.is_none())
                 .map(|row| row.code.clone())
                 .collect()
         } else {
@@ -219,6 +238,11 @@ impl Report {
         self.target = redactor.text(&self.target);
         for w in &mut self.warnings {
             *w = redactor.text(w);
+        }
+        for row in &mut self.coverage {
+            if let Some(reason) = &mut row.skip_reason {
+                *reason = redactor.text(reason);
+            }
         }
         for s in &mut self.scenarios {
             if let Some(reason) = &mut s.skip_reason {

@@ -98,6 +98,12 @@ async fn exit_2_on_configuration_errors() {
             "no target: pass --target URL or set `base_url` in fixtures/profiles/mock.toml",
         ),
         (
+            // An empty --target (an unset CI variable) is no target: the
+            // profile's base_url would be used, and the mock profile has none.
+            vec!["--target".into(), String::new()],
+            "no target: pass --target URL or set `base_url` in fixtures/profiles/mock.toml",
+        ),
+        (
             vec!["--target".into(), "https://staging.example.net".into()],
             "credential `acme_admin` is written in fixtures/profiles/mock.toml, but target https://staging.example.net/ is not loopback",
         ),
@@ -137,4 +143,143 @@ async fn list_shows_the_selected_shard_without_a_target() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert!((2..=3).contains(&lines.len()), "{stdout}");
     assert!(lines[0].contains("fixtures/scenarios/"), "{stdout}");
+}
+
+#[tokio::test]
+async fn exit_3_with_one_line_when_the_target_answers_404_to_everything() {
+    // A server, but not the platform: every path answers 404.
+    let addr = serve(
+        axum::Router::new()
+            .fallback(|| async { (http::StatusCode::NOT_FOUND, "<h1>Not Found</h1>") }),
+    )
+    .await;
+    let out = runner(vec![
+        "--target".into(),
+        format!("http://{addr}"),
+        "--progress".into(),
+        "none".into(),
+    ])
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: target http://{addr}/v1/workspaces/acme/users is not the expected server: \
+             404 text/plain \"<h1>Not Found</h1>\" (expected 401 application/problem+json with /code = \"Unauthorized\")\n"
+        )
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn exit_2_listing_every_unset_and_empty_credential_at_once() {
+    let dir = scratch("credentials");
+    let profile = dir.join("p.toml");
+    std::fs::write(
+        &profile,
+        r#"name = "needs-four"
+[credentials]
+token = { env = "CR_TEST_TOKEN_UNSET_1" }
+admin = { env = "CR_TEST_TOKEN_UNSET_2" }
+member = { env = "CR_TEST_TOKEN_EMPTY" }
+other = { env = "CR_TEST_TOKEN_UNSET_3" }
+[fixtures]
+user_id = "usr_1"
+"#,
+    )
+    .unwrap();
+    let scenarios = dir.join("scenarios");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    let uses = |name: &str, id: &str| {
+        format!(
+            "[[scenario]]\nid = \"{id}\"\ncode = \"NotFound\"\ndescription = \"d\"\n\n[scenario.request]\nmethod = \"GET\"\npath = \"/x\"\nheaders = {{ authorization = \"Bearer {{{{credential.{name}}}}}\" }}\n\n"
+        )
+    };
+    let text: String = [
+        ("token", "not-found/a"),
+        ("admin", "not-found/b"),
+        ("member", "not-found/c"),
+        ("other", "not-found/d"),
+    ]
+    .iter()
+    .map(|(n, id)| uses(n, id))
+    .collect();
+    std::fs::write(scenarios.join("s.toml"), text).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_conformance-runner"))
+            .args(["--target", "https://staging.example.net", "--profile"])
+            .arg(&profile)
+            .arg("--scenarios")
+            .arg(&scenarios)
+            .env_remove("CR_TEST_TOKEN_UNSET_1")
+            .env_remove("CR_TEST_TOKEN_UNSET_2")
+            .env_remove("CR_TEST_TOKEN_UNSET_3")
+            .env("CR_TEST_TOKEN_EMPTY", "")
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: 4 credential(s) missing; set these environment variables:\n\
+         \x20 CR_TEST_TOKEN_UNSET_2 (unset): credential `admin`, needed by `not-found/b`\n\
+         \x20 CR_TEST_TOKEN_EMPTY (empty): credential `member`, needed by `not-found/c`\n\
+         \x20 CR_TEST_TOKEN_UNSET_3 (unset): credential `other`, needed by `not-found/d`\n\
+         \x20 CR_TEST_TOKEN_UNSET_1 (unset): credential `token`, needed by `not-found/a`\n"
+    );
+}
+
+#[tokio::test]
+async fn requirements_lists_what_a_target_must_provide() {
+    let out = runner(vec![
+        "requirements".into(),
+        "--profile".into(),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/profiles/scim-rfc.toml"
+        )
+        .into(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("What a target needs for 25 scenario(s) (25 standard)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  acme_scim              environment variable CONFORMANCE_SCIM_TOKEN"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("reachability: GET /ServiceProviderConfig answers 200 with /schemas/0 = \"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Capabilities\n  none\n"), "{stdout}");
+
+    let staging = runner(vec![
+        "requirements".into(),
+        "--profile".into(),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/profiles/staging.example.toml"
+        )
+        .into(),
+        "--filter".into(),
+        "category=webhooks".into(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&staging.stdout);
+    assert!(
+        stdout.contains("  a webhook receiver the target can reach ([receiver] public_url or public_url_env, or a loopback target)\n    5 scenario(s): circuit-open/after-consecutive-failures,"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("environment variable CONFORMANCE_PWONLY_ADMIN_TOKEN"),
+        "{stdout}"
+    );
 }

@@ -40,6 +40,7 @@ fn scenario(
         category: category.into(),
         tags: vec![],
         description: "d".into(),
+        basis: "platform".into(),
         file: "fixtures/scenarios/x.toml".into(),
         line: 3,
         outcome,
@@ -59,6 +60,10 @@ fn known_report() -> Report {
         actual: "400".into(),
         fix: Some("Check the URL.".into()),
         docs: Some("https://docs.platform.example/docs/errors#not-found".into()),
+        basis: "platform".into(),
+        hint: Some(
+            "answer 404 application/problem+json with code NotFound: the platform's catalog".into(),
+        ),
     };
     Report::new(
         "run1".into(),
@@ -124,10 +129,11 @@ Network policy
 
 Generic
   FAIL  not-found/a           NotFound                         12 ms
-        at fixtures/scenarios/x.toml:3
-        status at status
+        at fixtures/scenarios/x.toml:3 (platform)
+        status at status  [platform]
           expected: 404 (NotFound)
           actual:   400
+        server: answer 404 application/problem+json with code NotFound: the platform's catalog
         fix:  Check the URL.
         docs: https://docs.platform.example/docs/errors#not-found
 
@@ -195,4 +201,46 @@ fn github_annotations_point_at_the_scenario_file() {
     let summary = github::summary(&known_report());
     assert!(summary.starts_with("## Conformance failed\n"), "{summary}");
     assert!(summary.contains("| `not-found/a` | [NotFound](https://docs.platform.example/docs/errors#not-found) | status at `status` | 404 (NotFound) | 400 |"), "{summary}");
+}
+
+#[test]
+fn a_code_the_profile_skips_entirely_shows_why_and_is_not_uncovered() {
+    let mut skipped = scenario(
+        "signature-failed/a",
+        "SIGNATURE_FAILED",
+        "webhooks",
+        Outcome::Skipped,
+        vec![],
+    );
+    skipped.skip_reason = Some("no webhook receiver the staging can reach".into());
+    let report = Report::new(
+        "run1".into(),
+        "http://127.0.0.1:1".into(),
+        "test".into(),
+        true,
+        vec![skipped],
+        vec![],
+        false,
+    );
+    let row = report
+        .coverage
+        .iter()
+        .find(|r| r.code == "SIGNATURE_FAILED")
+        .unwrap();
+    assert_eq!(
+        row.skip_reason.as_deref(),
+        Some("no webhook receiver the staging can reach")
+    );
+    assert!(
+        !report
+            .summary
+            .uncovered
+            .contains(&"SIGNATURE_FAILED".to_owned())
+    );
+    assert!(report.summary.uncovered.contains(&"NotFound".to_owned()));
+    let text = human::render(&report, Color::Never);
+    assert!(
+        text.contains("SIGNATURE_FAILED                     1      0      0       1  skipped by the profile: no webhook receiver the staging can reach\n"),
+        "{text}"
+    );
 }

@@ -135,3 +135,129 @@ fn the_profiles_provide_every_credential_and_fixture_the_scenarios_use() {
     Plan::new(options, &|name| Some(format!("value of {name}")))
         .expect("the staging example provides everything");
 }
+
+#[test]
+fn the_generic_and_renamed_profiles_provide_everything_their_selection_uses() {
+    let root = workspace_root();
+    for (file, target, standard_only) in [
+        (
+            "fixtures/profiles/scim-rfc.toml",
+            "http://127.0.0.1:9/v2",
+            true,
+        ),
+        (
+            "fixtures/profiles/renamed.toml",
+            "http://127.0.0.1:9",
+            false,
+        ),
+    ] {
+        let profile = Profile::load(&root.join(file)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(profile.standard_only, standard_only, "{file}");
+        let options = Options {
+            target: Some(target.into()),
+            ..Options::new(profile, conformance_runner::embedded_scenarios().unwrap())
+        };
+        let plan = Plan::new(options, &|name| Some(format!("value of {name}")))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let selected: Vec<&str> = plan.scenarios().map(|s| s.id.as_str()).collect();
+        if standard_only {
+            assert_eq!(selected.len(), 25, "{selected:?}");
+            assert!(plan.scenarios().all(|s| s.standard.is_some()));
+        } else {
+            assert!(selected.len() >= 119, "{}", selected.len());
+        }
+    }
+}
+
+#[test]
+fn no_scenario_names_a_seeded_thing_literally() {
+    // Workspaces, emails and base paths come from the profile, so a target
+    // whose world is named differently needs a profile, not new scenarios.
+    // Prose (ids, descriptions, step names, comments) may name them.
+    let variable = regex::Regex::new(r"\{\{[^}]*\}\}").unwrap();
+    let dir = workspace_root().join("fixtures/scenarios");
+    let mut files = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 10);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let key = line.split('=').next().unwrap_or_default().trim();
+            if line.starts_with('#') || ["id", "description", "name", "tags"].contains(&key) {
+                continue;
+            }
+            let bare = variable.replace_all(line, "");
+            for literal in [
+                "/v1/",
+                "/scim/v2",
+                "acme",
+                "pwonly",
+                "fortress",
+                "vault",
+                "throttled",
+                "dormant",
+            ] {
+                assert!(
+                    !bare.contains(literal),
+                    "{}:{}: names `{literal}`: {line}",
+                    file.display(),
+                    n + 1
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn without_a_receiver_url_the_webhook_scenarios_are_skipped_with_the_reason() {
+    let root = workspace_root();
+    let plan = |receiver: Option<&str>| {
+        let staging = Profile::load(&root.join("fixtures/profiles/staging.example.toml")).unwrap();
+        let options = Options::new(staging, conformance_runner::embedded_scenarios().unwrap());
+        let receiver = receiver.map(str::to_owned);
+        Plan::new(options, &move |name| match name {
+            "CONFORMANCE_RECEIVER_URL" => receiver.clone(),
+            _ => Some(format!("value of {name}")),
+        })
+        .unwrap()
+    };
+    for unset in [None, Some("")] {
+        let p = plan(unset);
+        let receiverless: Vec<(&String, &String)> = p
+            .skipped()
+            .iter()
+            .filter(|(_, reason)| reason.starts_with("no webhook receiver"))
+            .collect();
+        let ids: Vec<&str> = receiverless.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "circuit-open/after-consecutive-failures",
+                "circuit-open/stays-open",
+                "signature-failed/after-a-verified-delivery",
+                "signature-failed/receiver-answers-403",
+                "signature-failed/receiver-has-another-secret"
+            ]
+        );
+        assert_eq!(
+            receiverless[0].1,
+            "no webhook receiver the target can reach: set CONFORMANCE_RECEIVER_URL to its public URL"
+        );
+    }
+    let with = plan(Some("https://hooks.example.net/"));
+    assert!(
+        with.skipped()
+            .values()
+            .all(|r| !r.starts_with("no webhook receiver"))
+    );
+}

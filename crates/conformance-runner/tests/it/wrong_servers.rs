@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use conformance_runner::report::{Outcome, Report};
+use response_schema::CodeAt;
 
 use crate::servers::{Fault, app, serve};
 use crate::{mini_profile, mini_suite, run};
@@ -184,11 +185,11 @@ async fn a_code_at_another_pointer_is_checked_there() {
     // code is read there, and `body_contract = false` drops the envelope schema.
     let addr = serve(app(Fault::RenamedCode)).await;
     let mut profile = mini_profile();
-    profile.code_pointer = "/code".into();
+    profile.problem_code = CodeAt::Body("/code".into());
     let strict = run(mini_suite(), profile.clone(), format!("http://{addr}")).await;
     assert_eq!(findings(&strict).len(), 1);
 
-    profile.code_pointer = "/detail".into();
+    profile.problem_code = CodeAt::Body("/detail".into());
     profile.body_contract = false;
     let relaxed = run(mini_suite(), profile, format!("http://{addr}")).await;
     let step_up = &findings(&relaxed)["step-up-required/delete-user"];
@@ -201,4 +202,95 @@ async fn a_code_at_another_pointer_is_checked_there() {
             "Step-up required.".to_owned()
         ]]
     );
+}
+
+#[tokio::test]
+async fn a_third_party_server_gets_one_finding_per_fault_with_its_rfc_section() {
+    use axum::extract::Query;
+    let app = axum::Router::new().route(
+        "/v2/Users",
+        axum::routing::get(|Query(q): Query<BTreeMap<String, String>>| async move {
+            let scim = [("content-type", "application/scim+json")];
+            let error = |scim_type: &str| {
+                format!(
+                    r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"{scim_type}","detail":"bad filter"}}"#
+                )
+            };
+            match q.get("filter").map(String::as_str) {
+                Some("wrong") => (http::StatusCode::BAD_REQUEST, scim, error("invalidValue")),
+                Some("right") => (http::StatusCode::BAD_REQUEST, scim, error("invalidFilter")),
+                _ => (
+                    http::StatusCode::OK,
+                    scim,
+                    r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#.to_owned(),
+                ),
+            }
+        }),
+    );
+    let addr = serve(app).await;
+    let dir = crate::fixture("standard");
+    let profile = conformance_runner::profile::Profile::load(&dir.join("profile.toml")).unwrap();
+    let scenarios = conformance_runner::scenario::load_dir(&dir.join("scenarios"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = run(scenarios, profile, format!("http://{addr}")).await;
+
+    let ids: Vec<&str> = report.scenarios.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "invalid-filter/answered-200",
+            "invalid-filter/right",
+            "invalid-filter/wrong-scim-type"
+        ],
+        "the platform-only scenario is not selected"
+    );
+    let shown = |id: &str| -> Vec<[String; 6]> {
+        report
+            .scenarios
+            .iter()
+            .find(|s| s.id == id)
+            .unwrap()
+            .findings
+            .iter()
+            .map(|f| {
+                [
+                    f.rule.clone(),
+                    f.at.clone(),
+                    f.expected.clone(),
+                    f.actual.clone(),
+                    f.basis.clone(),
+                    f.hint.clone().unwrap_or_default(),
+                ]
+            })
+            .collect()
+    };
+    // One finding for the wrong scimType: the contract's rule, not repeated
+    // by the scenario's own `/scimType` expectation.
+    assert_eq!(
+        shown("invalid-filter/wrong-scim-type"),
+        [[
+            "scim-type".to_owned(),
+            "body:/scimType".to_owned(),
+            "\"invalidFilter\"".to_owned(),
+            "\"invalidValue\" (a string)".to_owned(),
+            "RFC 7644 §3.4.2.2".to_owned(),
+            "answer 400 with scimType invalidFilter: RFC 7644 §3.4.2.2".to_owned(),
+        ]]
+    );
+    // One finding for an unexpected 2xx, with the status and a body excerpt.
+    assert_eq!(
+        shown("invalid-filter/answered-200"),
+        [[
+            "status".to_owned(),
+            "status".to_owned(),
+            "400 (INVALID_FILTER)".to_owned(),
+            "200 (body: \"{\\\"schemas\\\":[\\\"urn:ietf:params:scim:api:messages:2.0:ListResponse\\\"],\\\"totalResults\\\"…\")".to_owned(),
+            "RFC 7644 §3.4.2.2".to_owned(),
+            "answer 400 with scimType invalidFilter: RFC 7644 §3.4.2.2".to_owned(),
+        ]]
+    );
+    // Right by the RFC with no x-error-code: passes under `scim_code = "none"`.
+    assert!(shown("invalid-filter/right").is_empty());
+    let basis: Vec<&str> = report.scenarios.iter().map(|s| s.basis.as_str()).collect();
+    assert_eq!(basis, ["RFC 7644 §3.4.2.2"; 3]);
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use catalog::{Code, Envelope};
 use http::{HeaderMap, HeaderName, HeaderValue};
-use response_schema::{Expect, Location, Response, Rule, check};
+use response_schema::{CodeAt, Expect, Location, Response, Rule, check};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -26,6 +26,8 @@ struct Case {
 struct ExpectSpec {
     code: Option<String>,
     envelope: Option<String>,
+    /// `/pointer`, `header:NAME` or `none` (default: the envelope's place).
+    code_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -100,6 +102,11 @@ fn run(case: &Case) -> Vec<ExpectedViolation> {
             other => panic!("unknown envelope {other}"),
         }),
         docs_base: None,
+        code_at: case
+            .expect
+            .code_at
+            .as_deref()
+            .map(|c| CodeAt::parse(c).expect("a valid code_at")),
     };
     let response = Response {
         status: case.response.status,
