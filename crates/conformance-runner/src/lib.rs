@@ -27,6 +27,8 @@ pub mod attestation;
 pub mod check;
 pub mod cli;
 mod exec;
+pub mod gate;
+pub mod normalize;
 pub mod profile;
 pub mod receiver;
 pub mod redact;
@@ -34,7 +36,9 @@ pub mod report;
 pub mod scenario;
 pub mod schema;
 pub mod select;
+pub mod snapshot;
 pub mod template;
+pub mod waiver;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -355,6 +359,16 @@ impl Plan {
     /// The target's base URL.
     pub fn target(&self) -> &reqwest::Url {
         &self.target
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The redactor of the profile's credentials.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     /// Runs the selected scenarios until done or until `interrupt` completes

@@ -47,6 +47,8 @@ pub struct Profile {
     pub receiver_public_url: Option<String>,
     /// Scenarios this target skips, with a reason.
     pub skips: Vec<Skip>,
+    /// Snapshot settings: drift policy, extra headers, normalisation rules.
+    pub snapshots: crate::normalize::SnapshotSettings,
 }
 
 /// Where a credential's value comes from.
@@ -109,6 +111,7 @@ struct RawProfile {
     receiver: Option<RawReceiver>,
     #[serde(default)]
     skip: Vec<Spanned<RawSkip>>,
+    snapshots: Option<crate::normalize::RawSnapshots>,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +268,10 @@ impl Profile {
                 line,
             });
         }
+        let snapshots = raw
+            .snapshots
+            .map(|s| crate::normalize::SnapshotSettings::from_raw(s, &mut error))
+            .unwrap_or_default();
         if !errors.is_empty() {
             return Err(ProfileError::Invalid(errors));
         }
@@ -290,6 +297,7 @@ impl Profile {
             receiver_bind,
             receiver_public_url,
             skips,
+            snapshots,
         })
     }
 

@@ -17,12 +17,18 @@ use super::{Outcome, Report};
 pub fn render(report: &Report) -> String {
     let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
     let total_ms: u64 = report.scenarios.iter().map(|s| s.duration_ms).sum();
+    // Drift is a failure when the profile says it fails the run.
+    let drift_fails = report.snapshots.as_ref().is_some_and(|s| s.drift_fails);
+    let drift_failed = |s: &super::ScenarioReport| {
+        drift_fails && s.outcome != Outcome::Failed && !s.drift.is_empty()
+    };
+    let drift_failures = report.scenarios.iter().filter(|s| drift_failed(s)).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{}\">",
         report.summary.total,
-        report.summary.failed,
+        report.summary.failed + drift_failures,
         secs(total_ms)
     );
     for &category in Category::ALL {
@@ -36,8 +42,8 @@ pub fn render(report: &Report) -> String {
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"{}\">",
             escape(category.slug()),
             scenarios.len(),
-            count(Outcome::Failed),
-            count(Outcome::Skipped),
+            count(Outcome::Failed) + scenarios.iter().filter(|s| drift_failed(s)).count(),
+            count(Outcome::Skipped) + count(Outcome::Waived),
             secs(scenarios.iter().map(|s| s.duration_ms).sum())
         );
         for s in scenarios {
@@ -50,7 +56,42 @@ pub fn render(report: &Report) -> String {
                 secs(s.duration_ms)
             );
             match s.outcome {
+                _ if drift_failed(s) => {
+                    let first = s.drift.first().map(ToString::to_string).unwrap_or_default();
+                    let mut text = format!("at {}:{}\n", s.file, s.line);
+                    for d in &s.drift {
+                        let _ = writeln!(text, "drift: {d}\n{}", d.diff);
+                    }
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\" type=\"drift\">{}</failure>\n    </testcase>",
+                        escape(&first),
+                        escape(&text)
+                    );
+                }
                 Outcome::Passed => out.push_str("/>\n"),
+                Outcome::Waived => {
+                    let (reason, text) = match &s.waiver {
+                        Some(w) => (
+                            format!(
+                                "waived: {} (owner {}, until {})",
+                                w.reason, w.owner, w.expires
+                            ),
+                            format!("waiver {}:{}", w.file, w.line),
+                        ),
+                        None => ("waived".to_owned(), String::new()),
+                    };
+                    let mut text = format!("at {}:{}; {text}\n", s.file, s.line);
+                    for f in &s.findings {
+                        let _ = writeln!(text, "{f}");
+                    }
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\">{}</skipped>\n    </testcase>",
+                        escape(&reason),
+                        escape(&text)
+                    );
+                }
                 Outcome::Skipped => {
                     let _ = writeln!(
                         out,

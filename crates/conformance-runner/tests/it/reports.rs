@@ -48,6 +48,9 @@ fn scenario(
         findings,
         request: None,
         response: None,
+        drift: vec![],
+        waiver: None,
+        captures: Default::default(),
     }
 }
 
