@@ -480,3 +480,75 @@ async fn snapshots_from_the_mock_show_exactly_the_three_drifts_and_accepting_the
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `conformance-runner diff` as the binary parses it.
+#[derive(clap::Parser)]
+struct DiffCli {
+    #[command(flatten)]
+    args: conformance_runner::diff::DiffArgs,
+}
+
+async fn diff(left: &str, right: &str) -> (u8, conformance_runner::diff::DiffReport) {
+    use clap::Parser as _;
+    use conformance_runner::diff;
+    let argv = ["diff", "--left", left, "--right", right, "--format", "json"];
+    let parsed = DiffCli::try_parse_from(argv).expect("valid flags");
+    let mut out = Vec::new();
+    let result = diff::run(&parsed.args, &mut out, std::future::pending).await;
+    let code = diff::exit_code(&result);
+    let report = result.expect("both targets answer");
+    let printed: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(printed, serde_json::to_value(&report).unwrap());
+    (code, report)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_diff_of_the_mock_against_itself_is_empty_and_against_the_rewriting_proxy_lists_exactly_the_changed_scenarios()
+ {
+    let (_a, left) = mock_behind(unchanged).await;
+    let (_b, right) = mock_behind(unchanged).await;
+    let (code, report) = diff(&left, &right).await;
+    assert!(report.differences.is_empty(), "{}", report.to_human());
+    assert!(report.summary.agree);
+    assert!(report.summary.compared > 100, "{:?}", report.summary);
+    assert_eq!(code, 0);
+
+    let (_c, left) = mock_behind(unchanged).await;
+    let (_d, right) = mock_behind(drifting).await;
+    let (code, report) = diff(&left, &right).await;
+    assert_eq!(code, 1);
+    assert!(!report.summary.agree);
+    let scenarios = conformance_runner::embedded_scenarios().unwrap();
+    let changed = ["WORKSPACE_INACTIVE", "ACCOUNT_DISABLED", "Forbidden"];
+    let mut expected: Vec<(String, String)> = scenarios
+        .iter()
+        .filter(|s| changed.contains(&s.code.name()))
+        .map(|s| (s.code.name().to_owned(), s.id.clone()))
+        .collect();
+    let order = |code: &str| changed.iter().position(|c| *c == code);
+    expected.sort_by(|a, b| (order(&a.0), &a.1).cmp(&(order(&b.0), &b.1)));
+    let mut listed: Vec<(String, String)> = report
+        .differences
+        .iter()
+        .map(|d| (d.code.clone(), d.id.clone()))
+        .collect();
+    listed.sort_by(|a, b| (order(&a.0), &a.1).cmp(&(order(&b.0), &b.1)));
+    assert_eq!(listed, expected, "{}", report.to_human());
+    for d in &report.differences {
+        let titles: Vec<&str> = d.changes.iter().map(|c| c.title.as_str()).collect();
+        let want = match d.code.as_str() {
+            "WORKSPACE_INACTIVE" => "detail changed",
+            "ACCOUNT_DISABLED" => "member `support_url` added",
+            _ => "header `x-error-code` removed",
+        };
+        assert_eq!(titles, [want], "{}", d.id);
+    }
+    // The summary table has a row per code, the differing ones counted.
+    let forbidden = report.codes.iter().find(|r| r.code == "Forbidden").unwrap();
+    assert_eq!(forbidden.differ, forbidden.compared);
+    let not_found = report.codes.iter().find(|r| r.code == "NotFound").unwrap();
+    assert_eq!((not_found.differ, not_found.same), (0, not_found.compared));
+    let human = report.to_human();
+    assert!(human.contains("\nForbidden\n  forbidden/"), "{human}");
+    assert!(human.ends_with(": the targets differ\n"), "{human}");
+}

@@ -26,6 +26,7 @@
 pub mod attestation;
 pub mod check;
 pub mod cli;
+pub mod diff;
 mod exec;
 pub mod gate;
 pub mod normalize;
@@ -553,7 +554,7 @@ async fn probe(client: &reqwest::Client, base: &str) -> Result<(), RunError> {
 }
 
 /// A fresh run id: `cr` and ten hex digits, from the process's random hasher seed.
-fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

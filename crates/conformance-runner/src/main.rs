@@ -8,19 +8,29 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use conformance_runner::cli;
+use clap::{Parser, Subcommand};
+use conformance_runner::{cli, diff};
 
 /// Runs the error-contract conformance suite against a server.
 #[derive(Parser)]
 #[command(
     name = "conformance-runner",
     version,
-    after_help = "Exit codes: 0 all passed, 1 conformance failures, 2 usage or configuration error, 3 target unreachable, 130 interrupted (after cleanup)."
+    after_help = "Exit codes: 0 all passed, 1 conformance failures, 2 usage or configuration error, 3 target unreachable, 130 interrupted (after cleanup).",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     #[command(flatten)]
     args: cli::Args,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the same scenarios against two targets and report what differs
+    /// (exit 0 when they agree, 1 when they differ).
+    Diff(diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +52,19 @@ fn main() -> ExitCode {
         }
         eprintln!("\ninterrupted: cleaning up");
     };
+    if let Some(Command::Diff(args)) = &cli.command {
+        let ctrl_c = || async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            eprintln!("\ninterrupted: cleaning up");
+        };
+        let result = runtime.block_on(diff::run(args, &mut std::io::stdout(), ctrl_c));
+        if let Err(e) = &result {
+            eprintln!("error: {e}");
+        }
+        return ExitCode::from(diff::exit_code(&result));
+    }
     let result = runtime.block_on(cli::run(&cli.args, &mut std::io::stdout(), interrupt));
     if let Err(e) = &result {
         eprintln!("error: {e}");

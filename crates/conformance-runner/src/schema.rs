@@ -334,5 +334,6 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("report.schema.json", report()),
         ("waivers.schema.json", crate::gate::waivers_schema()),
         ("snapshot.schema.json", crate::gate::snapshot_schema()),
+        ("diff.schema.json", crate::diff::schema()),
     ]
 }
