@@ -174,7 +174,8 @@ impl SnapshotSettings {
                     Ok(regex) => Some(regex),
                     Err(e) => {
                         let why = e.to_string();
-                        let last = why.lines().last().unwrap_or_default().trim().to_owned();
+                        let last = why.lines().last().unwrap_or_default().trim();
+                        let last = last.strip_prefix("error: ").unwrap_or(last).to_owned();
                         error(
                             p.span(),
                             format!("`{}` is not a regex: {last}", p.get_ref()),

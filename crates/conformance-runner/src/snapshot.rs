@@ -219,10 +219,17 @@ pub fn parse(file: &str, text: &str) -> Result<Value, Diagnostic> {
     }
     let content: String = lines.collect::<Vec<_>>().join("\n");
     let value: Value = serde_json::from_str(&content).map_err(|e| {
-        error(
-            header_lines + e.line(),
-            format!("the snapshot is not JSON: {e}"),
-        )
+        let text = e.to_string();
+        let what = text
+            .rsplit_once(" at line ")
+            .map_or(text.as_str(), |(w, _)| w);
+        Diagnostic {
+            column: e.column().max(1),
+            ..error(
+                header_lines + e.line(),
+                format!("the snapshot is not JSON: {what}"),
+            )
+        }
     })?;
     for member in ["scenario", "status", "headers", "body"] {
         if value.get(member).is_none() {
