@@ -486,3 +486,135 @@ fn in_a_full_run_a_waived_code_is_neither_passing_nor_uncovered_and_an_unwaived_
         "expired on 2030-06-30: its owner team-edge must fix the failure or extend the waiver"
     ));
 }
+
+#[tokio::test]
+async fn drift_fails_or_only_reports_as_the_profile_says_in_every_rendering() {
+    let addr = serve(app(Fault::None)).await;
+    let target = format!("http://{addr}");
+    let dir = scratch("drift");
+    let snaps = dir.join("snaps");
+    let s = snaps.to_str().unwrap();
+    let out = runner(mini(&target, &["--snapshots", s, "--accept-snapshots"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // Change the recorded detail of one scenario: the next run drifts there.
+    let file = snaps.join("not-found__missing-user.snap");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut value = conformance_runner::snapshot::parse("f", &text).unwrap();
+    let observed = value["body"]["detail"].clone();
+    value["body"]["detail"] = json!("An older text.");
+    std::fs::write(
+        &file,
+        conformance_runner::snapshot::render("not-found/missing-user", "d", &value),
+    )
+    .unwrap();
+
+    let junit = dir.join("r.xml");
+    let out = runner(mini(
+        &target,
+        &[
+            "--snapshots",
+            s,
+            "--junit",
+            junit.to_str().unwrap(),
+            "--github",
+        ],
+    ))
+    .await;
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "drift fails by default: {text}");
+    assert!(text.contains("  PASS  not-found/missing-user "), "{text}");
+    assert!(text.contains(&format!(
+        "        drift: detail changed at body:/detail\n          - \"An older text.\"\n          + {observed}\n"
+    )), "{text}");
+    assert!(text.contains("\n1 drifted\n"), "{text}");
+    assert!(text.contains("::error file="), "{text}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<failure message=\"detail changed at body:/detail\" type=\"drift\">"),
+        "{xml}"
+    );
+    assert!(snaps.join("not-found__missing-user.snap.new").exists());
+
+    // A profile that only reports drift: exit 0, a warning.
+    let profile = dir.join("report-drift.toml");
+    let mini_profile = std::fs::read_to_string(fixture("mini-suite/profile.toml")).unwrap();
+    std::fs::write(
+        &profile,
+        format!("{mini_profile}\n[snapshots]\ndrift = \"report\"\n"),
+    )
+    .unwrap();
+    let mut args = mini(&target, &["--snapshots", s, "--github", "--format", "json"]);
+    args[3] = profile.display().to_string();
+    let out = runner(args).await;
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let json_end = text.find("::warning").expect("a drift warning");
+    let report: Value = serde_json::from_str(&text[..json_end]).unwrap();
+    validate(&report);
+    assert_eq!(report["summary"]["drifted"], 1);
+    assert_eq!(report["snapshots"]["drift_fails"], false);
+    let drift = &report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "not-found/missing-user")
+        .unwrap()["drift"];
+    assert_eq!(drift[0]["kind"], "changed");
+    assert_eq!(drift[0]["recorded"], "An older text.");
+}
+
+#[tokio::test]
+async fn the_diff_subcommand_exits_0_when_targets_agree_and_1_with_the_differences() {
+    let a = serve(app(Fault::None)).await;
+    let b = serve(app(Fault::None)).await;
+    let c = serve(app(Fault::WrongStatus)).await;
+    let diff = |left: std::net::SocketAddr, right: std::net::SocketAddr| {
+        vec![
+            "diff".to_owned(),
+            "--left".into(),
+            format!("http://{left}"),
+            "--right".into(),
+            format!("http://{right}"),
+            "--left-profile".into(),
+            fixture("mini-suite/profile.toml").display().to_string(),
+            "--scenarios".into(),
+            fixture("mini-suite/scenarios").display().to_string(),
+            "--format".into(),
+            "json".into(),
+        ]
+    };
+    let out = runner(diff(a, b)).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let same: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        same["summary"],
+        json!({ "compared": 6, "same": 6, "differ": 0, "agree": true })
+    );
+
+    let out = runner(diff(a, c)).await;
+    assert_eq!(out.status.code(), Some(1));
+    let differ: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schema = conformance_runner::diff::schema();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    assert!(validator.is_valid(&differ), "{differ:#}");
+    let changes: Vec<(&str, &str)> = differ["differences"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["title"].as_str().unwrap(), c["diff"].as_str().unwrap()))
+        .collect();
+    assert_eq!(differ["differences"][0]["id"], "not-found/missing-user");
+    assert_eq!(
+        changes,
+        [
+            ("status changed", "- 404\n+ 400"),
+            ("status changed", "- 404\n+ 400")
+        ]
+    );
+}
