@@ -14,6 +14,7 @@
 //! snapshot is built from a report that has been through `Report::redact`.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::Deserialize;
@@ -215,33 +216,39 @@ impl SnapshotSettings {
 pub struct Normalizer {
     /// Literal values of one run and their placeholders, longest first.
     literals: Vec<(String, String)>,
-    /// The run's slug pattern (`<run id>-<n>`).
-    slug: Option<Regex>,
+    /// The run id: `<run id>-<n>` is a slug.
+    run_id: String,
     rules: Vec<NormalRule>,
 }
+
+/// [`DEFAULT_RULES`], compiled once: a snapshot comparison builds a
+/// normaliser per scenario.
+static DEFAULTS: LazyLock<Vec<NormalRule>> = LazyLock::new(|| {
+    DEFAULT_RULES
+        .iter()
+        .map(|&(scope, pattern, placeholder)| NormalRule {
+            scope: match scope {
+                "*" => Scope::Anywhere,
+                s => match s.strip_prefix("header:") {
+                    Some(h) => Scope::Header(h.to_owned()),
+                    None => Scope::Pointer(s.to_owned()),
+                },
+            },
+            // The built-in patterns are literals, exercised by the tests below.
+            pattern: pattern.map(|p| Regex::new(p).expect("a valid built-in pattern")),
+            placeholder: placeholder.to_owned(),
+        })
+        .collect()
+});
 
 impl Normalizer {
     /// The built-in rules followed by the profile's.
     pub fn new(settings: &SnapshotSettings) -> Normalizer {
-        let mut rules: Vec<NormalRule> = DEFAULT_RULES
-            .iter()
-            .map(|&(scope, pattern, placeholder)| NormalRule {
-                scope: match scope {
-                    "*" => Scope::Anywhere,
-                    s => match s.strip_prefix("header:") {
-                        Some(h) => Scope::Header(h.to_owned()),
-                        None => Scope::Pointer(s.to_owned()),
-                    },
-                },
-                // The built-in patterns are literals, exercised by the tests below.
-                pattern: pattern.map(|p| Regex::new(p).expect("a valid built-in pattern")),
-                placeholder: placeholder.to_owned(),
-            })
-            .collect();
+        let mut rules = DEFAULTS.clone();
         rules.extend(settings.rules.iter().cloned());
         Normalizer {
             literals: Vec::new(),
-            slug: None,
+            run_id: String::new(),
             rules,
         }
     }
@@ -269,7 +276,7 @@ impl Normalizer {
         self.literals
             .sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
         if !run_id.is_empty() {
-            self.slug = Regex::new(&format!(r"{}-\d+", regex::escape(run_id))).ok();
+            self.run_id = run_id.to_owned();
             self.literals.push((run_id.to_owned(), "[run_id]".into()));
         }
         self
@@ -311,10 +318,7 @@ impl Normalizer {
     }
 
     fn run_values(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        if let Some(slug) = &self.slug {
-            out = slug.replace_all(&out, "[slug]").into_owned();
-        }
+        let mut out = slugs(text, &self.run_id);
         for (value, placeholder) in &self.literals {
             if out.contains(value.as_str()) {
                 out = out.replace(value.as_str(), placeholder);
@@ -322,6 +326,31 @@ impl Normalizer {
         }
         out
     }
+}
+
+/// `text` with every `<run id>-<digits>` replaced by `[slug]`.
+fn slugs(text: &str, run_id: &str) -> String {
+    if run_id.is_empty() || !text.contains(run_id) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(run_id) {
+        let after = &rest[at + run_id.len()..];
+        let digits = after
+            .strip_prefix('-')
+            .map_or(0, |d| d.bytes().take_while(u8::is_ascii_digit).count());
+        out.push_str(&rest[..at]);
+        if digits > 0 {
+            out.push_str("[slug]");
+            rest = &after[1 + digits..];
+        } else {
+            out.push_str(run_id);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn apply(rule: &NormalRule, text: &str) -> String {
