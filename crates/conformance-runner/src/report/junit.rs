@@ -130,8 +130,48 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
+    waiver_suite(report, &mut out);
     out.push_str("</testsuites>\n");
     out
+}
+
+/// A `waivers` suite: a failing testcase per expired waiver (they fail the
+/// run), a skipped one per stale waiver (to be removed).
+fn waiver_suite(report: &Report, out: &mut String) {
+    use crate::waiver::WaiverState;
+    let listed: Vec<_> = report
+        .waivers
+        .iter()
+        .filter(|w| w.state != WaiverState::Live)
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    let expired = listed
+        .iter()
+        .filter(|w| w.state == WaiverState::Expired)
+        .count();
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"waivers\" tests=\"{}\" failures=\"{expired}\" skipped=\"{}\" errors=\"0\" time=\"0.000\">",
+        listed.len(),
+        listed.len() - expired
+    );
+    for w in listed {
+        let element = if w.state == WaiverState::Expired {
+            "failure"
+        } else {
+            "skipped"
+        };
+        let _ = writeln!(
+            out,
+            "    <testcase name=\"{}:{}\" classname=\"waivers\" time=\"0.000\">\n      <{element} message=\"{}\"/>\n    </testcase>",
+            escape(&w.file),
+            w.line,
+            escape(&w.to_string())
+        );
+    }
+    out.push_str("  </testsuite>\n");
 }
 
 /// Escapes text for an XML attribute or element; drops characters XML 1.0 forbids.

@@ -202,8 +202,17 @@ async fn an_expired_waiver_fails_naming_its_owner_and_a_stale_one_is_reported() 
         ]
     );
 
-    let out = runner(mini(&format!("http://{addr}"), &["--waivers", &waivers])).await;
+    let junit = dir.join("r.xml");
+    let out = runner(mini(
+        &format!("http://{addr}"),
+        &["--waivers", &waivers, "--junit", junit.to_str().unwrap()],
+    ))
+    .await;
     let text = stdout(&out);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(&format!(
+        "<testsuite name=\"waivers\" tests=\"2\" failures=\"1\" skipped=\"1\" errors=\"0\" time=\"0.000\">\n    <testcase name=\"{waivers}:1\" classname=\"waivers\" time=\"0.000\">\n      <failure message=\"{waivers}:1: waiver for scenario `not-found/missing-user` expired on 2001-02-03: its owner team-edge must fix the failure or extend the waiver\"/>"
+    )), "{xml}");
     assert!(text.contains(&format!(
         "\nWaivers\n  {waivers}:1: waiver for scenario `not-found/missing-user` expired on 2001-02-03: its owner team-edge must fix the failure or extend the waiver\n  {waivers}:7: waiver for code `RateLimited` (owner team-edge) matches no failure any more: remove it\n"
     )), "{text}");
