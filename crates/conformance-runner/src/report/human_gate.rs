@@ -41,7 +41,11 @@ pub(crate) fn closing_sections(out: &mut String, report: &Report, color: Color) 
             "  {}: {} matched, {} drifted ({policy})",
             snap.dir, snap.matched, report.summary.drifted
         );
-        for name in &snap.written {
+        let accepted = snap.written.iter().filter(|n| !n.ends_with(".new")).count();
+        if accepted > 0 {
+            let _ = writeln!(out, "  recorded {accepted} snapshots");
+        }
+        for name in snap.written.iter().filter(|n| n.ends_with(".new")) {
             let _ = writeln!(out, "  wrote {name}");
         }
         if snap.written.iter().any(|n| n.ends_with(".new")) {
