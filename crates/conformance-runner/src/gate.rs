@@ -283,7 +283,7 @@ pub fn snapshot_schema() -> Value {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://docs.platform.example/schemas/snapshot.schema.json",
         "title": "Conformance snapshot",
-        "description": "The content of `<dir>/<scenario id with / as __>.snap` written by `--snapshots DIR`: an insta snapshot whose header (`---`, `source`, `description`, `expression`, `---`) precedes this JSON. Values are normalised (placeholders like [request_id], [seconds], [timestamp], [target], [slug], [capture.NAME]) and redacted.",
+        "description": "The content of `<dir>/<scenario id with / as __>.snap` written by `--snapshots DIR`: an insta snapshot whose header (`---`, `source`, `description`, `expression`, `---`) precedes this JSON. Values are normalised (placeholders like [request_id], [seconds], [timestamp], [docs], [target], [slug], [capture.NAME]) and redacted.",
         "type": "object",
         "additionalProperties": false,
         "required": ["scenario", "code", "status", "headers", "body"],

@@ -65,6 +65,10 @@ pub const DEFAULT_RULES: &[BuiltIn] = &[
     ("header:x-request-id", None, "[request_id]"),
     ("/retry_after", None, "[seconds]"),
     ("header:retry-after", None, "[seconds]"),
+    // Where the reference page lives differs between targets (the mock's own
+    // address, a staging docs host); the anchor is what names the code, and
+    // the contract check holds the base against the profile's `docs_base`.
+    ("/type", Some(r"^[^#]*#"), "[docs]#"),
     (
         "*",
         Some(r"\b\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"),
@@ -397,7 +401,7 @@ mod tests {
             json!({
                 "request_id": "[request_id]",
                 "retry_after": "[seconds]",
-                "type": "[target]/docs/errors#not-found",
+                "type": "[docs]#not-found",
                 "detail": "User [capture.user_id] ([slug]@acme.example) at [timestamp], [http-date]",
             })
         );
