@@ -11,12 +11,12 @@ use crate::waiver::Date;
 
 /// What `--snapshots`, `--waivers` and `--write-baseline` ask of a run,
 /// loaded and validated before anything is sent.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Gate {
     snapshots: Option<(crate::snapshot::Store, crate::snapshot::Mode)>,
     waivers: Option<crate::waiver::Waivers>,
     baseline: Option<(std::path::PathBuf, String, Date)>,
-    today: Option<Date>,
+    today: Date,
 }
 
 impl Gate {
@@ -55,7 +55,7 @@ impl Gate {
             snapshots,
             waivers,
             baseline,
-            today: Some(today),
+            today,
         })
     }
 
@@ -75,7 +75,7 @@ impl Gate {
             )?;
         }
         if let Some(waivers) = &self.waivers {
-            waivers.apply(report, self.today.unwrap_or_else(Date::today));
+            waivers.apply(report, self.today);
         }
         if let Some((path, owner, expires)) = &self.baseline {
             let text = crate::waiver::baseline(report, owner, *expires);

@@ -468,12 +468,13 @@ pub fn apply(
         };
         let text = render(&s.id, &s.description, &observed);
         if mode == Mode::Accept {
-            if store.get(&s.id) != Some(&observed) {
+            if drift.is_empty() {
+                run.matched += 1;
+            } else {
                 write(snap, &text)?;
                 run.written.push(name.clone());
             }
             remove_pending(&pending)?;
-            run.matched += 1;
         } else if drift.is_empty() {
             remove_pending(&pending)?;
             run.matched += 1;
