@@ -184,6 +184,16 @@ fn corrupt(status: &mut u16, headers: &mut http::HeaderMap, body: &mut Vec<u8>) 
 /// A reverse proxy to `upstream` on 127.0.0.1:0 that passes every request on
 /// and applies [`corrupt`] to every response.
 async fn corrupting_proxy(upstream: String) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    proxy(listener, upstream, corrupt)
+}
+
+/// How a proxy changes a response: status, headers, body.
+type Rewrite = fn(&mut u16, &mut http::HeaderMap, &mut Vec<u8>);
+
+/// A reverse proxy to `upstream` on `listener` that passes every request on
+/// and applies `rewrite` to every response.
+fn proxy(listener: tokio::net::TcpListener, upstream: String, rewrite: Rewrite) -> SocketAddr {
     use axum::body::{Body, to_bytes};
     use axum::extract::Request;
     use axum::response::Response;
@@ -207,7 +217,7 @@ async fn corrupting_proxy(upstream: String) -> SocketAddr {
             let mut status = answer.status().as_u16();
             let mut headers = answer.headers().clone();
             let mut body = answer.bytes().await.unwrap().to_vec();
-            corrupt(&mut status, &mut headers, &mut body);
+            rewrite(&mut status, &mut headers, &mut body);
             headers.remove(http::header::CONTENT_LENGTH);
             headers.remove(http::header::TRANSFER_ENCODING);
             let mut response = Response::new(Body::from(body));
@@ -216,7 +226,6 @@ async fn corrupting_proxy(upstream: String) -> SocketAddr {
             response
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -413,4 +422,267 @@ async fn the_suite_passes_in_a_renamed_world_twice() {
         "{}",
         default_names.closing_line()
     );
+}
+
+// Live snapshots, drift and target-to-target diffs (issue 11).
+
+/// The runner's command line, as the binary parses it.
+#[derive(clap::Parser)]
+struct RunnerCli {
+    #[command(flatten)]
+    args: conformance_runner::cli::Args,
+}
+
+/// Runs the runner's command line in-process: exit code, report, stdout.
+async fn runner(args: &[&str]) -> (u8, Report, String) {
+    use clap::Parser as _;
+    use conformance_runner::cli;
+    let argv = [
+        "conformance-runner",
+        "--progress",
+        "none",
+        "--run-id",
+        "snap",
+    ];
+    let parsed = RunnerCli::try_parse_from(argv.iter().chain(args)).expect("valid flags");
+    let mut out = Vec::new();
+    let result = cli::run(&parsed.args, &mut out, std::future::pending()).await;
+    let code = cli::exit_code(&result);
+    match result {
+        Ok(cli::Done::Ran(report)) => (code, *report, String::from_utf8(out).unwrap()),
+        other => panic!("the run did not produce a report: {other:?}"),
+    }
+}
+
+/// Leaves every response as the mock sent it.
+fn unchanged(_: &mut u16, _: &mut http::HeaderMap, _: &mut Vec<u8>) {}
+
+/// The three drifts: WORKSPACE_INACTIVE's `detail` rewritten, a member
+/// added to ACCOUNT_DISABLED, `x-error-code` dropped from Forbidden. None of
+/// them breaks the contract.
+fn drifting(_: &mut u16, headers: &mut http::HeaderMap, body: &mut Vec<u8>) {
+    let code = headers
+        .get("x-error-code")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut edit = |f: &dyn Fn(&mut Value)| {
+        let mut json: Value = serde_json::from_slice(body).unwrap();
+        f(&mut json);
+        *body = serde_json::to_vec(&json).unwrap();
+    };
+    match code.as_str() {
+        "WORKSPACE_INACTIVE" => edit(&|j| j["detail"] = json!("This workspace is on hold.")),
+        "ACCOUNT_DISABLED" => edit(&|j| j["support_url"] = json!("https://support.example/")),
+        "Forbidden" => {
+            headers.remove("x-error-code");
+        }
+        _ => {}
+    }
+}
+
+/// A fresh mock behind a proxy applying `rewrite`; the mock's public URL is
+/// the proxy's, so its `type` links name the target the runner sees.
+async fn mock_behind(rewrite: Rewrite) -> (mock_server::Running, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = mock_server::Config::embedded().expect("the seed loads");
+    config.seed.trusted_proxies.push("127.0.0.1/32".into());
+    config.public_url = Some(url.clone());
+    let mock = mock_server::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        .await
+        .expect("the mock starts");
+    proxy(listener, mock.base_url(), rewrite);
+    (mock, url)
+}
+
+fn snapshot_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn files_ending(dir: &std::path::Path, suffix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(suffix))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_from_the_mock_show_exactly_the_three_drifts_and_accepting_them_cleans_the_next_run()
+ {
+    let dir = snapshot_dir("snapshots");
+    let d = dir.to_str().unwrap();
+
+    // Record every response of a fresh mock.
+    let (_mock, target) = mock_behind(unchanged).await;
+    let (code, report, _) =
+        runner(&["--target", &target, "--snapshots", d, "--accept-snapshots"]).await;
+    assert_eq!(code, 0, "{:?}", report.summary);
+    let recorded = files_ending(&dir, ".snap");
+    assert_eq!(recorded.len(), report.scenarios.len());
+    assert!(files_ending(&dir, ".snap.new").is_empty());
+
+    // Another fresh mock: normalisation makes every snapshot match.
+    let (_mock, target) = mock_behind(unchanged).await;
+    let (code, report, _) = runner(&["--target", &target, "--snapshots", d]).await;
+    let drifted: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter(|s| !s.drift.is_empty())
+        .collect();
+    assert!(drifted.is_empty(), "{drifted:#?}");
+    assert_eq!(code, 0);
+
+    // Behind the drifting proxy: exactly the three drifts, each as drift
+    // with a diff, and no contract failure.
+    let (_mock, target) = mock_behind(drifting).await;
+    let (code, report, human) = runner(&["--target", &target, "--snapshots", d]).await;
+    assert_eq!(report.summary.failed, 0, "{human}");
+    assert_eq!(code, 1, "drift fails the run by default");
+    let mut expected_pending = Vec::new();
+    for s in &report.scenarios {
+        let shown: Vec<String> = s.drift.iter().map(|d| format!("{d}\n{}", d.diff)).collect();
+        let expected: Vec<String> = match s.code.as_str() {
+            "WORKSPACE_INACTIVE" => {
+                let recorded = std::fs::read_to_string(
+                    dir.join(conformance_runner::snapshot::file_name(&s.id)),
+                )
+                .unwrap();
+                let recorded = conformance_runner::snapshot::parse("r", &recorded).unwrap();
+                vec![format!(
+                    "detail changed at body:/detail\n- {}\n+ \"This workspace is on hold.\"",
+                    recorded["body"]["detail"]
+                )]
+            }
+            "ACCOUNT_DISABLED" => vec![
+                "member `support_url` added at body:/support_url\n+ \"https://support.example/\""
+                    .into(),
+            ],
+            "Forbidden" => {
+                vec!["header `x-error-code` removed at header:x-error-code\n- \"Forbidden\"".into()]
+            }
+            _ => vec![],
+        };
+        assert_eq!(shown, expected, "{}", s.id);
+        if !expected.is_empty() {
+            expected_pending.push(format!(
+                "{}.new",
+                conformance_runner::snapshot::file_name(&s.id)
+            ));
+        }
+    }
+    expected_pending.sort();
+    assert!(expected_pending.len() >= 3);
+    assert_eq!(report.summary.drifted, expected_pending.len());
+    assert!(
+        human.contains("drift: detail changed at body:/detail"),
+        "{human}"
+    );
+
+    // Pending snapshots are insta's: insta itself reads them.
+    assert_eq!(files_ending(&dir, ".snap.new"), expected_pending);
+    for name in &expected_pending {
+        let snap = insta::Snapshot::from_file(&dir.join(name)).expect("insta reads it");
+        assert_eq!(snap.metadata().source(), Some("conformance-runner"));
+    }
+
+    // Accept as `cargo insta accept` does (rename), and the next run is clean.
+    for name in &expected_pending {
+        std::fs::rename(dir.join(name), dir.join(name.trim_end_matches(".new"))).unwrap();
+    }
+    let (_mock, target) = mock_behind(drifting).await;
+    let (code, report, human) = runner(&["--target", &target, "--snapshots", d]).await;
+    assert_eq!(report.summary.drifted, 0, "{human}");
+    assert_eq!(code, 0);
+
+    // No credential of the profile reaches a snapshot.
+    let profile = conformance_runner::profile::Profile::mock();
+    for name in files_ending(&dir, ".snap") {
+        let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+        for credential in profile.credentials.values() {
+            if let conformance_runner::profile::Credential::Literal(secret) = credential {
+                assert!(!text.contains(secret.as_str()), "{name} holds {secret}");
+            }
+        }
+        assert!(!text.contains("whsec_"), "{name} holds a webhook secret");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `conformance-runner diff` as the binary parses it.
+#[derive(clap::Parser)]
+struct DiffCli {
+    #[command(flatten)]
+    args: conformance_runner::diff::DiffArgs,
+}
+
+async fn diff(left: &str, right: &str) -> (u8, conformance_runner::diff::DiffReport) {
+    use clap::Parser as _;
+    use conformance_runner::diff;
+    let argv = ["diff", "--left", left, "--right", right, "--format", "json"];
+    let parsed = DiffCli::try_parse_from(argv).expect("valid flags");
+    let mut out = Vec::new();
+    let result = diff::run(&parsed.args, &mut out, std::future::pending).await;
+    let code = diff::exit_code(&result);
+    let report = result.expect("both targets answer");
+    let printed: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(printed, serde_json::to_value(&report).unwrap());
+    (code, report)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_diff_of_the_mock_against_itself_is_empty_and_against_the_rewriting_proxy_lists_exactly_the_changed_scenarios()
+ {
+    let (_a, left) = mock_behind(unchanged).await;
+    let (_b, right) = mock_behind(unchanged).await;
+    let (code, report) = diff(&left, &right).await;
+    assert!(report.differences.is_empty(), "{}", report.to_human());
+    assert!(report.summary.agree);
+    assert!(report.summary.compared > 100, "{:?}", report.summary);
+    assert_eq!(code, 0);
+
+    let (_c, left) = mock_behind(unchanged).await;
+    let (_d, right) = mock_behind(drifting).await;
+    let (code, report) = diff(&left, &right).await;
+    assert_eq!(code, 1);
+    assert!(!report.summary.agree);
+    let scenarios = conformance_runner::embedded_scenarios().unwrap();
+    let changed = ["WORKSPACE_INACTIVE", "ACCOUNT_DISABLED", "Forbidden"];
+    let mut expected: Vec<(String, String)> = scenarios
+        .iter()
+        .filter(|s| changed.contains(&s.code.name()))
+        .map(|s| (s.code.name().to_owned(), s.id.clone()))
+        .collect();
+    let order = |code: &str| changed.iter().position(|c| *c == code);
+    expected.sort_by(|a, b| (order(&a.0), &a.1).cmp(&(order(&b.0), &b.1)));
+    let mut listed: Vec<(String, String)> = report
+        .differences
+        .iter()
+        .map(|d| (d.code.clone(), d.id.clone()))
+        .collect();
+    listed.sort_by(|a, b| (order(&a.0), &a.1).cmp(&(order(&b.0), &b.1)));
+    assert_eq!(listed, expected, "{}", report.to_human());
+    for d in &report.differences {
+        let titles: Vec<&str> = d.changes.iter().map(|c| c.title.as_str()).collect();
+        let want = match d.code.as_str() {
+            "WORKSPACE_INACTIVE" => "detail changed",
+            "ACCOUNT_DISABLED" => "member `support_url` added",
+            _ => "header `x-error-code` removed",
+        };
+        assert_eq!(titles, [want], "{}", d.id);
+    }
+    // The summary table has a row per code, the differing ones counted.
+    let forbidden = report.codes.iter().find(|r| r.code == "Forbidden").unwrap();
+    assert_eq!(forbidden.differ, forbidden.compared);
+    let not_found = report.codes.iter().find(|r| r.code == "NotFound").unwrap();
+    assert_eq!((not_found.differ, not_found.same), (0, not_found.compared));
+    let human = report.to_human();
+    assert!(human.contains("\nForbidden\n  forbidden/"), "{human}");
+    assert!(human.ends_with(": the targets differ\n"), "{human}");
 }

@@ -80,6 +80,32 @@ pub struct Args {
     /// List the selected scenarios and exit without sending a request.
     #[arg(long)]
     pub list: bool,
+
+    /// Compare every response with its insta snapshot in DIR (`<id>.snap`);
+    /// new or drifted ones are written as `<id>.snap.new` for `cargo insta review`.
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+
+    /// With --snapshots: record every response as its `.snap` (accept all drift).
+    #[arg(long, requires = "snapshots")]
+    pub accept_snapshots: bool,
+
+    /// Known failures (TOML, schemas/waivers.schema.json): a failure a live
+    /// waiver covers is reported as waived and does not fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
+    /// Write a waiver for every current failure to FILE (with --owner and --expires).
+    #[arg(long, value_name = "FILE", requires_all = ["owner", "expires"])]
+    pub write_baseline: Option<PathBuf>,
+
+    /// The owner (a name or team) of the waivers --write-baseline writes.
+    #[arg(long, value_name = "NAME", requires = "write_baseline")]
+    pub owner: Option<String>,
+
+    /// The last day (YYYY-MM-DD) the waivers --write-baseline writes hold.
+    #[arg(long, value_name = "DATE", requires = "write_baseline")]
+    pub expires: Option<crate::waiver::Date>,
 }
 
 /// `conformance-runner requirements`: what a target must provide for a
@@ -168,6 +194,12 @@ pub enum Failure {
     /// The run could not happen.
     #[error(transparent)]
     Run(#[from] RunError),
+    /// Snapshots could not be read or written (exit 2).
+    #[error(transparent)]
+    Snapshots(#[from] crate::snapshot::SnapshotError),
+    /// The waivers file is invalid, or a baseline's expiry has passed (exit 2).
+    #[error(transparent)]
+    Waivers(#[from] crate::waiver::WaiverError),
     /// A report file could not be written (exit 2).
     #[error("failed to write {}: {source}", path.display())]
     Output {
@@ -197,7 +229,13 @@ pub fn exit_code(result: &Result<Done, Failure>) -> u8 {
         Err(Failure::Run(RunError::Unreachable { .. } | RunError::WrongServer { .. })) => {
             exit::UNREACHABLE
         }
-        Err(Failure::Config(_) | Failure::Run(_) | Failure::Output { .. }) => exit::CONFIG,
+        Err(
+            Failure::Config(_)
+            | Failure::Run(_)
+            | Failure::Output { .. }
+            | Failure::Snapshots(_)
+            | Failure::Waivers(_),
+        ) => exit::CONFIG,
     }
 }
 
@@ -239,6 +277,7 @@ pub async fn run(
         return Ok(Done::Listed);
     }
     let plan = Plan::new(options, &|name| std::env::var(name).ok())?;
+    let gate = crate::gate::Gate::load(args)?;
 
     let stderr_tty = std::io::stderr().is_terminal();
     let style = match args.progress {
@@ -248,7 +287,8 @@ pub async fn run(
         ProgressArg::None => Style::Quiet,
     };
     let progress = Progress::new(style, Box::new(std::io::stderr()));
-    let report = plan.run(&progress, interrupt).await?;
+    let mut report = plan.run(&progress, interrupt).await?;
+    gate.apply(&plan, &mut report)?;
 
     let text = match args.format {
         Format::Human => {

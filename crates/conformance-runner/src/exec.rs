@@ -226,6 +226,9 @@ pub(crate) fn skeleton(scenario: &Scenario, outcome: Outcome) -> ScenarioReport 
         findings: Vec::new(),
         request: None,
         response: None,
+        drift: Vec::new(),
+        waiver: None,
+        captures: BTreeMap::new(),
     }
 }
 
@@ -258,6 +261,14 @@ async fn run_one(
         Err(finding) => report.findings.push(finding),
         Ok(()) => assert_request(shared, &scenario, &vars, &mut report).await,
     }
+    // Non-secret captures let snapshots name generated values; secret ones
+    // are redacted in the report already and never leave memory.
+    report.captures = vars
+        .captures
+        .iter()
+        .filter(|(name, _)| !Redactor::is_secret_name(name))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
     run_cleanup(shared, &scenario, &mut vars).await;
     lock(&shared.pending).remove(&index);
 

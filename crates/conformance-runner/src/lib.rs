@@ -26,7 +26,10 @@
 pub mod attestation;
 pub mod check;
 pub mod cli;
+pub mod diff;
 mod exec;
+pub mod gate;
+pub mod normalize;
 pub mod profile;
 pub mod receiver;
 pub mod redact;
@@ -35,7 +38,9 @@ pub mod requirements;
 pub mod scenario;
 pub mod schema;
 pub mod select;
+pub mod snapshot;
 pub mod template;
+pub mod waiver;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -439,6 +444,16 @@ impl Plan {
         &self.target
     }
 
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The redactor of the profile's credentials.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     /// Runs the selected scenarios until done or until `interrupt` completes
     /// (cleanups still run), and returns the redacted report.
     pub async fn run(
@@ -708,7 +723,7 @@ async fn probe(
 }
 
 /// A fresh run id: `cr` and ten hex digits, from the process's random hasher seed.
-fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

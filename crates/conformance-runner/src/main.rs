@@ -8,8 +8,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use conformance_runner::cli;
+use clap::{Parser, Subcommand};
+use conformance_runner::{cli, diff};
 
 /// Runs the error-contract conformance suite against a server.
 #[derive(Parser)]
@@ -27,7 +27,7 @@ struct Cli {
 }
 
 /// Commands besides the run itself.
-#[derive(clap::Subcommand)]
+#[derive(Subcommand)]
 enum Command {
     /// Print what a target must provide for the selected scenarios
     /// (credentials and their environment variables, fixtures, base paths,
@@ -37,6 +37,9 @@ enum Command {
     /// check), `openapi-lint FILE`, `export` (this build's catalog.json).
     #[command(subcommand)]
     Catalog(catalog_contract::cli::Command),
+    /// Run the same scenarios against two targets and report what differs
+    /// (exit 0 when they agree, 1 when they differ).
+    Diff(diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,7 +55,7 @@ fn main() -> ExitCode {
             }
             return ExitCode::from(cli::exit_code(&result));
         }
-        None => {}
+        Some(Command::Diff(_)) | None => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -71,6 +74,19 @@ fn main() -> ExitCode {
         }
         eprintln!("\ninterrupted: cleaning up");
     };
+    if let Some(Command::Diff(args)) = &cli.command {
+        let ctrl_c = || async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            eprintln!("\ninterrupted: cleaning up");
+        };
+        let result = runtime.block_on(diff::run(args, &mut std::io::stdout(), ctrl_c));
+        if let Err(e) = &result {
+            eprintln!("error: {e}");
+        }
+        return ExitCode::from(diff::exit_code(&result));
+    }
     let result = runtime.block_on(cli::run(&cli.args, &mut std::io::stdout(), interrupt));
     if let Err(e) = &result {
         eprintln!("error: {e}");

@@ -69,6 +69,8 @@ pub struct Profile {
     pub receiver_public_url_env: Option<String>,
     /// Scenarios this target skips, with a reason.
     pub skips: Vec<Skip>,
+    /// Snapshot settings: drift policy, extra headers, normalisation rules.
+    pub snapshots: crate::normalize::SnapshotSettings,
 }
 
 /// A request whose answer shows the target is the expected kind of server.
@@ -151,6 +153,7 @@ struct RawProfile {
     receiver: Option<RawReceiver>,
     #[serde(default)]
     skip: Vec<Spanned<RawSkip>>,
+    snapshots: Option<crate::normalize::RawSnapshots>,
 }
 
 #[derive(Deserialize)]
@@ -428,6 +431,10 @@ impl Profile {
                 line,
             });
         }
+        let snapshots = raw
+            .snapshots
+            .map(|s| crate::normalize::SnapshotSettings::from_raw(s, &mut error))
+            .unwrap_or_default();
         if !errors.is_empty() {
             return Err(ProfileError::Invalid(errors));
         }
@@ -458,6 +465,7 @@ impl Profile {
             receiver_public_url,
             receiver_public_url_env,
             skips,
+            snapshots,
         })
     }
 

@@ -206,6 +206,12 @@ pub fn scenario() -> Value {
 
 /// The schema of the JSON report (`--format json`, `--json FILE`).
 pub fn report() -> Value {
+    let mut schema = report_core();
+    crate::gate::extend_report_schema(&mut schema);
+    schema
+}
+
+fn report_core() -> Value {
     let codes: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.slug()).collect();
     let count = json!({ "type": "integer", "minimum": 0 });
@@ -335,5 +341,8 @@ pub fn all() -> Vec<(&'static str, Value)> {
     vec![
         ("scenario.schema.json", scenario()),
         ("report.schema.json", report()),
+        ("waivers.schema.json", crate::gate::waivers_schema()),
+        ("snapshot.schema.json", crate::gate::snapshot_schema()),
+        ("diff.schema.json", crate::diff::schema()),
     ]
 }

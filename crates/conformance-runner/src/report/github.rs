@@ -44,7 +44,62 @@ pub fn annotations(report: &Report) -> String {
             data(&format!("{code} has no passing scenario"))
         );
     }
+    gate_annotations(report, &mut out);
     out
+}
+
+/// Waived scenarios (`::notice`), drift (`::error` when it fails the run,
+/// `::warning` otherwise), expired (`::error`) and stale (`::warning`) waivers.
+fn gate_annotations(report: &Report, out: &mut String) {
+    for s in &report.scenarios {
+        let title = property(&format!("{} ({})", s.id, s.code));
+        if let (Outcome::Waived, Some(w)) = (s.outcome, &s.waiver) {
+            let message = format!(
+                "waived: {} (owner {}, until {}; {}:{})",
+                w.reason, w.owner, w.expires, w.file, w.line
+            );
+            let _ = writeln!(
+                out,
+                "::notice file={},line={},title={title}::{}",
+                property(&s.file),
+                s.line,
+                data(&message)
+            );
+        }
+        if !s.drift.is_empty() {
+            let level = if report.snapshots.as_ref().is_some_and(|x| x.drift_fails) {
+                "error"
+            } else {
+                "warning"
+            };
+            let mut message = String::new();
+            for d in &s.drift {
+                let _ = writeln!(message, "drift: {d}\n{}", d.diff);
+            }
+            let _ = writeln!(
+                out,
+                "::{level} file={},line={},title={title}::{}",
+                property(&s.file),
+                s.line,
+                data(message.trim_end())
+            );
+        }
+    }
+    for w in &report.waivers {
+        let level = match w.state {
+            crate::waiver::WaiverState::Live => continue,
+            crate::waiver::WaiverState::Expired => "error",
+            crate::waiver::WaiverState::Stale => "warning",
+        };
+        let _ = writeln!(
+            out,
+            "::{level} file={},line={},title={}::{}",
+            property(&w.file),
+            w.line,
+            property(&format!("waiver {:?}", w.state).to_lowercase()),
+            data(&w.to_string())
+        );
+    }
 }
 
 /// The step summary, as Markdown.
@@ -84,8 +139,30 @@ pub fn summary(report: &Report) -> String {
         }
         out.push('\n');
     }
+    let waived: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter_map(|s| s.waiver.as_ref().map(|w| (s, w)))
+        .collect();
+    if !waived.is_empty() {
+        out.push_str(
+            "### Waived\n\n| Scenario | Code | Reason | Owner | Until |\n|---|---|---|---|---|\n",
+        );
+        for (s, w) in waived {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                s.id,
+                s.code,
+                cell(&w.reason),
+                cell(&w.owner),
+                w.expires
+            );
+        }
+        out.push('\n');
+    }
     out.push_str(
-        "### By category\n\n| Category | Passed | Failed | Skipped |\n|---|---|---|---|\n",
+        "### By category\n\n| Category | Passed | Failed | Skipped | Waived |\n|---|---|---|---|---|\n",
     );
     for &category in Category::ALL {
         let all: Vec<_> = report.by_category(category).collect();
@@ -95,19 +172,20 @@ pub fn summary(report: &Report) -> String {
         let n = |o: Outcome| all.iter().filter(|s| s.outcome == o).count();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             category.title(),
             n(Outcome::Passed),
             n(Outcome::Failed),
-            n(Outcome::Skipped)
+            n(Outcome::Skipped),
+            n(Outcome::Waived)
         );
     }
-    out.push_str("\n### Coverage\n\n| Code | Scenarios | Passed | Failed | Skipped |\n|---|---|---|---|---|\n");
+    out.push_str("\n### Coverage\n\n| Code | Scenarios | Passed | Failed | Skipped | Waived |\n|---|---|---|---|---|---|\n");
     for row in &report.coverage {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} |",
-            row.code, row.scenarios, row.passed, row.failed, row.skipped
+            "| `{}` | {} | {} | {} | {} | {} |",
+            row.code, row.scenarios, row.passed, row.failed, row.skipped, row.waived
         );
     }
     out

@@ -27,7 +27,7 @@ impl Color {
         }
     }
 
-    fn paint(self, code: &str, text: &str) -> String {
+    pub(crate) fn paint(self, code: &str, text: &str) -> String {
         match self {
             Color::Never => text.to_owned(),
             Color::Always => format!("\x1b[{code}m{text}\x1b[0m"),
@@ -61,6 +61,7 @@ pub fn render(report: &Report, color: Color) -> String {
                 Outcome::Passed => color.paint("32", "PASS"),
                 Outcome::Failed => color.paint("31", "FAIL"),
                 Outcome::Skipped => color.paint("33", "SKIP"),
+                Outcome::Waived => color.paint("33", "WAIV"),
             };
             let _ = write!(out, "  {tag}  {:<id_width$}  {:<28}", s.id, s.code);
             match (&s.outcome, &s.skip_reason) {
@@ -71,6 +72,7 @@ pub fn render(report: &Report, color: Color) -> String {
                     let _ = writeln!(out, "  {:>5} ms", s.duration_ms);
                 }
             }
+            crate::report::human_gate::scenario_lines(&mut out, s, color);
             if s.outcome != Outcome::Failed {
                 continue;
             }
@@ -122,6 +124,8 @@ pub fn render(report: &Report, color: Color) -> String {
             color.paint("32", "ok")
         } else if let Some(reason) = &row.skip_reason {
             color.paint("33", &format!("skipped by the profile: {reason}"))
+        } else if row.waived > 0 {
+            color.paint("33", &format!("{} waived, not passing", row.waived))
         } else if report.coverage_enforced {
             color.paint("31", "NO PASSING SCENARIO")
         } else if row.scenarios == 0 {
@@ -142,6 +146,7 @@ pub fn render(report: &Report, color: Color) -> String {
         );
     }
 
+    crate::report::human_gate::closing_sections(&mut out, report, color);
     if !report.warnings.is_empty() {
         let _ = writeln!(out, "\n{}", color.paint("33", "Warnings"));
         for w in &report.warnings {
@@ -175,6 +180,7 @@ pub fn render(report: &Report, color: Color) -> String {
     if report.summary.skipped > 0 {
         let _ = writeln!(out, "{} skipped", report.summary.skipped);
     }
+    crate::report::human_gate::counts(&mut out, report);
     let _ = writeln!(out, "{}", report.closing_line());
     out
 }

@@ -17,12 +17,18 @@ use super::{Outcome, Report};
 pub fn render(report: &Report) -> String {
     let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
     let total_ms: u64 = report.scenarios.iter().map(|s| s.duration_ms).sum();
+    // Drift is a failure when the profile says it fails the run.
+    let drift_fails = report.snapshots.as_ref().is_some_and(|s| s.drift_fails);
+    let drift_failed = |s: &super::ScenarioReport| {
+        drift_fails && s.outcome != Outcome::Failed && !s.drift.is_empty()
+    };
+    let drift_failures = report.scenarios.iter().filter(|s| drift_failed(s)).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{}\">",
         report.summary.total,
-        report.summary.failed,
+        report.summary.failed + drift_failures,
         secs(total_ms)
     );
     for &category in Category::ALL {
@@ -36,8 +42,8 @@ pub fn render(report: &Report) -> String {
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"{}\">",
             escape(category.slug()),
             scenarios.len(),
-            count(Outcome::Failed),
-            count(Outcome::Skipped),
+            count(Outcome::Failed) + scenarios.iter().filter(|s| drift_failed(s)).count(),
+            count(Outcome::Skipped) + count(Outcome::Waived),
             secs(scenarios.iter().map(|s| s.duration_ms).sum())
         );
         for s in scenarios {
@@ -50,7 +56,42 @@ pub fn render(report: &Report) -> String {
                 secs(s.duration_ms)
             );
             match s.outcome {
+                _ if drift_failed(s) => {
+                    let first = s.drift.first().map(ToString::to_string).unwrap_or_default();
+                    let mut text = format!("at {}:{}\n", s.file, s.line);
+                    for d in &s.drift {
+                        let _ = writeln!(text, "drift: {d}\n{}", d.diff);
+                    }
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\" type=\"drift\">{}</failure>\n    </testcase>",
+                        escape(&first),
+                        escape(&text)
+                    );
+                }
                 Outcome::Passed => out.push_str("/>\n"),
+                Outcome::Waived => {
+                    let (reason, text) = match &s.waiver {
+                        Some(w) => (
+                            format!(
+                                "waived: {} (owner {}, until {})",
+                                w.reason, w.owner, w.expires
+                            ),
+                            format!("waiver {}:{}", w.file, w.line),
+                        ),
+                        None => ("waived".to_owned(), String::new()),
+                    };
+                    let mut text = format!("at {}:{}; {text}\n", s.file, s.line);
+                    for f in &s.findings {
+                        let _ = writeln!(text, "{f}");
+                    }
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\">{}</skipped>\n    </testcase>",
+                        escape(&reason),
+                        escape(&text)
+                    );
+                }
                 Outcome::Skipped => {
                     let _ = writeln!(
                         out,
@@ -89,8 +130,48 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
+    waiver_suite(report, &mut out);
     out.push_str("</testsuites>\n");
     out
+}
+
+/// A `waivers` suite: a failing testcase per expired waiver (they fail the
+/// run), a skipped one per stale waiver (to be removed).
+fn waiver_suite(report: &Report, out: &mut String) {
+    use crate::waiver::WaiverState;
+    let listed: Vec<_> = report
+        .waivers
+        .iter()
+        .filter(|w| w.state != WaiverState::Live)
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    let expired = listed
+        .iter()
+        .filter(|w| w.state == WaiverState::Expired)
+        .count();
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"waivers\" tests=\"{}\" failures=\"{expired}\" skipped=\"{}\" errors=\"0\" time=\"0.000\">",
+        listed.len(),
+        listed.len() - expired
+    );
+    for w in listed {
+        let element = if w.state == WaiverState::Expired {
+            "failure"
+        } else {
+            "skipped"
+        };
+        let _ = writeln!(
+            out,
+            "    <testcase name=\"{}:{}\" classname=\"waivers\" time=\"0.000\">\n      <{element} message=\"{}\"/>\n    </testcase>",
+            escape(&w.file),
+            w.line,
+            escape(&w.to_string())
+        );
+    }
+    out.push_str("  </testsuite>\n");
 }
 
 /// Escapes text for an XML attribute or element; drops characters XML 1.0 forbids.

@@ -7,6 +7,7 @@
 
 pub mod github;
 pub mod human;
+mod human_gate;
 pub mod junit;
 pub mod progress;
 
@@ -45,6 +46,12 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// Whether the run was interrupted (Ctrl-C) before every scenario finished.
     pub interrupted: bool,
+    /// The comparison with recorded snapshots, when `--snapshots` was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshots: Option<crate::snapshot::SnapshotRun>,
+    /// Every waiver of `--waivers`, with what it matched and its state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<crate::waiver::WaiverStatus>,
 }
 
 /// Counts of scenario outcomes.
@@ -56,11 +63,18 @@ pub struct Summary {
     pub failed: usize,
     /// Scenarios the profile skips, or that an interruption left unrun.
     pub skipped: usize,
+    /// Failed scenarios a live waiver covers (not counted as passed).
+    #[serde(default)]
+    pub waived: usize,
+    /// Scenarios whose response drifted from its recorded snapshot.
+    #[serde(default)]
+    pub drifted: usize,
     /// Selected scenarios.
     pub total: usize,
     /// Codes with no passing scenario, when coverage is enforced.
     pub uncovered: Vec<String>,
-    /// Whether the run passed: no failure, no uncovered code, not interrupted.
+    /// Whether the run passed: no failure, no uncovered code, not
+    /// interrupted, no expired waiver, and no drift when drift fails the run.
     pub ok: bool,
 }
 
@@ -84,6 +98,9 @@ pub struct CoverageRow {
     /// as uncovered, and the table says why instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
+    /// Of those, failed but waived.
+    #[serde(default)]
+    pub waived: usize,
 }
 
 /// The outcome of one scenario.
@@ -96,6 +113,8 @@ pub enum Outcome {
     Failed,
     /// Not run.
     Skipped,
+    /// Failed, but every finding is covered by a live waiver.
+    Waived,
 }
 
 /// One scenario's result.
@@ -133,6 +152,16 @@ pub struct ScenarioReport {
     /// The asserted response, when one came.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseRecord>,
+    /// How the response differs from its recorded snapshot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::snapshot::Drift>,
+    /// The waiver that covers this scenario's findings, when waived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<crate::waiver::WaiverNote>,
+    /// Captured values whose names do not say secret, for normalisation;
+    /// never written out.
+    #[serde(skip)]
+    pub captures: BTreeMap<String, String>,
 }
 
 fn platform_basis() -> String {
@@ -193,13 +222,14 @@ impl Report {
                     } else {
                         None
                     },
+                    waived: n(Outcome::Waived),
                 }
             })
             .collect();
         let uncovered: Vec<String> = if coverage_enforced {
             coverage
                 .iter()
-                .filter(|row| row.passed == 0 && row.skip_reason.is_none())
+                .filter(|row| row.passed == 0 && row.waived == 0 && row.skip_reason.is_none())
                 .map(|row| row.code.clone())
                 .collect()
         } else {
@@ -210,6 +240,8 @@ impl Report {
             passed: count(Outcome::Passed),
             failed,
             skipped: count(Outcome::Skipped),
+            waived: count(Outcome::Waived),
+            drifted: scenarios.iter().filter(|s| !s.drift.is_empty()).count(),
             total: scenarios.len(),
             ok: failed == 0 && uncovered.is_empty() && !interrupted,
             uncovered,
@@ -225,7 +257,34 @@ impl Report {
             scenarios,
             warnings,
             interrupted,
+            snapshots: None,
+            waivers: Vec::new(),
         }
+    }
+
+    /// Recomputes summary and coverage after outcomes, drift or waivers changed.
+    pub fn recount(&mut self) {
+        let fresh = Report::new(
+            self.run_id.clone(),
+            self.target.clone(),
+            self.profile.clone(),
+            self.coverage_enforced,
+            std::mem::take(&mut self.scenarios),
+            Vec::new(),
+            self.interrupted,
+        );
+        self.scenarios = fresh.scenarios;
+        self.coverage = fresh.coverage;
+        self.summary = fresh.summary;
+        let drift_fails = self
+            .snapshots
+            .as_ref()
+            .is_some_and(|s| s.drift_fails && self.summary.drifted > 0);
+        let expired = self
+            .waivers
+            .iter()
+            .any(|w| w.state == crate::waiver::WaiverState::Expired);
+        self.summary.ok = self.summary.ok && !drift_fails && !expired;
     }
 
     /// Whether the run passed.

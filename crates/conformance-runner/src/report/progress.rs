@@ -79,6 +79,7 @@ impl Progress {
                     Outcome::Passed => "PASS",
                     Outcome::Failed => "FAIL",
                     Outcome::Skipped => "SKIP",
+                    Outcome::Waived => "WAIVED",
                 };
                 let (done, total) = (s.done, s.total);
                 let _ = writeln!(s.out, "[{done}/{total}] {word} {id} ({duration_ms} ms)");

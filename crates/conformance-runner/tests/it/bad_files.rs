@@ -77,3 +77,43 @@ fn every_problem_in_every_file_is_reported_at_once() {
     );
     assert!(lines[2].starts_with("b.toml:2:6: "), "{message}");
 }
+
+#[test]
+fn bad_waiver_files_get_exact_errors() {
+    assert_exact_errors("bad-waivers", conformance_runner::waiver::Waivers::parse);
+}
+
+#[test]
+fn bad_snapshot_files_get_exact_errors() {
+    let mut mismatches = Vec::new();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(fixture("bad-snapshots"))
+        .unwrap()
+        .flatten()
+    {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "snap") {
+            continue;
+        }
+        seen += 1;
+        let name = format!(
+            "bad-snapshots/{}",
+            path.file_name().unwrap().to_string_lossy()
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected = std::fs::read_to_string(path.with_extension("err"))
+            .unwrap_or_else(|_| panic!("{name} has no .err file"));
+        let got = match conformance_runner::snapshot::parse(&name, &text) {
+            Ok(_) => "parsed without error".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        if got != expected.trim_end() {
+            mismatches.push(format!(
+                "{name}\n  expected: {}\n  got:      {got}",
+                expected.trim_end()
+            ));
+        }
+    }
+    assert!(seen > 0);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

@@ -7,6 +7,7 @@
 mod bad_files;
 mod binary;
 mod cleanup;
+mod gate;
 mod redaction;
 mod reports;
 mod scenario_files;

@@ -49,6 +49,9 @@ fn scenario(
         findings,
         request: None,
         response: None,
+        drift: vec![],
+        waiver: None,
+        captures: Default::default(),
     }
 }
 

@@ -1,0 +1,565 @@
+//! Waivers: known failures with a reason, an owner and an expiry date.
+//!
+//! A waivers file (`--waivers FILE`, TOML, schema
+//! `schemas/waivers.schema.json`) holds `[[waiver]]` tables. Each matches
+//! findings by `scenario` (an id or a `prefix*`), `code` and/or `rule` (all
+//! given must match), and says why (`reason`), who owns it (`owner`) and
+//! until when (`expires`, a TOML date; the waiver holds through that day).
+//! Every error is `file:line:column: message`.
+//!
+//! [`Waivers::apply`] turns a failed scenario whose every finding is covered
+//! by a live waiver into [`Outcome::Waived`] (the run does not fail for it,
+//! and coverage does not count it as passing). An expired waiver fails the
+//! run and names its owner; a live one that matched nothing is stale and
+//! reported, so it is removed. [`baseline`] writes a waiver for every current
+//! failure (`--write-baseline FILE --owner NAME --expires DATE`).
+
+use std::fmt::{self, Write as _};
+
+use catalog::Code;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use toml::Spanned;
+
+use crate::check::{Finding, RULE_BODY, RULE_HEADER, RULE_SETUP, RULE_TRANSPORT};
+use crate::report::{Outcome, Report, ScenarioReport};
+use crate::scenario::{Diagnostic, SourceFile, line_column};
+
+/// A calendar date (proleptic Gregorian), `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: i32,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    /// Today, in UTC.
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Date::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
+    }
+
+    /// The date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    pub fn from_days(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            // Both are in range by construction (1..=12, 1..=31).
+            month: u8::try_from(month).unwrap_or(1),
+            day: u8::try_from(day).unwrap_or(1),
+        }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl std::str::FromStr for Date {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Date, String> {
+        let bad = || format!("`{s}` is not a date like 2026-12-31");
+        let mut parts = s.split('-');
+        let (Some(y), Some(m), Some(d), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u8 = m.parse().map_err(|_| bad())?;
+        let day: u8 = d.parse().map_err(|_| bad())?;
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return Err(bad()),
+        };
+        if day == 0 || day > days_in_month {
+            return Err(bad());
+        }
+        Ok(Date { year, month, day })
+    }
+}
+
+/// One waiver as loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiver {
+    /// Line of its `[[waiver]]` header.
+    pub line: usize,
+    /// A scenario id, or a prefix ending in `*`.
+    pub scenario: Option<String>,
+    /// A catalog code.
+    pub code: Option<Code>,
+    /// A finding rule.
+    pub rule: Option<String>,
+    /// Why the failure is accepted for now.
+    pub reason: String,
+    /// Who answers for it: a name or a team.
+    pub owner: String,
+    /// The last day it holds.
+    pub expires: Date,
+}
+
+impl Waiver {
+    /// Whether this waiver covers `finding` of `scenario`.
+    pub fn matches(&self, scenario: &ScenarioReport, finding: &Finding) -> bool {
+        let scenario_ok = self
+            .scenario
+            .as_deref()
+            .is_none_or(|p| match p.strip_suffix('*') {
+                Some(prefix) => scenario.id.starts_with(prefix),
+                None => scenario.id == p,
+            });
+        scenario_ok
+            && self.code.is_none_or(|c| c.name() == scenario.code)
+            && self.rule.as_deref().is_none_or(|r| r == finding.rule)
+    }
+
+    /// What it matches, for people: `scenario \`x\`, rule \`y\``.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.scenario {
+            parts.push(format!("scenario `{s}`"));
+        }
+        if let Some(c) = self.code {
+            parts.push(format!("code `{}`", c.name()));
+        }
+        if let Some(r) = &self.rule {
+            parts.push(format!("rule `{r}`"));
+        }
+        parts.join(", ")
+    }
+}
+
+/// A waivers file.
+#[derive(Clone, Debug, Default)]
+pub struct Waivers {
+    /// The file, as named on the command line.
+    pub file: String,
+    /// Its waivers, in file order.
+    pub waivers: Vec<Waiver>,
+}
+
+/// Why a waivers file could not be loaded (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum WaiverError {
+    /// The file could not be read.
+    #[error("failed to read waivers {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is invalid.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Diagnostic>),
+    /// `--expires` of `--write-baseline` is in the past.
+    #[error(
+        "--expires {expires} is in the past (today is {today}): a baseline must hold for a while"
+    )]
+    PastExpiry {
+        /// The date given.
+        expires: Date,
+        /// Today, UTC.
+        today: Date,
+    },
+    /// `--owner` is blank.
+    #[error("--owner cannot be empty: name the person or team who answers for the waivers")]
+    EmptyOwner,
+}
+
+/// The waiver that covers a waived scenario, in its report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiverNote {
+    /// The waivers file.
+    pub file: String,
+    /// The waiver's line.
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+    /// Who owns it.
+    pub owner: String,
+    /// The last day it holds, `YYYY-MM-DD`.
+    pub expires: String,
+}
+
+/// A waiver's state after a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WaiverState {
+    /// Not expired, and it matched a failure.
+    Live,
+    /// Past its date: fails the run.
+    Expired,
+    /// Not expired, but it matched no failure: remove it.
+    Stale,
+}
+
+/// A waiver and what it did in a run, for the report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiverStatus {
+    /// The waivers file.
+    pub file: String,
+    /// The waiver's line.
+    pub line: usize,
+    /// What it matches: `scenario \`x\`, rule \`y\``.
+    pub matches: String,
+    /// Why.
+    pub reason: String,
+    /// Who owns it.
+    pub owner: String,
+    /// The last day it holds, `YYYY-MM-DD`.
+    pub expires: String,
+    /// Live, expired or stale.
+    pub state: WaiverState,
+    /// Failed scenarios it matched.
+    pub matched: Vec<String>,
+}
+
+impl fmt::Display for WaiverStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = format!("{}:{}", self.file, self.line);
+        match self.state {
+            WaiverState::Live => write!(
+                f,
+                "{at}: waiver for {} (owner {}) holds until {}",
+                self.matches, self.owner, self.expires
+            ),
+            WaiverState::Expired => write!(
+                f,
+                "{at}: waiver for {} expired on {}: its owner {} must fix the failure or extend the waiver",
+                self.matches, self.expires, self.owner
+            ),
+            WaiverState::Stale => write!(
+                f,
+                "{at}: waiver for {} (owner {}) matches no failure any more: remove it",
+                self.matches, self.owner
+            ),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    waiver: Vec<Spanned<RawWaiver>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    scenario: Option<Spanned<String>>,
+    code: Option<Spanned<String>>,
+    rule: Option<Spanned<String>>,
+    reason: Option<Spanned<String>>,
+    owner: Option<Spanned<String>>,
+    expires: Option<Spanned<toml::Value>>,
+}
+
+/// The finding rules a waiver can name.
+pub fn known_rules() -> Vec<String> {
+    let mut rules: Vec<String> = [
+        "status",
+        "status-code-mismatch",
+        "media-type",
+        "not-json",
+        "code",
+        "undocumented-code",
+        "status-member",
+        "type-link",
+        "scim-type",
+        "schema",
+        "www-authenticate",
+        "retry-after",
+    ]
+    .iter()
+    // Each name is held against response_schema::Rule by a test below.
+    .map(|r| (*r).to_owned())
+    .collect();
+    rules.extend([RULE_HEADER, RULE_BODY, RULE_SETUP, RULE_TRANSPORT].map(str::to_owned));
+    rules
+}
+
+impl Waivers {
+    /// Reads and parses a waivers file.
+    pub fn load(path: &std::path::Path) -> Result<Waivers, WaiverError> {
+        let text = std::fs::read_to_string(path).map_err(|source| WaiverError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Waivers::parse(&SourceFile {
+            name: path.display().to_string(),
+            text,
+        })
+    }
+
+    /// Parses a waivers file; every problem is reported at once.
+    pub fn parse(file: &SourceFile) -> Result<Waivers, WaiverError> {
+        let mut errors = Vec::new();
+        let mut error = |span: std::ops::Range<usize>, message: String| {
+            let (line, column) = line_column(&file.text, span.start);
+            errors.push(Diagnostic {
+                file: file.name.clone(),
+                line,
+                column,
+                message,
+            });
+        };
+        let raw: RawFile = match toml::from_str(&file.text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                error(e.span().unwrap_or(0..0), e.message().trim_end().to_owned());
+                return Err(WaiverError::Invalid(errors));
+            }
+        };
+        let rules = known_rules();
+        let mut waivers = Vec::new();
+        for w in raw.waiver {
+            let span = w.span();
+            let line = line_column(&file.text, span.start).0;
+            let w = w.into_inner();
+            if w.scenario.is_none() && w.code.is_none() && w.rule.is_none() {
+                error(
+                    span.clone(),
+                    "a waiver needs at least one of `scenario`, `code` or `rule`".into(),
+                );
+            }
+            let code = w.code.and_then(|c| match Code::from_name(c.get_ref()) {
+                Ok(code) => Some(code),
+                Err(_) => {
+                    error(
+                        c.span(),
+                        format!("`{}` is not a documented error code", c.get_ref()),
+                    );
+                    None
+                }
+            });
+            if let Some(r) = &w.rule
+                && !rules.contains(r.get_ref())
+            {
+                error(
+                    r.span(),
+                    format!(
+                        "`{}` is not a finding rule (one of {})",
+                        r.get_ref(),
+                        rules.join(", ")
+                    ),
+                );
+            }
+            if let Some(s) = &w.scenario
+                && s.get_ref().trim_end_matches('*').is_empty()
+            {
+                error(s.span(), "a scenario pattern cannot be empty".into());
+            }
+            let mut text = |field: Option<Spanned<String>>, name: &str, what: &str| match field {
+                Some(v) if !v.get_ref().trim().is_empty() => v.into_inner(),
+                Some(v) => {
+                    error(v.span(), format!("`{name}` cannot be empty: {what}"));
+                    String::new()
+                }
+                None => {
+                    error(span.clone(), format!("a waiver needs `{name}`: {what}"));
+                    String::new()
+                }
+            };
+            let reason = text(w.reason, "reason", "why the failure is accepted for now");
+            let owner = text(w.owner, "owner", "the person or team who answers for it");
+            let expires = match w.expires {
+                None => {
+                    error(
+                        span.clone(),
+                        "a waiver needs `expires`: the last day it holds, like 2026-12-31".into(),
+                    );
+                    None
+                }
+                Some(v) => {
+                    let date = match v.get_ref() {
+                        toml::Value::Datetime(d)
+                            if d.date.is_some() && d.time.is_none() && d.offset.is_none() =>
+                        {
+                            d.to_string().parse::<Date>().ok()
+                        }
+                        _ => None,
+                    };
+                    if date.is_none() {
+                        error(
+                            v.span(),
+                            format!(
+                                "`expires` is a TOML date like 2026-12-31 (unquoted), not {}",
+                                v.get_ref()
+                            ),
+                        );
+                    }
+                    date
+                }
+            };
+            if let Some(expires) = expires {
+                waivers.push(Waiver {
+                    line,
+                    scenario: w.scenario.map(Spanned::into_inner),
+                    code,
+                    rule: w.rule.map(Spanned::into_inner),
+                    reason,
+                    owner,
+                    expires,
+                });
+            }
+        }
+        if errors.is_empty() {
+            Ok(Waivers {
+                file: file.name.clone(),
+                waivers,
+            })
+        } else {
+            Err(WaiverError::Invalid(errors))
+        }
+    }
+
+    /// Applies the waivers to a report as of `today` and recounts its verdict.
+    pub fn apply(&self, report: &mut Report, today: Date) {
+        let mut matched: Vec<Vec<String>> = vec![Vec::new(); self.waivers.len()];
+        let live = |w: &Waiver| today <= w.expires;
+        for s in &mut report.scenarios {
+            if s.outcome != Outcome::Failed || s.findings.is_empty() {
+                continue;
+            }
+            let mut covering = None;
+            let mut all_covered = true;
+            for f in &s.findings {
+                let mut covered = false;
+                for (i, w) in self.waivers.iter().enumerate() {
+                    if !w.matches(s, f) {
+                        continue;
+                    }
+                    if !matched[i].contains(&s.id) {
+                        matched[i].push(s.id.clone());
+                    }
+                    if live(w) && !covered {
+                        covered = true;
+                        covering.get_or_insert(i);
+                    }
+                }
+                all_covered &= covered;
+            }
+            if let (true, Some(i)) = (all_covered, covering) {
+                let w = &self.waivers[i];
+                s.outcome = Outcome::Waived;
+                s.waiver = Some(WaiverNote {
+                    file: self.file.clone(),
+                    line: w.line,
+                    reason: w.reason.clone(),
+                    owner: w.owner.clone(),
+                    expires: w.expires.to_string(),
+                });
+            }
+        }
+        report.waivers = self
+            .waivers
+            .iter()
+            .zip(matched)
+            .map(|(w, matched)| WaiverStatus {
+                file: self.file.clone(),
+                line: w.line,
+                matches: w.describe(),
+                reason: w.reason.clone(),
+                owner: w.owner.clone(),
+                expires: w.expires.to_string(),
+                state: if !live(w) {
+                    WaiverState::Expired
+                } else if matched.is_empty() {
+                    WaiverState::Stale
+                } else {
+                    WaiverState::Live
+                },
+                matched,
+            })
+            .collect();
+        report.recount();
+    }
+}
+
+/// A waivers file covering every failing finding rule of every failed
+/// scenario of `report`, one `[[waiver]]` per (scenario, rule).
+pub fn baseline(report: &Report, owner: &str, expires: Date) -> String {
+    let quote = |s: &str| Value::String(s.to_owned()).to_string();
+    let mut out = format!(
+        "# Waivers written by `conformance-runner --write-baseline` from run {} against {}.\n\
+         # Each covers one failing rule of one scenario; remove it once the target is fixed.\n",
+        report.run_id, report.target
+    );
+    for s in report
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Failed)
+    {
+        let mut rules: Vec<&str> = Vec::new();
+        for f in &s.findings {
+            if !rules.contains(&f.rule.as_str()) {
+                rules.push(&f.rule);
+            }
+        }
+        for rule in rules {
+            let first = s.findings.iter().find(|f| f.rule == rule);
+            let reason = first.map_or_else(String::new, |f| format!("baseline: {f}"));
+            let _ = write!(
+                out,
+                "\n[[waiver]]\nscenario = {}\nrule = {}\nreason = {}\nowner = {}\nexpires = {expires}\n",
+                quote(&s.id),
+                quote(rule),
+                quote(&reason),
+                quote(owner),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_print_and_count_from_the_epoch() {
+        assert_eq!(Date::from_days(0).to_string(), "1970-01-01");
+        assert_eq!(Date::from_days(19_782).to_string(), "2024-02-29");
+        assert_eq!(Date::from_days(-1).to_string(), "1969-12-31");
+        assert_eq!(
+            "2024-02-29".parse::<Date>().unwrap().to_string(),
+            "2024-02-29"
+        );
+        assert!("2023-02-29".parse::<Date>().is_err());
+        assert!("2023-13-01".parse::<Date>().is_err());
+        assert!("2023-1-01".parse::<Date>().is_err());
+        assert!("2026-12-31".parse::<Date>().unwrap() > "2026-01-31".parse::<Date>().unwrap());
+    }
+
+    #[test]
+    fn known_rules_are_the_checkers_rules() {
+        for rule in &known_rules()[..12] {
+            let parsed: response_schema::Rule =
+                serde_json::from_value(Value::String(rule.clone())).unwrap();
+            assert_eq!(parsed.as_str(), rule);
+        }
+    }
+}
