@@ -173,14 +173,9 @@ impl ScimStore {
     /// `startIndex` pages do not shift between requests).
     pub fn list(&self, store: &Store, workspace: &str, base_url: &str) -> Vec<Value> {
         let records = self.lock();
-        let mut users: Vec<&User> = store
-            .users
-            .values()
-            .filter(|u| u.workspace == workspace)
-            .collect();
-        users.sort_by(|a, b| a.id.cmp(&b.id));
-        users
-            .into_iter()
+        store
+            .user_ids_in(workspace, None)
+            .filter_map(|id| store.user(id))
             .map(|u| self.document(u, records.get(&u.id), base_url, false))
             .collect()
     }
@@ -279,7 +274,7 @@ impl ScimStore {
         if store.user_in(workspace, id).is_none() {
             return Err(ScimStoreError::NotFound(id.to_owned()));
         }
-        store.users.remove(id);
+        store.remove_user(id);
         store.tokens.retain(|_, t| t.user != id);
         self.lock().remove(id);
         Ok(())
@@ -331,29 +326,34 @@ impl ScimStore {
             .ok_or_else(|| invalid(ScimType::InvalidValue, "userName is required"))?
             .to_owned();
         let active = filter::member(&doc, "active").and_then(Value::as_bool);
-        let taken = store.users.values().any(|u| {
-            u.workspace == workspace && u.id != id && u.email.eq_ignore_ascii_case(&user_name)
-        });
+        let taken = store
+            .user_by_email(workspace, &user_name)
+            .is_some_and(|u| u.id != id);
         if taken {
             return Err(ScimStoreError::Uniqueness(user_name));
         }
 
         let now = SystemTime::now();
-        let existed = store.users.contains_key(id);
-        let user = store.users.entry(id.to_owned()).or_insert_with(|| User {
-            id: id.to_owned(),
-            workspace: workspace.to_owned(),
-            email: String::new(),
-            password: None,
-            role: Role::Member,
-            disabled: false,
-            factors: Vec::new(),
-        });
-        user.email = user_name;
-        user.password = password;
-        // An identity provider deactivating a user is exactly "the identity provider has the
-        // account marked as disabled".
-        user.disabled = active == Some(false);
+        let existed = store.user(id).is_some();
+        if existed {
+            store.set_email(id, user_name);
+        } else {
+            store.insert_user(User {
+                id: id.to_owned(),
+                workspace: workspace.to_owned(),
+                email: user_name,
+                password: None,
+                role: Role::Member,
+                disabled: false,
+                factors: Vec::new(),
+            });
+        }
+        if let Some(user) = store.user_mut(id) {
+            *user.password = password;
+            // An identity provider deactivating a user is exactly "the identity provider has
+            // the account marked as disabled".
+            *user.disabled = active == Some(false);
+        }
 
         let (created, version) = match records.get(id) {
             Some(previous) => (previous.created, previous.version + 1),
@@ -368,7 +368,10 @@ impl ScimStore {
             last_modified: now,
             version,
         };
-        let shown = self.document(user, Some(&record), base_url, false);
+        let shown = match store.user(id) {
+            Some(user) => self.document(user, Some(&record), base_url, false),
+            None => Value::Null,
+        };
         records.insert(id.to_owned(), record);
         Ok(shown)
     }
@@ -609,7 +612,7 @@ mod tests {
             .unwrap();
         assert_eq!(replaced["meta"]["version"], "W/\"2\"");
         assert!(replaced.get("name").is_none());
-        let user = &store.users["usr_x"];
+        let user = store.user("usr_x").unwrap();
         assert!(user.disabled);
         assert_eq!(user.password.as_deref(), Some("pw"));
 
@@ -619,10 +622,10 @@ mod tests {
             "Operations": [{"op": "remove", "path": "password"}],
         });
         scim.patch(&mut store, "acme", "usr_x", &ops, BASE).unwrap();
-        assert_eq!(store.users["usr_x"].password, None);
+        assert_eq!(store.user("usr_x").unwrap().password, None);
 
         scim.delete(&mut store, "acme", "usr_x").unwrap();
-        assert!(!store.users.contains_key("usr_x"));
+        assert!(store.user("usr_x").is_none());
         assert_eq!(
             scim.delete(&mut store, "acme", "usr_x"),
             Err(ScimStoreError::NotFound("usr_x".into()))

@@ -658,3 +658,28 @@ async fn scim_changes_are_delivered_to_subscribed_endpoints() {
     ));
     assert!(other.seen().is_empty());
 }
+
+/// `POST /admin/reset` also restarts the id counter: the first webhook after a reset gets
+/// the id the first webhook after start-up got, and the one registered before is gone.
+#[tokio::test]
+async fn reset_restarts_ids_and_forgets_endpoints() {
+    let client = Client::new();
+    let events = json!(["user.created"]);
+    let first = register(&client, "http://127.0.0.1:9/a", events.clone()).await;
+    let second = register(&client, "http://127.0.0.1:9/b", events.clone()).await;
+    assert_ne!(first["id"], second["id"]);
+    client
+        .send(Req::post("/admin/reset"))
+        .await
+        .assert_status(204);
+    let listed = client.send(Req::get(HOOKS).token(ADMIN)).await;
+    listed.assert_status(200);
+    assert!(
+        !listed
+            .json
+            .to_string()
+            .contains(second["id"].as_str().unwrap())
+    );
+    let again = register(&client, "http://127.0.0.1:9/c", events).await;
+    assert_eq!(again["id"], first["id"]);
+}
