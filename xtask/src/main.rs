@@ -35,15 +35,22 @@ enum Command {
     /// and the default.
     BenchConformance,
     /// Load the mock's release binary over loopback on representative error
-    /// paths (Unauthorized, NotFound, STEP_UP_REQUIRED, RateLimited) and print
-    /// requests/s and p50/p99 latency.
+    /// paths (Unauthorized, NotFound, STEP_UP_REQUIRED, RateLimited), beside a
+    /// bare axum server answering the same bytes in the same run, and print
+    /// requests/s, the mock's ratio to the baseline and its p50/p99 latency.
     BenchMock {
-        /// Concurrent keep-alive connections.
-        #[arg(long, default_value_t = 32)]
-        connections: usize,
-        /// Seconds of load per path.
-        #[arg(long, default_value_t = 5)]
-        seconds: u64,
+        /// Concurrent keep-alive connections (comma-separated: each is measured).
+        #[arg(long, value_delimiter = ',', default_value = "8,64")]
+        connections: Vec<usize>,
+        /// Seconds of load per path, server and connection count.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Interleaved rounds the seconds are split into.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Do not pin the servers and the load generator to separate CPUs.
+        #[arg(long)]
+        no_pin: bool,
     },
 }
 
@@ -70,9 +77,13 @@ fn main() -> ExitCode {
         Command::BenchMock {
             connections,
             seconds,
+            rounds,
+            no_pin,
         } => bench_mock::run(&bench_mock::Options {
             connections,
             seconds,
+            rounds,
+            pin: !no_pin,
         })
         .map(|()| ExitCode::SUCCESS),
     };
