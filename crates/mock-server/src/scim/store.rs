@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use super::filter;
 use super::patch::{self, PatchError, ScimType};
-use super::schema::{self, CORE_USER};
+use super::schema::{self, CORE_USER, UserAttributes};
 use crate::auth::is_b64token;
 use crate::model::Role;
 use crate::seed::{Seed, SeedError};
@@ -169,15 +169,57 @@ impl ScimStore {
         Ok(self.document(user, records.get(id), base_url, false))
     }
 
-    /// Every user of the workspace as SCIM shows it, ordered by id (a stable order, so
-    /// `startIndex` pages do not shift between requests).
-    pub fn list(&self, store: &Store, workspace: &str, base_url: &str) -> Vec<Value> {
+    /// One page of the workspace's users matching `filter` (ordered by id, a stable order, so
+    /// `startIndex` pages do not shift between requests), and how many match in all.
+    ///
+    /// Documents are built only for the page: `userName eq "..."` is one look-up in the
+    /// store's email index, any other comparison of `userName` alone is evaluated on the
+    /// user's email (which is the `userName`), and only other filters build each user's
+    /// document to test it.
+    pub fn search(
+        &self,
+        store: &Store,
+        workspace: &str,
+        base_url: &str,
+        filter: Option<&filter::Filter>,
+        skip: usize,
+        count: usize,
+    ) -> (usize, Vec<Value>) {
         let records = self.lock();
-        store
+        let show = |user: &User| self.document(user, records.get(&user.id), base_url, false);
+        let matches = |user: &User| match filter {
+            None => true,
+            Some(f) => match user_name_comparison(f) {
+                Some((op, literal)) => filter::compare_str(op, &user.email, literal, false),
+                None => filter::matches(f, &show(user), &UserAttributes),
+            },
+        };
+        if let Some(filter::Filter::Compare {
+            path,
+            op: filter::CompareOp::Eq,
+            value: filter::CompValue::String(name),
+        }) = filter
+            && is_user_name(path)
+            && name.is_ascii()
+        {
+            let hit = store.user_by_email(workspace, name).filter(|u| matches(u));
+            let page = hit.filter(|_| skip == 0 && count > 0).map(show);
+            return (usize::from(hit.is_some()), page.into_iter().collect());
+        }
+        let mut total = 0;
+        let mut page = Vec::new();
+        for user in store
             .user_ids_in(workspace, None)
             .filter_map(|id| store.user(id))
-            .map(|u| self.document(u, records.get(&u.id), base_url, false))
-            .collect()
+        {
+            if matches(user) {
+                if total >= skip && page.len() < count {
+                    page.push(show(user));
+                }
+                total += 1;
+            }
+        }
+        (total, page)
     }
 
     /// Creates user `id` from a POST body (RFC 7644 section 3.3) and returns it as shown.
@@ -483,6 +525,28 @@ fn derived(user: &User) -> Value {
 /// A weak ETag for a version number, as `meta.version` and the `ETag` header carry it.
 pub fn etag(version: u64) -> String {
     format!("W/\"{version}\"")
+}
+
+/// Whether `path` is the core User's `userName` (with or without the schema URN).
+fn is_user_name(path: &filter::AttrPath) -> bool {
+    path.sub_attr.is_none()
+        && path.name.eq_ignore_ascii_case("userName")
+        && path
+            .urn
+            .as_deref()
+            .is_none_or(|urn| urn.eq_ignore_ascii_case(CORE_USER))
+}
+
+/// `userName <op> "<string>"`: a filter that only compares `userName` with a string.
+fn user_name_comparison(f: &filter::Filter) -> Option<(filter::CompareOp, &str)> {
+    match f {
+        filter::Filter::Compare {
+            path,
+            op,
+            value: filter::CompValue::String(literal),
+        } if is_user_name(path) => Some((*op, literal)),
+        _ => None,
+    }
 }
 
 /// `time` as an RFC 3339 UTC timestamp with whole seconds (`2026-11-25T14:24:52Z`).
