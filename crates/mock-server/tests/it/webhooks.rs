@@ -683,3 +683,41 @@ async fn reset_restarts_ids_and_forgets_endpoints() {
     let again = register(&client, "http://127.0.0.1:9/c", events).await;
     assert_eq!(again["id"], first["id"]);
 }
+
+/// A caller off loopback cannot make the mock deliver to itself or to loopback (where
+/// `/admin/reset` would trust the delivery); a loopback caller still can.
+#[tokio::test]
+async fn remote_callers_cannot_register_loopback_or_own_urls() {
+    let client = Client::new();
+    for url in [
+        "http://127.0.0.1:8080/admin/reset",
+        "http://localhost:9/x",
+        "http://[::1]:9/x",
+    ] {
+        let resp = client
+            .send(
+                Req::post(HOOKS)
+                    .token(ADMIN)
+                    .peer("198.51.100.7")
+                    .json(json!({ "url": url, "events": ["user.created"] })),
+            )
+            .await;
+        resp.assert_error(Code::ValidationError);
+        assert_eq!(resp.pointers(), vec!["/url"], "{url}");
+    }
+    let resp = client
+        .send(
+            Req::post(HOOKS)
+                .token(ADMIN)
+                .peer("198.51.100.7")
+                .json(json!({ "url": "https://hooks.example/x", "events": ["user.created"] })),
+        )
+        .await;
+    resp.assert_status(201);
+    register(
+        &client,
+        "http://127.0.0.1:9/admin/reset",
+        json!(["user.created"]),
+    )
+    .await;
+}
