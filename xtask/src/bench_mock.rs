@@ -31,9 +31,9 @@ pub struct Options {
 }
 
 /// Kills a server when the benchmark ends, however it ends.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Drop for Server {
@@ -46,7 +46,7 @@ impl Drop for Server {
 impl Server {
     /// Starts `program` (pinned to CPU 0 when `pin`) and reads the address from the
     /// first line it prints.
-    fn start(program: &Path, args: &[&str], pin: bool) -> Result<Server> {
+    pub(crate) fn start(program: &Path, args: &[&str], pin: bool) -> Result<Server> {
         let mut command = if pin {
             let mut c = Command::new("taskset");
             c.args(["-c", "0"]).arg(program);
@@ -81,7 +81,7 @@ impl Server {
     }
 
     /// Resident set size in KiB (Linux), for the report.
-    fn rss_kib(&self) -> Option<u64> {
+    pub(crate) fn rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         status
             .lines()
@@ -94,17 +94,7 @@ impl Server {
 pub fn run(options: &Options) -> Result<()> {
     let (mock_bin, baseline_bin, xtask_bin) = build()?;
     if cfg!(debug_assertions) {
-        // `cargo xtask` is a debug build; an unoptimised load generator would be the
-        // bottleneck and hide the difference between the servers. Run the same command
-        // from the release build of xtask instead.
-        let status = Command::new(&xtask_bin)
-            .args(std::env::args_os().skip(1))
-            .status()
-            .with_context(|| format!("running {}", xtask_bin.display()))?;
-        if !status.success() {
-            bail!("the release build of xtask failed: {status}");
-        }
-        return Ok(());
+        return reexec_in_release(&xtask_bin);
     }
     let pin = options.pin && Command::new("taskset").arg("-V").output().is_ok();
     // No global rate limits, so only the RateLimited path meets one (the
@@ -137,10 +127,24 @@ pub fn run(options: &Options) -> Result<()> {
     runtime.block_on(bench(&mock, &baseline_bin, pin, options))
 }
 
+/// `cargo xtask` is a debug build; an unoptimised load generator would be the bottleneck and
+/// hide the difference between the servers. Runs the same command from the release build of
+/// xtask instead.
+pub(crate) fn reexec_in_release(xtask_bin: &Path) -> Result<()> {
+    let status = Command::new(xtask_bin)
+        .args(std::env::args_os().skip(1))
+        .status()
+        .with_context(|| format!("running {}", xtask_bin.display()))?;
+    if !status.success() {
+        bail!("the release build of xtask failed: {status}");
+    }
+    Ok(())
+}
+
 /// `cargo build --release` of the mock, the baseline and xtask (the load generator); returns
 /// the executables as cargo reports them (so `CARGO_TARGET_DIR` and `--target-dir` are
 /// honoured).
-fn build() -> Result<(PathBuf, PathBuf, PathBuf)> {
+pub(crate) fn build() -> Result<(PathBuf, PathBuf, PathBuf)> {
     let output = Command::new(env!("CARGO"))
         .args([
             "build",

@@ -100,6 +100,33 @@ pub async fn once(addr: SocketAddr, target: &Target) -> Result<(u16, String)> {
     Ok((status, body))
 }
 
+/// One keep-alive connection for sequential requests.
+pub struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    /// Connects to `addr`.
+    pub async fn open(addr: SocketAddr) -> Result<Conn> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("connecting to {addr}"))?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            buf: vec![0u8; 64 * 1024],
+        })
+    }
+
+    /// Sends `target` and returns the status and (up to 64 KiB of) the body.
+    pub async fn send(&mut self, target: &Target) -> Result<(u16, String)> {
+        self.stream.write_all(&target.request).await?;
+        let (status, _, body) = read_response_body(&mut self.stream, &mut self.buf).await?;
+        Ok((status, body))
+    }
+}
+
 /// Drives `connections` keep-alive connections against `addr` for `duration`.
 pub async fn run(
     addr: SocketAddr,

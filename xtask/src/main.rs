@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's automation, thin over the library crates.
 
 mod bench_mock;
+mod bench_scale;
 mod codegen;
 mod conformance;
 mod load;
@@ -52,6 +53,16 @@ enum Command {
         #[arg(long)]
         no_pin: bool,
     },
+    /// Provision N users into one workspace of the mock's release binary over SCIM and
+    /// print create, filtered-list, paging and GET latencies and RSS per user.
+    BenchScale {
+        /// Workspace sizes (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+        users: Vec<usize>,
+        /// Repetitions per measured request (the median is printed).
+        #[arg(long, default_value_t = 21)]
+        repeat: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -86,6 +97,9 @@ fn main() -> ExitCode {
             pin: !no_pin,
         })
         .map(|()| ExitCode::SUCCESS),
+        Command::BenchScale { users, repeat } => {
+            bench_scale::run(&bench_scale::Options { users, repeat }).map(|()| ExitCode::SUCCESS)
+        }
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");
