@@ -20,6 +20,7 @@ use crate::ratelimit::RateLimiter;
 use crate::scim::store::ScimStore;
 use crate::seed::{QuotaSeed, RateLimits, Seed, SeedError};
 use crate::stepup::StepUps;
+use crate::sweep::Sweeper;
 use crate::webauthn::Aaguid;
 use crate::webhooks::store::Webhooks;
 
@@ -108,6 +109,8 @@ pub struct Store {
     by_workspace: HashMap<String, WorkspaceUsers>,
     /// Bearer tokens (long-lived and sessions) by token.
     pub tokens: HashMap<String, Token>,
+    /// When to drop expired sessions.
+    session_sweeper: Option<Sweeper>,
 }
 
 /// The user indexes of one workspace.
@@ -529,12 +532,16 @@ impl Store {
         index.by_email.insert(new_key, id.to_owned());
     }
 
-    /// Adds a session token, dropping expired sessions now and then so a client that signs in
-    /// in a loop does not grow the map for ever.
+    /// Adds a session token, dropping expired sessions at most once per session lifetime
+    /// (see [`crate::sweep`]) so a client that signs in in a loop does not grow the map for
+    /// ever and a map full of live sessions is not scanned on every sign-in.
     pub fn insert_session(&mut self, token: String, entry: Token) {
-        const SWEEP_EVERY: usize = 4096;
-        if self.tokens.len() % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            let now = Instant::now();
+        const SWEEP_AT: usize = 4096;
+        let now = Instant::now();
+        let sweeper = self
+            .session_sweeper
+            .get_or_insert_with(|| Sweeper::new(SWEEP_AT, SESSION_TTL));
+        if sweeper.due(self.tokens.len(), now) {
             self.tokens
                 .retain(|_, t| t.kind == TokenKind::LongLived || !t.is_expired(now));
         }
