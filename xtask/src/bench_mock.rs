@@ -1,8 +1,16 @@
-//! `cargo xtask bench-mock`: loads the running release binary of the mock over
-//! loopback on representative error paths and prints requests/s and latency.
+//! `cargo xtask bench-mock`: loads the mock's release binary over loopback on
+//! representative error paths, side by side with a bare axum server answering
+//! the same bytes (`crates/mock-server/examples/bench_baseline.rs`), and prints
+//! each path's requests/s and the mock's ratio to the baseline.
+//!
+//! Both servers run at once; measurements alternate between them in
+//! interleaved rounds (the order flips every round), so a change in machine
+//! load hits both alike. With `taskset` available the servers share one core
+//! and the load generator gets another, as in the measurements.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -12,70 +20,178 @@ use crate::load::{self, Target};
 
 /// Settings of a run.
 pub struct Options {
-    /// Concurrent keep-alive connections per path.
-    pub connections: usize,
-    /// Seconds per path.
-    pub seconds: u64,
+    /// Connection counts to measure at.
+    pub connections: Vec<usize>,
+    /// Seconds of load per path, server and connection count (split across the rounds).
+    pub seconds: f64,
+    /// Interleaved rounds.
+    pub rounds: usize,
+    /// Pin the servers to CPU 0 and the load generator to CPU 1 with `taskset`.
+    pub pin: bool,
 }
 
-/// Kills the mock when the benchmark ends, however it ends.
-struct Mock(Child);
+/// Kills a server when the benchmark ends, however it ends.
+pub(crate) struct Server {
+    child: Child,
+    pub(crate) addr: SocketAddr,
+}
 
-impl Drop for Mock {
+impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-/// Builds and starts the release binary, runs every path, prints a table.
-pub fn run(options: &Options) -> Result<()> {
-    let root = crate::workspace_root();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "mock-server"])
-        .current_dir(&root)
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build --release -p mock-server failed");
+impl Server {
+    /// Starts `program` (pinned to CPU 0 when `pin`) and reads the address from the
+    /// first line it prints.
+    pub(crate) fn start(program: &Path, args: &[&str], pin: bool) -> Result<Server> {
+        let mut command = if pin {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        };
+        let mut child = command
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {}", program.display()))?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let addr = line
+            .trim()
+            .rsplit("http://")
+            .next()
+            .and_then(|a| a.parse().ok());
+        let mut server = Server {
+            child,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        };
+        // Dropping `server` on the error path kills the child.
+        server.addr = addr.with_context(|| {
+            format!("unexpected first line from {}: {line:?}", program.display())
+        })?;
+        Ok(server)
     }
+
+    /// Resident set size in KiB (Linux), for the report.
+    pub(crate) fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+}
+
+/// Builds both release binaries, runs every path on both servers, prints a table.
+pub fn run(options: &Options) -> Result<()> {
+    let (mock_bin, baseline_bin, xtask_bin) = build()?;
+    if cfg!(debug_assertions) {
+        return reexec_in_release(&xtask_bin);
+    }
+    let pin = options.pin && Command::new("taskset").arg("-V").output().is_ok();
     // No global rate limits, so only the RateLimited path meets one (the
     // `throttled` workspace's own session quota of 3 per 60 s).
-    let mut child = Command::new(root.join("target/release/mock-server"))
-        .args([
+    let mock = Server::start(
+        &mock_bin,
+        &[
             "--listen",
             "127.0.0.1:0",
             "--rate-limit-per-token",
             "0",
             "--rate-limit-per-address",
             "0",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting target/release/mock-server")?;
-    let stdout = child.stdout.take().context("mock stdout")?;
-    let mock = Mock(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let addr: SocketAddr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .and_then(|a| a.parse().ok())
-        .with_context(|| format!("unexpected first line from the mock: {line:?}"))?;
-
+        ],
+        pin,
+    )?;
+    if pin {
+        // Threads the runtime spawns later inherit the affinity.
+        let status = Command::new("taskset")
+            .args(["-a", "-cp", "1", &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("taskset could not pin the load generator");
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(bench(addr, options))?;
-    drop(mock);
+    runtime.block_on(bench(&mock, &baseline_bin, pin, options))
+}
+
+/// `cargo xtask` is a debug build; an unoptimised load generator would be the bottleneck and
+/// hide the difference between the servers. Runs the same command from the release build of
+/// xtask instead.
+pub(crate) fn reexec_in_release(xtask_bin: &Path) -> Result<()> {
+    let status = Command::new(xtask_bin)
+        .args(std::env::args_os().skip(1))
+        .status()
+        .with_context(|| format!("running {}", xtask_bin.display()))?;
+    if !status.success() {
+        bail!("the release build of xtask failed: {status}");
+    }
     Ok(())
 }
 
-async fn bench(addr: SocketAddr, options: &Options) -> Result<()> {
-    let throttled = throttled_token(addr).await?;
+/// `cargo build --release` of the mock, the baseline and xtask (the load generator); returns
+/// the executables as cargo reports them (so `CARGO_TARGET_DIR` and `--target-dir` are
+/// honoured).
+pub(crate) fn build() -> Result<(PathBuf, PathBuf, PathBuf)> {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "mock-server",
+            "--bin",
+            "mock-server",
+            "--example",
+            "bench_baseline",
+            "-p",
+            "xtask",
+            "--bin",
+            "xtask",
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(crate::workspace_root())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running cargo build")?;
+    if !output.status.success() {
+        bail!("cargo build --release -p mock-server -p xtask failed");
+    }
+    let (mut mock, mut baseline, mut xtask) = (None, None, None);
+    for line in output.stdout.split(|&b| b == b'\n') {
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        let name = message.pointer("/target/name").and_then(|v| v.as_str());
+        let exe = message.get("executable").and_then(|v| v.as_str());
+        match (name, exe) {
+            (Some("mock-server"), Some(exe)) => mock = Some(PathBuf::from(exe)),
+            (Some("bench_baseline"), Some(exe)) => baseline = Some(PathBuf::from(exe)),
+            (Some("xtask"), Some(exe)) => xtask = Some(PathBuf::from(exe)),
+            _ => {}
+        }
+    }
+    Ok((
+        mock.context("cargo reported no mock-server executable")?,
+        baseline.context("cargo reported no bench_baseline executable")?,
+        xtask.context("cargo reported no xtask executable")?,
+    ))
+}
+
+async fn bench(mock: &Server, baseline_bin: &Path, pin: bool, options: &Options) -> Result<()> {
+    let throttled = throttled_token(mock.addr).await?;
     let throttled_auth = format!("Bearer {throttled}");
     let targets = [
         Target::new(
@@ -104,40 +220,101 @@ async fn bench(addr: SocketAddr, options: &Options) -> Result<()> {
             429,
         ),
     ];
-    println!(
-        "mock-server (release) on {addr}: {} connections, {} s per path, load generator in the same machine",
-        options.connections, options.seconds
-    );
-    println!(
-        "{:<18} {:>10} {:>12} {:>10} {:>10} {:>10} {:>11}",
-        "path", "requests", "requests/s", "p50", "p99", "max", "unexpected"
-    );
+
+    // The baseline answers each path with the mock's own bytes.
+    let mut canned = Vec::new();
     for target in &targets {
-        // A short warm-up so connection set-up is not measured.
-        load::run(
-            addr,
-            target,
-            options.connections,
-            Duration::from_millis(300),
-        )
-        .await?;
-        let stats = load::run(
-            addr,
-            target,
-            options.connections,
-            Duration::from_secs(options.seconds),
-        )
-        .await?;
-        println!(
-            "{:<18} {:>10} {:>12.0} {:>10} {:>10} {:>10} {:>11}",
-            target.name,
-            stats.requests,
-            stats.rps(),
-            micros(stats.p50),
-            micros(stats.p99),
-            micros(stats.max),
-            stats.unexpected
-        );
+        let (status, headers, body) = load::capture(mock.addr, target).await?;
+        if status != target.status {
+            bail!(
+                "{} answered {status}, expected {}",
+                target.name,
+                target.status
+            );
+        }
+        canned.push(serde_json::json!({
+            "method": target.method,
+            "path": target.path,
+            "status": status,
+            "headers": headers,
+            "body": body,
+        }));
+    }
+    let file = std::env::temp_dir().join(format!("bench-mock-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_vec(&canned)?)?;
+    let baseline = Server::start(baseline_bin, &[&file.to_string_lossy()], pin);
+    let _ = std::fs::remove_file(&file);
+    let baseline = baseline?;
+
+    let per_round = Duration::from_secs_f64(options.seconds / options.rounds.max(1) as f64);
+    println!(
+        "mock-server (release, RUST_LOG=warn) on {} vs bare axum (same bytes) on {}",
+        mock.addr, baseline.addr
+    );
+    println!(
+        "{} rounds x {:.2} s per path, server and connection count, interleaved; {}",
+        options.rounds,
+        per_round.as_secs_f64(),
+        if pin {
+            "servers pinned to CPU 0, load generator to CPU 1"
+        } else {
+            "not pinned"
+        }
+    );
+    println!(
+        "{:<18} {:>5} {:>12} {:>12} {:>7} {:>10} {:>10} {:>11}",
+        "path", "conns", "mock req/s", "axum req/s", "ratio", "mock p50", "mock p99", "unexpected"
+    );
+    let mut worst: Option<f64> = None;
+    for &connections in &options.connections {
+        for target in &targets {
+            // A short warm-up so connection set-up is not measured.
+            for server in [mock, &baseline] {
+                load::run(server.addr, target, connections, Duration::from_millis(200)).await?;
+            }
+            let mut mock_total = load::Stats::default();
+            let mut base_total = load::Stats::default();
+            for round in 0..options.rounds.max(1) {
+                let order: [(&Server, bool); 2] = if round % 2 == 0 {
+                    [(mock, true), (&baseline, false)]
+                } else {
+                    [(&baseline, false), (mock, true)]
+                };
+                for (server, is_mock) in order {
+                    let stats = load::run(server.addr, target, connections, per_round).await?;
+                    if is_mock {
+                        mock_total.merge(stats);
+                    } else {
+                        base_total.merge(stats);
+                    }
+                }
+            }
+            let ratio = mock_total.rps() / base_total.rps();
+            worst = Some(worst.map_or(ratio, |w: f64| w.min(ratio)));
+            println!(
+                "{:<18} {:>5} {:>12.0} {:>12.0} {:>7.2} {:>10} {:>10} {:>11}",
+                target.name,
+                connections,
+                mock_total.rps(),
+                base_total.rps(),
+                ratio,
+                micros(mock_total.percentile(0.50)),
+                micros(mock_total.percentile(0.99)),
+                mock_total.unexpected + base_total.unexpected,
+            );
+        }
+    }
+    let rss = |s: &Server| {
+        s.rss_kib()
+            .map_or("?".to_owned(), |k| format!("{:.1} MB", k as f64 / 1024.0))
+    };
+    println!(
+        "RSS after load: mock {}, bare axum {}",
+        rss(mock),
+        rss(&baseline)
+    );
+    if let Some(worst) = worst {
+        println!("lowest ratio: {worst:.2} (target 0.85)");
     }
     Ok(())
 }

@@ -17,6 +17,10 @@ use tokio::net::TcpStream;
 pub struct Target {
     /// A label for the report.
     pub name: &'static str,
+    /// The request method.
+    pub method: String,
+    /// The request path.
+    pub path: String,
     /// The request, rendered as HTTP/1.1 bytes.
     pub request: Vec<u8>,
     /// The status every response must have.
@@ -44,33 +48,46 @@ impl Target {
         request.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
         Target {
             name,
+            method: method.to_owned(),
+            path: path.to_owned(),
             request: request.into_bytes(),
             status,
         }
     }
 }
 
-/// What a run measured.
-#[derive(Debug)]
+/// What a run (or several, merged) measured.
+#[derive(Debug, Default)]
 pub struct Stats {
-    /// Responses received.
-    pub requests: u64,
     /// Responses whose status was not the expected one.
     pub unexpected: u64,
-    /// Wall time of the run.
+    /// Wall time of the run(s).
     pub elapsed: Duration,
-    /// Latency percentiles.
-    pub p50: Duration,
-    /// 99th percentile latency.
-    pub p99: Duration,
-    /// Worst latency.
-    pub max: Duration,
+    /// Every response's latency, sorted.
+    latencies: Vec<Duration>,
 }
 
 impl Stats {
     /// Requests per second.
     pub fn rps(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64()
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Adds another run's figures.
+    pub fn merge(&mut self, other: Stats) {
+        self.unexpected += other.unexpected;
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+        self.latencies.sort_unstable();
+    }
+
+    /// The latency at quantile `q` (0.0 to 1.0).
+    pub fn percentile(&self, q: f64) -> Duration {
+        if self.latencies.is_empty() {
+            Duration::ZERO
+        } else {
+            self.latencies[((self.latencies.len() - 1) as f64 * q).round() as usize]
+        }
     }
 }
 
@@ -79,8 +96,35 @@ pub async fn once(addr: SocketAddr, target: &Target) -> Result<(u16, String)> {
     let mut stream = TcpStream::connect(addr).await?;
     stream.write_all(&target.request).await?;
     let mut buf = vec![0u8; 64 * 1024];
-    let (status, body) = read_response_body(&mut stream, &mut buf).await?;
+    let (status, _, body) = read_response_body(&mut stream, &mut buf).await?;
     Ok((status, body))
+}
+
+/// One keep-alive connection for sequential requests.
+pub struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    /// Connects to `addr`.
+    pub async fn open(addr: SocketAddr) -> Result<Conn> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("connecting to {addr}"))?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            buf: vec![0u8; 64 * 1024],
+        })
+    }
+
+    /// Sends `target` and returns the status and (up to 64 KiB of) the body.
+    pub async fn send(&mut self, target: &Target) -> Result<(u16, String)> {
+        self.stream.write_all(&target.request).await?;
+        let (status, _, body) = read_response_body(&mut self.stream, &mut self.buf).await?;
+        Ok((status, body))
+    }
 }
 
 /// Drives `connections` keep-alive connections against `addr` for `duration`.
@@ -108,21 +152,35 @@ pub async fn run(
     }
     let elapsed = start.elapsed();
     latencies.sort_unstable();
-    let pick = |q: f64| -> Duration {
-        if latencies.is_empty() {
-            Duration::ZERO
-        } else {
-            latencies[((latencies.len() - 1) as f64 * q).round() as usize]
-        }
-    };
     Ok(Stats {
-        requests: latencies.len() as u64,
         unexpected,
         elapsed,
-        p50: pick(0.50),
-        p99: pick(0.99),
-        max: latencies.last().copied().unwrap_or_default(),
+        latencies,
     })
+}
+
+/// Sends `target` once and returns the status, the header fields (without those the server
+/// sets per connection or per response: `date`, `content-length`, `connection`,
+/// `transfer-encoding`) and the body: what a server answering the same bytes must send.
+pub async fn capture(
+    addr: SocketAddr,
+    target: &Target,
+) -> Result<(u16, Vec<(String, String)>, String)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(&target.request).await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let (status, head, body) = read_response_body(&mut stream, &mut buf).await?;
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            let name = name.trim().to_ascii_lowercase();
+            let skip = ["date", "content-length", "connection", "transfer-encoding"];
+            (!skip.contains(&name.as_str())).then(|| (name, value.trim().to_owned()))
+        })
+        .collect();
+    Ok((status, headers, body))
 }
 
 async fn connection(
@@ -153,12 +211,15 @@ async fn connection(
 async fn read_response(stream: &mut TcpStream, buf: &mut [u8]) -> Result<u16> {
     read_response_body(stream, buf)
         .await
-        .map(|(status, _)| status)
+        .map(|(status, _, _)| status)
 }
 
-/// Reads one response (head plus `content-length` body); returns the status
+/// Reads one response (head plus `content-length` body); returns the status, the head
 /// and as much of the body as fits the buffer.
-async fn read_response_body(stream: &mut TcpStream, buf: &mut [u8]) -> Result<(u16, String)> {
+async fn read_response_body(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+) -> Result<(u16, String, String)> {
     let mut filled = 0;
     loop {
         if filled == buf.len() {
@@ -172,7 +233,9 @@ async fn read_response_body(stream: &mut TcpStream, buf: &mut [u8]) -> Result<(u
         let Some(head_end) = find(&buf[..filled], b"\r\n\r\n") else {
             continue;
         };
-        let head = std::str::from_utf8(&buf[..head_end]).context("response head is not text")?;
+        let head = std::str::from_utf8(&buf[..head_end])
+            .context("response head is not text")?
+            .to_owned();
         let status: u16 = head
             .get(9..12)
             .and_then(|s| s.parse().ok())
@@ -199,7 +262,7 @@ async fn read_response_body(stream: &mut TcpStream, buf: &mut [u8]) -> Result<(u
             }
             remaining -= n;
         }
-        return Ok((status, String::from_utf8_lossy(&body).into_owned()));
+        return Ok((status, head, String::from_utf8_lossy(&body).into_owned()));
     }
 }
 

@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's automation, thin over the library crates.
 
 mod bench_mock;
+mod bench_scale;
 mod catalog_diff;
 mod codegen;
 mod conformance;
@@ -37,15 +38,32 @@ enum Command {
     /// and the default.
     BenchConformance,
     /// Load the mock's release binary over loopback on representative error
-    /// paths (Unauthorized, NotFound, STEP_UP_REQUIRED, RateLimited) and print
-    /// requests/s and p50/p99 latency.
+    /// paths (Unauthorized, NotFound, STEP_UP_REQUIRED, RateLimited), beside a
+    /// bare axum server answering the same bytes in the same run, and print
+    /// requests/s, the mock's ratio to the baseline and its p50/p99 latency.
     BenchMock {
-        /// Concurrent keep-alive connections.
-        #[arg(long, default_value_t = 32)]
-        connections: usize,
-        /// Seconds of load per path.
-        #[arg(long, default_value_t = 5)]
-        seconds: u64,
+        /// Concurrent keep-alive connections (comma-separated: each is measured).
+        #[arg(long, value_delimiter = ',', default_value = "8,64")]
+        connections: Vec<usize>,
+        /// Seconds of load per path, server and connection count.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Interleaved rounds the seconds are split into.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Do not pin the servers and the load generator to separate CPUs.
+        #[arg(long)]
+        no_pin: bool,
+    },
+    /// Provision N users into one workspace of the mock's release binary over SCIM and
+    /// print create, filtered-list, paging and GET latencies and RSS per user.
+    BenchScale {
+        /// Workspace sizes (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+        users: Vec<usize>,
+        /// Repetitions per measured request (the median is printed).
+        #[arg(long, default_value_t = 21)]
+        repeat: usize,
     },
     /// Compare this tree's catalog with an older one (a git ref's
     /// docs/catalog.json, or a file) and classify every change; exit 1 on a
@@ -89,11 +107,18 @@ fn main() -> ExitCode {
         Command::BenchMock {
             connections,
             seconds,
+            rounds,
+            no_pin,
         } => bench_mock::run(&bench_mock::Options {
             connections,
             seconds,
+            rounds,
+            pin: !no_pin,
         })
         .map(|()| ExitCode::SUCCESS),
+        Command::BenchScale { users, repeat } => {
+            bench_scale::run(&bench_scale::Options { users, repeat }).map(|()| ExitCode::SUCCESS)
+        }
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");

@@ -141,7 +141,7 @@ pub fn authenticate(
             "The bearer token has expired; sign in again.",
         ));
     }
-    let Some(user) = store.users.get(&entry.user) else {
+    let Some(user) = store.user(&entry.user) else {
         return Err(invalid_token("The bearer token is not valid."));
     };
     if user.disabled {

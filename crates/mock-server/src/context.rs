@@ -28,30 +28,38 @@ use crate::state::AppState;
 pub const SCIM_PREFIX: &str = "/scim/v2";
 
 /// A request's id, `req_` and 16 hex digits: a per-process random prefix and a counter, so ids
-/// are unique without a random draw per request.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RequestId(pub String);
+/// are unique without a random draw per request. Kept inline (no allocation per request).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RequestId([u8; 20]);
 
 impl RequestId {
     /// The next id.
     pub fn generate() -> RequestId {
         static PREFIX: OnceLock<u32> = OnceLock::new();
         static COUNTER: AtomicU64 = AtomicU64::new(0);
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         // Truncating the random UUID to 32 bits is the point: it is only a prefix.
         let prefix = *PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u128() as u32);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        RequestId(format!("req_{prefix:08x}{:08x}", n & 0xffff_ffff))
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff;
+        let value = (u64::from(prefix) << 32) | n;
+        let mut out = *b"req_0000000000000000";
+        for (i, byte) in out[4..].iter_mut().enumerate() {
+            // Each nibble, most significant first; the index is below 16.
+            *byte = HEX[((value >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        RequestId(out)
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only ASCII is ever written into the array.
+        std::str::from_utf8(&self.0).unwrap_or("req_")
     }
 }
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -70,7 +78,7 @@ pub async fn request_context(
     next: Next,
 ) -> Response {
     let id = RequestId::generate();
-    req.extensions_mut().insert(id.clone());
+    req.extensions_mut().insert(id);
     let scim = is_scim_path(req.uri().path());
     let span = tracing::info_span!(
         "request",
@@ -116,7 +124,9 @@ fn finish(mut response: Response, id: &RequestId, state: &AppState, scim: bool) 
         }
         None => response,
     };
-    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+    if !response.headers().contains_key(X_REQUEST_ID)
+        && let Ok(value) = HeaderValue::from_str(id.as_str())
+    {
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
     response
@@ -147,6 +157,9 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.as_str().len(), 20);
         assert!(a.as_str().starts_with("req_"));
+        assert!(a.as_str()[4..].bytes().all(|b| b.is_ascii_hexdigit()));
+        // Same process, same prefix.
+        assert_eq!(a.as_str()[..12], b.as_str()[..12]);
     }
 
     #[test]

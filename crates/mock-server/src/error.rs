@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use catalog::{Challenge, Code, Envelope};
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
-use response_schema::{ERROR_CODE_HEADER, FieldError, PROBLEM_JSON, Problem, SCIM_JSON, ScimError};
+use response_schema::{ERROR_CODE_HEADER, FieldError, PROBLEM_JSON, SCIM_JSON, ScimError};
 
 use crate::model::Purpose;
 
@@ -185,11 +185,18 @@ impl ApiError {
         let type_url = self.code.type_url(docs_base);
         let (media_type, body) = match self.envelope {
             Envelope::Problem => {
-                let mut problem =
-                    Problem::new(self.code, docs_base, self.detail.as_ref(), request_id);
-                problem.purpose = self.purpose.map(|p| p.as_str().to_owned());
-                problem.errors = (!self.errors.is_empty()).then(|| self.errors.clone());
-                problem.retry_after = self.retry_after.map(u64::from);
+                let info = self.code.info();
+                let problem = ProblemRef {
+                    type_url: &type_url,
+                    title: info.title,
+                    status: info.status,
+                    detail: &self.detail,
+                    code: info.name,
+                    request_id,
+                    purpose: self.purpose.map(Purpose::as_str),
+                    errors: (!self.errors.is_empty()).then_some(self.errors.as_slice()),
+                    retry_after: self.retry_after.map(u64::from),
+                };
                 (PROBLEM_JSON, serde_json::to_vec(&problem))
             }
             Envelope::Scim => {
@@ -221,6 +228,26 @@ impl ApiError {
         }
         response
     }
+}
+
+/// [`response_schema::Problem`] by reference: the same members in the same order, serialized without copying
+/// every string into a fresh `Problem` first (error bodies are the mock's hottest path). A
+/// test holds the two to the same JSON for every code.
+#[derive(serde::Serialize)]
+struct ProblemRef<'a> {
+    #[serde(rename = "type")]
+    type_url: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purpose: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
 }
 
 impl BearerChallenge {
@@ -267,7 +294,7 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use response_schema::{Expect, Response as Checked, check};
+    use response_schema::{Expect, Problem, Response as Checked, check};
 
     async fn checked(error: ApiError) -> Vec<String> {
         let response = error.render("req_test", "http://127.0.0.1:8080");
@@ -311,6 +338,33 @@ mod tests {
         for code in [Code::Unauthorized, Code::NotFound, Code::RateLimited] {
             let error = ApiError::new(code, "Nope.").with_retry_after(1).scim();
             assert_eq!(checked(error).await, Vec::<String>::new(), "{code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn problem_bodies_are_exactly_response_schema_problems() {
+        for &code in Code::ALL {
+            let error = ApiError::new(code, "Something \"happened\".")
+                .with_purpose(Purpose::DeleteUser)
+                .with_errors(vec![FieldError::pointer("/email", "is required")])
+                .with_retry_after(7);
+            if error.envelope != Envelope::Problem {
+                continue;
+            }
+            let response = error.render("req_test", "http://127.0.0.1:8080");
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let mut expected = Problem::new(
+                code,
+                "http://127.0.0.1:8080",
+                error.detail.as_ref(),
+                "req_test",
+            );
+            expected.purpose = Some(Purpose::DeleteUser.as_str().to_owned());
+            expected.errors = Some(error.errors.clone());
+            expected.retry_after = Some(7);
+            assert_eq!(body, serde_json::to_vec(&expected).unwrap(), "{code}");
         }
     }
 

@@ -24,6 +24,7 @@ pub mod seed;
 pub mod serve;
 pub mod state;
 pub mod stepup;
+pub mod sweep;
 pub mod webauthn;
 pub mod webhooks;
 

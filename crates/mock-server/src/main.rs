@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use mock_server::network::TrustedProxies;
 use mock_server::seed::Seed;
 use mock_server::{Config, serve};
 use tokio::net::TcpListener;
@@ -22,9 +23,10 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(name = "mock-server", version)]
 struct Args {
-    /// Address to listen on (use port 0 for any free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// Address to listen on, `HOST:PORT` (a name such as `localhost` is resolved; use port 0
+    /// for any free port).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen)]
+    listen: String,
 
     /// Public base URL of the mock, the base of every problem `type` link
     /// [default: http://<listen address>].
@@ -65,7 +67,7 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let config = config(&args)?;
 
-    let listener = TcpListener::bind(args.listen)
+    let listener = TcpListener::bind(args.listen.as_str())
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
@@ -78,12 +80,20 @@ async fn main() -> Result<()> {
 /// The flags as a validated [`Config`]: the seed with the overrides applied, so
 /// `POST /admin/reset` keeps them.
 fn config(args: &Args) -> Result<Config> {
-    let text = match &args.seed {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read seed {}", path.display()))?,
-        None => mock_server::seed::DEFAULT_SEED.to_owned(),
+    // The flags first, so an error names the flag rather than the seed.
+    TrustedProxies::parse(&args.trusted_proxies).context("bad --trusted-proxy")?;
+    let (text, name) = match &args.seed {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read seed {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (
+            mock_server::seed::DEFAULT_SEED.to_owned(),
+            "(embedded fixtures/seed.toml)".to_owned(),
+        ),
     };
-    let mut seed = Seed::parse(&text).context("bad seed")?;
+    let mut seed = Seed::parse(&text).with_context(|| format!("bad seed {name}"))?;
     seed.trusted_proxies
         .extend(args.trusted_proxies.iter().cloned());
     if let Some(n) = args.rate_limit_per_token {
@@ -96,11 +106,25 @@ fn config(args: &Args) -> Result<Config> {
         anyhow::ensure!(secs > 0, "--rate-limit-window must be at least 1");
         seed.rate_limits.window_secs = secs;
     }
-    seed.trusted_proxies().context("bad --trusted-proxy")?;
     Ok(Config {
         public_url: args.public_url.clone(),
         seed,
     })
+}
+
+/// `--listen`: `HOST:PORT` with a port; a host name is resolved when binding.
+fn parse_listen(text: &str) -> Result<String, String> {
+    if text.parse::<SocketAddr>().is_ok() {
+        return Ok(text.to_owned());
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+            Ok(text.to_owned())
+        }
+        _ => Err(format!(
+            "{text:?} is not HOST:PORT (e.g. 127.0.0.1:8080, localhost:8081, [::1]:0)"
+        )),
+    }
 }
 
 /// Completes on Ctrl-C, or on SIGTERM where there are signals.

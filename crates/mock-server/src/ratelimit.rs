@@ -15,9 +15,11 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::sweep::Sweeper;
 
 /// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers-09).
 pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
@@ -75,6 +77,24 @@ pub struct Usage {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RateLimitStatus(pub Vec<Usage>);
 
+/// One shard's windows and when to sweep them.
+#[derive(Debug)]
+struct Shard {
+    windows: HashMap<RateKey, Window>,
+    sweeper: Sweeper,
+}
+
+impl Shard {
+    fn new() -> Shard {
+        Shard {
+            windows: HashMap::new(),
+            // Windows last at most a minute by default; a sweep each second at most keeps
+            // even short windows from piling up.
+            sweeper: Sweeper::new(SWEEP_AT, Duration::from_secs(1)),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Window {
     index: u64,
@@ -87,7 +107,7 @@ struct Window {
 pub struct RateLimiter {
     epoch: Instant,
     hasher: RandomState,
-    shards: Vec<Mutex<HashMap<RateKey, Window>>>,
+    shards: Vec<Mutex<Shard>>,
 }
 
 impl Default for RateLimiter {
@@ -102,7 +122,7 @@ impl RateLimiter {
         RateLimiter {
             epoch: Instant::now(),
             hasher: RandomState::new(),
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::new())).collect(),
         }
     }
 
@@ -121,13 +141,14 @@ impl RateLimiter {
         let policy = key.policy();
         // `SHARDS` is a small constant, so the modulo fits `usize` whatever the hash.
         let shard = (self.hasher.hash_one(&key) % SHARDS as u64) as usize;
-        let mut map = self.shards[shard]
+        let mut guard = self.shards[shard]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= SWEEP_AT {
-            map.retain(|_, w| w.index == now_ms / w.window_secs.saturating_mul(1000));
+        let Shard { windows, sweeper } = &mut *guard;
+        if sweeper.due(windows.len(), Instant::now()) {
+            windows.retain(|_, w| w.index == now_ms / w.window_secs.saturating_mul(1000));
         }
-        let window = map.entry(key).or_insert(Window {
+        let window = windows.entry(key).or_insert(Window {
             index,
             window_secs,
             count: 0,
@@ -155,7 +176,7 @@ impl RateLimiter {
     /// Forgets every counter (`POST /admin/reset`).
     pub fn clear(&self) {
         for shard in &self.shards {
-            shard.lock().unwrap_or_else(PoisonError::into_inner).clear();
+            *shard.lock().unwrap_or_else(PoisonError::into_inner) = Shard::new();
         }
     }
 }

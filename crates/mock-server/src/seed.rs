@@ -21,11 +21,20 @@ pub const DEFAULT_SEED: &str = include_str!("../../../fixtures/seed.toml");
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
     /// The file is not valid TOML or does not have the seed's shape.
+    ///
+    /// Not a `#[source]`: the message already holds the TOML error, and a report that walks
+    /// the source chain would print it twice.
     #[error("seed is not valid: {0}")]
-    Syntax(#[from] toml::de::Error),
+    Syntax(toml::de::Error),
     /// A cross-reference or value is wrong; the message names the entry.
     #[error("seed is inconsistent: {0}")]
     Invalid(String),
+}
+
+impl From<toml::de::Error> for SeedError {
+    fn from(error: toml::de::Error) -> SeedError {
+        SeedError::Syntax(error)
+    }
 }
 
 /// The whole seed file.

@@ -5,7 +5,7 @@
 //! only taken in short synchronous sections (the guards are `!Send`, so holding one across an
 //! `.await` does not compile). [`AppState::reset`] rebuilds everything from the seed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -20,6 +20,7 @@ use crate::ratelimit::RateLimiter;
 use crate::scim::store::ScimStore;
 use crate::seed::{QuotaSeed, RateLimits, Seed, SeedError};
 use crate::stepup::StepUps;
+use crate::sweep::Sweeper;
 use crate::webauthn::Aaguid;
 use crate::webhooks::store::Webhooks;
 
@@ -93,14 +94,30 @@ struct Inner {
 }
 
 /// Workspaces, users and bearer tokens.
+///
+/// Users are indexed by workspace (ids in order, for paging without a sort) and by
+/// lower-cased email within the workspace (sign-in, invitations and SCIM `userName`
+/// uniqueness in O(1)). The indexes are private and kept in step by the only methods that
+/// add, remove or rename a user.
 #[derive(Debug, Default)]
 pub struct Store {
     /// Workspaces by id.
     pub workspaces: HashMap<String, Workspace>,
     /// Users by id, across workspaces.
-    pub users: HashMap<String, User>,
+    users: HashMap<String, User>,
+    /// Per workspace: user ids in order and ids by lower-cased email.
+    by_workspace: HashMap<String, WorkspaceUsers>,
     /// Bearer tokens (long-lived and sessions) by token.
     pub tokens: HashMap<String, Token>,
+    /// When to drop expired sessions.
+    session_sweeper: Option<Sweeper>,
+}
+
+/// The user indexes of one workspace.
+#[derive(Debug, Default)]
+struct WorkspaceUsers {
+    ids: BTreeSet<String>,
+    by_email: HashMap<String, String>,
 }
 
 /// A workspace and its policies.
@@ -145,6 +162,19 @@ pub struct User {
     pub disabled: bool,
     /// Enrolled factors.
     pub factors: Vec<Factor>,
+}
+
+/// The fields of a [`User`] that may change without touching the store's indexes.
+#[derive(Debug)]
+pub struct UserMut<'a> {
+    /// Password, if password sign-in can succeed.
+    pub password: &'a mut Option<String>,
+    /// Admin or member.
+    pub role: &'a mut Role,
+    /// Disabled by the identity provider.
+    pub disabled: &'a mut bool,
+    /// Enrolled factors.
+    pub factors: &'a mut Vec<Factor>,
 }
 
 /// An enrolled factor.
@@ -297,18 +327,26 @@ impl AppState {
         format!("{prefix}{n:06}")
     }
 
-    /// Restores the seed: store, step-up tokens and rate-limit windows.
+    /// Restores the seed: store, step-up tokens, rate-limit windows, SCIM records, webhook
+    /// endpoints and the id counter (the first id handed out after a reset is the first one
+    /// handed out after start-up).
+    ///
+    /// Atomic for requests: everything is rebuilt while the core store's write lock is held,
+    /// and every request reads the core store first (the lock order is core store, then a
+    /// feature's own lock), so no request sees a half-reset mock.
     pub fn reset(&self) {
+        let mut store = self.write();
         // The seed was validated when the state was built, so rebuilding cannot fail; keep the
         // current store rather than panic if it somehow does.
-        if let Ok(store) = Store::from_seed(&self.0.seed) {
-            *self.write() = store;
+        if let Ok(fresh) = Store::from_seed(&self.0.seed) {
+            *store = fresh;
         }
         self.0.step_ups.reset(&self.0.seed);
         self.0.limiter.clear();
-        // Plug-in point: reset the SCIM and webhook stores here.
         self.0.scim.reset();
         self.0.webhooks.reset();
+        self.0.ids.store(1, Ordering::Relaxed);
+        drop(store);
     }
 
     /// Whether `ip` may reach `workspace` (true for unknown workspaces: they have no policy).
@@ -363,18 +401,15 @@ impl Store {
                     fmt: f.kind.is_webauthn().then(|| "packed".to_owned()),
                 })
                 .collect();
-            store.users.insert(
-                user.id.clone(),
-                User {
-                    id: user.id.clone(),
-                    workspace: user.workspace.clone(),
-                    email: user.email.clone(),
-                    password: user.password.clone(),
-                    role: user.role,
-                    disabled: user.disabled,
-                    factors,
-                },
-            );
+            store.insert_user(User {
+                id: user.id.clone(),
+                workspace: user.workspace.clone(),
+                email: user.email.clone(),
+                password: user.password.clone(),
+                role: user.role,
+                disabled: user.disabled,
+                factors,
+            });
         }
         for token in &seed.tokens {
             let workspace = store
@@ -396,19 +431,117 @@ impl Store {
         Ok(store)
     }
 
-    /// The user of `workspace` with `email` (case-insensitive).
+    /// The user of `workspace` with `email` (ASCII case-insensitive), in O(1).
     pub fn user_by_email(&self, workspace: &str, email: &str) -> Option<&User> {
-        self.users
-            .values()
-            .find(|u| u.workspace == workspace && u.email.eq_ignore_ascii_case(email))
+        let id = self
+            .by_workspace
+            .get(workspace)?
+            .by_email
+            .get(&email.to_ascii_lowercase())?;
+        self.users.get(id)
     }
 
-    /// Adds a session token, dropping expired sessions now and then so a client that signs in
-    /// in a loop does not grow the map for ever.
+    /// Every user, by id.
+    pub fn users(&self) -> &HashMap<String, User> {
+        &self.users
+    }
+
+    /// The user `id`, in any workspace.
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.get(id)
+    }
+
+    /// The user `id` to update its password, role or disabled flag (not its email: see
+    /// [`Store::set_email`]).
+    pub fn user_mut(&mut self, id: &str) -> Option<UserMut<'_>> {
+        self.users.get_mut(id).map(|user| UserMut {
+            password: &mut user.password,
+            role: &mut user.role,
+            disabled: &mut user.disabled,
+            factors: &mut user.factors,
+        })
+    }
+
+    /// The ids of `workspace`'s users in order, from the first id after `after` (all when
+    /// `None`): paging without materialising the workspace.
+    pub fn user_ids_in<'a>(
+        &'a self,
+        workspace: &str,
+        after: Option<&str>,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        let ids = self.by_workspace.get(workspace).map(|w| &w.ids);
+        let after = after.map(str::to_owned);
+        ids.into_iter().flat_map(move |ids| {
+            let range = match &after {
+                Some(after) => ids.range::<String, _>((
+                    std::ops::Bound::Excluded(after.clone()),
+                    std::ops::Bound::Unbounded,
+                )),
+                None => ids.range::<String, _>(..),
+            };
+            range.map(String::as_str)
+        })
+    }
+
+    /// The number of users in `workspace`.
+    pub fn user_count(&self, workspace: &str) -> usize {
+        self.by_workspace.get(workspace).map_or(0, |w| w.ids.len())
+    }
+
+    /// Adds (or replaces) a user, keeping the indexes in step.
+    pub fn insert_user(&mut self, user: User) {
+        self.remove_user(&user.id);
+        let index = self.by_workspace.entry(user.workspace.clone()).or_default();
+        index.ids.insert(user.id.clone());
+        index
+            .by_email
+            .insert(user.email.to_ascii_lowercase(), user.id.clone());
+        self.users.insert(user.id.clone(), user);
+    }
+
+    /// Removes a user, keeping the indexes in step.
+    pub fn remove_user(&mut self, id: &str) -> Option<User> {
+        let user = self.users.remove(id)?;
+        if let Some(index) = self.by_workspace.get_mut(&user.workspace) {
+            index.ids.remove(id);
+            let key = user.email.to_ascii_lowercase();
+            if index.by_email.get(&key).is_some_and(|owner| owner == id) {
+                index.by_email.remove(&key);
+            }
+        }
+        Some(user)
+    }
+
+    /// Changes a user's email (SCIM `userName`), keeping the index in step.
+    pub fn set_email(&mut self, id: &str, email: String) {
+        let Some(user) = self.users.get_mut(id) else {
+            return;
+        };
+        let old = std::mem::replace(&mut user.email, email);
+        let new_key = user.email.to_ascii_lowercase();
+        let workspace = user.workspace.clone();
+        let index = self.by_workspace.entry(workspace).or_default();
+        let old_key = old.to_ascii_lowercase();
+        if index
+            .by_email
+            .get(&old_key)
+            .is_some_and(|owner| owner == id)
+        {
+            index.by_email.remove(&old_key);
+        }
+        index.by_email.insert(new_key, id.to_owned());
+    }
+
+    /// Adds a session token, dropping expired sessions at most once per session lifetime
+    /// (see [`crate::sweep`]) so a client that signs in in a loop does not grow the map for
+    /// ever and a map full of live sessions is not scanned on every sign-in.
     pub fn insert_session(&mut self, token: String, entry: Token) {
-        const SWEEP_EVERY: usize = 4096;
-        if self.tokens.len() % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            let now = Instant::now();
+        const SWEEP_AT: usize = 4096;
+        let now = Instant::now();
+        let sweeper = self
+            .session_sweeper
+            .get_or_insert_with(|| Sweeper::new(SWEEP_AT, SESSION_TTL));
+        if sweeper.due(self.tokens.len(), now) {
             self.tokens
                 .retain(|_, t| t.kind == TokenKind::LongLived || !t.is_expired(now));
         }
@@ -461,9 +594,9 @@ mod tests {
     #[test]
     fn reset_restores_the_seed() {
         let state = AppState::new(Config::embedded().unwrap()).unwrap();
-        state.write().users.remove("usr_acme_member");
-        assert!(!state.read().users.contains_key("usr_acme_member"));
+        state.write().remove_user("usr_acme_member");
+        assert!(state.read().user("usr_acme_member").is_none());
         state.reset();
-        assert!(state.read().users.contains_key("usr_acme_member"));
+        assert!(state.read().user("usr_acme_member").is_some());
     }
 }

@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::model::{FactorType, Purpose, StepUpPolicy};
 use crate::seed::Seed;
 use crate::state::{AppState, random_token};
+use crate::sweep::Sweeper;
 
 /// The request header carrying the step-up token.
 pub const X_STEP_UP_TOKEN: &str = "x-step-up-token";
@@ -50,9 +51,11 @@ pub struct StepUpEntry {
 }
 
 /// Every step-up token, spent or not.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StepUps {
     tokens: Mutex<HashMap<String, StepUpEntry>>,
+    /// Taken only while `tokens` is held.
+    sweeper: Mutex<Sweeper>,
 }
 
 /// Why a step-up token was not accepted.
@@ -66,11 +69,21 @@ pub enum StepUpRefusal {
     PhishingResistantRequired,
 }
 
+impl Default for StepUps {
+    fn default() -> StepUps {
+        StepUps {
+            tokens: Mutex::default(),
+            sweeper: Mutex::new(Sweeper::new(SWEEP_AT, STEP_UP_TTL)),
+        }
+    }
+}
+
 impl StepUps {
     /// The seed's prepared tokens.
     pub fn from_seed(seed: &Seed) -> StepUps {
         StepUps {
             tokens: Mutex::new(seeded(seed)),
+            sweeper: Mutex::new(Sweeper::new(SWEEP_AT, STEP_UP_TTL)),
         }
     }
 
@@ -84,7 +97,12 @@ impl StepUps {
         let token = random_token("su_");
         let now = Instant::now();
         let mut tokens = self.lock();
-        if tokens.len() >= SWEEP_AT {
+        let due = self
+            .sweeper
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .due(tokens.len(), now);
+        if due {
             // Keep spent tokens for a while after expiry so reuse is still reported as reuse.
             tokens.retain(|_, e| e.expires_at.is_none_or(|at| at + STEP_UP_TTL > now));
         }

@@ -88,7 +88,7 @@ pub async fn enrol(
         secret: (factor.kind == FactorType::Totp).then(|| TOTP_SECRET.to_owned()),
     };
     let mut store = state.write();
-    match store.users.get_mut(&caller.user) {
+    match store.user_mut(&caller.user) {
         Some(user) => user.factors.push(factor),
         // Deleted between authentication and now: as if the token had been revoked.
         None => return Err(ApiError::not_found()),

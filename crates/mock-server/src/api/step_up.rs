@@ -48,8 +48,7 @@ pub async fn create(
     let request: StepUp = body.parse(state.schemas(), "StepUpRequest")?;
     let enrolled = state
         .read()
-        .users
-        .get(&caller.user)
+        .user(&caller.user)
         .is_some_and(|u| u.factors.iter().any(|f| f.kind == request.factor));
     if !enrolled {
         return Err(ApiError::invalid_body(

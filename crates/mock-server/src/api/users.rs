@@ -104,15 +104,15 @@ pub async fn list(
         },
     };
     let store = state.read();
-    let mut users: Vec<&User> = store
-        .users
-        .values()
-        .filter(|u| u.workspace == caller.workspace)
+    // The index keeps ids in order: the first page costs `limit` look-ups, not a sort of the
+    // workspace.
+    let users = store
+        .user_ids_in(&caller.workspace, None)
+        .take(limit)
+        .filter_map(|id| store.user(id))
+        .map(UserView::from)
         .collect();
-    users.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(Json(UserList {
-        users: users.into_iter().take(limit).map(UserView::from).collect(),
-    }))
+    Ok(Json(UserList { users }))
 }
 
 /// `POST /v1/workspaces/{workspace}/users` (admin): invites a user.
@@ -143,7 +143,7 @@ pub async fn invite(
         factors: Vec::new(),
     };
     let view = UserView::from(&user);
-    store.users.insert(user.id.clone(), user);
+    store.insert_user(user);
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -174,7 +174,7 @@ pub async fn delete(
     }
     require_step_up(&state, &caller, &headers, Purpose::DeleteUser)?;
     let mut store = state.write();
-    store.users.remove(id);
+    store.remove_user(id);
     store.tokens.retain(|_, t| t.user != id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1070,6 +1070,30 @@ fn compare(op: CompareOp, literal: &CompValue, candidates: &[&Value], case_exact
     }
 }
 
+/// `actual <op> literal` for strings, as a filter compares them (case-insensitively unless
+/// `case_exact`).
+pub fn compare_str(op: CompareOp, actual: &str, lit: &str, case_exact: bool) -> bool {
+    let (actual, lit): (Cow<'_, str>, Cow<'_, str>) = if case_exact {
+        (Cow::Borrowed(actual), Cow::Borrowed(lit))
+    } else {
+        (
+            Cow::Owned(actual.to_lowercase()),
+            Cow::Owned(lit.to_lowercase()),
+        )
+    };
+    match op {
+        CompareOp::Eq => actual == lit,
+        CompareOp::Ne => actual != lit,
+        CompareOp::Co => actual.contains(lit.as_ref()),
+        CompareOp::Sw => actual.starts_with(lit.as_ref()),
+        CompareOp::Ew => actual.ends_with(lit.as_ref()),
+        CompareOp::Gt => actual > lit,
+        CompareOp::Ge => actual >= lit,
+        CompareOp::Lt => actual < lit,
+        CompareOp::Le => actual <= lit,
+    }
+}
+
 fn compare_one(op: CompareOp, literal: &CompValue, candidate: &Value, case_exact: bool) -> bool {
     // A complex value stands for its `value` sub-attribute.
     let candidate = match candidate {
@@ -1080,27 +1104,7 @@ fn compare_one(op: CompareOp, literal: &CompValue, candidate: &Value, case_exact
         other => other,
     };
     match (literal, candidate) {
-        (CompValue::String(lit), Value::String(actual)) => {
-            let (actual, lit): (Cow<'_, str>, Cow<'_, str>) = if case_exact {
-                (Cow::Borrowed(actual), Cow::Borrowed(lit))
-            } else {
-                (
-                    Cow::Owned(actual.to_lowercase()),
-                    Cow::Owned(lit.to_lowercase()),
-                )
-            };
-            match op {
-                CompareOp::Eq => actual == lit,
-                CompareOp::Ne => actual != lit,
-                CompareOp::Co => actual.contains(lit.as_ref()),
-                CompareOp::Sw => actual.starts_with(lit.as_ref()),
-                CompareOp::Ew => actual.ends_with(lit.as_ref()),
-                CompareOp::Gt => actual > lit,
-                CompareOp::Ge => actual >= lit,
-                CompareOp::Lt => actual < lit,
-                CompareOp::Le => actual <= lit,
-            }
-        }
+        (CompValue::String(lit), Value::String(actual)) => compare_str(op, actual, lit, case_exact),
         (CompValue::Number(lit), Value::Number(actual)) => {
             let Some(ordering) = compare_numbers(actual, lit) else {
                 return false;

@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use super::filter;
 use super::patch::ScimType;
 use super::projection::Projection;
-use super::schema::{self, CORE_USER, ENTERPRISE_USER, LIST_RESPONSE, UserAttributes};
+use super::schema::{self, CORE_USER, ENTERPRISE_USER, LIST_RESPONSE};
 use super::store::{ScimStore, ScimStoreError};
 use crate::auth::{self, Bearer};
 use crate::context::SCIM_PREFIX;
@@ -264,32 +264,24 @@ fn search_users(
             ApiError::new(Code::InvalidFilter, format!("The filter is not valid {e}."))
         })?),
     };
-    let users = {
-        let store = state.read();
-        state
-            .scim()
-            .list(&store, &client.workspace, &base_url(state))
-    };
-    let matched: Vec<Value> = users
-        .into_iter()
-        .filter(|u| {
-            filter
-                .as_ref()
-                .is_none_or(|f| filter::matches(f, u, &UserAttributes))
-        })
-        .collect();
     let skip = usize::try_from(start_index - 1).unwrap_or(usize::MAX);
-    let page: Vec<Value> = matched
-        .iter()
-        .skip(skip)
-        .take(count)
-        .map(|u| search.projection.apply(u))
-        .collect();
+    let (total, users) = {
+        let store = state.read();
+        state.scim().search(
+            &store,
+            &client.workspace,
+            &base_url(state),
+            filter.as_ref(),
+            skip,
+            count,
+        )
+    };
+    let page: Vec<Value> = users.iter().map(|u| search.projection.apply(u)).collect();
     Ok(scim_json(
         StatusCode::OK,
         &json!({
             "schemas": [LIST_RESPONSE],
-            "totalResults": matched.len(),
+            "totalResults": total,
             "startIndex": start_index,
             "itemsPerPage": page.len(),
             "Resources": page,

@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use super::filter;
 use super::patch::{self, PatchError, ScimType};
-use super::schema::{self, CORE_USER};
+use super::schema::{self, CORE_USER, UserAttributes};
 use crate::auth::is_b64token;
 use crate::model::Role;
 use crate::seed::{Seed, SeedError};
@@ -169,20 +169,57 @@ impl ScimStore {
         Ok(self.document(user, records.get(id), base_url, false))
     }
 
-    /// Every user of the workspace as SCIM shows it, ordered by id (a stable order, so
-    /// `startIndex` pages do not shift between requests).
-    pub fn list(&self, store: &Store, workspace: &str, base_url: &str) -> Vec<Value> {
+    /// One page of the workspace's users matching `filter` (ordered by id, a stable order, so
+    /// `startIndex` pages do not shift between requests), and how many match in all.
+    ///
+    /// Documents are built only for the page: `userName eq "..."` is one look-up in the
+    /// store's email index, any other comparison of `userName` alone is evaluated on the
+    /// user's email (which is the `userName`), and only other filters build each user's
+    /// document to test it.
+    pub fn search(
+        &self,
+        store: &Store,
+        workspace: &str,
+        base_url: &str,
+        filter: Option<&filter::Filter>,
+        skip: usize,
+        count: usize,
+    ) -> (usize, Vec<Value>) {
         let records = self.lock();
-        let mut users: Vec<&User> = store
-            .users
-            .values()
-            .filter(|u| u.workspace == workspace)
-            .collect();
-        users.sort_by(|a, b| a.id.cmp(&b.id));
-        users
-            .into_iter()
-            .map(|u| self.document(u, records.get(&u.id), base_url, false))
-            .collect()
+        let show = |user: &User| self.document(user, records.get(&user.id), base_url, false);
+        let matches = |user: &User| match filter {
+            None => true,
+            Some(f) => match user_name_comparison(f) {
+                Some((op, literal)) => filter::compare_str(op, &user.email, literal, false),
+                None => filter::matches(f, &show(user), &UserAttributes),
+            },
+        };
+        if let Some(filter::Filter::Compare {
+            path,
+            op: filter::CompareOp::Eq,
+            value: filter::CompValue::String(name),
+        }) = filter
+            && is_user_name(path)
+            && name.is_ascii()
+        {
+            let hit = store.user_by_email(workspace, name).filter(|u| matches(u));
+            let page = hit.filter(|_| skip == 0 && count > 0).map(show);
+            return (usize::from(hit.is_some()), page.into_iter().collect());
+        }
+        let mut total = 0;
+        let mut page = Vec::new();
+        for user in store
+            .user_ids_in(workspace, None)
+            .filter_map(|id| store.user(id))
+        {
+            if matches(user) {
+                if total >= skip && page.len() < count {
+                    page.push(show(user));
+                }
+                total += 1;
+            }
+        }
+        (total, page)
     }
 
     /// Creates user `id` from a POST body (RFC 7644 section 3.3) and returns it as shown.
@@ -279,7 +316,7 @@ impl ScimStore {
         if store.user_in(workspace, id).is_none() {
             return Err(ScimStoreError::NotFound(id.to_owned()));
         }
-        store.users.remove(id);
+        store.remove_user(id);
         store.tokens.retain(|_, t| t.user != id);
         self.lock().remove(id);
         Ok(())
@@ -331,29 +368,34 @@ impl ScimStore {
             .ok_or_else(|| invalid(ScimType::InvalidValue, "userName is required"))?
             .to_owned();
         let active = filter::member(&doc, "active").and_then(Value::as_bool);
-        let taken = store.users.values().any(|u| {
-            u.workspace == workspace && u.id != id && u.email.eq_ignore_ascii_case(&user_name)
-        });
+        let taken = store
+            .user_by_email(workspace, &user_name)
+            .is_some_and(|u| u.id != id);
         if taken {
             return Err(ScimStoreError::Uniqueness(user_name));
         }
 
         let now = SystemTime::now();
-        let existed = store.users.contains_key(id);
-        let user = store.users.entry(id.to_owned()).or_insert_with(|| User {
-            id: id.to_owned(),
-            workspace: workspace.to_owned(),
-            email: String::new(),
-            password: None,
-            role: Role::Member,
-            disabled: false,
-            factors: Vec::new(),
-        });
-        user.email = user_name;
-        user.password = password;
-        // An identity provider deactivating a user is exactly "the identity provider has the
-        // account marked as disabled".
-        user.disabled = active == Some(false);
+        let existed = store.user(id).is_some();
+        if existed {
+            store.set_email(id, user_name);
+        } else {
+            store.insert_user(User {
+                id: id.to_owned(),
+                workspace: workspace.to_owned(),
+                email: user_name,
+                password: None,
+                role: Role::Member,
+                disabled: false,
+                factors: Vec::new(),
+            });
+        }
+        if let Some(user) = store.user_mut(id) {
+            *user.password = password;
+            // An identity provider deactivating a user is exactly "the identity provider has
+            // the account marked as disabled".
+            *user.disabled = active == Some(false);
+        }
 
         let (created, version) = match records.get(id) {
             Some(previous) => (previous.created, previous.version + 1),
@@ -368,7 +410,10 @@ impl ScimStore {
             last_modified: now,
             version,
         };
-        let shown = self.document(user, Some(&record), base_url, false);
+        let shown = match store.user(id) {
+            Some(user) => self.document(user, Some(&record), base_url, false),
+            None => Value::Null,
+        };
         records.insert(id.to_owned(), record);
         Ok(shown)
     }
@@ -480,6 +525,28 @@ fn derived(user: &User) -> Value {
 /// A weak ETag for a version number, as `meta.version` and the `ETag` header carry it.
 pub fn etag(version: u64) -> String {
     format!("W/\"{version}\"")
+}
+
+/// Whether `path` is the core User's `userName` (with or without the schema URN).
+fn is_user_name(path: &filter::AttrPath) -> bool {
+    path.sub_attr.is_none()
+        && path.name.eq_ignore_ascii_case("userName")
+        && path
+            .urn
+            .as_deref()
+            .is_none_or(|urn| urn.eq_ignore_ascii_case(CORE_USER))
+}
+
+/// `userName <op> "<string>"`: a filter that only compares `userName` with a string.
+fn user_name_comparison(f: &filter::Filter) -> Option<(filter::CompareOp, &str)> {
+    match f {
+        filter::Filter::Compare {
+            path,
+            op,
+            value: filter::CompValue::String(literal),
+        } if is_user_name(path) => Some((*op, literal)),
+        _ => None,
+    }
 }
 
 /// `time` as an RFC 3339 UTC timestamp with whole seconds (`2026-11-25T14:24:52Z`).
@@ -609,7 +676,7 @@ mod tests {
             .unwrap();
         assert_eq!(replaced["meta"]["version"], "W/\"2\"");
         assert!(replaced.get("name").is_none());
-        let user = &store.users["usr_x"];
+        let user = store.user("usr_x").unwrap();
         assert!(user.disabled);
         assert_eq!(user.password.as_deref(), Some("pw"));
 
@@ -619,10 +686,10 @@ mod tests {
             "Operations": [{"op": "remove", "path": "password"}],
         });
         scim.patch(&mut store, "acme", "usr_x", &ops, BASE).unwrap();
-        assert_eq!(store.users["usr_x"].password, None);
+        assert_eq!(store.user("usr_x").unwrap().password, None);
 
         scim.delete(&mut store, "acme", "usr_x").unwrap();
-        assert!(!store.users.contains_key("usr_x"));
+        assert!(store.user("usr_x").is_none());
         assert_eq!(
             scim.delete(&mut store, "acme", "usr_x"),
             Err(ScimStoreError::NotFound("usr_x".into()))

@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
 use catalog::Code;
 use http::{HeaderMap, StatusCode};
 use response_schema::FieldError;
@@ -23,6 +23,7 @@ use super::store::{CircuitState, Endpoint, Refusal, TEST_EVENT};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams};
+use crate::guard::ClientIp;
 use crate::model::{Purpose, Role};
 use crate::scim::store::rfc3339;
 use crate::state::AppState;
@@ -134,14 +135,26 @@ impl CircuitView {
 }
 
 /// `POST /v1/workspaces/{workspace}/webhooks` (admin): registers an endpoint.
+///
+/// A caller that is not on loopback may not register a URL on loopback or on the mock's own
+/// address: deliveries leave the mock from loopback, where `/admin/reset` trusts them.
 pub async fn create(
     State(state): State<AppState>,
+    client_ip: Option<Extension<ClientIp>>,
     caller: Caller,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     caller.require(Role::Admin)?;
     let request: CreateWebhook = body.parse(state.schemas(), "CreateWebhookRequest")?;
     let url = check_url(&request.url)?;
+    let loopback_caller =
+        client_ip.is_some_and(|Extension(ClientIp(ip))| ip.to_canonical().is_loopback());
+    if !loopback_caller && targets_this_host(&url, state.public_url()) {
+        return Err(ApiError::invalid_body(
+            "/url",
+            "must not point at loopback or at this mock (only loopback callers may register such URLs)",
+        ));
+    }
     let secret = match &request.secret {
         None => Secret::generate(),
         Some(text) => parse_secret(text)?,
@@ -346,6 +359,33 @@ pub async fn test(
     }
 }
 
+/// Whether deliveries to `url` would reach this machine's loopback interface or the mock
+/// itself (`public_url`). Host names are not resolved: `localhost` and `*.localhost` count,
+/// other names are taken to be elsewhere.
+fn targets_this_host(url: &str, public_url: &str) -> bool {
+    use reqwest::Url;
+    let Ok(url) = Url::parse(url) else {
+        return false;
+    };
+    let host = url.host_str().unwrap_or_default();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let local = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => {
+            let ip = ip.to_canonical();
+            ip.is_loopback() || ip.is_unspecified()
+        }
+        Err(_) => {
+            let name = bare.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+    };
+    let own = Url::parse(public_url).is_ok_and(|own| {
+        own.host_str() == url.host_str()
+            && own.port_or_known_default() == url.port_or_known_default()
+    });
+    local || own
+}
+
 /// The URL, if it is an absolute `http` or `https` URL with a host.
 fn check_url(text: &str) -> Result<String, ApiError> {
     let bad = |detail: &str| ApiError::invalid_body("/url", detail.to_owned());
@@ -383,6 +423,32 @@ fn parse_secret(text: &str) -> Result<Secret, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_and_own_urls_are_recognised() {
+        let own = "https://mock.example:8443";
+        for url in [
+            "http://127.0.0.1:8080/admin/reset",
+            "http://127.1.2.3/",
+            "http://[::1]:9/x",
+            "http://[::ffff:127.0.0.1]/x",
+            "http://0.0.0.0:8080/",
+            "http://localhost/x",
+            "http://LOCALHOST./x",
+            "http://api.localhost:1/",
+            "https://mock.example:8443/admin/reset",
+        ] {
+            assert!(targets_this_host(url, own), "{url}");
+        }
+        for url in [
+            "https://hooks.example/x",
+            "http://198.51.100.7/",
+            "https://mock.example/other-port",
+            "http://localhost.example/",
+        ] {
+            assert!(!targets_this_host(url, own), "{url}");
+        }
+    }
 
     #[test]
     fn urls_must_be_absolute_http() {

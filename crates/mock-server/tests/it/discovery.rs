@@ -306,7 +306,7 @@ async fn unknown_routes_and_methods_are_not_found_in_the_right_envelope() {
 #[tokio::test]
 async fn reset_restores_the_seed_and_is_loopback_only() {
     let client = Client::new();
-    client.state.write().users.remove("usr_acme_member");
+    client.state.write().remove_user("usr_acme_member");
     client
         .send(Req::post("/admin/reset").peer("198.51.100.7"))
         .await
@@ -315,12 +315,12 @@ async fn reset_restores_the_seed_and_is_loopback_only() {
         .send(Req::post("/admin/reset").no_peer())
         .await
         .assert_error(Code::Forbidden);
-    assert!(!client.state.read().users.contains_key("usr_acme_member"));
+    assert!(client.state.read().user("usr_acme_member").is_none());
     client
         .send(Req::post("/admin/reset"))
         .await
         .assert_status(204);
-    assert!(client.state.read().users.contains_key("usr_acme_member"));
+    assert!(client.state.read().user("usr_acme_member").is_some());
     client
         .send(Req::post("/admin/reset").peer("::1"))
         .await

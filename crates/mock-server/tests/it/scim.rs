@@ -506,7 +506,7 @@ async fn unknown_ids_are_user_not_found_for_every_operation() {
             assert_eq!(resp.status, 404, "{req:?}");
         }
     }
-    assert!(client.state.read().users.contains_key("usr_pwonly_admin"));
+    assert!(client.state.read().user("usr_pwonly_admin").is_some());
 }
 
 #[tokio::test]
@@ -859,4 +859,64 @@ async fn discovery_describes_what_is_supported() {
     );
     let missing = client.send(Req::get("/scim/v2/Schemas/urn:nope")).await;
     assert_scim_error(&missing, Code::NotFound, None);
+}
+
+/// The index paths of a list (`userName eq` by the email index, other `userName`
+/// comparisons on the email, pages built alone) agree with the general evaluator.
+#[tokio::test]
+async fn user_name_filters_over_the_index_agree_with_the_evaluator() {
+    let client = Client::new();
+    for name in [
+        "zz-a@acme.example",
+        "zz-b@acme.example",
+        "zz-c@acme.example",
+    ] {
+        create(&client, user(name)).await;
+    }
+    let list = |query: &'static str| {
+        let client = &client;
+        async move {
+            let resp = client
+                .send(scim(Method::GET, &format!("/Users?{query}")))
+                .await;
+            assert_scim_ok(&resp, 200);
+            let names: Vec<String> = resp.json["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["userName"].as_str().unwrap().to_owned())
+                .collect();
+            (resp.json["totalResults"].as_u64().unwrap(), names)
+        }
+    };
+    // Case-insensitive, through the index.
+    assert_eq!(
+        list("filter=userName+eq+%22ZZ-B@ACME.EXAMPLE%22").await,
+        (1, vec!["zz-b@acme.example".to_owned()])
+    );
+    // With the schema URN, and past the only match.
+    assert_eq!(
+        list("filter=urn:ietf:params:scim:schemas:core:2.0:User:userName+eq+%22zz-b@acme.example%22&startIndex=2").await,
+        (1, vec![])
+    );
+    assert_eq!(
+        list("filter=userName+eq+%22nobody@acme.example%22").await,
+        (0, vec![])
+    );
+    // `sw` on the email; a page from the middle.
+    assert_eq!(
+        list("filter=userName+sw+%22ZZ-%22&startIndex=2&count=1").await,
+        (3, vec!["zz-b@acme.example".to_owned()])
+    );
+    // A compound filter still goes through the evaluator.
+    assert_eq!(
+        list("filter=userName+sw+%22zz-%22+and+not+(userName+ew+%22c@acme.example%22)").await,
+        (
+            2,
+            vec![
+                "zz-a@acme.example".to_owned(),
+                "zz-b@acme.example".to_owned()
+            ]
+        )
+    );
 }

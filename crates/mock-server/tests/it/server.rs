@@ -130,3 +130,68 @@ async fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
     let exit = child.0.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
 }
+
+/// `--listen localhost:0` resolves the name instead of refusing it.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_binary_listens_on_a_host_name() {
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_mock-server"))
+            .args(["--listen", "localhost:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("mock-server listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    let (status, headers, body) = get(&format!("{base}/v1/workspaces/acme/users")).await;
+    assert_conforming_unauthorized(&base, status, &headers, &body);
+}
+
+/// Runs the binary with `args` until it exits; returns its exit code and stderr.
+fn run_to_exit(args: &[&str]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_mock-server"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_flags_and_seeds_get_one_clear_message() {
+    let (code, stderr) =
+        run_to_exit(&["--listen", "127.0.0.1:0", "--trusted-proxy", "10.0.0.0/33"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("bad --trusted-proxy"), "{stderr}");
+    assert!(stderr.contains("10.0.0.0/33"), "{stderr}");
+    assert!(!stderr.contains("seed"), "{stderr}");
+
+    let (code, stderr) = run_to_exit(&["--listen", "nonsense"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is not HOST:PORT"), "{stderr}");
+
+    let dir = std::env::temp_dir().join(format!("mock-bad-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = dir.join("seed.toml");
+    std::fs::write(&seed, "[workspaces.a]\nname = 1\n").unwrap();
+    let (code, stderr) =
+        run_to_exit(&["--listen", "127.0.0.1:0", "--seed", seed.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(seed.to_str().unwrap()), "{stderr}");
+    assert_eq!(stderr.matches("invalid type").count(), 1, "{stderr}");
+}

@@ -658,3 +658,66 @@ async fn scim_changes_are_delivered_to_subscribed_endpoints() {
     ));
     assert!(other.seen().is_empty());
 }
+
+/// `POST /admin/reset` also restarts the id counter: the first webhook after a reset gets
+/// the id the first webhook after start-up got, and the one registered before is gone.
+#[tokio::test]
+async fn reset_restarts_ids_and_forgets_endpoints() {
+    let client = Client::new();
+    let events = json!(["user.created"]);
+    let first = register(&client, "http://127.0.0.1:9/a", events.clone()).await;
+    let second = register(&client, "http://127.0.0.1:9/b", events.clone()).await;
+    assert_ne!(first["id"], second["id"]);
+    client
+        .send(Req::post("/admin/reset"))
+        .await
+        .assert_status(204);
+    let listed = client.send(Req::get(HOOKS).token(ADMIN)).await;
+    listed.assert_status(200);
+    assert!(
+        !listed
+            .json
+            .to_string()
+            .contains(second["id"].as_str().unwrap())
+    );
+    let again = register(&client, "http://127.0.0.1:9/c", events).await;
+    assert_eq!(again["id"], first["id"]);
+}
+
+/// A caller off loopback cannot make the mock deliver to itself or to loopback (where
+/// `/admin/reset` would trust the delivery); a loopback caller still can.
+#[tokio::test]
+async fn remote_callers_cannot_register_loopback_or_own_urls() {
+    let client = Client::new();
+    for url in [
+        "http://127.0.0.1:8080/admin/reset",
+        "http://localhost:9/x",
+        "http://[::1]:9/x",
+    ] {
+        let resp = client
+            .send(
+                Req::post(HOOKS)
+                    .token(ADMIN)
+                    .peer("198.51.100.7")
+                    .json(json!({ "url": url, "events": ["user.created"] })),
+            )
+            .await;
+        resp.assert_error(Code::ValidationError);
+        assert_eq!(resp.pointers(), vec!["/url"], "{url}");
+    }
+    let resp = client
+        .send(
+            Req::post(HOOKS)
+                .token(ADMIN)
+                .peer("198.51.100.7")
+                .json(json!({ "url": "https://hooks.example/x", "events": ["user.created"] })),
+        )
+        .await;
+    resp.assert_status(201);
+    register(
+        &client,
+        "http://127.0.0.1:9/admin/reset",
+        json!(["user.created"]),
+    )
+    .await;
+}
