@@ -111,6 +111,12 @@ pub struct Options {
     pub timeout: Duration,
     /// The run id; generated when `None`.
     pub run_id: Option<String>,
+    /// Stop starting scenarios once this many have failed (running ones
+    /// finish, every cleanup runs); `None` runs everything.
+    pub max_fail: Option<usize>,
+    /// The scenarios cover only some codes on purpose: coverage is not
+    /// enforced and a stale `[[skip]]` is a warning (see [`stale_skips`]).
+    pub partial: bool,
 }
 
 impl Options {
@@ -125,6 +131,8 @@ impl Options {
             jobs: DEFAULT_JOBS,
             timeout: DEFAULT_TIMEOUT,
             run_id: None,
+            max_fail: None,
+            partial: false,
         }
     }
 }
@@ -145,7 +153,9 @@ pub enum ConfigError {
     #[error("target `{0}` is not an http(s) URL")]
     BadTarget(String),
     /// A skip in the profile matches no scenario.
-    #[error("{file}:{line}: skip `{pattern}` matches no scenario")]
+    #[error(
+        "{file}:{line}: skip `{pattern}` matches no scenario (remove it, or pass --partial when the scenarios are only a part of the suite)"
+    )]
     StaleSkip {
         /// The profile.
         file: String,
@@ -243,6 +253,8 @@ pub struct Plan {
     timeout: Duration,
     run_id: String,
     coverage_enforced: bool,
+    max_fail: Option<usize>,
+    warnings: Vec<String>,
 }
 
 impl Plan {
@@ -260,6 +272,8 @@ impl Plan {
             jobs,
             timeout,
             run_id,
+            max_fail,
+            partial,
         } = options;
         let target_text = target
             .or_else(|| profile.base_url.clone())
@@ -269,16 +283,15 @@ impl Plan {
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
             .ok_or_else(|| ConfigError::BadTarget(target_text.clone()))?;
 
-        for skip in &profile.skips {
-            if !scenarios.iter().any(|s| skip.matches(&s.id)) {
-                return Err(ConfigError::StaleSkip {
-                    file: profile.file.clone(),
-                    line: skip.line,
-                    pattern: skip.pattern.clone(),
-                });
+        let mut warnings = Vec::new();
+        for stale in stale_skips(&profile, &scenarios) {
+            if partial {
+                warnings.push(stale.to_string());
+            } else {
+                return Err(stale);
             }
         }
-        let coverage_enforced = filters.is_empty() && shard.is_none();
+        let coverage_enforced = !partial && filters.is_empty() && shard.is_none();
         let any_filter = !filters.is_empty();
         let selected = select::select(scenarios, &filters, shard);
         if selected.is_empty() && any_filter {
@@ -339,6 +352,8 @@ impl Plan {
             timeout,
             run_id: run_id.unwrap_or_else(new_run_id),
             coverage_enforced,
+            max_fail,
+            warnings,
         })
     }
 
@@ -364,6 +379,8 @@ impl Plan {
         progress: &Progress,
         interrupt: impl Future<Output = ()>,
     ) -> Result<Report, RunError> {
+        let started = std::time::Instant::now();
+        let started_at = std::time::SystemTime::now();
         let mut builder = reqwest::Client::builder()
             .timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -395,7 +412,7 @@ impl Plan {
         } else {
             None
         };
-        let shared = Arc::new(exec::Shared::new(
+        let mut shared = exec::Shared::new(
             client,
             base.clone(),
             self.profile.clone(),
@@ -403,7 +420,9 @@ impl Plan {
             receiver,
             self.run_id.clone(),
             self.redactor.clone(),
-        ));
+        );
+        shared.max_fail = self.max_fail;
+        let shared = Arc::new(shared);
         progress.start(runnable.len());
         let outcomes =
             exec::run_all(shared.clone(), runnable, self.jobs, progress, interrupt).await;
@@ -423,9 +442,16 @@ impl Plan {
             self.profile.name.clone(),
             self.coverage_enforced,
             reports,
-            outcomes.warnings,
+            self.warnings
+                .iter()
+                .cloned()
+                .chain(outcomes.warnings)
+                .collect(),
             outcomes.interrupted,
         );
+        report.started_at = report::timing::rfc3339(started_at);
+        report.wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        report.hostname = report::timing::hostname();
         let redactor = shared
             .redactor
             .lock()
@@ -434,6 +460,22 @@ impl Plan {
         report.redact(&redactor);
         Ok(report)
     }
+}
+
+/// The profile's `[[skip]]` entries that match no loaded scenario, as
+/// [`ConfigError::StaleSkip`]. `--list` and a run apply the same rule: an
+/// error, or a warning with `--partial`.
+pub fn stale_skips(profile: &Profile, scenarios: &[Scenario]) -> Vec<ConfigError> {
+    profile
+        .skips
+        .iter()
+        .filter(|skip| !scenarios.iter().any(|s| skip.matches(&s.id)))
+        .map(|skip| ConfigError::StaleSkip {
+            file: profile.file.clone(),
+            line: skip.line,
+            pattern: skip.pattern.clone(),
+        })
+        .collect()
 }
 
 /// Checks a variable against the profile; records credentials a scenario needs.

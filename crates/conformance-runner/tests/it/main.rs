@@ -8,6 +8,7 @@ mod bad_files;
 mod binary;
 mod cleanup;
 mod redaction;
+mod replay;
 mod reports;
 mod scenario_files;
 mod servers;
