@@ -46,12 +46,14 @@ h3 { font-size: 1rem; margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid var(--line); }
 td.n, th.n { text-align: right; }
+td.n, td.status { white-space: nowrap; }
+@media (max-width: 40rem) { .wide { display: none; } th, td { padding: 0.25rem; } table { font-size: 0.8125rem; } }
 .filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; margin: 0.5rem 0; }
 select { font: inherit; }
 article { border: 1px solid var(--line); border-left-width: 4px; border-radius: 6px; padding: 0.5rem 0.75rem; margin: 0.5rem 0; }
-article.failed { border-left-color: var(--fail); }
-article.passed { border-left-color: var(--pass); }
-article.skipped { border-left-color: var(--skip); }
+article.outcome-failed { border-left-color: var(--fail); }
+article.outcome-passed { border-left-color: var(--pass); }
+article.outcome-skipped { border-left-color: var(--skip); }
 .badge { font-size: 0.75rem; font-weight: 700; margin-right: 0.5rem; }
 article p { margin: 0.25rem 0; }
 ul.findings { padding-left: 1.25rem; margin: 0.25rem 0; }
@@ -209,7 +211,7 @@ fn summary(out: &mut String, report: &Report) {
 fn coverage(out: &mut String, report: &Report) {
     let _ = writeln!(
         out,
-        "<section id=\"coverage\">\n<h2>Coverage</h2>\n<div class=\"scroll\">\n<table>\n<thead>\n<tr><th scope=\"col\">Code</th><th scope=\"col\">Category</th><th scope=\"col\" class=\"n\">Scenarios</th><th scope=\"col\" class=\"n\">Passed</th><th scope=\"col\" class=\"n\">Failed</th><th scope=\"col\" class=\"n\">Skipped</th><th scope=\"col\">Status</th></tr>\n</thead>\n<tbody>"
+        "<section id=\"coverage\">\n<h2>Coverage</h2>\n<div class=\"scroll\">\n<table>\n<thead>\n<tr><th scope=\"col\">Code</th><th scope=\"col\" class=\"wide\">Category</th><th scope=\"col\" class=\"n wide\">Scenarios</th><th scope=\"col\" class=\"n\">Passed</th><th scope=\"col\" class=\"n\">Failed</th><th scope=\"col\" class=\"n wide\">Skipped</th><th scope=\"col\">Status</th></tr>\n</thead>\n<tbody>"
     );
     for row in &report.coverage {
         let (class, mark) = if row.passed > 0 {
@@ -223,7 +225,7 @@ fn coverage(out: &mut String, report: &Report) {
         };
         let _ = writeln!(
             out,
-            "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"{class}\">{mark}</td></tr>",
+            "<tr><td><a href=\"{}\">{}</a></td><td class=\"wide\">{}</td><td class=\"n wide\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n wide\">{}</td><td class=\"status {class}\">{mark}</td></tr>",
             esc(&docs_link(report, &row.code)),
             esc(&row.code),
             esc(&row.category),
@@ -283,7 +285,7 @@ fn scenario(out: &mut String, report: &Report, s: &ScenarioReport) {
     };
     let _ = writeln!(
         out,
-        "<article class=\"scenario {outcome}\" id=\"{}\" data-outcome=\"{outcome}\" data-category=\"{}\">\n\
+        "<article class=\"scenario outcome-{outcome}\" id=\"{}\" data-outcome=\"{outcome}\" data-category=\"{}\">\n\
          <h3><span class=\"badge {outcome}\">{}</span>{}</h3>\n\
          <p class=\"meta\"><a href=\"{}\">{}</a> · {} · {}:{} · {} ms</p>\n<p>{}</p>",
         anchor(&s.id),
