@@ -321,6 +321,15 @@ fn write_out(out: &mut dyn Write, text: &str, name: &str) -> Result<bool, Failur
     }
 }
 
+/// Writes `bytes` to standard output; a closed pipe ends quietly.
+pub fn print(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// Creates the file's folder and opens the file for writing without
 /// truncating it, so a bad path is an error before the run.
 fn check_writable(path: &std::path::Path) -> Result<(), Failure> {

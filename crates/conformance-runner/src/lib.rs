@@ -27,6 +27,7 @@ pub mod attestation;
 pub mod check;
 pub mod cli;
 mod exec;
+pub mod init;
 pub mod profile;
 pub mod receiver;
 pub mod redact;
@@ -34,6 +35,7 @@ pub mod report;
 pub mod scenario;
 pub mod schema;
 pub mod select;
+pub mod suggest;
 pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -277,7 +279,14 @@ impl Plan {
         } = options;
         let target_text = target
             .or_else(|| profile.base_url.clone())
-            .ok_or_else(|| ConfigError::NoTarget(profile.file.clone()))?;
+            .ok_or_else(|| {
+                ConfigError::NoTarget(if profile.file == profile::MOCK_PROFILE_NAME {
+                    // The installed binary's users do not have that file.
+                    "a profile of your own (the embedded mock profile has none; `conformance-runner init --target URL` writes one)".into()
+                } else {
+                    profile.file.clone()
+                })
+            })?;
         let target = reqwest::Url::parse(&target_text)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
@@ -333,7 +342,11 @@ impl Plan {
                 Credential::Literal(_) => {
                     return Err(ConfigError::LiteralCredential {
                         name,
-                        profile: profile.file.clone(),
+                        profile: if profile.file == profile::MOCK_PROFILE_NAME {
+                            "the embedded mock profile (`conformance-runner init --target URL` writes one for your target)".into()
+                        } else {
+                            profile.file.clone()
+                        },
                         target: target.to_string(),
                     });
                 }

@@ -8,23 +8,47 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use conformance_runner::cli;
+use clap::{CommandFactory, Parser};
+use conformance_runner::{cli, init};
 
 /// Runs the error-contract conformance suite against a server.
 #[derive(Parser)]
 #[command(
     name = "conformance-runner",
     version,
-    after_help = "Exit codes: 0 all passed, 1 conformance failures, 2 usage or configuration error, 3 target unreachable, 130 interrupted (after cleanup)."
+    after_help = "Exit codes: 0 all passed, 1 conformance failures, 2 usage or configuration error, 3 target unreachable, 130 interrupted (after cleanup).",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     #[command(flatten)]
     args: cli::Args,
 }
 
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Write a commented profile for a target and print the environment
+    /// variables it reads.
+    Init(init::InitArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Init(args)) => return finish(init::run(args, &mut std::io::stdout())),
+        Some(Command::Completions { shell }) => {
+            let mut text = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "conformance-runner", &mut text);
+            return finish(cli::print(&text));
+        }
+        None => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -47,4 +71,14 @@ fn main() -> ExitCode {
         eprintln!("error: {e}");
     }
     ExitCode::from(cli::exit_code(&result))
+}
+
+fn finish<E: std::fmt::Display>(result: Result<(), E>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::from(conformance_runner::exit::PASSED),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(conformance_runner::exit::CONFIG)
+        }
+    }
 }

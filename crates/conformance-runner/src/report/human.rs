@@ -180,7 +180,7 @@ pub fn render_with(report: &Report, color: Color, detail: Detail) -> String {
             color.paint(
                 "31",
                 &format!(
-                    "codes with no passing scenario: {}",
+                    "codes with no passing scenario: {} (pass --partial when the scenarios cover only some codes)",
                     report.summary.uncovered.join(", ")
                 )
             )

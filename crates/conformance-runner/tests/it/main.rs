@@ -7,6 +7,7 @@
 mod bad_files;
 mod binary;
 mod cleanup;
+mod cli_edges;
 mod html;
 mod redaction;
 mod replay;
