@@ -274,3 +274,33 @@ async fn completions_for_each_shell() {
         assert!(stdout.contains("max-fail"), "{shell}");
     }
 }
+
+#[tokio::test]
+async fn verbose_shows_the_exchange_of_passing_scenarios_too() {
+    let (target, _) = counting(Fault::None).await;
+    for (verbose, shown) in [(false, 0), (true, 6)] {
+        let mut c = mini(&target);
+        c.arg("--partial");
+        if verbose {
+            c.arg("--verbose");
+        }
+        let out = output(c).await;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}");
+        assert_eq!(
+            stdout.matches("# the asserted request").count(),
+            shown,
+            "{stdout}"
+        );
+        assert_eq!(
+            stdout.matches("        response: ").count(),
+            shown,
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("slowest:\n") && stdout.contains("wall time: "),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("tok_test_admin"), "{stdout}");
+    }
+}
