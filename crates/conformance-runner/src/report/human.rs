@@ -208,9 +208,10 @@ fn exchange(out: &mut String, s: &ScenarioReport) {
         .steps
         .iter()
         .map(|step| {
-            let status = step
-                .status
-                .map_or_else(|| "no answer".to_owned(), |c| c.to_string());
+            let status = step.status.map_or_else(
+                || "did not succeed (see the findings)".to_owned(),
+                |c| c.to_string(),
+            );
             (
                 format!("setup step `{}`: {status}", step.name),
                 &step.request,
