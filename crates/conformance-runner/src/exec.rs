@@ -91,7 +91,13 @@ impl Shared {
                 Credential::Env(var) => (var.clone(), format!("credential `{name}`")),
                 Credential::Literal(_) => (
                     format!("CONFORMANCE_{}", env_name(name)),
-                    format!("credential `{name}`, written in {}", profile.file),
+                    if profile.file == crate::profile::MOCK_PROFILE_NAME {
+                        format!(
+                            "credential `{name}` of the embedded mock profile (the mock's seed)"
+                        )
+                    } else {
+                        format!("credential `{name}`, written in {}", profile.file)
+                    },
                 ),
             };
             replay_credentials.insert(name.clone(), format!("${{{var}}}"));
