@@ -60,6 +60,31 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// Also write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Show the requests (as curl commands) and the response of passing
+    /// scenarios too, not only of failed ones.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
+    /// Stop starting scenarios after the first failure (running ones finish,
+    /// cleanups run); the rest are reported as skipped.
+    #[arg(long, conflicts_with = "max_fail")]
+    pub fail_fast: bool,
+
+    /// Stop starting scenarios after N failures (running ones finish,
+    /// cleanups run).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_fail: Option<u64>,
+
+    /// The scenarios cover only some codes on purpose (a custom --scenarios
+    /// folder): do not fail on codes without a passing scenario, and warn
+    /// rather than fail on a profile `[[skip]]` that matches no scenario.
+    #[arg(long)]
+    pub partial: bool,
+
     /// Print GitHub `::error` annotations and append a step summary to
     /// $GITHUB_STEP_SUMMARY.
     #[arg(long, env = "GITHUB_ACTIONS", value_parser = clap::builder::FalseyValueParser::new())]
@@ -257,9 +282,25 @@ pub async fn run(
         jobs: args.jobs,
         timeout: Duration::from_secs(args.timeout),
         run_id: args.run_id.clone(),
+        max_fail: if args.fail_fast {
+            Some(1)
+        } else {
+            args.max_fail
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        },
+        partial: args.partial,
         ..Options::new(profile, scenarios)
     };
     if args.list {
+        // The same rule as a run (`Plan::new`): a skip that matches nothing
+        // is an error, or a warning with --partial.
+        for stale in crate::stale_skips(&options.profile, &options.scenarios) {
+            if options.partial {
+                eprintln!("warning: {stale}");
+            } else {
+                return Err(stale.into());
+            }
+        }
         // Listing needs no target or credentials.
         let selected = crate::select::select(options.scenarios, &options.filters, options.shard);
         for s in &selected {
@@ -272,12 +313,22 @@ pub async fn run(
                 "{:<48} {:<28} {}:{}{skip}\n",
                 s.id, s.code, s.source.file, s.source.line
             );
-            write_out(stdout, &line, "standard output")?;
+            if !write_out(stdout, &line, "standard output")? {
+                break;
+            }
         }
         return Ok(Done::Listed);
     }
     let plan = Plan::new(options, &|name| std::env::var(name).ok())?;
     let gate = crate::gate::Gate::load(args)?;
+    // A report file that cannot be written fails now, before any request,
+    // rather than after the whole run.
+    for path in [&args.json, &args.junit, &args.html, &args.write_baseline]
+        .into_iter()
+        .flatten()
+    {
+        check_writable(path)?;
+    }
 
     let stderr_tty = std::io::stderr().is_terminal();
     let style = match args.progress {
@@ -294,7 +345,12 @@ pub async fn run(
         Format::Human => {
             let no_color = std::env::var("NO_COLOR").ok();
             let color = Color::detect(std::io::stdout().is_terminal(), no_color.as_deref());
-            human::render(&report, color)
+            let detail = if args.verbose {
+                human::Detail::All
+            } else {
+                human::Detail::Failures
+            };
+            human::render_with(&report, color, detail)
         }
         Format::Json => report.to_json(),
     };
@@ -304,6 +360,9 @@ pub async fn run(
     }
     if let Some(path) = &args.junit {
         write_file(path, &report::junit::render(&report))?;
+    }
+    if let Some(path) = &args.html {
+        write_file(path, &report::html::render(&report))?;
     }
     if args.github {
         write_out(
@@ -328,11 +387,44 @@ pub async fn run(
     Ok(Done::Ran(Box::new(report)))
 }
 
-fn write_out(out: &mut dyn Write, text: &str, name: &str) -> Result<(), Failure> {
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|source| Failure::Output {
+/// Writes to standard output; `Ok(false)` when the reader has gone (a closed
+/// pipe, as in `| head -1`), which ends the output quietly.
+fn write_out(out: &mut dyn Write, text: &str, name: &str) -> Result<bool, Failure> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(source) => Err(Failure::Output {
             path: PathBuf::from(name),
+            source,
+        }),
+    }
+}
+
+/// Writes `bytes` to standard output; a closed pipe ends quietly.
+pub fn print(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Creates the file's folder and opens the file for writing without
+/// truncating it, so a bad path is an error before the run.
+fn check_writable(path: &std::path::Path) -> Result<(), Failure> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| Failure::Output {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(drop)
+        .map_err(|source| Failure::Output {
+            path: path.to_path_buf(),
             source,
         })
 }

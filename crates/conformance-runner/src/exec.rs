@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -20,11 +21,13 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::check::{self, Finding, Observed, PLATFORM, RULE_SETUP, RULE_TRANSPORT, render_json};
-use crate::profile::Profile;
+use crate::profile::{Credential, Profile};
 use crate::receiver::{Behaviour, Receiver};
 use crate::redact::{Redactor, SENSITIVE_HEADERS};
 use crate::report::progress::Progress;
-use crate::report::{Outcome, RequestRecord, ResponseRecord, ScenarioReport};
+use crate::report::{
+    EnvRef, Outcome, Replay, RequestRecord, ResponseRecord, ScenarioReport, StepRecord,
+};
 use crate::scenario::{Body, CaptureFrom, HttpStep, ReceiverStep, Request, Scenario, Step};
 use crate::template::{RenderError, Var, Vars};
 
@@ -46,6 +49,13 @@ pub(crate) struct Shared {
     pub receiver: Option<Receiver>,
     pub run_id: String,
     pub redactor: Mutex<Redactor>,
+    /// Stop starting scenarios after this many failed (`--max-fail`).
+    pub max_fail: Option<usize>,
+    failures: AtomicUsize,
+    /// `${VAR}` for each credential, for replays: never a value.
+    replay_credentials: BTreeMap<String, String>,
+    /// Where each credential's variable gets its value, by credential name.
+    credential_env: BTreeMap<String, EnvRef>,
     pending: Mutex<BTreeMap<usize, Pending>>,
     warnings: Mutex<Vec<String>>,
 }
@@ -74,7 +84,30 @@ impl Shared {
         run_id: String,
         redactor: Redactor,
     ) -> Shared {
+        let mut replay_credentials = BTreeMap::new();
+        let mut credential_env = BTreeMap::new();
+        for (name, source) in &profile.credentials {
+            let (var, source) = match source {
+                Credential::Env(var) => (var.clone(), format!("credential `{name}`")),
+                Credential::Literal(_) => (
+                    format!("CONFORMANCE_{}", env_name(name)),
+                    if profile.file == crate::profile::MOCK_PROFILE_NAME {
+                        format!(
+                            "credential `{name}` of the embedded mock profile (the mock's seed)"
+                        )
+                    } else {
+                        format!("credential `{name}`, written in {}", profile.file)
+                    },
+                ),
+            };
+            replay_credentials.insert(name.clone(), format!("${{{var}}}"));
+            credential_env.insert(name.clone(), EnvRef { name: var, source });
+        }
         Shared {
+            max_fail: None,
+            failures: AtomicUsize::new(0),
+            replay_credentials,
+            credential_env,
             client,
             base_url: base_url.trim_end_matches('/').to_owned(),
             profile,
@@ -131,7 +164,18 @@ pub(crate) async fn run_all(
         let handle = set.spawn(async move {
             // The semaphore is never closed, so acquiring cannot fail.
             let _permit = semaphore.acquire_owned().await;
-            run_one(&shared, index, scenario).await
+            if let Some(max) = shared.max_fail
+                && shared.failures.load(Ordering::SeqCst) >= max
+            {
+                let mut r = skeleton(&scenario, Outcome::Skipped);
+                r.skip_reason = Some(format!("not run: {max} failed already (--max-fail {max})"));
+                return (r, index);
+            }
+            let report = run_one(&shared, index, scenario).await;
+            if report.0.outcome == Outcome::Failed {
+                shared.failures.fetch_add(1, Ordering::SeqCst);
+            }
+            report
         });
         task_ids.insert(handle.id(), index);
     }
@@ -224,6 +268,7 @@ pub(crate) fn skeleton(scenario: &Scenario, outcome: Outcome) -> ScenarioReport 
         skip_reason: None,
         duration_ms: 0,
         findings: Vec::new(),
+        steps: Vec::new(),
         request: None,
         response: None,
         drift: Vec::new(),
@@ -257,7 +302,16 @@ async fn run_one(
     );
 
     let mut report = skeleton(&scenario, Outcome::Passed);
-    match run_setup(shared, index, &scenario, &slug, &mut vars).await {
+    match run_setup(
+        shared,
+        index,
+        &scenario,
+        &slug,
+        &mut vars,
+        &mut report.steps,
+    )
+    .await
+    {
         Err(finding) => report.findings.push(finding),
         Ok(()) => assert_request(shared, &scenario, &vars, &mut report).await,
     }
@@ -285,6 +339,7 @@ async fn run_setup(
     scenario: &Scenario,
     slug: &str,
     vars: &mut Vars<'_>,
+    records: &mut Vec<StepRecord>,
 ) -> Result<(), Finding> {
     let setup_finding = |at: &str, expected: String, actual: String| {
         // A standard scenario's setup is standard too (creating a user):
@@ -308,8 +363,20 @@ async fn run_setup(
             Step::Receiver(r) => configure_receiver(shared, slug, r, vars)
                 .map_err(|e| setup_finding("receiver", "a receiver setting".into(), e))?,
             Step::Http(step) => {
-                let observed = run_step(shared, step, vars, true)
-                    .await
+                if let Ok(prepared) = prepare(shared, &step.request, vars) {
+                    let mut request = prepared.record();
+                    request.replay = replay(shared, scenario, &step.request, vars);
+                    records.push(StepRecord {
+                        name: step.name.clone(),
+                        request,
+                        status: None,
+                    });
+                }
+                let result = run_step(shared, step, vars, true).await;
+                if let (Some(record), Ok(observed)) = (records.last_mut(), &result) {
+                    record.status = Some(observed.status);
+                }
+                let observed = result
                     .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?;
                 capture(shared, step, &observed, vars)
                     .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?;
@@ -448,7 +515,9 @@ async fn assert_request(
             return;
         }
     };
-    report.request = Some(prepared.record());
+    let mut request = prepared.record();
+    request.replay = replay(shared, scenario, &scenario.request, vars);
+    report.request = Some(request);
     // The asserted request is sent exactly once: a retry could hide the very
     // error the scenario proves (a 429, a spent token).
     match send(shared, prepared).await {
@@ -530,7 +599,97 @@ impl Prepared {
             method: self.method.to_string(),
             url: self.url.clone(),
             headers: header_map(&self.headers),
+            replay: None,
         }
+    }
+}
+
+/// `request` as a person can send it again: rendered like the real one,
+/// except that credentials and captured secrets become `${VAR}` references.
+fn replay(
+    shared: &Shared,
+    scenario: &Scenario,
+    request: &Request,
+    vars: &Vars<'_>,
+) -> Option<Replay> {
+    let mut env = std::collections::BTreeSet::new();
+    let mut display = vars.clone();
+    display.credentials = Some(&shared.replay_credentials);
+    for (name, value) in &mut display.captures {
+        if Redactor::is_secret_name(name) {
+            let var = env_name(name);
+            *value = format!("${{{var}}}");
+            env.insert(EnvRef {
+                source: capture_source(scenario, name),
+                name: var,
+            });
+        }
+    }
+    for var in step_vars(request) {
+        if let Var::Credential(name) = var {
+            env.extend(shared.credential_env.get(&name).cloned());
+        }
+    }
+    let prepared = prepare(shared, request, &display).ok()?;
+    let body = prepared
+        .body
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let headers: Vec<(String, String)> = prepared
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let used = |name: &str| {
+        let reference = format!("${{{name}}}");
+        prepared.url.contains(&reference)
+            || headers.iter().any(|(_, v)| v.contains(&reference))
+            || body.as_ref().is_some_and(|b| b.contains(&reference))
+    };
+    // Only the references this request makes (a secret capture may be unused).
+    Some(Replay {
+        env: env.into_iter().filter(|e| used(&e.name)).collect(),
+        url: prepared.url,
+        headers,
+        body,
+    })
+}
+
+/// An environment variable name for a credential or capture name.
+fn env_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Where a captured secret comes from, for the person replaying a request.
+fn capture_source(scenario: &Scenario, name: &str) -> String {
+    let from = scenario.setup.iter().find_map(|step| match step {
+        Step::Http(h) => h
+            .captures
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, from)| (h.name.as_str(), from)),
+        Step::Receiver(_) => None,
+    });
+    match from {
+        Some((step, CaptureFrom::Body(pointer))) => {
+            format!("`{name}`: the value at {pointer} of the answer to setup step `{step}`")
+        }
+        Some((step, CaptureFrom::Header(header))) => {
+            format!("`{name}`: the {header} header of the answer to setup step `{step}`")
+        }
+        None => format!("the captured `{name}`"),
     }
 }
 

@@ -23,12 +23,16 @@
 //! # Ok(()) }
 //! ```
 
+// The report schema is one large `json!` literal (src/schema.rs).
+#![recursion_limit = "256"]
+
 pub mod attestation;
 pub mod check;
 pub mod cli;
 pub mod diff;
 mod exec;
 pub mod gate;
+pub mod init;
 pub mod normalize;
 pub mod profile;
 pub mod receiver;
@@ -39,6 +43,7 @@ pub mod scenario;
 pub mod schema;
 pub mod select;
 pub mod snapshot;
+pub mod suggest;
 pub mod template;
 pub mod waiver;
 
@@ -117,6 +122,12 @@ pub struct Options {
     pub timeout: Duration,
     /// The run id; generated when `None`.
     pub run_id: Option<String>,
+    /// Stop starting scenarios once this many have failed (running ones
+    /// finish, every cleanup runs); `None` runs everything.
+    pub max_fail: Option<usize>,
+    /// The scenarios cover only some codes on purpose: coverage is not
+    /// enforced and a stale `[[skip]]` is a warning (see [`stale_skips`]).
+    pub partial: bool,
 }
 
 impl Options {
@@ -131,6 +142,8 @@ impl Options {
             jobs: DEFAULT_JOBS,
             timeout: DEFAULT_TIMEOUT,
             run_id: None,
+            max_fail: None,
+            partial: false,
         }
     }
 }
@@ -151,7 +164,9 @@ pub enum ConfigError {
     #[error("target `{0}` is not an http(s) URL")]
     BadTarget(String),
     /// A skip in the profile matches no scenario.
-    #[error("{file}:{line}: skip `{pattern}` matches no scenario")]
+    #[error(
+        "{file}:{line}: skip `{pattern}` matches no scenario (remove it, or pass --partial when the scenarios are only a part of the suite)"
+    )]
     StaleSkip {
         /// The profile.
         file: String,
@@ -269,6 +284,8 @@ pub struct Plan {
     timeout: Duration,
     run_id: String,
     coverage_enforced: bool,
+    max_fail: Option<usize>,
+    warnings: Vec<String>,
 }
 
 impl Plan {
@@ -286,30 +303,39 @@ impl Plan {
             jobs,
             timeout,
             run_id,
+            max_fail,
+            partial,
         } = options;
         // An empty --target (an unset CI variable) means "not given".
         let target_text = target
             .filter(|t| !t.trim().is_empty())
             .or_else(|| profile.base_url.clone())
-            .ok_or_else(|| ConfigError::NoTarget(profile.file.clone()))?;
+            .ok_or_else(|| {
+                ConfigError::NoTarget(if profile.file == profile::MOCK_PROFILE_NAME {
+                    // The installed binary's users do not have that file.
+                    "a profile of your own (the embedded mock profile has none; `conformance-runner init --target URL` writes one)".into()
+                } else {
+                    profile.file.clone()
+                })
+            })?;
         let target = reqwest::Url::parse(&target_text)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
             .ok_or_else(|| ConfigError::BadTarget(target_text.clone()))?;
 
-        for skip in &profile.skips {
-            if !scenarios.iter().any(|s| skip.matches(&s.id)) {
-                return Err(ConfigError::StaleSkip {
-                    file: profile.file.clone(),
-                    line: skip.line,
-                    pattern: skip.pattern.clone(),
-                });
+        let mut warnings = Vec::new();
+        for stale in stale_skips(&profile, &scenarios) {
+            if partial {
+                warnings.push(stale.to_string());
+            } else {
+                return Err(stale);
             }
         }
         // A profile for a server of the standards alone (a third-party SCIM
         // server) selects the scenarios that prove a standard rule; the
         // platform's catalog coverage cannot apply to it.
-        let coverage_enforced = filters.is_empty() && shard.is_none() && !profile.standard_only;
+        let coverage_enforced =
+            !partial && filters.is_empty() && shard.is_none() && !profile.standard_only;
         let any_filter = !filters.is_empty();
         let scenarios: Vec<Scenario> = if profile.standard_only {
             scenarios
@@ -398,7 +424,11 @@ impl Plan {
                 Credential::Literal(_) => {
                     return Err(ConfigError::LiteralCredential {
                         name,
-                        profile: profile.file.clone(),
+                        profile: if profile.file == profile::MOCK_PROFILE_NAME {
+                            "the embedded mock profile (`conformance-runner init --target URL` writes one for your target)".into()
+                        } else {
+                            profile.file.clone()
+                        },
                         target: target.to_string(),
                     });
                 }
@@ -420,6 +450,8 @@ impl Plan {
             timeout,
             run_id: run_id.unwrap_or_else(new_run_id),
             coverage_enforced,
+            max_fail,
+            warnings,
         })
     }
 
@@ -461,6 +493,8 @@ impl Plan {
         progress: &Progress,
         interrupt: impl Future<Output = ()>,
     ) -> Result<Report, RunError> {
+        let started = std::time::Instant::now();
+        let started_at = std::time::SystemTime::now();
         let mut builder = reqwest::Client::builder()
             .timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -498,7 +532,7 @@ impl Plan {
         } else {
             None
         };
-        let shared = Arc::new(exec::Shared::new(
+        let mut shared = exec::Shared::new(
             client,
             base.clone(),
             self.profile.clone(),
@@ -506,7 +540,9 @@ impl Plan {
             receiver,
             self.run_id.clone(),
             self.redactor.clone(),
-        ));
+        );
+        shared.max_fail = self.max_fail;
+        let shared = Arc::new(shared);
         progress.start(runnable.len());
         let outcomes =
             exec::run_all(shared.clone(), runnable, self.jobs, progress, interrupt).await;
@@ -526,9 +562,16 @@ impl Plan {
             self.profile.name.clone(),
             self.coverage_enforced,
             reports,
-            outcomes.warnings,
+            self.warnings
+                .iter()
+                .cloned()
+                .chain(outcomes.warnings)
+                .collect(),
             outcomes.interrupted,
         );
+        report.started_at = report::timing::rfc3339(started_at);
+        report.wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        report.hostname = report::timing::hostname();
         let redactor = shared
             .redactor
             .lock()
@@ -537,6 +580,22 @@ impl Plan {
         report.redact(&redactor);
         Ok(report)
     }
+}
+
+/// The profile's `[[skip]]` entries that match no loaded scenario, as
+/// [`ConfigError::StaleSkip`]. `--list` and a run apply the same rule: an
+/// error, or a warning with `--partial`.
+pub fn stale_skips(profile: &Profile, scenarios: &[Scenario]) -> Vec<ConfigError> {
+    profile
+        .skips
+        .iter()
+        .filter(|skip| !scenarios.iter().any(|s| skip.matches(&s.id)))
+        .map(|skip| ConfigError::StaleSkip {
+            file: profile.file.clone(),
+            line: skip.line,
+            pattern: skip.pattern.clone(),
+        })
+        .collect()
 }
 
 /// Checks a variable against the profile; records credentials a scenario needs.

@@ -8,8 +8,8 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use conformance_runner::{cli, diff};
+use clap::{CommandFactory, Parser, Subcommand};
+use conformance_runner::{cli, diff, init};
 
 /// Runs the error-contract conformance suite against a server.
 #[derive(Parser)]
@@ -40,6 +40,14 @@ enum Command {
     /// Run the same scenarios against two targets and report what differs
     /// (exit 0 when they agree, 1 when they differ).
     Diff(diff::DiffArgs),
+    /// Write a commented profile for a target and print the environment
+    /// variables it reads.
+    Init(init::InitArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -54,6 +62,12 @@ fn main() -> ExitCode {
                 eprintln!("error: {e}");
             }
             return ExitCode::from(cli::exit_code(&result));
+        }
+        Some(Command::Init(args)) => return finish(init::run(args, &mut std::io::stdout())),
+        Some(Command::Completions { shell }) => {
+            let mut text = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "conformance-runner", &mut text);
+            return finish(cli::print(&text));
         }
         Some(Command::Diff(_)) | None => {}
     }
@@ -92,4 +106,14 @@ fn main() -> ExitCode {
         eprintln!("error: {e}");
     }
     ExitCode::from(cli::exit_code(&result))
+}
+
+fn finish<E: std::fmt::Display>(result: Result<(), E>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::from(conformance_runner::exit::PASSED),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(conformance_runner::exit::CONFIG)
+        }
+    }
 }

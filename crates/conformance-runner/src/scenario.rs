@@ -617,11 +617,9 @@ impl Cx<'_> {
         }
         let code = match Code::from_name(raw.code.get_ref()) {
             Ok(code) => Some(code),
-            Err(e) => {
-                let hint = closest_code(raw.code.get_ref())
-                    .map(|c| format!("; did you mean `{c}`?"))
-                    .unwrap_or_default();
-                self.error(raw.code.span(), format!("{e} (see docs/errors.md){hint}"));
+            Err(_) => {
+                let message = crate::suggest::unknown_code(raw.code.get_ref());
+                self.error(raw.code.span(), message);
                 None
             }
         };
@@ -1099,12 +1097,6 @@ fn regex_error(e: &regex::Error) -> String {
 }
 
 /// The documented code nearest to a misspelt one, compared without case and `_`.
-fn closest_code(name: &str) -> Option<Code> {
-    let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
-    let wanted = norm(name);
-    Code::ALL.iter().copied().find(|c| norm(c.name()) == wanted)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1148,8 +1140,14 @@ mod tests {
 
     #[test]
     fn a_misspelt_code_gets_a_suggestion() {
-        assert_eq!(closest_code("not_found"), Some(Code::NotFound));
-        assert_eq!(closest_code("step-up-required"), Some(Code::StepUpRequired));
-        assert_eq!(closest_code("nope"), None);
+        assert_eq!(
+            crate::suggest::nearest_code("not_found"),
+            Some(Code::NotFound)
+        );
+        assert_eq!(
+            crate::suggest::nearest_code("step-up-required"),
+            Some(Code::StepUpRequired)
+        );
+        assert_eq!(crate::suggest::nearest_code("nope"), None);
     }
 }

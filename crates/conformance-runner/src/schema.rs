@@ -269,7 +269,10 @@ fn report_core() -> Value {
             },
             "scenarios": { "type": "array", "items": { "$ref": "#/$defs/scenario" } },
             "warnings": { "type": "array", "items": { "type": "string" } },
-            "interrupted": { "type": "boolean" }
+            "interrupted": { "type": "boolean" },
+            "started_at": { "type": "string", "description": "When the run started, RFC 3339 in UTC." },
+            "wall_ms": { "type": "integer", "minimum": 0, "description": "Wall time of the whole run, in milliseconds." },
+            "hostname": { "type": "string", "description": "The machine the runner ran on." }
         },
         "$defs": {
             "scenario": {
@@ -289,16 +292,21 @@ fn report_core() -> Value {
                     "skip_reason": { "type": "string" },
                     "duration_ms": count,
                     "findings": { "type": "array", "items": { "$ref": "#/$defs/finding" } },
-                    "request": {
-                        "type": "object",
-                        "additionalProperties": false,
-                        "required": ["method", "url", "headers"],
-                        "properties": {
-                            "method": { "type": "string" },
-                            "url": { "type": "string" },
-                            "headers": string_map
+                    "steps": {
+                        "type": "array",
+                        "description": "The setup steps that were sent, in order.",
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "required": ["name", "request"],
+                            "properties": {
+                                "name": { "type": "string" },
+                                "request": { "$ref": "#/$defs/request" },
+                                "status": { "type": "integer", "minimum": 100, "maximum": 999 }
+                            }
                         }
                     },
+                    "request": { "$ref": "#/$defs/request" },
                     "response": {
                         "type": "object",
                         "additionalProperties": false,
@@ -313,6 +321,42 @@ fn report_core() -> Value {
                 "if": { "properties": { "outcome": { "const": "failed" } } },
                 "then": { "properties": { "findings": { "minItems": 1 } } },
                 "else": { "properties": { "findings": { "maxItems": 0 } } }
+            },
+            "request": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["method", "url", "headers"],
+                "properties": {
+                    "method": { "type": "string" },
+                    "url": { "type": "string" },
+                    "headers": string_map,
+                    "replay": {
+                        "type": "object",
+                        "description": "The exact request with every variable filled in, except secrets: each is a `${VAR}` reference to an environment variable listed in `env`, never a value.",
+                        "additionalProperties": false,
+                        "required": ["url", "headers"],
+                        "properties": {
+                            "url": { "type": "string" },
+                            "headers": {
+                                "type": "array",
+                                "items": { "type": "array", "prefixItems": [{ "type": "string" }, { "type": "string" }], "minItems": 2, "maxItems": 2 }
+                            },
+                            "body": { "type": "string" },
+                            "env": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "additionalProperties": false,
+                                    "required": ["name", "source"],
+                                    "properties": {
+                                        "name": { "type": "string" },
+                                        "source": { "type": "string", "description": "What to set it to." }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             },
             "finding": {
                 "type": "object",

@@ -37,7 +37,7 @@ impl FromStr for Filter {
         match key {
             "code" => Code::from_name(value)
                 .map(Filter::Code)
-                .map_err(|e| e.to_string()),
+                .map_err(|_| crate::suggest::unknown_code(value)),
             "category" => Category::from_slug(value)
                 .map(Filter::Category)
                 .ok_or_else(|| {
@@ -145,7 +145,7 @@ mod tests {
         assert_eq!("webhooks".parse(), Ok(Filter::Any("webhooks".into())));
         assert_eq!(
             "code=RATE_LIMITED".parse::<Filter>(),
-            Err("`RATE_LIMITED` is not a documented error code".into())
+            Err("`RATE_LIMITED` is not a documented error code; did you mean `RateLimited`? (every code: https://docs.platform.example/docs/errors)".into())
         );
         assert!("colour=red".parse::<Filter>().is_err());
     }

@@ -1,12 +1,27 @@
 //! The report for people: a table grouped by category, failures with
-//! expected vs actual, fix hint and documented row, the coverage table, and
-//! `N passed, N failed` as the last line.
+//! expected vs actual, fix hint and documented row, the requests as `curl`
+//! commands and the response, the coverage table, the wall time and the
+//! slowest scenarios, and `N passed, N failed` as the last line.
 
 use std::fmt::Write as _;
 
 use catalog::Category;
 
-use super::{Outcome, Report};
+use super::{Outcome, Report, ScenarioReport, curl, timing};
+
+/// How many of the slowest scenarios the summary names.
+pub const SLOWEST: usize = 5;
+/// Longest body excerpt shown, in characters.
+const BODY_EXCERPT: usize = 600;
+
+/// Which scenarios show their requests and response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Failed scenarios only.
+    Failures,
+    /// Every scenario that ran (`--verbose`).
+    All,
+}
 
 /// Whether to use ANSI colours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +50,13 @@ impl Color {
     }
 }
 
-/// Renders the report.
+/// Renders the report, with requests and responses of failures only.
 pub fn render(report: &Report, color: Color) -> String {
+    render_with(report, color, Detail::Failures)
+}
+
+/// Renders the report; `detail` says which scenarios show their exchange.
+pub fn render_with(report: &Report, color: Color, detail: Detail) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -73,7 +93,14 @@ pub fn render(report: &Report, color: Color) -> String {
                 }
             }
             crate::report::human_gate::scenario_lines(&mut out, s, color);
+            let show_exchange = match detail {
+                Detail::Failures => s.outcome == Outcome::Failed,
+                Detail::All => s.outcome != Outcome::Skipped,
+            };
             if s.outcome != Outcome::Failed {
+                if show_exchange {
+                    exchange(&mut out, s);
+                }
                 continue;
             }
             let _ = writeln!(out, "        at {}:{} ({})", s.file, s.line, s.basis);
@@ -110,6 +137,7 @@ pub fn render(report: &Report, color: Color) -> String {
                 let _ = writeln!(out, "        fix:  {fix}");
                 let _ = writeln!(out, "        docs: {docs}");
             }
+            exchange(&mut out, s);
         }
     }
 
@@ -171,16 +199,110 @@ pub fn render(report: &Report, color: Color) -> String {
             color.paint(
                 "31",
                 &format!(
-                    "codes with no passing scenario: {}",
+                    "codes with no passing scenario: {} (pass --partial when the scenarios cover only some codes)",
                     report.summary.uncovered.join(", ")
                 )
             )
         );
     }
+    let slowest = report.slowest(SLOWEST);
+    if !slowest.is_empty() {
+        let _ = writeln!(out, "slowest:");
+        for s in slowest {
+            let _ = writeln!(out, "  {:>7} ms  {}", s.duration_ms, s.id);
+        }
+    }
+    let _ = writeln!(out, "wall time: {} s", timing::seconds(report.wall_ms));
     if report.summary.skipped > 0 {
         let _ = writeln!(out, "{} skipped", report.summary.skipped);
     }
     crate::report::human_gate::counts(&mut out, report);
     let _ = writeln!(out, "{}", report.closing_line());
+    out
+}
+
+/// The scenario's requests as `curl` commands (setup steps first, in order)
+/// and the asserted request's response: status, headers, a body excerpt.
+fn exchange(out: &mut String, s: &ScenarioReport) {
+    let requests: Vec<(String, &super::RequestRecord)> = s
+        .steps
+        .iter()
+        .map(|step| {
+            let status = step.status.map_or_else(
+                || "did not succeed (see the findings)".to_owned(),
+                |c| c.to_string(),
+            );
+            (
+                format!("setup step `{}`: {status}", step.name),
+                &step.request,
+            )
+        })
+        .chain(
+            s.request
+                .iter()
+                .map(|r| ("the asserted request".to_owned(), r)),
+        )
+        .filter(|(_, r)| r.replay.is_some())
+        .collect();
+    if requests.is_empty() {
+        return;
+    }
+    let mut env = Vec::new();
+    for (_, r) in &requests {
+        for e in r.replay.iter().flat_map(|p| &p.env) {
+            if !env.contains(e) {
+                env.push(e.clone());
+            }
+        }
+    }
+    if env.is_empty() {
+        let _ = writeln!(out, "        reproduce:");
+    } else {
+        let _ = writeln!(
+            out,
+            "        reproduce, with these environment variables set:"
+        );
+        for e in &env {
+            let _ = writeln!(out, "          {}: {}", e.name, printable(&e.source));
+        }
+    }
+    for (what, r) in &requests {
+        if let Some(replay) = &r.replay {
+            let _ = writeln!(out, "          # {}", printable(what));
+            let _ = writeln!(out, "{}", curl::command(&r.method, replay, "          "));
+        }
+    }
+    if let Some(resp) = &s.response {
+        let _ = writeln!(out, "        response: {}", resp.status);
+        for (name, value) in &resp.headers {
+            let _ = writeln!(out, "          {}: {}", printable(name), printable(value));
+        }
+        let body = match &resp.body {
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        if !body.is_empty() {
+            let excerpt: String = body.chars().take(BODY_EXCERPT).collect();
+            let more = if excerpt.len() < body.len() {
+                " ..."
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "          body: {}{more}", printable(&excerpt));
+        }
+    }
+}
+
+/// Text from a target with control characters escaped, so it cannot move
+/// the cursor or recolour the terminal.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
     out
 }

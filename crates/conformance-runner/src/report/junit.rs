@@ -5,44 +5,65 @@
 //! Only the elements and attributes of the common JUnit schema (Jenkins'
 //! `junit-10.xsd`) are written, so strict consumers accept the file; the
 //! scenario's `file:line` goes into the failure or skip text instead of
-//! non-standard attributes.
+//! non-standard attributes. The `testsuites` time is the run's wall time;
+//! each `testsuite` carries the run's `timestamp` and `hostname`. A scenario
+//! whose setup failed is an `error` (the target could not be put in the
+//! state the scenario needs), not a `failure` of the asserted response.
 
 use std::fmt::Write as _;
 
 use catalog::Category;
 
-use super::{Outcome, Report};
+use super::{Outcome, Report, ScenarioReport};
+use crate::check::RULE_SETUP;
+
+/// Whether a failed scenario is an `error`: a setup step failed.
+fn is_error(s: &ScenarioReport) -> bool {
+    s.outcome == Outcome::Failed && s.findings.iter().any(|f| f.rule == RULE_SETUP)
+}
 
 /// Renders the report as JUnit XML.
 pub fn render(report: &Report) -> String {
-    let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
-    let total_ms: u64 = report.scenarios.iter().map(|s| s.duration_ms).sum();
+    let secs = super::timing::seconds;
+    let errors = report.scenarios.iter().filter(|s| is_error(s)).count();
     // Drift is a failure when the profile says it fails the run.
     let drift_fails = report.snapshots.as_ref().is_some_and(|s| s.drift_fails);
-    let drift_failed = |s: &super::ScenarioReport| {
-        drift_fails && s.outcome != Outcome::Failed && !s.drift.is_empty()
-    };
+    let drift_failed =
+        |s: &ScenarioReport| drift_fails && s.outcome != Outcome::Failed && !s.drift.is_empty();
     let drift_failures = report.scenarios.iter().filter(|s| drift_failed(s)).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{}\">",
+        "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" time=\"{}\">",
         report.summary.total,
-        report.summary.failed + drift_failures,
-        secs(total_ms)
+        report.summary.failed - errors + drift_failures,
+        secs(report.wall_ms)
     );
+    // junit-10.xsd wants a timestamp without a zone designator.
+    let timestamp = report.started_at.trim_end_matches('Z');
+    let stamp = if timestamp.is_empty() {
+        String::new()
+    } else {
+        format!(" timestamp=\"{}\"", escape(timestamp))
+    };
+    let host = if report.hostname.is_empty() {
+        String::new()
+    } else {
+        format!(" hostname=\"{}\"", escape(&report.hostname))
+    };
     for &category in Category::ALL {
         let scenarios: Vec<_> = report.by_category(category).collect();
         if scenarios.is_empty() {
             continue;
         }
         let count = |o: Outcome| scenarios.iter().filter(|s| s.outcome == o).count();
+        let errors = scenarios.iter().filter(|s| is_error(s)).count();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\" time=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"{errors}\" time=\"{}\"{stamp}{host}>",
             escape(category.slug()),
             scenarios.len(),
-            count(Outcome::Failed) + scenarios.iter().filter(|s| drift_failed(s)).count(),
+            count(Outcome::Failed) - errors + scenarios.iter().filter(|s| drift_failed(s)).count(),
             count(Outcome::Skipped) + count(Outcome::Waived),
             secs(scenarios.iter().map(|s| s.duration_ms).sum())
         );
@@ -118,9 +139,10 @@ pub fn render(report: &Report) -> String {
                             let _ = writeln!(text, "  docs: {docs}");
                         }
                     }
+                    let element = if is_error(s) { "error" } else { "failure" };
                     let _ = writeln!(
                         out,
-                        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                        ">\n      <{element} message=\"{}\" type=\"{}\">{}</{element}>\n    </testcase>",
                         escape(&first),
                         escape(rule),
                         escape(&text)

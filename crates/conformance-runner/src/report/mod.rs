@@ -5,11 +5,14 @@
 //! report whose schema is `schemas/report.schema.json`, JUnit, GitHub
 //! annotations and step summary) sees only redacted text.
 
+pub mod curl;
 pub mod github;
+pub mod html;
 pub mod human;
 mod human_gate;
 pub mod junit;
 pub mod progress;
+pub mod timing;
 
 use std::collections::BTreeMap;
 
@@ -52,6 +55,15 @@ pub struct Report {
     /// Every waiver of `--waivers`, with what it matched and its state.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<crate::waiver::WaiverStatus>,
+    /// When the run started, RFC 3339 in UTC.
+    #[serde(default)]
+    pub started_at: String,
+    /// Wall time of the whole run (probe, scenarios, cleanups), in milliseconds.
+    #[serde(default)]
+    pub wall_ms: u64,
+    /// The machine the runner ran on.
+    #[serde(default)]
+    pub hostname: String,
 }
 
 /// Counts of scenario outcomes.
@@ -146,6 +158,9 @@ pub struct ScenarioReport {
     pub duration_ms: u64,
     /// Every finding, empty when it passed.
     pub findings: Vec<Finding>,
+    /// The setup steps that were sent, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepRecord>,
     /// The asserted request, when it was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestRecord>,
@@ -177,6 +192,48 @@ pub struct RequestRecord {
     pub url: String,
     /// Headers sent by the scenario.
     pub headers: BTreeMap<String, String>,
+    /// The request as a person can send it again, secrets as `${VAR}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<Replay>,
+}
+
+/// A setup step as it was sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// The step's name.
+    pub name: String,
+    /// The request (its last sending, for a repeated step).
+    pub request: RequestRecord,
+    /// The status it got, when it got an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+/// The exact request of a step with every variable filled in, except secrets:
+/// each credential and each captured secret is a `${VAR}` reference to an
+/// environment variable named in `env`, never a value. [`curl::command`]
+/// turns it into a shell command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replay {
+    /// The full URL.
+    pub url: String,
+    /// Headers in the order they are sent, as `[name, value]`.
+    pub headers: Vec<(String, String)>,
+    /// The body, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The environment variables referenced, each with where its value comes from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvRef>,
+}
+
+/// An environment variable a replayed request needs.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EnvRef {
+    /// The variable's name.
+    pub name: String,
+    /// What to set it to (a profile credential, a value captured by a step).
+    pub source: String,
 }
 
 /// The asserted response, redacted.
@@ -259,6 +316,9 @@ impl Report {
             interrupted,
             snapshots: None,
             waivers: Vec::new(),
+            started_at: String::new(),
+            wall_ms: 0,
+            hostname: String::new(),
         }
     }
 
@@ -312,10 +372,26 @@ impl Report {
                 f.actual = redactor.text(&f.actual);
                 f.at = redactor.text(&f.at);
             }
-            if let Some(req) = &mut s.request {
+            for req in s
+                .steps
+                .iter_mut()
+                .map(|step| &mut step.request)
+                .chain(s.request.as_mut())
+            {
                 req.url = redactor.text(&req.url);
                 for (k, v) in &mut req.headers {
                     *v = redactor.header(k, v);
+                }
+                // A replay holds `${VAR}` references, not secrets; this pass
+                // is the safety net for a value that should have been one.
+                if let Some(replay) = &mut req.replay {
+                    replay.url = redactor.text(&replay.url);
+                    for (_, v) in &mut replay.headers {
+                        *v = redactor.text(v);
+                    }
+                    if let Some(body) = &mut replay.body {
+                        *body = redactor.text(body);
+                    }
                 }
             }
             if let Some(resp) = &mut s.response {
@@ -340,6 +416,18 @@ impl Report {
         self.scenarios
             .iter()
             .filter(move |s| s.category == category.slug())
+    }
+
+    /// The `n` slowest scenarios that ran, slowest first.
+    pub fn slowest(&self, n: usize) -> Vec<&ScenarioReport> {
+        let mut ran: Vec<&ScenarioReport> = self
+            .scenarios
+            .iter()
+            .filter(|s| s.outcome != Outcome::Skipped)
+            .collect();
+        ran.sort_by(|a, b| b.duration_ms.cmp(&a.duration_ms).then(a.id.cmp(&b.id)));
+        ran.truncate(n);
+        ran
     }
 
     /// The last line of every human report: `N passed, N failed`.

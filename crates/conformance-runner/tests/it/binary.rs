@@ -95,17 +95,17 @@ async fn exit_2_on_configuration_errors() {
         (vec!["--shard".into(), "3/2".into()], "is not a shard"),
         (
             vec![],
-            "no target: pass --target URL or set `base_url` in fixtures/profiles/mock.toml",
+            "no target: pass --target URL or set `base_url` in a profile of your own (the embedded mock profile has none; `conformance-runner init --target URL` writes one)",
         ),
         (
             // An empty --target (an unset CI variable) is no target: the
             // profile's base_url would be used, and the mock profile has none.
             vec!["--target".into(), String::new()],
-            "no target: pass --target URL or set `base_url` in fixtures/profiles/mock.toml",
+            "no target: pass --target URL or set `base_url` in a profile of your own (the embedded mock profile has none; `conformance-runner init --target URL` writes one)",
         ),
         (
             vec!["--target".into(), "https://staging.example.net".into()],
-            "credential `acme_admin` is written in fixtures/profiles/mock.toml, but target https://staging.example.net/ is not loopback",
+            "credential `acme_admin` is written in the embedded mock profile (`conformance-runner init --target URL` writes one for your target), but target https://staging.example.net/ is not loopback",
         ),
     ];
     for (args, message) in cases {

@@ -451,6 +451,7 @@ fn in_a_full_run_a_waived_code_is_neither_passing_nor_uncovered_and_an_unwaived_
         }],
         request: None,
         response: None,
+        steps: vec![],
         drift: vec![],
         waiver: None,
         captures: Default::default(),

@@ -7,8 +7,11 @@
 mod bad_files;
 mod binary;
 mod cleanup;
+mod cli_edges;
 mod gate;
+mod html;
 mod redaction;
+mod replay;
 mod reports;
 mod scenario_files;
 mod servers;

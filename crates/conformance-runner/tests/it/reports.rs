@@ -47,6 +47,7 @@ fn scenario(
         skip_reason: (outcome == Outcome::Skipped).then(|| "no IPv6 at the edge".into()),
         duration_ms: 12,
         findings,
+        steps: vec![],
         request: None,
         response: None,
         drift: vec![],
@@ -68,7 +69,7 @@ fn known_report() -> Report {
             "answer 404 application/problem+json with code NotFound: the platform's catalog".into(),
         ),
     };
-    Report::new(
+    let mut report = Report::new(
         "run1".into(),
         "http://127.0.0.1:1".into(),
         "test".into(),
@@ -98,7 +99,11 @@ fn known_report() -> Report {
         ],
         vec![],
         false,
-    )
+    );
+    report.started_at = "2026-11-29T18:00:00Z".into();
+    report.wall_ms = 1234;
+    report.hostname = "ci-host".into();
+    report
 }
 
 #[test]
@@ -151,6 +156,10 @@ Coverage
   RateLimited                          0      0      0       0  not selected
   (a filtered or sharded run does not enforce coverage)
 
+slowest:
+       12 ms  ip-blocked/b
+       12 ms  not-found/a
+wall time: 1.234 s
 1 skipped
 1 passed, 1 failed
 "
@@ -173,14 +182,14 @@ fn junit_has_one_testcase_per_scenario() {
     assert_eq!(
         xml,
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="conformance" tests="3" failures="1" errors="0" time="0.036">
-  <testsuite name="network-policy" tests="2" failures="0" skipped="1" errors="0" time="0.024">
+<testsuites name="conformance" tests="3" failures="1" errors="0" time="1.234">
+  <testsuite name="network-policy" tests="2" failures="0" skipped="1" errors="0" time="0.024" timestamp="2026-11-29T18:00:00" hostname="ci-host">
     <testcase name="ip-blocked/b" classname="network-policy.IP_BLOCKED" time="0.012"/>
     <testcase name="ip-blocked/c" classname="network-policy.IP_BLOCKED" time="0.012">
       <skipped message="no IPv6 at the edge">fixtures/scenarios/x.toml:3</skipped>
     </testcase>
   </testsuite>
-  <testsuite name="generic" tests="1" failures="1" skipped="0" errors="0" time="0.012">
+  <testsuite name="generic" tests="1" failures="1" skipped="0" errors="0" time="0.012" timestamp="2026-11-29T18:00:00" hostname="ci-host">
     <testcase name="not-found/a" classname="generic.NotFound" time="0.012">
       <failure message="status at status: expected 404 (NotFound), found 400" type="status">at fixtures/scenarios/x.toml:3
 status at status: expected 404 (NotFound), found 400
@@ -192,6 +201,32 @@ status at status: expected 404 (NotFound), found 400
 </testsuites>
 "#
     );
+}
+
+#[test]
+fn junit_counts_a_failed_setup_as_an_error() {
+    let mut report = known_report();
+    let failed = report
+        .scenarios
+        .iter_mut()
+        .find(|s| s.id == "not-found/a")
+        .unwrap();
+    failed.findings[0].rule = "setup".into();
+    failed.findings[0].at = "setup:create a user".into();
+    let xml = junit::render(&report);
+    assert!(
+        xml.contains(r#"<testsuites name="conformance" tests="3" failures="0" errors="1""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testsuite name="generic" tests="1" failures="0" skipped="0" errors="1""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<error message="setup at setup:create a user: expected 404 (NotFound), found 400" type="setup">"#),
+        "{xml}"
+    );
+    assert!(!xml.contains("<failure"), "{xml}");
 }
 
 #[test]

@@ -69,6 +69,16 @@ fn respond(
 
 const PROBLEM: &str = "application/problem+json";
 
+/// A JSON answer: `application/problem+json` when the body has a `code`.
+pub fn respond_json(status: u16, body: &Value, headers: &[(&'static str, String)]) -> Response {
+    let media = if body.get("code").is_some() {
+        PROBLEM
+    } else {
+        "application/json"
+    };
+    respond(status, media, body, headers)
+}
+
 /// The mini suite's server with `fault`.
 pub fn app(fault: Fault) -> Router {
     Router::new()
