@@ -73,6 +73,11 @@ pub struct Args {
     #[arg(long, value_name = "ID", value_parser = parse_run_id)]
     pub run_id: Option<String>,
 
+    /// Stop the run after SECS seconds as on Ctrl-C (cleanup runs, the rest
+    /// is skipped, exit code 130).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub deadline: Option<u64>,
+
     /// Progress display on standard error.
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
@@ -183,6 +188,7 @@ pub async fn run(
         jobs: args.jobs,
         timeout: Duration::from_secs(args.timeout),
         run_id: args.run_id.clone(),
+        deadline: args.deadline.map(Duration::from_secs),
         ..Options::new(profile, scenarios)
     };
     if args.list {
@@ -203,6 +209,9 @@ pub async fn run(
         return Ok(Done::Listed);
     }
     let plan = Plan::new(options, &|name| std::env::var(name).ok())?;
+    for w in plan.warnings() {
+        eprintln!("warning: {w}");
+    }
 
     let stderr_tty = std::io::stderr().is_terminal();
     let style = match args.progress {

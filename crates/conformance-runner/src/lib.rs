@@ -51,6 +51,8 @@ use scenario::{LoadError, Scenario, SourceFile, Step};
 use select::{Filter, Shard};
 use template::{Arg, Var};
 
+pub use exec::left_behind;
+
 /// Default number of scenarios in flight: requests are I/O-bound.
 pub const DEFAULT_JOBS: usize = 8;
 /// Default per-request timeout.
@@ -111,6 +113,8 @@ pub struct Options {
     pub timeout: Duration,
     /// The run id; generated when `None`.
     pub run_id: Option<String>,
+    /// How long the whole run may take; then it stops as on Ctrl-C.
+    pub deadline: Option<Duration>,
 }
 
 impl Options {
@@ -125,6 +129,7 @@ impl Options {
             jobs: DEFAULT_JOBS,
             timeout: DEFAULT_TIMEOUT,
             run_id: None,
+            deadline: None,
         }
     }
 }
@@ -184,6 +189,16 @@ pub enum ConfigError {
     /// The filters select nothing.
     #[error("the filters select no scenario")]
     NothingSelected,
+    /// Credentials would go over plain HTTP to a non-loopback host.
+    #[error(
+        "target {target} is plain http:// and not loopback: credentials would travel unencrypted; use https://, or set `[transport] credentials_over_http = true` in {profile} if you mean it"
+    )]
+    CredentialsOverHttp {
+        /// The target.
+        target: String,
+        /// The profile file.
+        profile: String,
+    },
 }
 
 /// A variable a scenario uses that the profile does not define.
@@ -243,6 +258,8 @@ pub struct Plan {
     timeout: Duration,
     run_id: String,
     coverage_enforced: bool,
+    deadline: Option<Duration>,
+    warnings: Vec<String>,
 }
 
 impl Plan {
@@ -260,6 +277,7 @@ impl Plan {
             jobs,
             timeout,
             run_id,
+            deadline,
         } = options;
         let target_text = target
             .or_else(|| profile.base_url.clone())
@@ -328,6 +346,19 @@ impl Plan {
             redactor.add(&value);
             credentials.insert(name, value);
         }
+        let mut warnings = Vec::new();
+        if target.scheme() == "http" && !loopback && !credentials.is_empty() {
+            if !profile.transport.credentials_over_http {
+                return Err(ConfigError::CredentialsOverHttp {
+                    target: target.to_string(),
+                    profile: profile.file.clone(),
+                });
+            }
+            warnings.push(format!(
+                "credentials are sent unencrypted to {target} (plain http://, allowed by `[transport] credentials_over_http` in {})",
+                profile.file
+            ));
+        }
         Ok(Plan {
             profile,
             target,
@@ -339,6 +370,8 @@ impl Plan {
             timeout,
             run_id: run_id.unwrap_or_else(new_run_id),
             coverage_enforced,
+            deadline,
+            warnings,
         })
     }
 
@@ -350,6 +383,12 @@ impl Plan {
     /// The run id.
     pub fn run_id(&self) -> &str {
         &self.run_id
+    }
+
+    /// Warnings about the plan itself (plain HTTP with credentials), also
+    /// in the report.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The target's base URL.
@@ -372,6 +411,24 @@ impl Plan {
             // A proxy from the environment must not capture loopback traffic.
             builder = builder.no_proxy();
         }
+        // The system store (and `SSL_CERT_FILE`) is trusted through reqwest's
+        // native roots; a profile may add its own CA. There is no way to turn
+        // verification off.
+        if let Some(path) = &self.profile.transport.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                RunError::Client(format!("failed to read CA file {}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                RunError::Client(format!(
+                    "CA file {} holds no PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+
         let client = builder
             .build()
             .map_err(|e| RunError::Client(e.to_string()))?;
@@ -405,9 +462,28 @@ impl Plan {
             self.redactor.clone(),
         ));
         progress.start(runnable.len());
-        let outcomes =
-            exec::run_all(shared.clone(), runnable, self.jobs, progress, interrupt).await;
+        let deadline_passed = std::sync::atomic::AtomicBool::new(false);
+        let stop = async {
+            match self.deadline {
+                None => interrupt.await,
+                Some(deadline) => tokio::select! {
+                    () = interrupt => {}
+                    () = tokio::time::sleep(deadline) => {
+                        deadline_passed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                },
+            }
+        };
+        let mut outcomes = exec::run_all(shared.clone(), runnable, self.jobs, progress, stop).await;
         progress.finish();
+        let mut warnings = self.warnings.clone();
+        if deadline_passed.load(std::sync::atomic::Ordering::Relaxed) {
+            warnings.push(format!(
+                "the run's deadline ({} s, --deadline) passed: cleanup ran, remaining scenarios skipped",
+                self.deadline.unwrap_or_default().as_secs()
+            ));
+        }
+        warnings.append(&mut outcomes.warnings);
 
         let mut reports = outcomes.reports;
         for s in &self.selected {
@@ -423,14 +499,15 @@ impl Plan {
             self.profile.name.clone(),
             self.coverage_enforced,
             reports,
-            outcomes.warnings,
+            warnings,
             outcomes.interrupted,
         );
-        let redactor = shared
+        let mut redactor = shared
             .redactor
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
+        redactor.compact();
         report.redact(&redactor);
         Ok(report)
     }

@@ -231,14 +231,10 @@ impl Report {
             }
             if let Some(req) = &mut s.request {
                 req.url = redactor.text(&req.url);
-                for (k, v) in &mut req.headers {
-                    *v = redactor.header(k, v);
-                }
+                redact_headers(redactor, &mut req.headers);
             }
             if let Some(resp) = &mut s.response {
-                for (k, v) in &mut resp.headers {
-                    *v = redactor.header(k, v);
-                }
+                redact_headers(redactor, &mut resp.headers);
                 redactor.json(&mut resp.body);
             }
         }
@@ -266,4 +262,15 @@ impl Report {
             self.summary.passed, self.summary.failed
         )
     }
+}
+
+/// Redacts header values, and names: a target may echo a secret as a header name.
+fn redact_headers(redactor: &Redactor, headers: &mut BTreeMap<String, String>) {
+    *headers = std::mem::take(headers)
+        .into_iter()
+        .map(|(k, v)| {
+            let v = redactor.header(&k, &v);
+            (redactor.text(&k), v)
+        })
+        .collect();
 }
