@@ -4,7 +4,8 @@
 //! Thin over the library: clap parses [`cli::Args`], the library validates
 //! and runs them, and [`cli::exit_code`] maps the result to the documented
 //! exit codes (0 passed, 1 failures, 2 usage or configuration, 3 target
-//! unreachable, 130 interrupted).
+//! unreachable, 130 interrupted). Ctrl-C and SIGTERM stop the run with
+//! cleanup; a second one aborts at once and names what was left.
 
 use std::process::ExitCode;
 
@@ -36,15 +37,51 @@ fn main() -> ExitCode {
         }
     };
     let interrupt = async {
-        // Without a signal handler, wait forever: the run ends on its own.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-        eprintln!("\ninterrupted: cleaning up");
+        first_signal().await;
+        eprintln!("\ninterrupted: cleaning up (interrupt again to abort at once)");
+        // A second signal aborts at once, naming what was not cleaned up.
+        tokio::spawn(async {
+            first_signal().await;
+            let left = conformance_runner::left_behind();
+            if left.is_empty() {
+                eprintln!("aborted: nothing was left behind");
+            } else {
+                eprintln!("aborted: cleanup did not run for:");
+                for line in left {
+                    eprintln!("  {line}");
+                }
+            }
+            std::process::exit(i32::from(conformance_runner::exit::INTERRUPTED));
+        });
     };
     let result = runtime.block_on(cli::run(&cli.args, &mut std::io::stdout(), interrupt));
     if let Err(e) = &result {
         eprintln!("error: {e}");
     }
     ExitCode::from(cli::exit_code(&result))
+}
+
+/// Completes on Ctrl-C or SIGTERM (what CI sends when a job is cancelled).
+/// Without a signal handler, waits forever: the run ends on its own.
+async fn first_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use catalog::Category;
 
-use super::{Outcome, Report};
+use super::{Outcome, Report, escape_text};
 
 /// Whether to use ANSI colours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +41,9 @@ pub fn render(report: &Report, color: Color) -> String {
     let _ = writeln!(
         out,
         "conformance run {} against {} (profile {})",
-        report.run_id, report.target, report.profile
+        report.run_id,
+        escape_text(&report.target),
+        escape_text(&report.profile)
     );
     let id_width = report
         .scenarios
@@ -65,7 +67,7 @@ pub fn render(report: &Report, color: Color) -> String {
             let _ = write!(out, "  {tag}  {:<id_width$}  {:<28}", s.id, s.code);
             match (&s.outcome, &s.skip_reason) {
                 (Outcome::Skipped, Some(reason)) => {
-                    let _ = writeln!(out, "  {reason}");
+                    let _ = writeln!(out, "  {}", escape_text(reason));
                 }
                 _ => {
                     let _ = writeln!(out, "  {:>5} ms", s.duration_ms);
@@ -75,7 +77,7 @@ pub fn render(report: &Report, color: Color) -> String {
                 continue;
             }
             let _ = writeln!(out, "        at {}:{}", s.file, s.line);
-            for f in &s.findings {
+            for f in s.findings.iter().map(super::escaped) {
                 let _ = writeln!(
                     out,
                     "        {}",
@@ -131,7 +133,7 @@ pub fn render(report: &Report, color: Color) -> String {
     if !report.warnings.is_empty() {
         let _ = writeln!(out, "\n{}", color.paint("33", "Warnings"));
         for w in &report.warnings {
-            let _ = writeln!(out, "  {w}");
+            let _ = writeln!(out, "  {}", escape_text(w));
         }
     }
     out.push('\n');
