@@ -36,12 +36,21 @@ fn main() -> ExitCode {
             return ExitCode::from(conformance_runner::exit::CONFIG);
         }
     };
-    let interrupt = async {
-        first_signal().await;
+    // Installed before anything runs, so a signal that comes early is not lost.
+    let signals = {
+        let _context = runtime.enter();
+        Signals::install()
+    };
+    let interrupt = async move {
+        // Without signal handlers, wait forever: the run ends on its own.
+        let Some(mut signals) = signals else {
+            return std::future::pending::<()>().await;
+        };
+        signals.recv().await;
         eprintln!("\ninterrupted: cleaning up (interrupt again to abort at once)");
         // A second signal aborts at once, naming what was not cleaned up.
-        tokio::spawn(async {
-            first_signal().await;
+        tokio::spawn(async move {
+            signals.recv().await;
             let left = conformance_runner::left_behind();
             if left.is_empty() {
                 eprintln!("aborted: nothing was left behind");
@@ -61,27 +70,39 @@ fn main() -> ExitCode {
     ExitCode::from(cli::exit_code(&result))
 }
 
-/// Completes on Ctrl-C or SIGTERM (what CI sends when a job is cancelled).
-/// Without a signal handler, waits forever: the run ends on its own.
-async fn first_signal() {
-    let ctrl_c = async {
+/// Ctrl-C and SIGTERM (what CI sends when a job is cancelled).
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers; `None` when the system refuses.
+    fn install() -> Option<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Some(Signals {
+                interrupt: signal(SignalKind::interrupt()).ok()?,
+                terminate: signal(SignalKind::terminate()).ok()?,
+            })
+        }
+        #[cfg(not(unix))]
+        Some(Signals {})
+    }
+
+    /// Completes on the next signal.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
     }
 }

@@ -7,6 +7,7 @@
 mod bad_files;
 mod binary;
 mod cleanup;
+mod hostile;
 mod redaction;
 mod reports;
 mod scenario_files;
