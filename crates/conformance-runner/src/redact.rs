@@ -233,6 +233,8 @@ fn encodings(secret: &str) -> Vec<String> {
             }
         }
         out.push(percent_encode(bytes));
+        // Some encoders escape every byte, unreserved ones too.
+        out.push(bytes.iter().map(|b| format!("%{b:02X}")).collect());
         out.push(bytes.iter().map(|b| format!("{b:02x}")).collect());
     }
     out.retain(|p| p.len() >= MIN_PATTERN_LEN.min(secret.len()));
