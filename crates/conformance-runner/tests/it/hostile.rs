@@ -543,3 +543,91 @@ async fn sigterm_mid_run_cleans_up_everything_even_creations_in_flight() {
     assert_eq!(report["summary"]["skipped"], 6);
     assert!(stderr.contains("interrupted: cleaning up"), "{stderr}");
 }
+
+fn plan_for(
+    target: &str,
+    transport: &str,
+) -> Result<conformance_runner::Plan, conformance_runner::ConfigError> {
+    use conformance_runner::profile::Profile;
+    use conformance_runner::scenario::SourceFile;
+    let profile = Profile::parse(&SourceFile {
+        name: "p.toml".into(),
+        text: format!("name = \"p\"\n[credentials]\nadmin = {{ env = \"A\" }}\n{transport}"),
+    })
+    .expect("valid profile");
+    let scenarios = conformance_runner::scenario::load_dir(&fixture("hostile/shutdown")).unwrap();
+    let options = conformance_runner::Options {
+        target: Some(target.into()),
+        ..conformance_runner::Options::new(profile, scenarios)
+    };
+    conformance_runner::Plan::new(options, &|_| Some(ADMIN.to_owned()))
+}
+
+#[test]
+fn credentials_to_a_plain_http_host_need_the_profile_to_say_so_and_warn() {
+    let err = plan_for("http://staging.example", "").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "target http://staging.example/ is plain http:// and not loopback: credentials would travel unencrypted; use https://, or set `[transport] credentials_over_http = true` in p.toml if you mean it"
+    );
+    let plan = plan_for(
+        "http://staging.example",
+        "[transport]\ncredentials_over_http = true\n",
+    )
+    .unwrap();
+    assert_eq!(
+        plan.warnings(),
+        [
+            "credentials are sent unencrypted to http://staging.example/ (plain http://, allowed by `[transport] credentials_over_http` in p.toml)"
+        ]
+    );
+    for fine in [
+        "https://staging.example",
+        "http://127.0.0.1:1",
+        "http://localhost:1",
+    ] {
+        assert!(plan_for(fine, "").unwrap().warnings().is_empty(), "{fine}");
+    }
+}
+
+#[tokio::test]
+async fn the_deadline_stops_the_run_and_cleanup_still_runs() {
+    let things = Things::default();
+    let addr = serve_things(things.clone()).await;
+    let profile_text = "name = \"p\"\n[credentials]\nadmin = { env = \"A\" }\n";
+    let profile =
+        conformance_runner::profile::Profile::parse(&conformance_runner::scenario::SourceFile {
+            name: "p.toml".into(),
+            text: profile_text.into(),
+        })
+        .unwrap();
+    let options = conformance_runner::Options {
+        target: Some(format!("http://{addr}")),
+        deadline: Some(Duration::from_secs(2)),
+        timeout: Duration::from_secs(60),
+        ..conformance_runner::Options::new(
+            profile,
+            conformance_runner::scenario::load_dir(&fixture("hostile/shutdown")).unwrap(),
+        )
+    };
+    let plan = conformance_runner::Plan::new(options, &|_| Some(ADMIN.to_owned())).unwrap();
+    let report = plan
+        .run(
+            &conformance_runner::report::progress::Progress::quiet(),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+    assert!(report.interrupted);
+    assert_eq!(report.summary.skipped, 6);
+    assert!(
+        report.warnings[0].starts_with("the run's deadline (2 s, --deadline) passed"),
+        "{:?}",
+        report.warnings
+    );
+    let things = things.0.lock().unwrap().clone();
+    assert!(
+        !things.is_empty() && things.values().all(|d| *d),
+        "{things:?}"
+    );
+}
