@@ -5,8 +5,11 @@
 //! runner binary run against it with every output format. Asserted: no
 //! secret or 8-character piece of one in any output, peak RSS and report size
 //! bounded, the right finding for each row, no raw control character or
-//! workflow command in standard output or the step summary. A second test
-//! sends SIGTERM mid-run and checks that everything created was deleted.
+//! workflow command in standard output or the step summary. Other tests
+//! send SIGTERM mid-run and check that everything created was deleted, stop
+//! a run at its `--deadline`, refuse credentials over plain HTTP, and reach
+//! a TLS server whose certificate comes from a private CA (trusted through
+//! `SSL_CERT_FILE` or the profile's `ca_file`, refused otherwise).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -45,7 +48,7 @@ struct Head {
     headers: Vec<(String, String)>,
 }
 
-async fn read_head(stream: &mut TcpStream) -> Option<Head> {
+async fn read_head(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> Option<Head> {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -82,7 +85,12 @@ fn problem(detail: &str) -> String {
     .to_string()
 }
 
-async fn respond(stream: &mut TcpStream, status: &str, headers: &[(String, String)], body: &str) {
+async fn respond(
+    stream: &mut (impl tokio::io::AsyncWrite + Unpin),
+    status: &str,
+    headers: &[(String, String)],
+    body: &str,
+) {
     let mut head = format!(
         "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n",
         body.len()
@@ -630,4 +638,114 @@ async fn the_deadline_stops_the_run_and_cleanup_still_runs() {
         !things.is_empty() && things.values().all(|d| *d),
         "{things:?}"
     );
+}
+
+/// A TLS server on 127.0.0.1 whose certificate a fresh private CA signed;
+/// returns its address and the CA's PEM.
+async fn serve_private_tls() -> (SocketAddr, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let mut leaf_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf_params.subject_alt_names = vec![SanType::IpAddress([127, 0, 0, 1].into())];
+    let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).unwrap();
+
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Some(head) = read_head(&mut tls).await else {
+                    return;
+                };
+                let ct = (
+                    "content-type".to_owned(),
+                    "application/problem+json".to_owned(),
+                );
+                if head.path == "/healthz" {
+                    respond(&mut tls, "200 OK", &[], "ok").await;
+                } else {
+                    respond(&mut tls, "404 Not Found", &[ct], &problem("no such thing")).await;
+                }
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (addr, ca.pem())
+}
+
+#[tokio::test]
+async fn a_target_with_a_private_ca_passes_with_ssl_cert_file_or_the_profile_ca() {
+    let (addr, ca_pem) = serve_private_tls().await;
+    let dir = scratch("tls");
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, &ca_pem).unwrap();
+    let profile_with_ca = dir.join("profile.toml");
+    std::fs::write(
+        &profile_with_ca,
+        "name = \"tls\"\n[transport]\nca_file = \"ca.pem\"\n",
+    )
+    .unwrap();
+    let profile_plain = dir.join("plain.toml");
+    std::fs::write(&profile_plain, "name = \"tls\"\n").unwrap();
+    let run = |profile: &std::path::Path, cert_file: Option<&std::path::Path>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_conformance-runner"));
+        command
+            .arg("--target")
+            .arg(format!("https://{addr}"))
+            .arg("--profile")
+            .arg(profile)
+            .arg("--scenarios")
+            .arg(fixture("hostile/tls"))
+            .args(["--progress", "none", "--filter", "id=not-found/over-tls"])
+            .env_remove("CONFORMANCE_TARGET")
+            .env_remove("SSL_CERT_DIR");
+        match cert_file {
+            Some(f) => command.env("SSL_CERT_FILE", f),
+            None => command.env_remove("SSL_CERT_FILE"),
+        };
+        command
+    };
+    let cases = [
+        ("SSL_CERT_FILE", run(&profile_plain, Some(&ca_file)), 0),
+        ("the profile's ca_file", run(&profile_with_ca, None), 0),
+        ("no trust", run(&profile_plain, None), 3),
+    ];
+    for (name, mut command, code) in cases {
+        let output = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .unwrap()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{name}: {stdout}\n{stderr}"
+        );
+        if code == 3 {
+            assert!(stderr.contains("certificate"), "{name}: {stderr}");
+        } else {
+            assert!(stdout.ends_with("1 passed, 0 failed\n"), "{name}: {stdout}");
+        }
+    }
 }
