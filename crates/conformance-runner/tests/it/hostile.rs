@@ -463,6 +463,8 @@ async fn a_hostile_target_gets_every_secret_redacted_bounded_memory_and_inert_te
 struct Things(
     Arc<Mutex<BTreeMap<String, bool>>>,
     Arc<std::sync::atomic::AtomicUsize>,
+    /// Whether DELETE hangs (a cleanup that never finishes).
+    Arc<std::sync::atomic::AtomicBool>,
 );
 
 async fn serve_things(things: Things) -> SocketAddr {
@@ -487,6 +489,9 @@ async fn serve_things(things: Things) -> SocketAddr {
                         things.0.lock().unwrap().insert(id.clone(), false);
                         let body = serde_json::json!({ "id": id }).to_string();
                         respond(&mut stream, "201 Created", &[], &body).await;
+                    }
+                    ("DELETE", _) if things.2.load(std::sync::atomic::Ordering::SeqCst) => {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
                     }
                     ("DELETE", path) => {
                         let id = path.trim_start_matches("/v1/things/").to_owned();
@@ -747,5 +752,59 @@ async fn a_target_with_a_private_ca_passes_with_ssl_cert_file_or_the_profile_ca(
         } else {
             assert!(stdout.ends_with("1 passed, 0 failed\n"), "{name}: {stdout}");
         }
+    }
+}
+
+#[tokio::test]
+async fn a_second_signal_aborts_at_once_and_names_what_was_left() {
+    let things = Things::default();
+    things.2.store(true, std::sync::atomic::Ordering::SeqCst);
+    let addr = serve_things(things.clone()).await;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conformance-runner"));
+    command
+        .arg("--target")
+        .arg(format!("http://{addr}"))
+        .arg("--profile")
+        .arg(fixture("hostile/profile.toml"))
+        .arg("--scenarios")
+        .arg(fixture("hostile/shutdown"))
+        .args(["--progress", "none", "--jobs", "2", "--timeout", "60"])
+        .env("CR_HOSTILE_ADMIN", ADMIN)
+        .env_remove("CONFORMANCE_TARGET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().expect("the binary runs");
+    let pid = child.id().to_string();
+    while things.1.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let term = || Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(term().success());
+    // Both creations finish (800 ms), then their cleanups hang.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = Instant::now();
+    assert!(term().success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    // Well before the 20 s cleanup budget of the profile.
+    assert!(started.elapsed() < Duration::from_secs(10), "{stderr}");
+    assert!(
+        stderr.contains("aborted: cleanup did not run for:"),
+        "{stderr}"
+    );
+    let left: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("  not-found/shutdown-"))
+        .collect();
+    assert_eq!(left.len(), 2, "{stderr}");
+    for line in left {
+        assert!(
+            line.contains(", step `cleanup` in flight, captured thing=thing_"),
+            "{line}"
+        );
     }
 }
