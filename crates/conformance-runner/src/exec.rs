@@ -467,7 +467,11 @@ async fn run_step(
 
 /// The status and a body excerpt, redacted before it is cut.
 fn describe_response(shared: &Shared, observed: &Observed) -> String {
-    let body = lock(&shared.redactor).text(&String::from_utf8_lossy(&observed.body));
+    let body = {
+        let mut redactor = lock(&shared.redactor);
+        redactor.sync();
+        redactor.text(&String::from_utf8_lossy(&observed.body))
+    };
     format!("{} {}", observed.status, excerpt(body.trim(), EXCERPT))
 }
 
@@ -482,7 +486,8 @@ fn excerpt(text: &str, max: usize) -> String {
 /// The response as reports and checks see it: every secret redacted in the
 /// body, header values and header names.
 fn redacted(shared: &Shared, observed: &Observed) -> Observed {
-    let redactor = lock(&shared.redactor);
+    let mut redactor = lock(&shared.redactor);
+    redactor.sync();
     let body = String::from_utf8_lossy(&observed.body);
     let body = if redactor.contains_secret(&body) {
         redactor.text(&body).into_bytes()

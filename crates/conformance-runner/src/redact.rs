@@ -18,7 +18,8 @@
 //! run's redaction grows linearly with its size (`cargo xtask bench-redact`).
 //!
 //! Secrets are learned during the run (a captured token), so the automaton
-//! grows: new secrets go into a small automaton of their own, and automatons
+//! grows: new secrets wait until [`Redactor::sync`] (called before each
+//! response is redacted) puts them in a small automaton, and automatons
 //! of similar size are merged (a binary counter), so building costs
 //! O(n log n) in total and a string is scanned by O(log n) automatons at
 //! most while the run goes on; [`Redactor::compact`] merges everything into
@@ -67,6 +68,8 @@ pub struct Redactor {
     patterns: Vec<String>,
     /// Automatons over consecutive ranges of `patterns`, oldest (largest) first.
     levels: Vec<Level>,
+    /// Patterns from here on are in no automaton yet ([`Redactor::sync`]).
+    pending_from: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +85,7 @@ impl Default for Redactor {
             secrets: std::collections::HashSet::new(),
             patterns: vec![WHSEC.to_owned()],
             levels: Vec::new(),
+            pending_from: 1,
         };
         r.push_level(0);
         r
@@ -96,9 +100,18 @@ impl Redactor {
             return;
         }
         self.secrets.insert(secret.to_owned());
-        let start = self.patterns.len();
         self.patterns.extend(encodings(secret));
-        self.push_level(start);
+    }
+
+    /// Builds an automaton for the secrets added since the last call, so
+    /// later redactions scan them in one pass with the rest. Adding many
+    /// secrets and syncing once costs one build.
+    pub fn sync(&mut self) {
+        if self.pending_from == self.patterns.len() {
+            return;
+        }
+        self.push_level(self.pending_from);
+        self.pending_from = self.patterns.len();
         // Merge while the newest level is at least half the size of the one
         // before it: level sizes then roughly double from newest to oldest.
         while self.levels.len() >= 2 {
@@ -115,13 +128,19 @@ impl Redactor {
 
     /// Merges every automaton into one, so each string is scanned once.
     pub fn compact(&mut self) {
-        if self.levels.len() > 1 {
+        if self.levels.len() > 1 || self.pending_from < self.patterns.len() {
             self.levels.clear();
             self.push_level(0);
+            self.pending_from = self.patterns.len();
         }
     }
 
     fn push_level(&mut self, start: usize) {
+        let level = self.level(start);
+        self.levels.push(level);
+    }
+
+    fn level(&self, start: usize) -> Level {
         let end = self.patterns.len();
         // The patterns are plain strings of bounded number; building cannot fail.
         let automaton = AhoCorasickBuilder::new()
@@ -129,11 +148,22 @@ impl Redactor {
             .ascii_case_insensitive(true)
             .build(&self.patterns[start..end])
             .expect("the secret patterns build an automaton");
-        self.levels.push(Level {
+        Level {
             start,
             end,
             automaton,
-        });
+        }
+    }
+
+    /// The automatons to scan with: the built ones, and one for the pending
+    /// secrets when [`Redactor::sync`] has not run since they were added.
+    fn scanners(&self) -> impl Iterator<Item = std::borrow::Cow<'_, Level>> {
+        let pending = (self.pending_from < self.patterns.len())
+            .then(|| std::borrow::Cow::Owned(self.level(self.pending_from)));
+        self.levels
+            .iter()
+            .map(std::borrow::Cow::Borrowed)
+            .chain(pending)
     }
 
     /// Whether a captured value of this name is a secret.
@@ -147,7 +177,7 @@ impl Redactor {
     /// `text` with every secret replaced.
     pub fn text(&self, text: &str) -> String {
         let mut out: Option<String> = None;
-        for level in &self.levels {
+        for level in self.scanners() {
             let current = out.as_deref().unwrap_or(text);
             if let Some(replaced) = level.replace(current, level.start == 0) {
                 out = Some(replaced);
@@ -158,7 +188,7 @@ impl Redactor {
 
     /// Whether `text` holds a secret.
     pub fn contains_secret(&self, text: &str) -> bool {
-        self.levels.iter().any(|l| l.automaton.find(text).is_some())
+        self.scanners().any(|l| l.automaton.find(text).is_some())
     }
 
     /// A header value for a report: redacted whole when the header is sensitive.
@@ -340,9 +370,12 @@ mod tests {
         let mut r = Redactor::default();
         for i in 0..200 {
             r.add(&format!("captured_token_{i:06}"));
+            r.sync();
         }
         assert!(r.levels.len() <= 10, "{} levels", r.levels.len());
         assert_eq!(r.text("a captured_token_000199 b"), "a [REDACTED] b");
+        r.add("added_after_the_last_sync");
+        assert_eq!(r.text("added_after_the_last_sync"), REDACTED);
         r.compact();
         assert_eq!(r.levels.len(), 1);
         assert_eq!(
