@@ -39,14 +39,21 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             redactor.compact();
             let mut redacted = report.clone();
             redacted.redact(&redactor);
-            linear.entry(n).or_default().push(started.elapsed());
+            let took = started.elapsed();
+            linear.entry(n).or_default().push(took);
             check_redacted(&redacted, &secrets)?;
+            eprintln!("  {n} scenarios: {:.1} ms", took.as_secs_f64() * 1e3);
 
             if n <= options.baseline_max {
                 let started = Instant::now();
                 let mut naive = report;
                 naive_redact(&mut naive, &secrets);
-                baseline.entry(n).or_default().push(started.elapsed());
+                let took = started.elapsed();
+                baseline.entry(n).or_default().push(took);
+                eprintln!(
+                    "  {n} scenarios, former: {:.1} ms",
+                    took.as_secs_f64() * 1e3
+                );
             }
         }
         eprintln!("round {} of {} done", round + 1, options.rounds);
