@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's automation, thin over the library crates.
 
 mod bench_mock;
+mod bench_redact;
 mod bench_scale;
 mod catalog_diff;
 mod codegen;
@@ -37,6 +38,21 @@ enum Command {
     /// build, start-up included) and behind 50 ms of latency, with `--jobs 1`
     /// and the default.
     BenchConformance,
+    /// Time the redaction of a whole report at 1k, 10k and 100k scenarios
+    /// (one captured secret each) against the former quadratic algorithm,
+    /// and print the time per scenario. Run it in release:
+    /// `cargo run --release -p xtask -- bench-redact`.
+    BenchRedact {
+        /// Scenario counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1000, 10000, 100000])]
+        sizes: Vec<usize>,
+        /// Largest size the former algorithm is timed at.
+        #[arg(long, default_value_t = 10000)]
+        baseline_max: usize,
+        /// Interleaved rounds (the median is printed).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// Load the mock's release binary over loopback on representative error
     /// paths (Unauthorized, NotFound, STEP_UP_REQUIRED, RateLimited), beside a
     /// bare axum server answering the same bytes in the same run, and print
@@ -104,6 +120,16 @@ fn main() -> ExitCode {
             catalog_diff::run(&workspace_root(), &base, &report, &mut std::io::stdout())
         }
         Command::OpenapiLint(args) => openapi_lint::run(&args),
+        Command::BenchRedact {
+            sizes,
+            baseline_max,
+            rounds,
+        } => bench_redact::run(&bench_redact::Options {
+            sizes,
+            baseline_max,
+            rounds: rounds.max(1),
+        })
+        .map(|()| ExitCode::SUCCESS),
         Command::BenchMock {
             connections,
             seconds,

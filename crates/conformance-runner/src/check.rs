@@ -190,6 +190,10 @@ fn basis_of(rule: Rule, scenario: &Scenario) -> (String, String) {
             "RFC 9110 §10.2.3".into(),
             "send Retry-After in delay-seconds".into(),
         ),
+        Rule::DuplicateMember => (
+            "RFC 8259 §4".into(),
+            "send each member name once in an object".into(),
+        ),
     };
     let hint = format!("{what}: {}", rule_name(&basis));
     (basis, hint)

@@ -98,6 +98,11 @@ pub struct Args {
     #[arg(long, value_name = "ID", value_parser = parse_run_id)]
     pub run_id: Option<String>,
 
+    /// Stop the run after SECS seconds as on Ctrl-C (cleanup runs, the rest
+    /// is skipped, exit code 130).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub deadline: Option<u64>,
+
     /// Progress display on standard error.
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
@@ -289,6 +294,7 @@ pub async fn run(
                 .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
         },
         partial: args.partial,
+        deadline: args.deadline.map(Duration::from_secs),
         ..Options::new(profile, scenarios)
     };
     if args.list {
@@ -328,6 +334,9 @@ pub async fn run(
         .flatten()
     {
         check_writable(path)?;
+    }
+    for w in plan.warnings() {
+        eprintln!("warning: {w}");
     }
 
     let stderr_tty = std::io::stderr().is_terminal();

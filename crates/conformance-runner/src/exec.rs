@@ -3,14 +3,25 @@
 //! Scenarios run concurrently (at most `jobs` at once), each with its own
 //! slug (`<run id>-<index>`) so the resources it creates and its receiver
 //! slot are its own. Setup steps retry on 429 honouring `Retry-After`
-//! (bounded); the asserted request is sent exactly once. Each scenario's
-//! cleanup steps run after it, whatever its outcome; a scenario that is
-//! interrupted leaves its captured values in a registry whose cleanups run
-//! before the run returns.
+//! (bounded per wait and in total by the profile); the asserted request is
+//! sent exactly once. Each scenario's cleanup steps run after it, whatever its
+//! outcome.
+//!
+//! Every byte from the target is hostile: bodies are read in chunks up to the
+//! profile's `max_body_bytes` (a larger one fails the scenario, "body larger
+//! than N"), and a response is redacted as soon as it arrives, before checks
+//! quote excerpts of it; only captures see the raw value.
+//!
+//! On an interruption (Ctrl-C, SIGTERM, `--deadline`) no new step starts, but
+//! a request in flight is let finish, so what it created is captured and
+//! cleaned up; every scenario cleans up concurrently, all within the
+//! profile's `cleanup_budget_secs`. What could not be cleaned up is named in
+//! a warning, and [`left_behind`] names it while the run goes on (the binary
+//! prints it when a second Ctrl-C aborts at once).
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -23,7 +34,7 @@ use tokio::task::JoinSet;
 use crate::check::{self, Finding, Observed, PLATFORM, RULE_SETUP, RULE_TRANSPORT, render_json};
 use crate::profile::{Credential, Profile};
 use crate::receiver::{Behaviour, Receiver};
-use crate::redact::{Redactor, SENSITIVE_HEADERS};
+use crate::redact::{REDACTED_HEADER_NAME, Redactor, SENSITIVE_HEADERS};
 use crate::report::progress::Progress;
 use crate::report::{
     EnvRef, Outcome, Replay, RequestRecord, ResponseRecord, ScenarioReport, StepRecord,
@@ -35,10 +46,22 @@ use crate::template::{RenderError, Var, Vars};
 pub const SETUP_RETRIES: u32 = 3;
 /// Longest `Retry-After` a setup step waits for; a longer one fails the step.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
-/// How long the cleanups of an interrupted run may take in total.
-const INTERRUPT_CLEANUP_BUDGET: Duration = Duration::from_secs(30);
 /// Longest body excerpt in a setup finding.
 const EXCERPT: usize = 300;
+/// Largest body kept whole in a report; a larger one is kept as an excerpt.
+pub const REPORT_BODY_MAX: usize = 64 * 1024;
+/// Length of that excerpt, in characters.
+const REPORT_EXCERPT: usize = 4096;
+
+/// Scenarios of every run in this process whose cleanup has not run yet,
+/// by slug: what a second Ctrl-C leaves behind.
+static OPEN: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+/// What the runs in this process have created and not cleaned up yet, one
+/// line per scenario (its id, the step in flight, the captured values).
+pub fn left_behind() -> Vec<String> {
+    lock(&OPEN).values().cloned().collect()
+}
 
 /// Everything scenarios share during a run.
 pub(crate) struct Shared {
@@ -58,13 +81,43 @@ pub(crate) struct Shared {
     credential_env: BTreeMap<String, EnvRef>,
     pending: Mutex<BTreeMap<usize, Pending>>,
     warnings: Mutex<Vec<String>>,
+    stop: tokio::sync::watch::Sender<bool>,
+    retry_waited_ms: AtomicU64,
+    retry_budget_warned: AtomicBool,
 }
 
-/// A scenario's cleanup that has not run yet, with the captures it may use.
+/// A scenario whose cleanup has not run yet, with what it has captured.
 struct Pending {
     scenario: Arc<Scenario>,
-    slug: String,
     captures: BTreeMap<String, String>,
+    in_flight: Option<String>,
+}
+
+impl Pending {
+    /// One line for a person: the scenario, the step in flight, the ids it
+    /// captured (secret ones redacted).
+    fn describe(&self, slug: &str) -> String {
+        let mut line = format!("{} (slug {slug})", self.scenario.id);
+        if let Some(step) = &self.in_flight {
+            line.push_str(&format!(", step `{step}` in flight"));
+        }
+        let captures: Vec<String> = self
+            .captures
+            .iter()
+            .map(|(k, v)| {
+                let v = if Redactor::is_secret_name(k) {
+                    crate::redact::REDACTED
+                } else {
+                    v.as_str()
+                };
+                format!("{k}={v}")
+            })
+            .collect();
+        if !captures.is_empty() {
+            line.push_str(&format!(", captured {}", captures.join(" ")));
+        }
+        line
+    }
 }
 
 /// What a run produced before it is assembled into a report.
@@ -117,7 +170,35 @@ impl Shared {
             redactor: Mutex::new(redactor),
             pending: Mutex::new(BTreeMap::new()),
             warnings: Mutex::new(Vec::new()),
+            stop: tokio::sync::watch::Sender::new(false),
+            retry_waited_ms: AtomicU64::new(0),
+            retry_budget_warned: AtomicBool::new(false),
         }
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Completes once the run is interrupted.
+    async fn stopped(&self) {
+        let mut rx = self.stop.subscribe();
+        // The sender lives as long as `self`, so waiting cannot fail.
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+
+    /// Updates a scenario's pending entry (and the process-wide list).
+    fn track(&self, index: usize, slug: &str, update: impl FnOnce(&mut Pending)) {
+        let mut pending = lock(&self.pending);
+        if let Some(p) = pending.get_mut(&index) {
+            update(p);
+            lock(&OPEN).insert(slug.to_owned(), p.describe(slug));
+        }
+    }
+
+    fn untrack(&self, index: usize, slug: &str) {
+        lock(&self.pending).remove(&index);
+        lock(&OPEN).remove(slug);
     }
 
     /// Variables common to every scenario; the caller sets slug and receiver URL.
@@ -210,30 +291,41 @@ pub(crate) async fn run_all(
                 }
                 None => break false,
             },
-            () = &mut interrupt => {
-                set.abort_all();
-                while set.join_next().await.is_some() {}
-                break true;
-            }
+            () = &mut interrupt => break true,
         }
     };
     if interrupted {
-        let pending: Vec<Pending> = std::mem::take(&mut *lock(&shared.pending))
-            .into_values()
-            .collect();
-        let cleanups = async {
-            for p in pending {
-                let mut vars = shared.vars();
-                vars.slug = &p.slug;
-                vars.captures = p.captures.clone();
-                run_cleanup(&shared, &p.scenario, &mut vars).await;
+        // No new step starts; steps in flight finish, so what they create is
+        // captured, and every scenario runs its own cleanup, concurrently.
+        shared.stop.send_replace(true);
+        let budget = shared.profile.limits.cleanup_budget;
+        let drain = async {
+            while let Some(next) = set.join_next().await {
+                if let Ok((report, index)) = next {
+                    progress.finished(&report.id, report.outcome, report.duration_ms);
+                    reports.insert(index, report);
+                }
             }
         };
-        if tokio::time::timeout(INTERRUPT_CLEANUP_BUDGET, cleanups)
-            .await
-            .is_err()
-        {
-            shared.warn("cleanup after the interruption did not finish in time".into());
+        if tokio::time::timeout(budget, drain).await.is_err() {
+            set.abort_all();
+            while set.join_next().await.is_some() {}
+            let pending = std::mem::take(&mut *lock(&shared.pending));
+            let mut open = lock(&OPEN);
+            let left: Vec<String> = pending
+                .iter()
+                .map(|(index, p)| {
+                    let slug = format!("{}-{index}", shared.run_id);
+                    open.remove(&slug);
+                    p.describe(&slug)
+                })
+                .collect();
+            drop(open);
+            shared.warn(format!(
+                "cleanup after the interruption did not finish within {} s; left behind: {}",
+                budget.as_secs(),
+                left.join("; ")
+            ));
         }
         for (index, scenario) in &scenarios {
             reports.entry(*index).or_insert_with(|| {
@@ -292,12 +384,18 @@ async fn run_one(
     let mut vars = shared.vars();
     vars.slug = &slug;
     vars.receiver_url = &receiver_url;
+    let mut report = skeleton(&scenario, Outcome::Passed);
+    if shared.stopping() {
+        report.outcome = Outcome::Skipped;
+        report.skip_reason = Some("interrupted".into());
+        return (report, index);
+    }
     lock(&shared.pending).insert(
         index,
         Pending {
             scenario: scenario.clone(),
-            slug: slug.clone(),
             captures: BTreeMap::new(),
+            in_flight: None,
         },
     );
 
@@ -313,6 +411,10 @@ async fn run_one(
     .await
     {
         Err(finding) => report.findings.push(finding),
+        Ok(()) if shared.stopping() => {
+            report.outcome = Outcome::Skipped;
+            report.skip_reason = Some("interrupted".into());
+        }
         Ok(()) => assert_request(shared, &scenario, &vars, &mut report).await,
     }
     // Non-secret captures let snapshots name generated values; secret ones
@@ -323,8 +425,9 @@ async fn run_one(
         .filter(|(name, _)| !Redactor::is_secret_name(name))
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
+    shared.track(index, &slug, |p| p.in_flight = Some("cleanup".into()));
     run_cleanup(shared, &scenario, &mut vars).await;
-    lock(&shared.pending).remove(&index);
+    shared.untrack(index, &slug);
 
     if !report.findings.is_empty() {
         report.outcome = Outcome::Failed;
@@ -359,10 +462,16 @@ async fn run_setup(
         .with_basis(basis, format!("let the setup step {at} succeed"))
     };
     for step in &scenario.setup {
+        if shared.stopping() {
+            return Ok(());
+        }
         match step {
             Step::Receiver(r) => configure_receiver(shared, slug, r, vars)
                 .map_err(|e| setup_finding("receiver", "a receiver setting".into(), e))?,
             Step::Http(step) => {
+                // Recorded before the request is sent: if the run stops now,
+                // the list of what was left names this step.
+                shared.track(index, slug, |p| p.in_flight = Some(step.name.clone()));
                 if let Ok(prepared) = prepare(shared, &step.request, vars) {
                     let mut request = prepared.record();
                     request.replay = replay(shared, scenario, &step.request, vars);
@@ -380,9 +489,11 @@ async fn run_setup(
                     .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?;
                 capture(shared, step, &observed, vars)
                     .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?;
-                if let Some(p) = lock(&shared.pending).get_mut(&index) {
-                    p.captures = vars.captures.clone();
-                }
+                let captures = vars.captures.clone();
+                shared.track(index, slug, |p| {
+                    p.captures = captures;
+                    p.in_flight = None;
+                });
             }
         }
     }
@@ -438,7 +549,7 @@ async fn run_step(
         let ok =
             (200..300).contains(&observed.status) || step.allow_status.contains(&observed.status);
         if !ok {
-            return Err((expected, describe_response(&observed)));
+            return Err((expected, describe_response(shared, &observed)));
         }
         last = Some(observed);
     }
@@ -446,10 +557,57 @@ async fn run_step(
     last.ok_or_else(|| (expected, "no request sent".to_owned()))
 }
 
-fn describe_response(observed: &Observed) -> String {
+/// The status and a body excerpt, redacted before it is cut.
+fn describe_response(shared: &Shared, observed: &Observed) -> String {
+    let body = {
+        let mut redactor = lock(&shared.redactor);
+        redactor.sync();
+        redactor.text(&String::from_utf8_lossy(&observed.body))
+    };
+    format!("{} {}", observed.status, excerpt(body.trim(), EXCERPT))
+}
+
+/// At most `max` characters of `text`, with an ellipsis when cut.
+fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
+/// The response as reports and checks see it: every secret redacted in the
+/// body, header values and header names.
+fn redacted(shared: &Shared, observed: &Observed) -> Observed {
+    let mut redactor = lock(&shared.redactor);
+    redactor.sync();
     let body = String::from_utf8_lossy(&observed.body);
-    let body: String = body.chars().take(EXCERPT).collect();
-    format!("{} {}", observed.status, body.trim())
+    let body = if redactor.contains_secret(&body) {
+        redactor.text(&body).into_bytes()
+    } else {
+        observed.body.clone()
+    };
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &observed.headers {
+        let name = if redactor.contains_secret(name.as_str()) {
+            http::HeaderName::from_static(REDACTED_HEADER_NAME)
+        } else {
+            name.clone()
+        };
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let value = if redactor.contains_secret(&text) {
+            // "[REDACTED]" is visible ASCII, valid in a header value.
+            HeaderValue::from_bytes(redactor.text(&text).as_bytes())
+                .unwrap_or_else(|_| HeaderValue::from_static(crate::redact::REDACTED))
+        } else {
+            value.clone()
+        };
+        headers.append(name, value);
+    }
+    Observed {
+        status: observed.status,
+        headers,
+        body,
+    }
 }
 
 fn capture(
@@ -484,7 +642,7 @@ fn capture(
             };
             return Err((
                 format!("a value at {at} to capture as `{name}`"),
-                describe_response(observed),
+                describe_response(shared, observed),
             ));
         };
         if Redactor::is_secret_name(name) {
@@ -520,7 +678,17 @@ async fn assert_request(
     report.request = Some(request);
     // The asserted request is sent exactly once: a retry could hide the very
     // error the scenario proves (a 429, a spent token).
-    match send(shared, prepared).await {
+    // Stopping cancels it: an asserted request exists to be refused, and
+    // waiting for a hanging one would spend the cleanup budget.
+    let sent = tokio::select! {
+        sent = send(shared, prepared) => sent,
+        () = shared.stopped() => {
+            report.outcome = Outcome::Skipped;
+            report.skip_reason = Some("interrupted".into());
+            return;
+        }
+    };
+    match sent {
         Err(e) => report.findings.push(Finding::new(
             RULE_TRANSPORT,
             "request",
@@ -530,8 +698,9 @@ async fn assert_request(
             &shared.profile,
         )),
         Ok(observed) => {
-            report.findings = check::check(scenario, &observed, &shared.profile, vars);
-            report.response = Some(record(&observed));
+            let shown = redacted(shared, &observed);
+            report.findings = check::check(scenario, &shown, &shared.profile, vars);
+            report.response = Some(record(&shown));
         }
     }
 }
@@ -703,7 +872,7 @@ enum PrepareError {
 }
 
 fn prepare(shared: &Shared, request: &Request, vars: &Vars<'_>) -> Result<Prepared, PrepareError> {
-    let url = format!("{}{}", shared.base_url, request.path.render(vars)?);
+    let url = format!("{}{}", shared.base_url, request.path.render_path(vars)?);
     let mut headers = http::HeaderMap::new();
     for (name, t) in &request.headers {
         let value = t.render(vars)?;
@@ -738,15 +907,27 @@ async fn send(shared: &Shared, prepared: Prepared) -> Result<Observed, String> {
     if let Some(body) = prepared.body {
         builder = builder.body(body);
     }
-    let response = builder.send().await.map_err(|e| transport_error(&e))?;
+    let mut response = builder.send().await.map_err(|e| transport_error(&e))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(&e))?
-        .to_vec();
     remember_secrets(shared, &headers);
+    let max = shared.profile.limits.max_body_bytes;
+    let too_large = || {
+        format!(
+            "status {status}, body larger than {max} bytes (the profile's `[limits] max_body_bytes`)"
+        )
+    };
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    // Read in chunks, so an endless or huge body costs at most `max` bytes.
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
     Ok(Observed {
         status,
         headers,
@@ -787,12 +968,35 @@ async fn send_retrying(
             return Ok(observed);
         }
         let wait = retry_after(&observed.headers).unwrap_or(Duration::from_secs(1));
-        if wait > MAX_RETRY_AFTER {
+        if wait > MAX_RETRY_AFTER || !spend_retry_budget(shared, wait) {
             return Ok(observed);
         }
-        tokio::time::sleep(wait).await;
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = shared.stopped() => return Ok(observed),
+        }
         attempt += 1;
     }
+}
+
+/// Takes `wait` from the run's `Retry-After` budget; false (and one warning)
+/// once it is spent.
+fn spend_retry_budget(shared: &Shared, wait: Duration) -> bool {
+    let budget =
+        u64::try_from(shared.profile.limits.retry_after_budget.as_millis()).unwrap_or(u64::MAX);
+    let wait = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+    let before = shared.retry_waited_ms.fetch_add(wait, Ordering::Relaxed);
+    if before.saturating_add(wait) <= budget {
+        return true;
+    }
+    shared.retry_waited_ms.fetch_sub(wait, Ordering::Relaxed);
+    if !shared.retry_budget_warned.swap(true, Ordering::Relaxed) {
+        shared.warn(format!(
+            "the run's Retry-After budget ({} s, the profile's `[limits] retry_after_budget_secs`) is spent: later 429 answers to setup steps are not retried",
+            budget / 1000
+        ));
+    }
+    false
 }
 
 /// `Retry-After` in delay-seconds.
@@ -840,6 +1044,13 @@ fn header_map(headers: &http::HeaderMap) -> BTreeMap<String, String> {
 fn record(observed: &Observed) -> ResponseRecord {
     let body = if observed.body.is_empty() {
         Value::String(String::new())
+    } else if observed.body.len() > REPORT_BODY_MAX {
+        let text = String::from_utf8_lossy(&observed.body);
+        Value::String(format!(
+            "{} ({} bytes in all)",
+            excerpt(&text, REPORT_EXCERPT),
+            observed.body.len()
+        ))
     } else {
         serde_json::from_slice(&observed.body)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&observed.body).into_owned()))

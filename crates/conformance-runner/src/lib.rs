@@ -62,6 +62,8 @@ use scenario::{LoadError, Scenario, SourceFile, Step};
 use select::{Filter, Shard};
 use template::{Arg, Var};
 
+pub use exec::left_behind;
+
 /// Default number of scenarios in flight: requests are I/O-bound.
 pub const DEFAULT_JOBS: usize = 8;
 /// Default per-request timeout.
@@ -128,6 +130,8 @@ pub struct Options {
     /// The scenarios cover only some codes on purpose: coverage is not
     /// enforced and a stale `[[skip]]` is a warning (see [`stale_skips`]).
     pub partial: bool,
+    /// How long the whole run may take; then it stops as on Ctrl-C.
+    pub deadline: Option<Duration>,
 }
 
 impl Options {
@@ -144,6 +148,7 @@ impl Options {
             run_id: None,
             max_fail: None,
             partial: false,
+            deadline: None,
         }
     }
 }
@@ -201,6 +206,16 @@ pub enum ConfigError {
     /// The filters select nothing.
     #[error("the filters select no scenario")]
     NothingSelected,
+    /// Credentials would go over plain HTTP to a non-loopback host.
+    #[error(
+        "target {target} is plain http:// and not loopback: credentials would travel unencrypted; use https://, or set `[transport] credentials_over_http = true` in {profile} if you mean it"
+    )]
+    CredentialsOverHttp {
+        /// The target.
+        target: String,
+        /// The profile file.
+        profile: String,
+    },
 }
 
 /// A credential whose environment variable is unset or empty.
@@ -285,6 +300,7 @@ pub struct Plan {
     run_id: String,
     coverage_enforced: bool,
     max_fail: Option<usize>,
+    deadline: Option<Duration>,
     warnings: Vec<String>,
 }
 
@@ -305,6 +321,7 @@ impl Plan {
             run_id,
             max_fail,
             partial,
+            deadline,
         } = options;
         // An empty --target (an unset CI variable) means "not given".
         let target_text = target
@@ -439,6 +456,21 @@ impl Plan {
         if !missing.is_empty() {
             return Err(ConfigError::MissingEnv(missing));
         }
+        // One automaton for the profile's secrets, built once: a redactor with
+        // pending secrets builds one on every call.
+        redactor.compact();
+        if target.scheme() == "http" && !loopback && !credentials.is_empty() {
+            if !profile.transport.credentials_over_http {
+                return Err(ConfigError::CredentialsOverHttp {
+                    target: target.to_string(),
+                    profile: profile.file.clone(),
+                });
+            }
+            warnings.push(format!(
+                "credentials are sent unencrypted to {target} (plain http://, allowed by `[transport] credentials_over_http` in {})",
+                profile.file
+            ));
+        }
         Ok(Plan {
             profile,
             target,
@@ -451,6 +483,7 @@ impl Plan {
             run_id: run_id.unwrap_or_else(new_run_id),
             coverage_enforced,
             max_fail,
+            deadline,
             warnings,
         })
     }
@@ -469,6 +502,12 @@ impl Plan {
     /// The run id.
     pub fn run_id(&self) -> &str {
         &self.run_id
+    }
+
+    /// Warnings about the plan itself (plain HTTP with credentials), also
+    /// in the report.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The target's base URL.
@@ -503,6 +542,24 @@ impl Plan {
             // A proxy from the environment must not capture loopback traffic.
             builder = builder.no_proxy();
         }
+        // The system store (and `SSL_CERT_FILE`) is trusted through reqwest's
+        // native roots; a profile may add its own CA. There is no way to turn
+        // verification off.
+        if let Some(path) = &self.profile.transport.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                RunError::Client(format!("failed to read CA file {}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                RunError::Client(format!(
+                    "CA file {} holds no PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+
         let client = builder
             .build()
             .map_err(|e| RunError::Client(e.to_string()))?;
@@ -544,9 +601,28 @@ impl Plan {
         shared.max_fail = self.max_fail;
         let shared = Arc::new(shared);
         progress.start(runnable.len());
-        let outcomes =
-            exec::run_all(shared.clone(), runnable, self.jobs, progress, interrupt).await;
+        let deadline_passed = std::sync::atomic::AtomicBool::new(false);
+        let stop = async {
+            match self.deadline {
+                None => interrupt.await,
+                Some(deadline) => tokio::select! {
+                    () = interrupt => {}
+                    () = tokio::time::sleep(deadline) => {
+                        deadline_passed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                },
+            }
+        };
+        let mut outcomes = exec::run_all(shared.clone(), runnable, self.jobs, progress, stop).await;
         progress.finish();
+        let mut warnings = self.warnings.clone();
+        if deadline_passed.load(std::sync::atomic::Ordering::Relaxed) {
+            warnings.push(format!(
+                "the run's deadline ({} s, --deadline) passed: cleanup ran, remaining scenarios skipped",
+                self.deadline.unwrap_or_default().as_secs()
+            ));
+        }
+        warnings.append(&mut outcomes.warnings);
 
         let mut reports = outcomes.reports;
         for s in &self.selected {
@@ -562,21 +638,18 @@ impl Plan {
             self.profile.name.clone(),
             self.coverage_enforced,
             reports,
-            self.warnings
-                .iter()
-                .cloned()
-                .chain(outcomes.warnings)
-                .collect(),
+            warnings,
             outcomes.interrupted,
         );
         report.started_at = report::timing::rfc3339(started_at);
         report.wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         report.hostname = report::timing::hostname();
-        let redactor = shared
+        let mut redactor = shared
             .redactor
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
+        redactor.compact();
         report.redact(&redactor);
         Ok(report)
     }

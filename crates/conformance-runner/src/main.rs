@@ -4,7 +4,8 @@
 //! Thin over the library: clap parses [`cli::Args`], the library validates
 //! and runs them, and [`cli::exit_code`] maps the result to the documented
 //! exit codes (0 passed, 1 failures, 2 usage or configuration, 3 target
-//! unreachable, 130 interrupted).
+//! unreachable, 130 interrupted). Ctrl-C and SIGTERM stop the run with
+//! cleanup; a second one aborts at once and names what was left.
 
 use std::process::ExitCode;
 
@@ -81,12 +82,32 @@ fn main() -> ExitCode {
             return ExitCode::from(conformance_runner::exit::CONFIG);
         }
     };
-    let interrupt = async {
-        // Without a signal handler, wait forever: the run ends on its own.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-        eprintln!("\ninterrupted: cleaning up");
+    // Installed before anything runs, so a signal that comes early is not lost.
+    let signals = {
+        let _context = runtime.enter();
+        Signals::install()
+    };
+    let interrupt = async move {
+        // Without signal handlers, wait forever: the run ends on its own.
+        let Some(mut signals) = signals else {
+            return std::future::pending::<()>().await;
+        };
+        signals.recv().await;
+        eprintln!("\ninterrupted: cleaning up (interrupt again to abort at once)");
+        // A second signal aborts at once, naming what was not cleaned up.
+        tokio::spawn(async move {
+            signals.recv().await;
+            let left = conformance_runner::left_behind();
+            if left.is_empty() {
+                eprintln!("aborted: nothing was left behind");
+            } else {
+                eprintln!("aborted: cleanup did not run for:");
+                for line in left {
+                    eprintln!("  {line}");
+                }
+            }
+            std::process::exit(i32::from(conformance_runner::exit::INTERRUPTED));
+        });
     };
     if let Some(Command::Diff(args)) = &cli.command {
         let ctrl_c = || async {
@@ -114,6 +135,43 @@ fn finish<E: std::fmt::Display>(result: Result<(), E>) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(conformance_runner::exit::CONFIG)
+        }
+    }
+}
+
+/// Ctrl-C and SIGTERM (what CI sends when a job is cancelled).
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers; `None` when the system refuses.
+    fn install() -> Option<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Some(Signals {
+                interrupt: signal(SignalKind::interrupt()).ok()?,
+                terminate: signal(SignalKind::terminate()).ok()?,
+            })
+        }
+        #[cfg(not(unix))]
+        Some(Signals {})
+    }
+
+    /// Completes on the next signal.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
         }
     }
 }

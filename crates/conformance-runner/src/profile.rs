@@ -71,6 +71,10 @@ pub struct Profile {
     pub skips: Vec<Skip>,
     /// Snapshot settings: drift policy, extra headers, normalisation rules.
     pub snapshots: crate::normalize::SnapshotSettings,
+    /// Bounds on what a run spends (`[limits]`).
+    pub limits: Limits,
+    /// How the runner reaches the target (`[transport]`).
+    pub transport: Transport,
 }
 
 /// A request whose answer shows the target is the expected kind of server.
@@ -87,6 +91,36 @@ pub struct Reachability {
     /// A credential sent as `Authorization: Bearer`, for servers whose
     /// discovery endpoints need one.
     pub credential: Option<String>,
+}
+
+/// `[limits]`: what a hostile or broken target can make a run spend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest response body read; a larger one fails its scenario.
+    pub max_body_bytes: usize,
+    /// How long the cleanups of an interrupted run may take in total.
+    pub cleanup_budget: std::time::Duration,
+    /// Total time a run may spend waiting for `Retry-After`.
+    pub retry_after_budget: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            cleanup_budget: std::time::Duration::from_secs(30),
+            retry_after_budget: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// `[transport]`: trust and plain-HTTP policy.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transport {
+    /// A PEM file of CA certificates trusted besides the system store.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Whether credentials may go to a non-loopback `http://` target.
+    pub credentials_over_http: bool,
 }
 
 /// Where a credential's value comes from.
@@ -154,6 +188,23 @@ struct RawProfile {
     #[serde(default)]
     skip: Vec<Spanned<RawSkip>>,
     snapshots: Option<crate::normalize::RawSnapshots>,
+    limits: Option<RawLimits>,
+    transport: Option<RawTransport>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_body_bytes: Option<Spanned<u64>>,
+    cleanup_budget_secs: Option<Spanned<u64>>,
+    retry_after_budget_secs: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTransport {
+    ca_file: Option<String>,
+    credentials_over_http: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -435,6 +486,34 @@ impl Profile {
             .snapshots
             .map(|s| crate::normalize::SnapshotSettings::from_raw(s, &mut error))
             .unwrap_or_default();
+        let mut limits = Limits::default();
+        if let Some(raw) = raw.limits {
+            if let Some(n) = raw.max_body_bytes {
+                match usize::try_from(*n.get_ref()) {
+                    Ok(v) if v >= 1024 => limits.max_body_bytes = v,
+                    _ => error(n.span(), "`max_body_bytes` is at least 1024".into()),
+                }
+            }
+            if let Some(n) = raw.cleanup_budget_secs {
+                if *n.get_ref() == 0 {
+                    error(n.span(), "`cleanup_budget_secs` is at least 1".into());
+                }
+                limits.cleanup_budget = std::time::Duration::from_secs(*n.get_ref());
+            }
+            if let Some(n) = raw.retry_after_budget_secs {
+                limits.retry_after_budget = std::time::Duration::from_secs(n);
+            }
+        }
+        let transport = raw
+            .transport
+            .map_or_else(Transport::default, |t| Transport {
+                // A relative CA file is relative to the profile.
+                ca_file: t.ca_file.map(|f| {
+                    let dir = std::path::Path::new(&file.name).parent();
+                    dir.map_or_else(|| f.clone().into(), |d| d.join(&f))
+                }),
+                credentials_over_http: t.credentials_over_http.unwrap_or(false),
+            });
         if !errors.is_empty() {
             return Err(ProfileError::Invalid(errors));
         }
@@ -466,6 +545,8 @@ impl Profile {
             receiver_public_url_env,
             skips,
             snapshots,
+            limits,
+            transport,
         })
     }
 

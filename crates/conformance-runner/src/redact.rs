@@ -1,19 +1,43 @@
 //! Redaction of secrets in everything the runner writes.
 //!
 //! A run against staging handles real credentials, step-up tokens and
-//! webhook secrets. Every report (human, JSON, JUnit, GitHub) is built from a
-//! [`crate::report::Report`] that passes through [`Redactor`] first, so no
-//! output path can forget it. Redacted: the values of sensitive headers, every
-//! credential value of the profile, every captured value whose name says it
-//! is a token or a secret, anything shaped like a Standard Webhooks secret
-//! (`whsec_...`) and the token of any `Bearer` credential in text.
+//! webhook secrets, and a staging server may echo any of them back: in a
+//! body, a JSON key, a header name or value, encoded or not. Only real secret
+//! values are replaced, never ordinary words ("a Bearer challenge" stays as it
+//! is): every credential value of the profile, the values of sensitive
+//! headers the runner sent or received, every captured value whose name says
+//! it is a token or a secret, and anything shaped like a Standard Webhooks
+//! secret (`whsec_...`).
+//!
+//! Each secret is matched in its common encodings too: any letter case (so
+//! lowercased and upper-case hex), base64 and base64url (at each of the three
+//! byte alignments, so a secret inside a longer encoded text such as
+//! `Basic base64(user:secret)` is found), percent-encoding, hex and JSON's
+//! `\/`. All of them are one Aho-Corasick automaton, so redacting a string is
+//! one pass over it, however many secrets a run has learned: the cost of a
+//! run's redaction grows linearly with its size (`cargo xtask bench-redact`).
+//!
+//! Secrets are learned during the run (a captured token), so the automaton
+//! grows: new secrets wait until [`Redactor::sync`] (called before each
+//! response is redacted) puts them in a small automaton, and automatons
+//! of similar size are merged (a binary counter), so building costs
+//! O(n log n) in total and a string is scanned by O(log n) automatons at
+//! most while the run goes on; [`Redactor::compact`] merges everything into
+//! one before the report is redacted.
+//!
+//! Redaction happens before anything is cut: the runner redacts a response as
+//! soon as it arrives, before checks quote excerpts of it, and the report is
+//! redacted again as a whole (including JSON keys and header names).
 
-use std::sync::LazyLock;
-
-use regex::Regex;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
+
+/// What a header name that held a secret becomes (a valid header name).
+pub const REDACTED_HEADER_NAME: &str = "x-redacted";
 
 /// Headers whose values are always redacted.
 pub const SENSITIVE_HEADERS: &[&str] = &[
@@ -27,33 +51,119 @@ pub const SENSITIVE_HEADERS: &[&str] = &[
 
 /// Shortest value redacted by exact match; shorter ones would mangle reports.
 const MIN_SECRET_LEN: usize = 4;
-
-// The regexes are literals, exercised by the tests below.
-static WEBHOOK_SECRET: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"whsec_[A-Za-z0-9+/=_-]+").expect("valid regex"));
-
-/// `Bearer <token68>`; the last two groups tell a credential (`Bearer abc=`)
-/// from a challenge's auth-param (`Bearer realm="x"`, `Bearer error=invalid_token`).
-static BEARER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b(bearer)\s+([A-Za-z0-9._~+/-]+)(=*)([A-Za-z0-9"]?)"#).expect("valid regex")
-});
+/// Shortest secret whose encodings are redacted too: the encodings of a
+/// shorter one are a few characters that ordinary text may hold.
+const MIN_ENCODED_LEN: usize = 8;
+/// Shortest encoded form matched (a base64 core of a short secret is shorter).
+const MIN_PATTERN_LEN: usize = 6;
+/// The prefix of a Standard Webhooks secret.
+const WHSEC: &str = "whsec_";
 
 /// Replaces known secrets in text.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Redactor {
-    /// Longest first, so a secret containing another is replaced whole.
-    secrets: Vec<String>,
+    /// Every secret as given, to skip duplicates and to rebuild.
+    secrets: std::collections::HashSet<String>,
+    /// Every pattern; pattern 0 is `whsec_`.
+    patterns: Vec<String>,
+    /// Automatons over consecutive ranges of `patterns`, oldest (largest) first.
+    levels: Vec<Level>,
+    /// Patterns from here on are in no automaton yet ([`Redactor::sync`]).
+    pending_from: usize,
+}
+
+#[derive(Clone, Debug)]
+struct Level {
+    start: usize,
+    end: usize,
+    automaton: AhoCorasick,
+}
+
+impl Default for Redactor {
+    fn default() -> Redactor {
+        let mut r = Redactor {
+            secrets: std::collections::HashSet::new(),
+            patterns: vec![WHSEC.to_owned()],
+            levels: Vec::new(),
+            pending_from: 1,
+        };
+        r.push_level(0);
+        r
+    }
 }
 
 impl Redactor {
-    /// Adds a secret value.
+    /// Adds a secret value (and its encodings).
     pub fn add(&mut self, secret: &str) {
         let secret = secret.trim();
-        if secret.len() < MIN_SECRET_LEN || self.secrets.iter().any(|s| s == secret) {
+        if secret.len() < MIN_SECRET_LEN || self.secrets.contains(secret) {
             return;
         }
-        self.secrets.push(secret.to_owned());
-        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self.secrets.insert(secret.to_owned());
+        self.patterns.extend(encodings(secret));
+    }
+
+    /// Builds an automaton for the secrets added since the last call, so
+    /// later redactions scan them in one pass with the rest. Adding many
+    /// secrets and syncing once costs one build.
+    pub fn sync(&mut self) {
+        if self.pending_from == self.patterns.len() {
+            return;
+        }
+        self.push_level(self.pending_from);
+        self.pending_from = self.patterns.len();
+        // Merge while the newest level is at least half the size of the one
+        // before it: level sizes then roughly double from newest to oldest.
+        while self.levels.len() >= 2 {
+            let n = self.levels.len();
+            let (older, newer) = (&self.levels[n - 2], &self.levels[n - 1]);
+            if 2 * (newer.end - newer.start) < older.end - older.start {
+                break;
+            }
+            let start = older.start;
+            self.levels.truncate(n - 2);
+            self.push_level(start);
+        }
+    }
+
+    /// Merges every automaton into one, so each string is scanned once.
+    pub fn compact(&mut self) {
+        if self.levels.len() > 1 || self.pending_from < self.patterns.len() {
+            self.levels.clear();
+            self.push_level(0);
+            self.pending_from = self.patterns.len();
+        }
+    }
+
+    fn push_level(&mut self, start: usize) {
+        let level = self.level(start);
+        self.levels.push(level);
+    }
+
+    fn level(&self, start: usize) -> Level {
+        let end = self.patterns.len();
+        // The patterns are plain strings of bounded number; building cannot fail.
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .ascii_case_insensitive(true)
+            .build(&self.patterns[start..end])
+            .expect("the secret patterns build an automaton");
+        Level {
+            start,
+            end,
+            automaton,
+        }
+    }
+
+    /// The automatons to scan with: the built ones, and one for the pending
+    /// secrets when [`Redactor::sync`] has not run since they were added.
+    fn scanners(&self) -> impl Iterator<Item = std::borrow::Cow<'_, Level>> {
+        let pending = (self.pending_from < self.patterns.len())
+            .then(|| std::borrow::Cow::Owned(self.level(self.pending_from)));
+        self.levels
+            .iter()
+            .map(std::borrow::Cow::Borrowed)
+            .chain(pending)
     }
 
     /// Whether a captured value of this name is a secret.
@@ -66,28 +176,19 @@ impl Redactor {
 
     /// `text` with every secret replaced.
     pub fn text(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), REDACTED);
+        let mut out: Option<String> = None;
+        for level in self.scanners() {
+            let current = out.as_deref().unwrap_or(text);
+            if let Some(replaced) = level.replace(current, level.start == 0) {
+                out = Some(replaced);
             }
         }
-        if WEBHOOK_SECRET.is_match(&out) {
-            out = WEBHOOK_SECRET.replace_all(&out, REDACTED).into_owned();
-        }
-        if BEARER.is_match(&out) {
-            out = BEARER
-                .replace_all(&out, |c: &regex::Captures<'_>| {
-                    let auth_param = !c[3].is_empty() && !c[4].is_empty();
-                    if auth_param {
-                        c[0].to_owned()
-                    } else {
-                        format!("{} {REDACTED}{}", &c[1], &c[4])
-                    }
-                })
-                .into_owned();
-        }
-        out
+        out.unwrap_or_else(|| text.to_owned())
+    }
+
+    /// Whether `text` holds a secret.
+    pub fn contains_secret(&self, text: &str) -> bool {
+        self.scanners().any(|l| l.automaton.find(text).is_some())
     }
 
     /// A header value for a report: redacted whole when the header is sensitive.
@@ -99,15 +200,107 @@ impl Redactor {
         }
     }
 
-    /// Redacts every string in a JSON value, in place.
+    /// Redacts every string in a JSON value, object keys included, in place.
     pub fn json(&self, value: &mut serde_json::Value) {
         match value {
-            serde_json::Value::String(s) => *s = self.text(s),
+            serde_json::Value::String(s) if self.contains_secret(s) => *s = self.text(s),
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.json(v)),
-            serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.json(v)),
+            serde_json::Value::Object(map) => {
+                if map.keys().any(|k| self.contains_secret(k)) {
+                    let old = std::mem::take(map);
+                    for (k, v) in old {
+                        map.insert(self.text(&k), v);
+                    }
+                }
+                map.values_mut().for_each(|v| self.json(v));
+            }
             _ => {}
         }
     }
+}
+
+impl Level {
+    /// `text` with this level's patterns replaced, or `None` when none occurs.
+    /// Pattern 0 of level 0 is the `whsec_` prefix, which extends over the
+    /// base64 characters after it.
+    fn replace(&self, text: &str, has_whsec: bool) -> Option<String> {
+        let mut matches = self.automaton.find_iter(text).peekable();
+        matches.peek()?;
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for m in matches {
+            if m.start() < last {
+                continue;
+            }
+            let mut end = m.end();
+            if has_whsec && m.pattern().as_usize() == 0 {
+                end += bytes[end..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || b"+/=_-".contains(b))
+                    .count();
+            }
+            out.push_str(&text[last..m.start()]);
+            out.push_str(REDACTED);
+            last = end;
+        }
+        out.push_str(&text[last..]);
+        Some(out)
+    }
+}
+
+/// A secret and the encodings under which a server may echo it.
+fn encodings(secret: &str) -> Vec<String> {
+    let mut out = vec![secret.to_owned()];
+    if secret.contains('/') {
+        out.push(secret.replace('/', "\\/"));
+    }
+    if secret.len() >= MIN_ENCODED_LEN {
+        let bytes = secret.as_bytes();
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            for offset in 0..3 {
+                out.push(base64_core(engine, bytes, offset));
+            }
+        }
+        out.push(percent_encode(bytes));
+        // Some encoders escape every byte, unreserved ones too.
+        out.push(bytes.iter().map(|b| format!("%{b:02X}")).collect());
+        out.push(bytes.iter().map(|b| format!("{b:02x}")).collect());
+    }
+    out.retain(|p| p.len() >= MIN_PATTERN_LEN.min(secret.len()));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The base64 characters that depend only on `secret` when it follows
+/// `offset` other bytes in an encoded text.
+fn base64_core(engine: &base64::engine::GeneralPurpose, secret: &[u8], offset: usize) -> String {
+    let mut input = vec![0u8; offset];
+    input.extend_from_slice(secret);
+    let encoded = engine.encode(&input);
+    // Characters covering any prefix bit are dropped; at offset 0 the last,
+    // partial character is kept (a secret encoded alone ends with it).
+    let first = (offset * 8).div_ceil(6);
+    let last = if offset == 0 {
+        encoded.len()
+    } else {
+        (input.len() * 8) / 6
+    };
+    encoded[first..last].to_owned()
+}
+
+/// Every byte outside RFC 3986's unreserved set as `%XX`.
+fn percent_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -115,7 +308,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redacts_known_values_patterns_and_headers() {
+    fn redacts_known_values_and_webhook_secrets_only() {
         let mut r = Redactor::default();
         r.add("tok_acme_admin");
         r.add("abc"); // too short to redact by value
@@ -125,16 +318,18 @@ mod tests {
             r#"{"secret":"[REDACTED]"}"#
         );
         assert_eq!(
-            r.text("Authorization: Bearer eyJ.abc-def"),
+            r.text("Authorization: Bearer tok_acme_admin"),
             "Authorization: Bearer [REDACTED]"
         );
-        assert_eq!(r.text("bearer abc== x"), "bearer [REDACTED] x");
-        let challenge = r#"Bearer realm="platform", error="invalid_token""#;
-        assert_eq!(r.text(challenge), challenge);
-        assert_eq!(
-            r.text("Bearer error=invalid_token"),
-            "Bearer error=invalid_token"
-        );
+        // Ordinary words are never secrets.
+        for text in [
+            "No bearer token was sent",
+            "a Bearer challenge",
+            r#"Bearer realm="platform", error="invalid_token""#,
+            "Bearer eyJ.abc-def",
+        ] {
+            assert_eq!(r.text(text), text);
+        }
         assert_eq!(r.header("Authorization", "Basic x"), REDACTED);
         assert_eq!(r.header("X-Step-Up-Token", "su_1"), REDACTED);
         assert_eq!(r.header("content-type", "a/b"), "a/b");
@@ -146,6 +341,47 @@ mod tests {
         r.add("secret");
         r.add("secret-and-more");
         assert_eq!(r.text("secret-and-more"), REDACTED);
+    }
+
+    #[test]
+    fn encodings_and_keys_are_redacted() {
+        let secret = "SECRET_ADMIN_0123456789abcdef";
+        let mut r = Redactor::default();
+        r.add(secret);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("user:{secret}"));
+        for text in [
+            secret.to_lowercase(),
+            secret.to_uppercase(),
+            b64.clone(),
+            URL_SAFE_NO_PAD.encode(secret),
+            percent_encode(secret.as_bytes()),
+            secret.bytes().map(|b| format!("{b:02X}")).collect(),
+        ] {
+            let out = r.text(&format!("x {text} y"));
+            assert!(out.contains(REDACTED), "{text} -> {out}");
+        }
+        let mut value = serde_json::json!({ secret: { "k": [secret] } });
+        r.json(&mut value);
+        assert_eq!(value, serde_json::json!({ REDACTED: { "k": [REDACTED] } }));
+    }
+
+    #[test]
+    fn many_secrets_stay_few_automatons_and_compact_to_one() {
+        let mut r = Redactor::default();
+        for i in 0..200 {
+            r.add(&format!("captured_token_{i:06}"));
+            r.sync();
+        }
+        assert!(r.levels.len() <= 10, "{} levels", r.levels.len());
+        assert_eq!(r.text("a captured_token_000199 b"), "a [REDACTED] b");
+        r.add("added_after_the_last_sync");
+        assert_eq!(r.text("added_after_the_last_sync"), REDACTED);
+        r.compact();
+        assert_eq!(r.levels.len(), 1);
+        assert_eq!(
+            r.text("captured_token_000000 whsec_abc="),
+            "[REDACTED] [REDACTED]"
+        );
     }
 
     #[test]

@@ -16,6 +16,12 @@
 //! | `{{attestation(FMT, AAGUID)}}` | a WebAuthn attestation object, base64url (see [`crate::attestation`]) |
 //!
 //! `AAGUID` is a literal UUID or `fixture.NAME`.
+//!
+//! A captured value comes from the target, so in a request path
+//! ([`Template::render_path`]) it is encoded as one path segment, and one that
+//! would change the path's structure (`/`, `\`, `?`, `#`, `.`, `..`, a
+//! control character) is refused: a hostile target cannot steer a later
+//! request, with the scenario's credentials, to another resource.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -97,6 +103,16 @@ pub enum RenderError {
     /// A bad argument to `attestation(...)`.
     #[error("{0}")]
     Attestation(String),
+    /// A captured value that would change a request path's structure.
+    #[error(
+        "capture `{name}` is {value:?}, which would change the request path's structure (a `/`, `\\`, `?`, `#`, `.` or `..` segment, or a control character): refused"
+    )]
+    UnsafeCapture {
+        /// The capture.
+        name: String,
+        /// Its value, at most 80 characters.
+        value: String,
+    },
 }
 
 /// Everything a template can refer to while a scenario runs.
@@ -157,6 +173,24 @@ impl Template {
         })
     }
 
+    /// Substitutes every variable in a request path: captured values are
+    /// percent-encoded as one segment, and refused if they would change the
+    /// path's structure.
+    pub fn render_path(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(text) => out.push_str(text),
+                Piece::Var(Var::Capture(name)) => {
+                    let value = Var::Capture(name.clone()).value(vars)?;
+                    out.push_str(&path_segment(name, &value)?);
+                }
+                Piece::Var(var) => out.push_str(&var.value(vars)?),
+            }
+        }
+        Ok(out)
+    }
+
     /// Substitutes every variable.
     pub fn render(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
         let mut out = String::new();
@@ -214,6 +248,32 @@ impl fmt::Display for Var {
             }
         }
     }
+}
+
+/// `value` percent-encoded as one path segment (RFC 3986 `pchar`, with the
+/// sub-delimiters that mean something in a query encoded too).
+fn path_segment(name: &str, value: &str) -> Result<String, RenderError> {
+    let structural = value.is_empty()
+        || value == "."
+        || value == ".."
+        || value
+            .chars()
+            .any(|c| matches!(c, '/' | '\\' | '?' | '#') || c.is_control());
+    if structural {
+        return Err(RenderError::UnsafeCapture {
+            name: name.to_owned(),
+            value: value.chars().take(80).collect(),
+        });
+    }
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:@!$'()*".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(out)
 }
 
 fn lookup(
@@ -335,6 +395,47 @@ mod tests {
             t.render(&Vars::default()).unwrap_err().to_string(),
             "the profile defines no credential `x`"
         );
+    }
+
+    #[test]
+    fn captures_in_paths_are_one_encoded_segment_or_refused() {
+        let t = Template::parse("/v1/acme/users/{{capture.id}}").unwrap();
+        let vars = |id: &str| Vars {
+            captures: BTreeMap::from([("id".to_owned(), id.to_owned())]),
+            ..Vars::default()
+        };
+        assert_eq!(
+            t.render_path(&vars("usr 1&x=é")).unwrap(),
+            "/v1/acme/users/usr%201%26x%3D%C3%A9"
+        );
+        assert_eq!(
+            t.render_path(&vars("usr_1:a@b")).unwrap(),
+            "/v1/acme/users/usr_1:a@b"
+        );
+        for hostile in [
+            "../../../pwonly/users/usr_pwonly_admin?x=",
+            "..",
+            ".",
+            "a/b",
+            "a\\b",
+            "a#b",
+            "a\nb",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    t.render_path(&vars(hostile)),
+                    Err(RenderError::UnsafeCapture { .. })
+                ),
+                "{hostile:?}"
+            );
+        }
+        assert_eq!(
+            t.render_path(&vars("a/b")).unwrap_err().to_string(),
+            "capture `id` is \"a/b\", which would change the request path's structure (a `/`, `\\`, `?`, `#`, `.` or `..` segment, or a control character): refused"
+        );
+        // Outside paths (bodies, headers) the value is used as it is.
+        assert_eq!(t.render(&vars("a/b")).unwrap(), "/v1/acme/users/a/b");
     }
 
     #[test]

@@ -21,6 +21,7 @@
 
 pub mod body;
 pub mod challenge;
+pub mod duplicate;
 pub mod schema;
 mod violation;
 
@@ -241,7 +242,17 @@ impl Checker {
         }
 
         let body: Option<Value> = match serde_json::from_slice::<Value>(response.body) {
-            Ok(value @ Value::Object(_)) => Some(value),
+            Ok(value @ Value::Object(_)) => {
+                for pointer in duplicate::duplicate_members(response.body) {
+                    self.push(
+                        Rule::DuplicateMember,
+                        Location::Body(pointer),
+                        "unique member names (RFC 8259 §4)",
+                        "the name more than once: a client cannot know which value wins",
+                    );
+                }
+                Some(value)
+            }
             Ok(other) => {
                 self.push(
                     Rule::NotJson,

@@ -17,6 +17,8 @@ pub enum Rule {
     MediaType,
     /// The body is not a JSON object.
     NotJson,
+    /// An object in the body repeats a member name.
+    DuplicateMember,
     /// The body's code is documented but is not the expected one.
     Code,
     /// The body's code is not in the catalog at all.
@@ -43,6 +45,7 @@ impl Rule {
             Rule::StatusCodeMismatch => "status-code-mismatch",
             Rule::MediaType => "media-type",
             Rule::NotJson => "not-json",
+            Rule::DuplicateMember => "duplicate-member",
             Rule::Code => "code",
             Rule::UndocumentedCode => "undocumented-code",
             Rule::StatusMember => "status-member",

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use catalog::Category;
 
-use super::{Outcome, Report};
+use super::{Outcome, Report, escape_text, escaped};
 
 /// One `::error` workflow command per failed scenario.
 pub fn annotations(report: &Report) -> String {
@@ -16,7 +16,7 @@ pub fn annotations(report: &Report) -> String {
         .filter(|s| s.outcome == Outcome::Failed)
     {
         let mut message = String::new();
-        for f in &s.findings {
+        for f in s.findings.iter().map(escaped) {
             let _ = writeln!(message, "{f}");
         }
         if let Some(f) = s.findings.iter().find(|f| f.docs.is_some()) {
@@ -111,8 +111,8 @@ pub fn summary(report: &Report) -> String {
         out,
         "Run `{}` against `{}` (profile `{}`): **{}**.\n",
         report.run_id,
-        report.target,
-        report.profile,
+        cell(&report.target).replace('`', "'"),
+        cell(&report.profile).replace('`', "'"),
         report.closing_line()
     );
     let failed: Vec<_> = report
@@ -203,9 +203,20 @@ fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Makes text safe inside a Markdown table cell.
+/// Makes target text inert inside a Markdown table cell: control
+/// characters escaped ([`escape_text`]), and every character that could
+/// open a link, an image, HTML, emphasis or code, or end the cell,
+/// backslash-escaped (`(`, `_` and `#` are inert without those).
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    let text = escape_text(text);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '|' | '<' | '>' | '[' | ']' | '`' | '*' | '~') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -216,6 +227,10 @@ mod tests {
     fn escapes_workflow_commands() {
         assert_eq!(data("50%\nnext"), "50%25%0Anext");
         assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
-        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(cell("a|b\nc"), "a\\|b\\\\nc");
+        assert_eq!(
+            cell("<img src=x>[a](http://e)"),
+            "\\<img src=x\\>\\[a\\](http://e)"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use catalog::Category;
 
-use super::{Outcome, Report, ScenarioReport, curl, timing};
+use super::{Outcome, Report, ScenarioReport, curl, escape_text, timing};
 
 /// How many of the slowest scenarios the summary names.
 pub const SLOWEST: usize = 5;
@@ -61,7 +61,9 @@ pub fn render_with(report: &Report, color: Color, detail: Detail) -> String {
     let _ = writeln!(
         out,
         "conformance run {} against {} (profile {})",
-        report.run_id, report.target, report.profile
+        report.run_id,
+        escape_text(&report.target),
+        escape_text(&report.profile)
     );
     let id_width = report
         .scenarios
@@ -86,7 +88,7 @@ pub fn render_with(report: &Report, color: Color, detail: Detail) -> String {
             let _ = write!(out, "  {tag}  {:<id_width$}  {:<28}", s.id, s.code);
             match (&s.outcome, &s.skip_reason) {
                 (Outcome::Skipped, Some(reason)) => {
-                    let _ = writeln!(out, "  {reason}");
+                    let _ = writeln!(out, "  {}", escape_text(reason));
                 }
                 _ => {
                     let _ = writeln!(out, "  {:>5} ms", s.duration_ms);
@@ -104,7 +106,7 @@ pub fn render_with(report: &Report, color: Color, detail: Detail) -> String {
                 continue;
             }
             let _ = writeln!(out, "        at {}:{} ({})", s.file, s.line, s.basis);
-            for f in &s.findings {
+            for f in s.findings.iter().map(super::escaped) {
                 let _ = writeln!(
                     out,
                     "        {}  [{}]",
@@ -178,7 +180,7 @@ pub fn render_with(report: &Report, color: Color, detail: Detail) -> String {
     if !report.warnings.is_empty() {
         let _ = writeln!(out, "\n{}", color.paint("33", "Warnings"));
         for w in &report.warnings {
-            let _ = writeln!(out, "  {w}");
+            let _ = writeln!(out, "  {}", escape_text(w));
         }
     }
     out.push('\n');

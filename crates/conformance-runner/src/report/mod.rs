@@ -379,9 +379,7 @@ impl Report {
                 .chain(s.request.as_mut())
             {
                 req.url = redactor.text(&req.url);
-                for (k, v) in &mut req.headers {
-                    *v = redactor.header(k, v);
-                }
+                redact_headers(redactor, &mut req.headers);
                 // A replay holds `${VAR}` references, not secrets; this pass
                 // is the safety net for a value that should have been one.
                 if let Some(replay) = &mut req.replay {
@@ -395,9 +393,7 @@ impl Report {
                 }
             }
             if let Some(resp) = &mut s.response {
-                for (k, v) in &mut resp.headers {
-                    *v = redactor.header(k, v);
-                }
+                redact_headers(redactor, &mut resp.headers);
                 redactor.json(&mut resp.body);
             }
         }
@@ -436,5 +432,74 @@ impl Report {
             "{} passed, {} failed",
             self.summary.passed, self.summary.failed
         )
+    }
+}
+
+/// Redacts header values, and names: a target may echo a secret as a header name.
+fn redact_headers(redactor: &Redactor, headers: &mut BTreeMap<String, String>) {
+    *headers = std::mem::take(headers)
+        .into_iter()
+        .map(|(k, v)| {
+            let v = redactor.header(&k, &v);
+            (redactor.text(&k), v)
+        })
+        .collect();
+}
+
+/// Target text made inert for a terminal or a CI log: newlines, tabs and
+/// every other control character (C0, DEL, C1) become visible escapes
+/// (`\n`, `\u{1b}`), and so do the invisible characters that reorder text
+/// (bidirectional overrides and isolates). A body can then never start a line
+/// of its own, move the cursor or colour the terminal, so it can never start
+/// a workflow command such as `::error` or `::add-mask::`.
+pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
+    let special = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(special) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if special(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A finding with every target-provided field escaped ([`escape_text`]).
+pub fn escaped(f: &Finding) -> Finding {
+    Finding {
+        rule: escape_text(&f.rule).into_owned(),
+        at: escape_text(&f.at).into_owned(),
+        expected: escape_text(&f.expected).into_owned(),
+        actual: escape_text(&f.actual).into_owned(),
+        fix: f.fix.clone(),
+        docs: f.docs.clone(),
+        basis: f.basis.clone(),
+        hint: f.hint.as_deref().map(|h| escape_text(h).into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_text_cannot_start_a_line_or_move_the_cursor() {
+        assert_eq!(
+            escape_text("ok\n::error file=README.md,line=1::pwned\r\x1b[2J\t\u{202e}x\u{85}"),
+            "ok\\n::error file=README.md,line=1::pwned\\r\\u{1b}[2J\\t\\u{202e}x\\u{85}"
+        );
+        assert!(matches!(
+            escape_text("plain: text"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -9,6 +9,7 @@ mod binary;
 mod cleanup;
 mod cli_edges;
 mod gate;
+mod hostile;
 mod html;
 mod redaction;
 mod replay;
