@@ -263,14 +263,11 @@ impl Profile {
 
     /// Reads and parses a profile file.
     pub fn load(path: &std::path::Path) -> Result<Profile, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
+        let file = SourceFile::read(path).map_err(|source| ProfileError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        Profile::parse(&SourceFile {
-            name: path.display().to_string(),
-            text,
-        })
+        Profile::parse(&file)
     }
 
     /// Parses a profile.

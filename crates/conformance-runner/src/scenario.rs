@@ -233,6 +233,16 @@ pub struct SourceFile {
     pub text: String,
 }
 
+impl SourceFile {
+    /// Reads a file, named in diagnostics by its path as given.
+    pub fn read(path: &Path) -> std::io::Result<SourceFile> {
+        Ok(SourceFile {
+            name: path.display().to_string(),
+            text: std::fs::read_to_string(path)?,
+        })
+    }
+}
+
 impl Scenario {
     /// The category of the scenario's code.
     pub fn category(&self) -> Category {

@@ -304,14 +304,11 @@ pub fn known_rules() -> Vec<String> {
 impl Waivers {
     /// Reads and parses a waivers file.
     pub fn load(path: &std::path::Path) -> Result<Waivers, WaiverError> {
-        let text = std::fs::read_to_string(path).map_err(|source| WaiverError::Io {
+        let file = SourceFile::read(path).map_err(|source| WaiverError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        Waivers::parse(&SourceFile {
-            name: path.display().to_string(),
-            text,
-        })
+        Waivers::parse(&file)
     }
 
     /// Parses a waivers file; every problem is reported at once.
