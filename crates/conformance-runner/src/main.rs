@@ -87,6 +87,25 @@ fn main() -> ExitCode {
         let _context = runtime.enter();
         Signals::install()
     };
+    if let Some(Command::Diff(args)) = &cli.command {
+        // Both sides of a diff listen on the same handlers: Ctrl-C or SIGTERM cleans up.
+        let signals = std::sync::Arc::new(tokio::sync::Mutex::new(signals));
+        let interrupt = || {
+            let signals = std::sync::Arc::clone(&signals);
+            async move {
+                match signals.lock().await.as_mut() {
+                    Some(signals) => signals.recv().await,
+                    None => std::future::pending::<()>().await,
+                }
+                eprintln!("\ninterrupted: cleaning up");
+            }
+        };
+        let result = runtime.block_on(diff::run(args, &mut std::io::stdout(), interrupt));
+        if let Err(e) = &result {
+            eprintln!("error: {e}");
+        }
+        return ExitCode::from(diff::exit_code(&result));
+    }
     let interrupt = async move {
         // Without signal handlers, wait forever: the run ends on its own.
         let Some(mut signals) = signals else {
@@ -109,19 +128,6 @@ fn main() -> ExitCode {
             std::process::exit(i32::from(conformance_runner::exit::INTERRUPTED));
         });
     };
-    if let Some(Command::Diff(args)) = &cli.command {
-        let ctrl_c = || async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-            eprintln!("\ninterrupted: cleaning up");
-        };
-        let result = runtime.block_on(diff::run(args, &mut std::io::stdout(), ctrl_c));
-        if let Err(e) = &result {
-            eprintln!("error: {e}");
-        }
-        return ExitCode::from(diff::exit_code(&result));
-    }
     let result = runtime.block_on(cli::run(&cli.args, &mut std::io::stdout(), interrupt));
     if let Err(e) = &result {
         eprintln!("error: {e}");

@@ -557,6 +557,49 @@ async fn sigterm_mid_run_cleans_up_everything_even_creations_in_flight() {
     assert!(stderr.contains("interrupted: cleaning up"), "{stderr}");
 }
 
+#[tokio::test]
+async fn sigterm_mid_diff_cleans_up_everything_and_exits_130() {
+    let things = Things::default();
+    let addr = serve_things(things.clone()).await;
+    let target = format!("http://{addr}");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conformance-runner"));
+    command
+        .arg("diff")
+        .args(["--left", &target, "--right", &target])
+        .arg("--left-profile")
+        .arg(fixture("hostile/profile.toml"))
+        .arg("--scenarios")
+        .arg(fixture("hostile/shutdown"))
+        .args(["--jobs", "4", "--timeout", "60"])
+        .env("CR_HOSTILE_ADMIN", ADMIN)
+        .env("CR_HOSTILE_MEMBER", MEMBER)
+        .env("CR_HOSTILE_SCIM", SCIM)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().expect("the binary runs");
+    while things.1.load(std::sync::atomic::Ordering::SeqCst) < 4 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let things = things.0.lock().unwrap().clone();
+    assert_eq!(things.len(), 4, "{things:?}");
+    assert!(things.values().all(|deleted| *deleted), "{things:?}");
+    assert!(stderr.contains("interrupted: cleaning up"), "{stderr}");
+    assert!(stdout.contains("the diff is partial"), "{stdout}");
+}
+
 fn plan_for(
     target: &str,
     transport: &str,
