@@ -272,22 +272,12 @@ impl Profile {
 
     /// Parses a profile.
     pub fn parse(file: &SourceFile) -> Result<Profile, ProfileError> {
+        let raw: RawProfile = file
+            .parse_toml()
+            .map_err(|d| ProfileError::Invalid(vec![d]))?;
         let mut errors = Vec::new();
         let mut error = |span: std::ops::Range<usize>, message: String| {
-            let (line, column) = line_column(&file.text, span.start);
-            errors.push(Diagnostic {
-                file: file.name.clone(),
-                line,
-                column,
-                message,
-            });
-        };
-        let raw: RawProfile = match toml::from_str(&file.text) {
-            Ok(raw) => raw,
-            Err(e) => {
-                error(e.span().unwrap_or(0..0), e.message().trim_end().to_owned());
-                return Err(ProfileError::Invalid(errors));
-            }
+            errors.push(file.diagnostic(span.start, message));
         };
         for url in [&raw.base_url, &raw.docs_base].into_iter().flatten() {
             let u = url.get_ref();

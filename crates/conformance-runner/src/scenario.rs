@@ -33,6 +33,7 @@ use catalog::{Category, Code, Envelope};
 use http::{HeaderName, Method};
 use regex::Regex;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde::de::{self, MapAccess, Visitor};
 use toml::Spanned;
 
@@ -240,6 +241,23 @@ impl SourceFile {
             name: path.display().to_string(),
             text: std::fs::read_to_string(path)?,
         })
+    }
+
+    /// A diagnostic at byte `offset` of the file.
+    pub fn diagnostic(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
+        let (line, column) = line_column(&self.text, offset);
+        Diagnostic {
+            file: self.name.clone(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// The file parsed as TOML into `T`, or where and why it is not.
+    pub fn parse_toml<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+        toml::from_str(&self.text)
+            .map_err(|e| self.diagnostic(e.span().map_or(0, |s| s.start), e.message().trim_end()))
     }
 }
 
@@ -577,13 +595,8 @@ const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OP
 
 impl Cx<'_> {
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
-        let (line, column) = line_column(&self.file.text, span.start);
-        self.diagnostics.push(Diagnostic {
-            file: self.file.name.clone(),
-            line,
-            column,
-            message: message.into(),
-        });
+        let diagnostic = self.file.diagnostic(span.start, message);
+        self.diagnostics.push(diagnostic);
     }
 
     fn line(&self, span: &Range<usize>) -> usize {

@@ -313,22 +313,12 @@ impl Waivers {
 
     /// Parses a waivers file; every problem is reported at once.
     pub fn parse(file: &SourceFile) -> Result<Waivers, WaiverError> {
+        let raw: RawFile = file
+            .parse_toml()
+            .map_err(|d| WaiverError::Invalid(vec![d]))?;
         let mut errors = Vec::new();
         let mut error = |span: std::ops::Range<usize>, message: String| {
-            let (line, column) = line_column(&file.text, span.start);
-            errors.push(Diagnostic {
-                file: file.name.clone(),
-                line,
-                column,
-                message,
-            });
-        };
-        let raw: RawFile = match toml::from_str(&file.text) {
-            Ok(raw) => raw,
-            Err(e) => {
-                error(e.span().unwrap_or(0..0), e.message().trim_end().to_owned());
-                return Err(WaiverError::Invalid(errors));
-            }
+            errors.push(file.diagnostic(span.start, message));
         };
         let rules = known_rules();
         let mut waivers = Vec::new();

@@ -1,37 +1,9 @@
 //! The `conformance-runner` binary's documented exit codes.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use crate::servers::{Fault, app, serve};
-use crate::{fixture, scratch};
-
-async fn runner(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_conformance-runner"))
-            .args(args)
-            .env_remove("CONFORMANCE_TARGET")
-            .env_remove("GITHUB_ACTIONS")
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .unwrap()
-}
-
-fn mini(target: &str, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = vec![
-        "--target".into(),
-        target.into(),
-        "--profile".into(),
-        fixture("mini-suite/profile.toml").display().to_string(),
-        "--scenarios".into(),
-        fixture("mini-suite/scenarios").display().to_string(),
-        "--progress".into(),
-        "none".into(),
-    ];
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
-    args
-}
+use crate::{mini_args as mini, run_binary as runner, scratch};
 
 #[tokio::test]
 async fn exit_0_when_every_selected_scenario_passes() {

@@ -14,35 +14,11 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::servers::{Fault, app, serve};
-use crate::{fixture, scratch};
-
-async fn runner(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_conformance-runner"))
-            .args(args)
-            .env_remove("CONFORMANCE_TARGET")
-            .env_remove("GITHUB_ACTIONS")
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .unwrap()
-}
+use crate::{fixture, run_binary as runner, scratch};
 
 fn mini(target: &str, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = vec![
-        "--target".into(),
-        target.into(),
-        "--profile".into(),
-        fixture("mini-suite/profile.toml").display().to_string(),
-        "--scenarios".into(),
-        fixture("mini-suite/scenarios").display().to_string(),
-        "--progress".into(),
-        "none".into(),
-        // NotFound, RateLimited, Unauthorized and ValidationError.
-        "--filter".into(),
-        "category=generic".into(),
-    ];
+    // NotFound, RateLimited, Unauthorized and ValidationError.
+    let mut args = crate::mini_args(target, &["--filter", "category=generic"]);
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     args
 }

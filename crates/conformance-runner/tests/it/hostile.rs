@@ -524,37 +524,12 @@ async fn sigterm_mid_run_cleans_up_everything_even_creations_in_flight() {
         .args(["--progress", "none", "--jobs", "4", "--timeout", "60"])
         .arg("--json")
         .arg(&json)
-        .env("CR_HOSTILE_ADMIN", ADMIN)
-        .env("CR_HOSTILE_MEMBER", MEMBER)
-        .env("CR_HOSTILE_SCIM", SCIM)
-        .env_remove("CONFORMANCE_TARGET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = command.spawn().expect("the binary runs");
-    // Send SIGTERM once four creations (800 ms each) are in flight.
-    while things.1.load(std::sync::atomic::Ordering::SeqCst) < 4 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
-    let things = things.0.lock().unwrap().clone();
-    assert_eq!(things.len(), 4, "{things:?}");
-    assert!(things.values().all(|deleted| *deleted), "{things:?}");
+        .env_remove("CONFORMANCE_TARGET");
+    terminate_with_four_creations_in_flight(command, &things).await;
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["interrupted"], true);
     assert_eq!(report["summary"]["skipped"], 6);
-    assert!(stderr.contains("interrupted: cleaning up"), "{stderr}");
 }
 
 #[tokio::test]
@@ -570,7 +545,20 @@ async fn sigterm_mid_diff_cleans_up_everything_and_exits_130() {
         .arg(fixture("hostile/profile.toml"))
         .arg("--scenarios")
         .arg(fixture("hostile/shutdown"))
-        .args(["--jobs", "4", "--timeout", "60"])
+        .args(["--jobs", "4", "--timeout", "60"]);
+    let output = terminate_with_four_creations_in_flight(command, &things).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("the diff is partial"), "{stdout}");
+}
+
+/// Spawns `command` with the hostile profile's credentials, sends it SIGTERM once four
+/// creations (800 ms each) are in flight, and asserts that it exits 130 having deleted all
+/// four.
+async fn terminate_with_four_creations_in_flight(
+    mut command: Command,
+    things: &Things,
+) -> std::process::Output {
+    command
         .env("CR_HOSTILE_ADMIN", ADMIN)
         .env("CR_HOSTILE_MEMBER", MEMBER)
         .env("CR_HOSTILE_SCIM", SCIM)
@@ -591,13 +579,12 @@ async fn sigterm_mid_diff_cleans_up_everything_and_exits_130() {
         .unwrap()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: cleaning up"), "{stderr}");
     let things = things.0.lock().unwrap().clone();
     assert_eq!(things.len(), 4, "{things:?}");
     assert!(things.values().all(|deleted| *deleted), "{things:?}");
-    assert!(stderr.contains("interrupted: cleaning up"), "{stderr}");
-    assert!(stdout.contains("the diff is partial"), "{stdout}");
+    output
 }
 
 fn plan_for(

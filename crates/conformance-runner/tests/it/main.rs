@@ -33,6 +33,36 @@ pub fn fixture(path: &str) -> PathBuf {
         .join(path)
 }
 
+/// Runs the binary with `args`, away from the CI environment.
+pub async fn run_binary(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_conformance-runner"))
+            .args(args)
+            .env_remove("CONFORMANCE_TARGET")
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .unwrap()
+}
+
+/// The arguments that run the mini suite against `target`, then `extra`.
+pub fn mini_args(target: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "--target".into(),
+        target.into(),
+        "--profile".into(),
+        fixture("mini-suite/profile.toml").display().to_string(),
+        "--scenarios".into(),
+        fixture("mini-suite/scenarios").display().to_string(),
+        "--progress".into(),
+        "none".into(),
+    ];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
