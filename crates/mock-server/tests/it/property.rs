@@ -1,6 +1,12 @@
 //! Random requests (methods, paths, headers, bodies) never get a 5xx, an undocumented code or
 //! an error body that breaks the contract; every error code is one the matched operation
 //! documents in `x-error-codes` (NotFound for unrouted requests).
+//!
+//! Success is held to the document too: every 2xx answer must be a documented (operation,
+//! status, media type) of `schemas/openapi.json` whose response schema accepts the body
+//! ([`SuccessSchemas`]). A tour of well-formed request sequences ([`Op`]) first drives every
+//! operation to each of its documented 2xx answers, and such sequences stay mixed into the
+//! random cases so success is judged on whatever state the random requests left.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -438,11 +444,11 @@ fn random_requests_get_documented_conforming_answers() {
 /// method and path), the status, a JSON Pointer into the body (empty for the whole answer)
 /// and what is wrong there.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    pub operation: String,
-    pub status: u16,
-    pub pointer: String,
-    pub message: String,
+struct Finding {
+    operation: String,
+    status: u16,
+    pointer: String,
+    message: String,
 }
 
 impl std::fmt::Display for Finding {
@@ -457,7 +463,7 @@ impl std::fmt::Display for Finding {
 
 /// Every documented 2xx response of every operation, its schemas compiled: (operationId,
 /// status) to media type to validator. No media type means no body (a 204).
-pub struct SuccessSchemas {
+struct SuccessSchemas {
     responses: HashMap<(&'static str, u16), BTreeMap<String, jsonschema::Validator>>,
 }
 
@@ -483,7 +489,7 @@ impl jsonschema::Retrieve for SchemaFiles {
 }
 
 impl SuccessSchemas {
-    pub fn new(doc: &Value) -> SuccessSchemas {
+    fn new(doc: &Value) -> SuccessSchemas {
         // The document's component schemas, for the `#/components/schemas/...` references.
         let components = json!({ "schemas": doc["components"]["schemas"] });
         let mut responses = HashMap::new();
@@ -518,12 +524,12 @@ impl SuccessSchemas {
     }
 
     /// Every documented (operationId, 2xx status).
-    pub fn documented(&self) -> BTreeSet<(&'static str, u16)> {
+    fn documented(&self) -> BTreeSet<(&'static str, u16)> {
         self.responses.keys().copied().collect()
     }
 
     /// Judges a 2xx answer to `method path` against the document.
-    pub fn check(
+    fn check(
         &self,
         method: &Method,
         path: &str,
@@ -1194,6 +1200,7 @@ fn wrong_success_bodies_are_found_where_they_are_wrong() {
         "enabled": true, "circuit": { "state": "broken", "consecutive_failures": 0 },
         "created_at": "2026-01-01T00:00:00Z", "secret": "whsec_AAAA",
     });
+    let catalog: Value = serde_json::from_str(&catalog_contract::export::catalog_json()).unwrap();
     let users_page = "/v1/workspaces/acme/users?limit=1";
     let scim = response_schema::SCIM_JSON;
     let cases: Vec<WrongAnswer> = vec![
@@ -1316,6 +1323,24 @@ fn wrong_success_bodies_are_found_where_they_are_wrong() {
             "application/json",
             b"{}".to_vec(),
             vec![("-", "", "GET /v1/nowhere is no documented operation")],
+        ),
+        // HEAD: the status and media type are judged, the (stripped) body is not.
+        (
+            Method::HEAD,
+            "/healthz",
+            200,
+            "application/json",
+            Vec::new(),
+            vec![],
+        ),
+        // The catalog is held to `./catalog.schema.json`, a file beside the document.
+        (
+            Method::GET,
+            "/docs/errors.json",
+            200,
+            "application/json",
+            bytes_of(&without(&catalog, "docs_path")),
+            vec![("getErrorCatalog", "/docs_path", "is required")],
         ),
     ];
     for (method, path, status, content_type, bytes, expected) in cases {
