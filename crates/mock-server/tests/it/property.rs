@@ -698,6 +698,8 @@ enum HookStep {
     DisableEnable,
     Rotate,
     Test,
+    /// Test sends to a receiver that answers 500 until the circuit opens, then the list.
+    Failing,
 }
 
 /// A request sequence that should succeed: every operation of the document, with the
@@ -803,6 +805,7 @@ fn tour() -> Vec<Op> {
         HookStep::DisableEnable,
         HookStep::Rotate,
         HookStep::Test,
+        HookStep::Failing,
     ] {
         ops.push(Op::Webhook {
             step,
@@ -847,6 +850,7 @@ fn op() -> impl Strategy<Value = Op> {
         HookStep::DisableEnable,
         HookStep::Rotate,
         HookStep::Test,
+        HookStep::Failing,
     ]);
     let scim_step = prop::sample::select(vec![
         ScimStep::Get,
@@ -990,11 +994,16 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
             }
         }
         Op::Webhook { step, events } => {
+            let url = if matches!(step, HookStep::Failing) {
+                receiver.replace("/hook", "/fail")
+            } else {
+                receiver.to_owned()
+            };
             let created = s
                 .send(
                     Req::post(HOOKS_PATH)
                         .token(ADMIN)
-                        .json(json!({ "url": receiver, "events": events })),
+                        .json(json!({ "url": url, "events": events })),
                 )
                 .await;
             let Some(id) = created["id"].as_str() else {
@@ -1025,6 +1034,14 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
                 HookStep::Test => {
                     s.send(Req::post(&format!("{path}/test")).token(ADMIN))
                         .await;
+                }
+                HookStep::Failing => {
+                    // The seed's circuit threshold is 3: the third failure opens it.
+                    for _ in 0..3 {
+                        s.send(Req::post(&format!("{path}/test")).token(ADMIN))
+                            .await;
+                    }
+                    s.send(Req::get(HOOKS_PATH).token(ADMIN)).await;
                 }
             }
             s.send(Req::delete(&path).token(ADMIN)).await;
@@ -1139,12 +1156,17 @@ impl Exchanges<'_> {
     }
 }
 
-/// A webhook receiver on loopback that answers 204 to every delivery.
+/// A webhook receiver on loopback: `/hook` answers 204 to every delivery, `/fail` 500.
 async fn receiver() -> String {
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(|| async { http::StatusCode::NO_CONTENT }),
-    );
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(|| async { http::StatusCode::NO_CONTENT }),
+        )
+        .route(
+            "/fail",
+            axum::routing::post(|| async { http::StatusCode::INTERNAL_SERVER_ERROR }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -1323,6 +1345,20 @@ fn wrong_success_bodies_are_found_where_they_are_wrong() {
             "application/json",
             b"{}".to_vec(),
             vec![("-", "", "GET /v1/nowhere is no documented operation")],
+        ),
+        (
+            Method::POST,
+            "/v1/workspaces/acme/webhooks/whk_000001/test",
+            200,
+            "application/json",
+            bytes_of(&json!({
+                "delivered": false, "status": 500, "webhook_id": "msg_1",
+                "circuit": { "state": "open", "consecutive_failures": 3 },
+            })),
+            vec![
+                ("testWebhook", "/circuit/retry_after", "is required"),
+                ("testWebhook", "/error", "is required"),
+            ],
         ),
         // HEAD: the status and media type are judged, the (stripped) body is not.
         (
