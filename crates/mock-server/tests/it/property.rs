@@ -1284,6 +1284,19 @@ fn wrong_success_bodies_are_found_where_they_are_wrong() {
         ),
         (
             Method::POST,
+            "/v1/workspaces/acme/factors",
+            201,
+            "application/json",
+            bytes_of(
+                &json!({ "id": "fac_1", "type": "passkey", "fmt": "packed", "secret": "JBSWY3DP" }),
+            ),
+            vec![
+                ("enrolFactor", "/aaguid", "is required"),
+                ("enrolFactor", "/secret", "is not allowed"),
+            ],
+        ),
+        (
+            Method::POST,
             "/v1/workspaces/acme/webhooks",
             201,
             "application/json; charset=utf-8",
