@@ -1,8 +1,16 @@
 //! Random requests (methods, paths, headers, bodies) never get a 5xx, an undocumented code or
 //! an error body that breaks the contract; every error code is one the matched operation
 //! documents in `x-error-codes` (NotFound for unrouted requests).
+//!
+//! Success is held to the document too: every 2xx answer must be a documented (operation,
+//! status, media type) of `schemas/openapi.json` whose response schema accepts the body
+//! ([`SuccessSchemas`]). A tour of well-formed request sequences ([`Op`]) first drives every
+//! operation to each of its documented 2xx answers, and such sequences stay mixed into the
+//! random cases so success is judged on whatever state the random requests left.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use catalog::{Code, Envelope};
 use http::Method;
@@ -10,11 +18,11 @@ use mock_server::openapi;
 use mock_server::routes::ROUTES;
 use mock_server::webauthn::{Aaguid, build_attestation_object};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use response_schema::{Expect, Response, check};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::support::{BASE, Client, Req};
+use crate::support::{BASE, Client, Req, Resp};
 
 const TOKENS: &[&str] = &[
     "tok_acme_admin",
@@ -288,6 +296,89 @@ fn allowed_codes(doc: &Value, method: &Method, path: &str) -> BTreeSet<String> {
     allowed
 }
 
+/// One case: a random request, or a sequence of well-formed ones.
+#[derive(Clone, Debug)]
+enum Case {
+    Random(Req),
+    Valid(Op),
+}
+
+/// The oracle of every answer: no 5xx, a request id; a 2xx answer is a documented (operation,
+/// status, media type) whose body its schema accepts; an error answer satisfies the error
+/// contract with a code its operation documents. Returns the (operation, status) a valid 2xx
+/// answer covered.
+fn judge(
+    doc: &Value,
+    success: &SuccessSchemas,
+    req: &Req,
+    resp: &Resp,
+) -> Result<Option<(&'static str, u16)>, TestCaseError> {
+    prop_assert!(resp.status < 500, "{req:?} -> {}", resp.status);
+    prop_assert!(resp.header("x-request-id").is_some());
+    if (200..300).contains(&resp.status) {
+        let findings = success.check(
+            &req.method,
+            &req.path,
+            resp.status,
+            &resp.headers,
+            &resp.bytes,
+        );
+        let shown: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        prop_assert!(
+            shown.is_empty(),
+            "{req:?}\n{shown:#?}\n{}",
+            String::from_utf8_lossy(&resp.bytes)
+        );
+        let route = route_of(&req.method, &req.path).unwrap();
+        return Ok(Some((route.operation_id, resp.status)));
+    }
+    if resp.status < 400 {
+        return Ok(None);
+    }
+    let allowed = allowed_codes(doc, &req.method, &req.path);
+    if req.method == Method::HEAD {
+        // HEAD responses have no body (axum strips it, as HTTP requires): judge what
+        // there is, the status and the media type.
+        prop_assert!(
+            allowed
+                .iter()
+                .any(|c| Code::from_name(c).is_ok_and(|c| c.status() == resp.status)),
+            "{req:?} -> {}",
+            resp.status
+        );
+        prop_assert!(
+            resp.header("content-type")
+                .is_some_and(|ct| ct.ends_with("+json"))
+        );
+        return Ok(None);
+    }
+    let scim = req.path.starts_with("/scim/v2/");
+    let expect = Expect {
+        docs_base: Some(BASE.to_owned()),
+        ..if scim {
+            Expect::any().in_envelope(Envelope::Scim)
+        } else {
+            Expect::any()
+        }
+    };
+    let violations = check(
+        &Response {
+            status: resp.status,
+            headers: &resp.headers,
+            body: &resp.bytes,
+        },
+        &expect,
+    );
+    let shown: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    prop_assert!(shown.is_empty(), "{req:?}\n{shown:#?}\n{}", resp.json);
+    let code = resp.code().unwrap_or_default().to_owned();
+    prop_assert!(
+        allowed.contains(&code),
+        "{req:?} answered {code}, documented: {allowed:?}"
+    );
+    Ok(None)
+}
+
 #[test]
 fn random_requests_get_documented_conforming_answers() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -296,61 +387,1030 @@ fn random_requests_get_documented_conforming_answers() {
         .unwrap();
     let client = Client::new();
     let doc = openapi::document().unwrap();
+    let success = SuccessSchemas::new(&doc);
+    let receiver = runtime.block_on(receiver());
+    let fresh = AtomicU64::new(0);
+    let covered = Mutex::new(BTreeSet::new());
+    let run = |case: &Case| -> Result<(), TestCaseError> {
+        let exchanges = match case {
+            Case::Random(req) => vec![(req.clone(), runtime.block_on(client.send(req.clone())))],
+            Case::Valid(op) => runtime.block_on(perform(
+                &client,
+                op,
+                &receiver,
+                fresh.fetch_add(1, Ordering::Relaxed),
+            )),
+        };
+        for (req, resp) in &exchanges {
+            if let Some(key) = judge(&doc, &success, req, resp)? {
+                covered.lock().unwrap().insert(key);
+            }
+        }
+        Ok(())
+    };
+
+    // The tour first: every documented 2xx answer of every operation, sent and judged.
+    for op in tour() {
+        if let Err(e) = run(&Case::Valid(op.clone())) {
+            panic!("{op:?}: {e}");
+        }
+    }
+    let missed: Vec<_> = success
+        .documented()
+        .difference(&covered.lock().unwrap())
+        .copied()
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "the tour never got these answers: {missed:?}"
+    );
+
+    // Then random requests mixed with well-formed sequences, on the state they leave.
     let mut runner = TestRunner::new(Config {
         cases: 256,
         failure_persistence: None,
         ..Config::default()
     });
-    runner
-        .run(&request(), |req| {
-            let resp = runtime.block_on(client.send(req.clone()));
-            prop_assert!(resp.status < 500, "{req:?} -> {}", resp.status);
-            prop_assert!(resp.header("x-request-id").is_some());
-            if resp.status < 400 {
-                return Ok(());
-            }
-            let allowed = allowed_codes(&doc, &req.method, &req.path);
-            if req.method == Method::HEAD {
-                // HEAD responses have no body (axum strips it, as HTTP requires): judge what
-                // there is, the status and the media type.
-                prop_assert!(
-                    allowed
-                        .iter()
-                        .any(|c| Code::from_name(c).is_ok_and(|c| c.status() == resp.status)),
-                    "{req:?} -> {}",
-                    resp.status
-                );
-                prop_assert!(
-                    resp.header("content-type")
-                        .is_some_and(|ct| ct.ends_with("+json"))
-                );
-                return Ok(());
-            }
-            let scim = req.path.starts_with("/scim/v2/");
-            let expect = Expect {
-                docs_base: Some(BASE.to_owned()),
-                ..if scim {
-                    Expect::any().in_envelope(Envelope::Scim)
-                } else {
-                    Expect::any()
+    let case = prop_oneof![
+        3 => request().prop_map(Case::Random),
+        1 => op().prop_map(Case::Valid),
+    ];
+    runner.run(&case, |case| run(&case)).unwrap();
+}
+
+// ------------------------------------------------------------------ success bodies
+
+/// What a 2xx answer breaks in `schemas/openapi.json`: the operation (`-` for an undocumented
+/// method and path), the status, a JSON Pointer into the body (empty for the whole answer)
+/// and what is wrong there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Finding {
+    operation: String,
+    status: u16,
+    pointer: String,
+    message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} at `{}`: {}",
+            self.operation, self.status, self.pointer, self.message
+        )
+    }
+}
+
+/// Every documented 2xx response of every operation, its schemas compiled: (operationId,
+/// status) to media type to validator. No media type means no body (a 204).
+struct SuccessSchemas {
+    responses: HashMap<(&'static str, u16), BTreeMap<String, jsonschema::Validator>>,
+}
+
+/// Hands the files of `schemas/` to the validator for the document's relative `$ref`s
+/// (`./catalog.schema.json`), and nothing else: no network.
+struct SchemaFiles;
+
+impl jsonschema::Retrieve for SchemaFiles {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let name = uri
+            .as_str()
+            .strip_prefix("json-schema:///")
+            .filter(|n| !n.contains('/'))
+            .ok_or_else(|| format!("{uri}: only files of schemas/ are resolved"))?;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../schemas")
+            .join(name);
+        Ok(serde_json::from_slice(&std::fs::read(path)?)?)
+    }
+}
+
+impl SuccessSchemas {
+    fn new(doc: &Value) -> SuccessSchemas {
+        // The document's component schemas, for the `#/components/schemas/...` references.
+        let components = json!({ "schemas": doc["components"]["schemas"] });
+        let mut responses = HashMap::new();
+        for route in ROUTES {
+            let op = &doc["paths"][route.path][route.verb.as_str().to_lowercase()];
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if !status.starts_with('2') {
+                    continue;
                 }
+                let response = resolve(doc, response);
+                let mut media = BTreeMap::new();
+                for (media_type, content) in response["content"].as_object().into_iter().flatten() {
+                    let root = json!({
+                        "$schema": "https://json-schema.org/draft/2020-12/schema",
+                        "$ref": "#/$defs/response",
+                        "$defs": { "response": content["schema"] },
+                        "components": components,
+                    });
+                    let validator = jsonschema::options()
+                        .with_draft(jsonschema::Draft::Draft202012)
+                        .with_retriever(SchemaFiles)
+                        .build(&root)
+                        .unwrap_or_else(|e| {
+                            panic!("{} {status} {media_type}: {e}", route.operation_id)
+                        });
+                    media.insert(media_type.clone(), validator);
+                }
+                responses.insert((route.operation_id, status.parse().unwrap()), media);
+            }
+        }
+        SuccessSchemas { responses }
+    }
+
+    /// Every documented (operationId, 2xx status).
+    fn documented(&self) -> BTreeSet<(&'static str, u16)> {
+        self.responses.keys().copied().collect()
+    }
+
+    /// Judges a 2xx answer to `method path` against the document.
+    fn check(
+        &self,
+        method: &Method,
+        path: &str,
+        status: u16,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Vec<Finding> {
+        let finding = |operation: &str, pointer: &str, message: String| Finding {
+            operation: operation.to_owned(),
+            status,
+            pointer: pointer.to_owned(),
+            message,
+        };
+        let Some(route) = route_of(method, path) else {
+            return vec![finding(
+                "-",
+                "",
+                format!("{method} {path} is no documented operation"),
+            )];
+        };
+        let operation = route.operation_id;
+        let Some(media) = self.responses.get(&(operation, status)) else {
+            return vec![finding(operation, "", "status not documented".to_owned())];
+        };
+        if media.is_empty() {
+            return if body.is_empty() {
+                Vec::new()
+            } else {
+                vec![finding(
+                    operation,
+                    "",
+                    format!("{} body bytes where none is documented", body.len()),
+                )]
             };
-            let violations = check(
-                &Response {
-                    status: resp.status,
-                    headers: &resp.headers,
-                    body: &resp.bytes,
-                },
-                &expect,
-            );
-            let shown: Vec<String> = violations.iter().map(ToString::to_string).collect();
-            prop_assert!(shown.is_empty(), "{req:?}\n{shown:#?}\n{}", resp.json);
-            let code = resp.code().unwrap_or_default().to_owned();
-            prop_assert!(
-                allowed.contains(&code),
-                "{req:?} answered {code}, documented: {allowed:?}"
-            );
-            Ok(())
+        }
+        let media_type = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        let Some(validator) = media.get(&media_type) else {
+            return vec![finding(
+                operation,
+                "",
+                format!(
+                    "media type `{media_type}` not documented (documented: {:?})",
+                    media.keys().collect::<Vec<_>>()
+                ),
+            )];
+        };
+        if *method == Method::HEAD {
+            // No body to judge (HTTP strips it); the status and media type are documented.
+            return Vec::new();
+        }
+        let value = if media_type.ends_with("json") {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(value) => value,
+                Err(e) => return vec![finding(operation, "", format!("not JSON: {e}"))],
+            }
+        } else {
+            match std::str::from_utf8(body) {
+                Ok(text) => Value::from(text),
+                Err(e) => return vec![finding(operation, "", format!("not UTF-8: {e}"))],
+            }
+        };
+        schema_findings(validator, &value)
+            .into_iter()
+            .map(|(pointer, message)| finding(operation, &pointer, message))
+            .collect()
+    }
+}
+
+/// Every schema violation as (JSON Pointer, message): a missing or unexpected member is
+/// pointed at by its own name, as the mock's ValidationErrors do.
+fn schema_findings(validator: &jsonschema::Validator, value: &Value) -> Vec<(String, String)> {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let escape = |name: &str| name.replace('~', "~0").replace('/', "~1");
+    let mut out = Vec::new();
+    for error in validator.iter_errors(value) {
+        let at = error.instance_path().as_str().to_owned();
+        match error.kind() {
+            Kind::Required { property } => out.push((
+                format!("{at}/{}", escape(property.as_str().unwrap_or_default())),
+                "is required".to_owned(),
+            )),
+            Kind::AdditionalProperties { unexpected } => {
+                out.extend(unexpected.iter().map(|name| {
+                    (
+                        format!("{at}/{}", escape(name)),
+                        "is not allowed".to_owned(),
+                    )
+                }))
+            }
+            Kind::FalseSchema => out.push((at, "is not allowed".to_owned())),
+            _ => {
+                let mut message = error.to_string();
+                if message.len() > 200 {
+                    let cut = (0..=200).rev().find(|&i| message.is_char_boundary(i));
+                    message.truncate(cut.unwrap_or(0));
+                    message.push('…');
+                }
+                out.push((at, message));
+            }
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// A local `$ref` (`#/components/responses/...`) resolved in `doc`.
+fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    match value.get("$ref").and_then(Value::as_str) {
+        Some(r) if r.starts_with('#') => doc.pointer(&r[1..]).unwrap(),
+        _ => value,
+    }
+}
+
+/// The route serving `method path` (HEAD as GET); where templates overlap
+/// (`/scim/v2/Users/.search` and `/scim/v2/Users/{id}`) the one with more literal segments.
+fn route_of(method: &Method, path: &str) -> Option<&'static mock_server::routes::Route> {
+    let path = path.split('?').next().unwrap_or_default();
+    let method = if *method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    let segments: Vec<&str> = path.split('/').collect();
+    ROUTES
+        .iter()
+        .filter(|r| r.verb.as_str() == method)
+        .filter(|r| {
+            let template: Vec<&str> = r.path.split('/').collect();
+            template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
         })
-        .unwrap();
+        .max_by_key(|r| r.path.split('/').filter(|t| !t.starts_with('{')).count())
+}
+
+// ----------------------------------------------------------- well-formed operations
+
+const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
+
+/// What a SCIM operation does with the user it provisions (and deletes) around it.
+#[derive(Clone, Copy, Debug)]
+enum ScimStep {
+    Get,
+    GetProjected,
+    Replace,
+    Patch,
+    ListByName,
+    ListPage,
+    SearchUsers,
+    SearchRoot,
+}
+
+/// What a webhook operation does with the endpoint it registers (and deletes) around it.
+#[derive(Clone, Copy, Debug)]
+enum HookStep {
+    List,
+    DisableEnable,
+    Rotate,
+    Test,
+    /// Test sends to a receiver that answers 500 until the circuit opens, then the list.
+    Failing,
+}
+
+/// A request sequence that should succeed: every operation of the document, with the
+/// preparation it needs (a fresh user, a step-up, an endpoint) done by requests too.
+#[derive(Clone, Debug)]
+enum Op {
+    Public(&'static str),
+    Reset,
+    SignIn {
+        email: &'static str,
+        sso: bool,
+    },
+    ListUsers {
+        limit: Option<u8>,
+    },
+    GetUser(&'static str),
+    /// Invite, read, step up for `delete_user`, delete.
+    InviteAndDelete {
+        role: &'static str,
+    },
+    Enrol {
+        token: &'static str,
+        kind: &'static str,
+    },
+    StepUp {
+        purpose: &'static str,
+    },
+    /// Read the policy; with `Some`, step up and replace it (with ranges that keep every
+    /// peer this test uses allowed).
+    NetworkPolicy(Option<usize>),
+    Webhook {
+        step: HookStep,
+        events: Vec<&'static str>,
+    },
+    Scim {
+        step: ScimStep,
+        enterprise: bool,
+    },
+    ScimDiscovery(&'static str),
+}
+
+const PUBLIC_PATHS: &[&str] = &[
+    "/openapi.json",
+    "/docs/errors",
+    "/docs/errors.json",
+    "/problem.schema.json",
+    "/scim-error.schema.json",
+    "/healthz",
+];
+const SCIM_DISCOVERY: &[&str] = &[
+    "/ServiceProviderConfig",
+    "/ResourceTypes",
+    "/ResourceTypes/User",
+    "/Schemas",
+    "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+    "/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+];
+const ALLOWLISTS: &[&[&str]] = &[
+    &[],
+    &["0.0.0.0/0", "::/0"],
+    &[
+        "127.0.0.0/8",
+        "::1",
+        "203.0.113.0/24",
+        "198.51.100.7",
+        "2001:db8::/32",
+    ],
+];
+const EVENTS: &[&str] = &["user.created", "user.updated", "user.deleted"];
+
+/// Every operation at least once, in a fixed order: the tour that opens the property test.
+fn tour() -> Vec<Op> {
+    let mut ops: Vec<Op> = PUBLIC_PATHS.iter().map(|p| Op::Public(p)).collect();
+    ops.extend([
+        Op::SignIn {
+            email: "admin@acme.example",
+            sso: false,
+        },
+        Op::SignIn {
+            email: "member@acme.example",
+            sso: true,
+        },
+        Op::ListUsers { limit: None },
+        Op::ListUsers { limit: Some(1) },
+        Op::GetUser("usr_acme_admin"),
+        Op::InviteAndDelete { role: "member" },
+        Op::Enrol {
+            token: "tok_acme_newbie",
+            kind: "totp",
+        },
+        Op::Enrol {
+            token: "tok_acme_member",
+            kind: "security_key",
+        },
+        Op::StepUp {
+            purpose: "delete_user",
+        },
+        Op::NetworkPolicy(None),
+        Op::NetworkPolicy(Some(0)),
+    ]);
+    for step in [
+        HookStep::List,
+        HookStep::DisableEnable,
+        HookStep::Rotate,
+        HookStep::Test,
+        HookStep::Failing,
+    ] {
+        ops.push(Op::Webhook {
+            step,
+            events: vec!["user.created"],
+        });
+    }
+    for step in [
+        ScimStep::Get,
+        ScimStep::GetProjected,
+        ScimStep::Replace,
+        ScimStep::Patch,
+        ScimStep::ListByName,
+        ScimStep::ListPage,
+        ScimStep::SearchUsers,
+        ScimStep::SearchRoot,
+    ] {
+        ops.push(Op::Scim {
+            step,
+            enterprise: true,
+        });
+    }
+    ops.extend(SCIM_DISCOVERY.iter().map(|p| Op::ScimDiscovery(p)));
+    ops.push(Op::Reset);
+    ops
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let sign_in = (
+        prop::sample::select(vec![
+            "admin@acme.example",
+            "member@acme.example",
+            "admin@pwonly.example",
+        ]),
+        any::<bool>(),
+    )
+        .prop_map(|(email, sso)| Op::SignIn {
+            email,
+            sso: sso && email.ends_with("acme.example"),
+        });
+    let hook_step = prop::sample::select(vec![
+        HookStep::List,
+        HookStep::DisableEnable,
+        HookStep::Rotate,
+        HookStep::Test,
+        HookStep::Failing,
+    ]);
+    let scim_step = prop::sample::select(vec![
+        ScimStep::Get,
+        ScimStep::GetProjected,
+        ScimStep::Replace,
+        ScimStep::Patch,
+        ScimStep::ListByName,
+        ScimStep::ListPage,
+        ScimStep::SearchUsers,
+        ScimStep::SearchRoot,
+    ]);
+    prop_oneof![
+        prop::sample::select(PUBLIC_PATHS).prop_map(Op::Public),
+        sign_in,
+        prop::option::of(1..=100u8).prop_map(|limit| Op::ListUsers { limit }),
+        prop::sample::select(vec!["usr_acme_admin", "usr_acme_member", "usr_acme_newbie"])
+            .prop_map(Op::GetUser),
+        prop::sample::select(vec!["admin", "member"]).prop_map(|role| Op::InviteAndDelete { role }),
+        (
+            prop::sample::select(vec!["tok_acme_newbie", "tok_acme_member"]),
+            prop::sample::select(vec!["totp", "passkey", "security_key"])
+        )
+            .prop_map(|(token, kind)| Op::Enrol { token, kind }),
+        prop::sample::select(vec![
+            "delete_user",
+            "change_network_policy",
+            "rotate_webhook_secret"
+        ])
+        .prop_map(|purpose| Op::StepUp { purpose }),
+        prop::option::of(0..ALLOWLISTS.len()).prop_map(Op::NetworkPolicy),
+        (hook_step, prop::sample::subsequence(EVENTS, 1..=3))
+            .prop_map(|(step, events)| Op::Webhook { step, events }),
+        (scim_step, any::<bool>()).prop_map(|(step, enterprise)| Op::Scim { step, enterprise }),
+        prop::sample::select(SCIM_DISCOVERY).prop_map(Op::ScimDiscovery),
+        Just(Op::Reset),
+    ]
+}
+
+/// The admin of `acme`, the workspace every workspace operation runs in.
+const ADMIN: &str = "tok_acme_admin";
+const USERS_PATH: &str = "/v1/workspaces/acme/users";
+const HOOKS_PATH: &str = "/v1/workspaces/acme/webhooks";
+
+/// Runs an operation's requests in order and returns every exchange; a step that needs an
+/// earlier answer (an id, a token) stops the sequence when that answer is missing.
+async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(Req, Resp)> {
+    let mut s = Exchanges {
+        client,
+        done: Vec::new(),
+    };
+    let step_up = |purpose: &str| {
+        Req::post("/v1/workspaces/acme/step-up")
+            .token(ADMIN)
+            .json(json!({ "purpose": purpose, "factor": "totp", "code": "123456" }))
+    };
+    let scim = |method: Method, path: &str| {
+        Req::new(method, &format!("/scim/v2{path}")).token("scim_acme")
+    };
+    let scim_body = |req: Req, body: Value| {
+        req.raw(
+            Some(response_schema::SCIM_JSON),
+            serde_json::to_vec(&body).unwrap(),
+        )
+    };
+    match op {
+        Op::Public(path) => {
+            s.send(Req::get(path)).await;
+        }
+        Op::Reset => {
+            s.send(Req::post("/admin/reset")).await;
+        }
+        Op::SignIn { email, sso } => {
+            let workspace = email.split(['@', '.']).nth(1).unwrap();
+            let body = if *sso {
+                json!({ "method": "sso", "email": email })
+            } else {
+                json!({ "method": "password", "email": email, "password": crate::support::PASSWORD })
+            };
+            s.send(Req::post(&format!("/v1/workspaces/{workspace}/sessions")).json(body))
+                .await;
+        }
+        Op::ListUsers { limit } => {
+            let query = limit.map(|l| format!("?limit={l}")).unwrap_or_default();
+            s.send(Req::get(&format!("{USERS_PATH}{query}")).token(ADMIN))
+                .await;
+        }
+        Op::GetUser(id) => {
+            s.send(Req::get(&format!("{USERS_PATH}/{id}")).token(ADMIN))
+                .await;
+        }
+        Op::InviteAndDelete { role } => {
+            let invited =
+                s.send(Req::post(USERS_PATH).token(ADMIN).json(
+                    json!({ "email": format!("invitee{fresh}@acme.example"), "role": role }),
+                ))
+                .await;
+            let Some(id) = invited["id"].as_str() else {
+                return s.done;
+            };
+            let path = format!("{USERS_PATH}/{id}");
+            s.send(Req::get(&path).token(ADMIN)).await;
+            let token = s.send(step_up("delete_user")).await;
+            if let Some(token) = token["step_up_token"].as_str() {
+                s.send(Req::delete(&path).token(ADMIN).step_up(token)).await;
+            }
+        }
+        Op::Enrol { token, kind } => {
+            let mut body = json!({ "type": kind });
+            if *kind != "totp" {
+                body["attestationObject"] = build_attestation_object(
+                    "packed",
+                    YUBIKEY.parse().unwrap(),
+                    format!("cred{fresh}").as_bytes(),
+                )
+                .into();
+            }
+            s.send(
+                Req::post("/v1/workspaces/acme/factors")
+                    .token(token)
+                    .json(body),
+            )
+            .await;
+        }
+        Op::StepUp { purpose } => {
+            s.send(step_up(purpose)).await;
+        }
+        Op::NetworkPolicy(put) => {
+            let path = "/v1/workspaces/acme/network-policy";
+            s.send(Req::get(path).token(ADMIN)).await;
+            if let Some(i) = put {
+                let token = s.send(step_up("change_network_policy")).await;
+                if let Some(token) = token["step_up_token"].as_str() {
+                    s.send(
+                        Req::put(path)
+                            .token(ADMIN)
+                            .step_up(token)
+                            .json(json!({ "allowlist": ALLOWLISTS[*i] })),
+                    )
+                    .await;
+                }
+            }
+        }
+        Op::Webhook { step, events } => {
+            let url = if matches!(step, HookStep::Failing) {
+                receiver.replace("/hook", "/fail")
+            } else {
+                receiver.to_owned()
+            };
+            let created = s
+                .send(
+                    Req::post(HOOKS_PATH)
+                        .token(ADMIN)
+                        .json(json!({ "url": url, "events": events })),
+                )
+                .await;
+            let Some(id) = created["id"].as_str() else {
+                return s.done;
+            };
+            let path = format!("{HOOKS_PATH}/{id}");
+            match step {
+                HookStep::List => {
+                    s.send(Req::get(HOOKS_PATH).token(ADMIN)).await;
+                }
+                HookStep::DisableEnable => {
+                    s.send(Req::post(&format!("{path}/disable")).token(ADMIN))
+                        .await;
+                    s.send(Req::post(&format!("{path}/enable")).token(ADMIN))
+                        .await;
+                }
+                HookStep::Rotate => {
+                    let token = s.send(step_up("rotate_webhook_secret")).await;
+                    if let Some(token) = token["step_up_token"].as_str() {
+                        s.send(
+                            Req::post(&format!("{path}/rotate-secret"))
+                                .token(ADMIN)
+                                .step_up(token),
+                        )
+                        .await;
+                    }
+                }
+                HookStep::Test => {
+                    s.send(Req::post(&format!("{path}/test")).token(ADMIN))
+                        .await;
+                }
+                HookStep::Failing => {
+                    // The seed's circuit threshold is 3: the third failure opens it.
+                    for _ in 0..3 {
+                        s.send(Req::post(&format!("{path}/test")).token(ADMIN))
+                            .await;
+                    }
+                    s.send(Req::get(HOOKS_PATH).token(ADMIN)).await;
+                }
+            }
+            s.send(Req::delete(&path).token(ADMIN)).await;
+        }
+        Op::Scim { step, enterprise } => {
+            let user_name = format!("scim{fresh}@acme.example");
+            let mut user = json!({
+                "schemas": [CORE_USER],
+                "userName": user_name,
+                "name": { "givenName": "Pat", "familyName": format!("Doe{fresh}") },
+                "emails": [{ "value": user_name, "type": "work", "primary": true }],
+                "active": true,
+            });
+            if *enterprise {
+                user["schemas"] = json!([CORE_USER, ENTERPRISE_USER]);
+                user[ENTERPRISE_USER] =
+                    json!({ "department": "Tours", "employeeNumber": fresh.to_string() });
+            }
+            let created = s
+                .send(scim_body(scim(Method::POST, "/Users"), user.clone()))
+                .await;
+            let Some(id) = created["id"].as_str() else {
+                return s.done;
+            };
+            let path = format!("/Users/{id}");
+            match step {
+                ScimStep::Get => {
+                    s.send(scim(Method::GET, &path)).await;
+                }
+                ScimStep::GetProjected => {
+                    s.send(scim(
+                        Method::GET,
+                        &format!("{path}?attributes=emails,name.givenName"),
+                    ))
+                    .await;
+                    s.send(scim(
+                        Method::GET,
+                        &format!("{path}?excludedAttributes=userName,meta.version"),
+                    ))
+                    .await;
+                }
+                ScimStep::Replace => {
+                    user["active"] = false.into();
+                    s.send(scim_body(scim(Method::PUT, &path), user)).await;
+                }
+                ScimStep::Patch => {
+                    let ops = json!({
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [
+                            { "op": "replace", "path": "active", "value": false },
+                            { "op": "add", "path": "nickName", "value": "pat" },
+                            { "op": "remove", "path": "name.familyName" },
+                        ],
+                    });
+                    s.send(scim_body(scim(Method::PATCH, &path), ops)).await;
+                }
+                ScimStep::ListByName => {
+                    s.send(scim(
+                        Method::GET,
+                        &format!("/Users?filter=userName+eq+%22{user_name}%22"),
+                    ))
+                    .await;
+                }
+                ScimStep::ListPage => {
+                    s.send(scim(
+                        Method::GET,
+                        "/Users?filter=userName+sw+%22scim%22&startIndex=2&count=3&attributes=userName",
+                    ))
+                    .await;
+                }
+                ScimStep::SearchUsers | ScimStep::SearchRoot => {
+                    let at = if matches!(step, ScimStep::SearchUsers) {
+                        "/Users/.search"
+                    } else {
+                        "/.search"
+                    };
+                    let search = json!({
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                        "filter": format!("userName eq \"{user_name}\""),
+                        "excludedAttributes": ["emails"],
+                        "count": 10,
+                    });
+                    s.send(scim_body(scim(Method::POST, at), search)).await;
+                }
+            }
+            s.send(scim(Method::DELETE, &path)).await;
+        }
+        Op::ScimDiscovery(path) => {
+            s.send(scim(Method::GET, path)).await;
+        }
+    }
+    s.done
+}
+
+/// The exchanges of one operation, in order.
+struct Exchanges<'a> {
+    client: &'a Client,
+    done: Vec<(Req, Resp)>,
+}
+
+impl Exchanges<'_> {
+    /// Sends `req`; returns the JSON body of a 2xx answer, else `null`.
+    async fn send(&mut self, req: Req) -> Value {
+        let resp = self.client.send(req.clone()).await;
+        let json = if resp.status < 300 {
+            resp.json.clone()
+        } else {
+            Value::Null
+        };
+        self.done.push((req, resp));
+        json
+    }
+}
+
+/// A webhook receiver on loopback: `/hook` answers 204 to every delivery, `/fail` 500.
+async fn receiver() -> String {
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(|| async { http::StatusCode::NO_CONTENT }),
+        )
+        .route(
+            "/fail",
+            axum::routing::post(|| async { http::StatusCode::INTERNAL_SERVER_ERROR }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/hook")
+}
+
+/// A 2xx answer to judge (method, path, status, media type, body) and its expected findings
+/// (operation, pointer, message).
+type WrongAnswer<'a> = (
+    Method,
+    &'a str,
+    u16,
+    &'a str,
+    Vec<u8>,
+    Vec<(&'a str, &'a str, &'a str)>,
+);
+
+/// The 2xx oracle can fail: each wrong answer gives exactly its findings (operation, status,
+/// JSON Pointer, message), and a right one none.
+#[test]
+fn wrong_success_bodies_are_found_where_they_are_wrong() {
+    let success = SuccessSchemas::new(&openapi::document().unwrap());
+    let user = json!({
+        "id": "usr_1", "workspace": "acme", "email": "a@acme.example",
+        "role": "member", "disabled": false, "factors": [],
+    });
+    let without = |value: &Value, member: &str| {
+        let mut value = value.clone();
+        value.as_object_mut().unwrap().remove(member);
+        value
+    };
+    let with = |value: &Value, member: &str, v: Value| {
+        let mut value = value.clone();
+        value[member] = v;
+        value
+    };
+    let scim_user = json!({
+        "schemas": [CORE_USER], "id": "usr_1", "userName": "a@acme.example",
+        "meta": {
+            "resourceType": "User", "created": "2026-01-01T00:00:00Z",
+            "lastModified": "2026-01-01T00:00:00Z",
+            "location": "http://mock.test/scim/v2/Users/usr_1", "version": "W/\"1\"",
+        },
+    });
+    let list = |resource: Value| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 1, "startIndex": 1, "itemsPerPage": 1, "Resources": [resource],
+        })
+    };
+    let webhook = json!({
+        "id": "whk_000001", "url": "http://127.0.0.1:9/hook", "events": ["user.created"],
+        "enabled": true, "circuit": { "state": "broken", "consecutive_failures": 0 },
+        "created_at": "2026-01-01T00:00:00Z", "secret": "whsec_AAAA",
+    });
+    let catalog: Value = serde_json::from_str(&catalog_contract::export::catalog_json()).unwrap();
+    let users_page = "/v1/workspaces/acme/users?limit=1";
+    let scim = response_schema::SCIM_JSON;
+    let cases: Vec<WrongAnswer> = vec![
+        (
+            Method::GET,
+            "/healthz",
+            200,
+            "application/json",
+            br#"{"status":"ok"}"#.to_vec(),
+            vec![],
+        ),
+        (
+            Method::GET,
+            "/v1/workspaces/acme/users/usr_1",
+            200,
+            "application/json",
+            bytes_of(&without(&user, "id")),
+            vec![("getUser", "/id", "is required")],
+        ),
+        (
+            Method::GET,
+            "/v1/workspaces/acme/users/usr_1",
+            200,
+            "application/json",
+            bytes_of(&with(&user, "disabled", json!("no"))),
+            vec![("getUser", "/disabled", r#""no" is not of type "boolean""#)],
+        ),
+        (
+            Method::GET,
+            users_page,
+            200,
+            "application/json",
+            bytes_of(
+                &json!({ "users": [with(&user, "factors", json!([{ "id": "f", "type": "sms" }]))] }),
+            ),
+            vec![(
+                "listUsers",
+                "/users/0/factors/0/type",
+                r#""sms" is not one of "totp", "passkey" or "security_key""#,
+            )],
+        ),
+        (
+            Method::POST,
+            "/v1/workspaces/acme/sessions",
+            201,
+            "application/json",
+            bytes_of(
+                &json!({ "token": "ses_1", "user_id": "usr_1", "workspace": "acme", "expires_in": 3600, "password": "x" }),
+            ),
+            vec![("signIn", "/password", "is not allowed")],
+        ),
+        (
+            Method::POST,
+            "/v1/workspaces/acme/factors",
+            201,
+            "application/json",
+            bytes_of(&json!({ "id": "fac_1", "type": "totp" })),
+            vec![("enrolFactor", "/secret", "is required")],
+        ),
+        (
+            Method::POST,
+            "/v1/workspaces/acme/factors",
+            201,
+            "application/json",
+            bytes_of(
+                &json!({ "id": "fac_1", "type": "passkey", "fmt": "packed", "secret": "JBSWY3DP" }),
+            ),
+            vec![
+                ("enrolFactor", "/aaguid", "is required"),
+                ("enrolFactor", "/secret", "is not allowed"),
+            ],
+        ),
+        (
+            Method::POST,
+            "/v1/workspaces/acme/webhooks",
+            201,
+            "application/json; charset=utf-8",
+            bytes_of(&webhook),
+            vec![(
+                "createWebhook",
+                "/circuit/state",
+                r#""broken" is not one of "closed", "open" or "half_open""#,
+            )],
+        ),
+        (
+            Method::GET,
+            "/scim/v2/Users/usr_1",
+            200,
+            scim,
+            bytes_of(&with(&scim_user, "password", json!("hunter2"))),
+            vec![("scimGetUser", "/password", "is not allowed")],
+        ),
+        (
+            Method::GET,
+            "/scim/v2/Users?filter=userName+pr",
+            200,
+            scim,
+            bytes_of(&list(without(&scim_user, "id"))),
+            vec![("scimListUsers", "/Resources/0/id", "is required")],
+        ),
+        (
+            Method::GET,
+            "/scim/v2/Users/usr_1",
+            200,
+            "application/json",
+            bytes_of(&scim_user),
+            vec![(
+                "scimGetUser",
+                "",
+                r#"media type `application/json` not documented (documented: ["application/scim+json"])"#,
+            )],
+        ),
+        (
+            Method::DELETE,
+            "/v1/workspaces/acme/users/usr_1",
+            204,
+            "",
+            b"{}".to_vec(),
+            vec![("deleteUser", "", "2 body bytes where none is documented")],
+        ),
+        (
+            Method::GET,
+            "/v1/workspaces/acme/users/usr_1",
+            201,
+            "application/json",
+            bytes_of(&user),
+            vec![("getUser", "", "status not documented")],
+        ),
+        (
+            Method::GET,
+            "/v1/nowhere",
+            200,
+            "application/json",
+            b"{}".to_vec(),
+            vec![("-", "", "GET /v1/nowhere is no documented operation")],
+        ),
+        (
+            Method::POST,
+            "/v1/workspaces/acme/webhooks/whk_000001/test",
+            200,
+            "application/json",
+            bytes_of(&json!({
+                "delivered": false, "status": 500, "webhook_id": "msg_1",
+                "circuit": { "state": "open", "consecutive_failures": 3 },
+            })),
+            vec![
+                ("testWebhook", "/circuit/retry_after", "is required"),
+                ("testWebhook", "/error", "is required"),
+            ],
+        ),
+        // HEAD: the status and media type are judged, the (stripped) body is not.
+        (
+            Method::HEAD,
+            "/healthz",
+            200,
+            "application/json",
+            Vec::new(),
+            vec![],
+        ),
+        // The catalog is held to `./catalog.schema.json`, a file beside the document.
+        (
+            Method::GET,
+            "/docs/errors.json",
+            200,
+            "application/json",
+            bytes_of(&without(&catalog, "docs_path")),
+            vec![("getErrorCatalog", "/docs_path", "is required")],
+        ),
+    ];
+    for (method, path, status, content_type, bytes, expected) in cases {
+        let mut headers = http::HeaderMap::new();
+        if !content_type.is_empty() {
+            headers.insert("content-type", content_type.parse().unwrap());
+        }
+        let found = success.check(&method, path, status, &headers, &bytes);
+        let expected: Vec<Finding> = expected
+            .into_iter()
+            .map(|(operation, pointer, message)| Finding {
+                operation: operation.to_owned(),
+                status,
+                pointer: pointer.to_owned(),
+                message: message.to_owned(),
+            })
+            .collect();
+        assert_eq!(found, expected, "{method} {path} {status}");
+    }
+}
+
+fn bytes_of(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap()
 }
