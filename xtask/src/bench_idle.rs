@@ -212,6 +212,16 @@ impl Case {
 
 /// Opens `n` connections; `slow` ones send a request line and never end the head.
 async fn open_flood(addr: SocketAddr, n: usize, slow: bool) -> Result<Vec<TcpStream>> {
+    Ok(open_timed(addr, n, slow)
+        .await?
+        .into_iter()
+        .map(|(stream, _)| stream)
+        .collect())
+}
+
+/// [`open_flood`], with when each connection was opened (for slowloris, when its last byte
+/// was sent).
+async fn open_timed(addr: SocketAddr, n: usize, slow: bool) -> Result<Vec<(TcpStream, Instant)>> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let mut stream = TcpStream::connect(addr)
@@ -222,7 +232,7 @@ async fn open_flood(addr: SocketAddr, n: usize, slow: bool) -> Result<Vec<TcpStr
                 .write_all(b"GET /v1/workspaces/acme/users HTTP/1.1\r\nhost: flood\r\n")
                 .await?;
         }
-        out.push(stream);
+        out.push((stream, Instant::now()));
     }
     Ok(out)
 }
@@ -241,13 +251,13 @@ async fn closing(addr: SocketAddr, options: &Options) -> Result<()> {
     let half = options.idle / 2;
     let mut results = Vec::new();
     for slow in [false, true] {
-        let opened = Instant::now();
-        let flood = open_flood(addr, half, slow).await?;
-        let opening = opened.elapsed();
+        let started = Instant::now();
+        let flood = open_timed(addr, half, slow).await?;
+        let opening = started.elapsed();
         let patience =
             Duration::from_secs(options.idle_timeout.max(options.header_read_timeout) * 3);
         let mut tasks = Vec::with_capacity(flood.len());
-        for mut stream in flood {
+        for (mut stream, opened) in flood {
             tasks.push(tokio::spawn(async move {
                 let mut buf = [0u8; 64];
                 let closed = tokio::time::timeout(patience, async {
@@ -275,7 +285,7 @@ async fn closing(addr: SocketAddr, options: &Options) -> Result<()> {
     }
     println!();
     println!(
-        "closing: {half} connections each, timed from the start of opening them (opening took the time shown)"
+        "closing: {half} connections each; time from each one's own connect (and request line) to its close"
     );
     println!(
         "{:<34} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9}",

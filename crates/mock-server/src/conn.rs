@@ -316,9 +316,14 @@ pub(crate) async fn serve_connections(
             }
         };
         let _ = stream.set_nodelay(true);
+        // Registered before the task runs, so a burst of accepts cannot overshoot the limit.
+        let state = Arc::new(ConnState::new());
+        let registration = shared.registry.register(Arc::clone(&state));
         tokio::spawn(connection(
             stream,
             peer,
+            state,
+            registration,
             Arc::clone(&shared),
             stop_rx.clone(),
         ));
@@ -351,11 +356,11 @@ fn is_connection_error(e: &io::Error) -> bool {
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
+    state: Arc<ConnState>,
+    _registration: Registration,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<()>,
 ) {
-    let state = Arc::new(ConnState::new());
-    let _registration = shared.registry.register(Arc::clone(&state));
     let io = TokioIo::new(Tracked::new(
         stream,
         Arc::clone(&state),
