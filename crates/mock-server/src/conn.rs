@@ -186,7 +186,8 @@ impl Drop for Busy {
 struct Registry {
     conns: Mutex<HashMap<u64, Arc<ConnState>>>,
     next_id: AtomicU64,
-    /// Notified whenever a connection ends.
+    /// Notified whenever a connection ends (`notify_waiters`: wait on a `Notified` created
+    /// before looking at the count).
     freed: Notify,
 }
 
@@ -237,7 +238,9 @@ struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.registry.lock().remove(&self.id);
-        self.registry.freed.notify_one();
+        // Only waiters that exist now: a stored permit would let the accept loop evict a
+        // second connection before the first one is gone.
+        self.registry.freed.notify_waiters();
     }
 }
 
