@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's automation, thin over the library crates.
 
+mod bench_idle;
 mod bench_mock;
 mod bench_redact;
 mod bench_scale;
@@ -71,6 +72,27 @@ enum Command {
         #[arg(long)]
         no_pin: bool,
     },
+    /// Hold thousands of idle connections to the mock's release binary (default limit, and
+    /// under 1,024 descriptors) and print other clients' p50/p99/max latency beside the same
+    /// requests without the flood; then time how long idle and slowloris connections stay
+    /// open against the configured timeouts.
+    BenchIdle {
+        /// Idle connections in the flood.
+        #[arg(long, default_value_t = 4000)]
+        idle: usize,
+        /// Requests from other clients per case.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Interleaved rounds the requests are split into.
+        #[arg(long, default_value_t = 4)]
+        rounds: usize,
+        /// The mock's --idle-timeout, seconds.
+        #[arg(long, default_value_t = 5)]
+        idle_timeout: u64,
+        /// The mock's --header-read-timeout, seconds.
+        #[arg(long, default_value_t = 3)]
+        header_read_timeout: u64,
+    },
     /// Provision N users into one workspace of the mock's release binary over SCIM and
     /// print create, filtered-list, paging and GET latencies and RSS per user.
     BenchScale {
@@ -140,6 +162,20 @@ fn main() -> ExitCode {
             seconds,
             rounds,
             pin: !no_pin,
+        })
+        .map(|()| ExitCode::SUCCESS),
+        Command::BenchIdle {
+            idle,
+            requests,
+            rounds,
+            idle_timeout,
+            header_read_timeout,
+        } => bench_idle::run(&bench_idle::Options {
+            idle,
+            requests,
+            rounds,
+            idle_timeout,
+            header_read_timeout,
         })
         .map(|()| ExitCode::SUCCESS),
         Command::BenchScale { users, repeat } => {

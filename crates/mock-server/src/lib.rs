@@ -10,6 +10,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod conn;
 pub mod context;
 pub mod error;
 pub mod extract;
@@ -29,6 +30,7 @@ pub mod webauthn;
 pub mod webhooks;
 
 pub use app::app;
+pub use conn::Connections;
 pub use error::ApiError;
-pub use serve::{Running, serve, serve_state, spawn};
+pub use serve::{Running, serve, serve_state, serve_state_with, spawn};
 pub use state::{AppState, Config, Error};

@@ -7,6 +7,7 @@
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -53,7 +54,25 @@ struct Args {
     /// Rate-limit window in seconds [default: the seed's].
     #[arg(long, value_name = "SECS")]
     rate_limit_window: Option<u64>,
+
+    /// Seconds a client may take to send a request line and headers, from its first byte.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout: u64,
+
+    /// Seconds a connection may sit with no request in flight and nothing sent before the
+    /// mock closes it.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+
+    /// Connections open at once; at the limit the longest-idle one is closed for each new
+    /// one [default: the descriptor limit, raised to its hard maximum, less 64].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: Option<u64>,
 }
+
+/// Descriptors kept free for everything but client connections (listener, logs, outbound
+/// webhook test sends).
+const RESERVED_DESCRIPTORS: u64 = 64;
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -65,7 +84,11 @@ async fn main() -> Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     let args = Args::parse();
-    let config = config(&args)?;
+    let mut config = config(&args)?;
+    config.connections.max_connections = match args.max_connections {
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+        None => default_max_connections(),
+    };
 
     let listener = TcpListener::bind(args.listen.as_str())
         .await
@@ -106,10 +129,30 @@ fn config(args: &Args) -> Result<Config> {
         anyhow::ensure!(secs > 0, "--rate-limit-window must be at least 1");
         seed.rate_limits.window_secs = secs;
     }
-    Ok(Config {
-        public_url: args.public_url.clone(),
-        seed,
-    })
+    let mut config = Config::new(seed);
+    config.public_url.clone_from(&args.public_url);
+    config.connections.header_read_timeout = Duration::from_secs(args.header_read_timeout);
+    config.connections.idle_timeout = Duration::from_secs(args.idle_timeout);
+    Ok(config)
+}
+
+/// Raises the descriptor limit to its hard maximum and leaves [`RESERVED_DESCRIPTORS`] of it
+/// for everything but client connections.
+fn default_max_connections() -> usize {
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!("cannot raise the descriptor limit: {e}");
+            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+        }
+    };
+    let max = limit.saturating_sub(RESERVED_DESCRIPTORS).max(16);
+    tracing::debug!(
+        descriptors = limit,
+        max_connections = max,
+        "connection limit"
+    );
+    usize::try_from(max).unwrap_or(usize::MAX)
 }
 
 /// `--listen`: `HOST:PORT` with a port; a host name is resolved when binding.

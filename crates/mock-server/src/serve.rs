@@ -1,6 +1,7 @@
 //! Serving the app: on a listener the caller bound ([`serve`]), or in the background on an
 //! address of the caller's choice ([`spawn`], for `cargo xtask conformance` and tests that
-//! start the mock in-process on `127.0.0.1:0`).
+//! start the mock in-process on `127.0.0.1:0`). Connections are accepted and timed by
+//! [`crate::conn`], under the config's [`Connections`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,6 +11,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::app::app;
+use crate::conn::{Connections, serve_connections};
 use crate::state::{AppState, Config, Error};
 
 /// Serves the mock on `listener` until `shutdown` completes, then finishes the requests in
@@ -19,20 +21,30 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    let connections = config.connections.clone();
     let state = state_for(&listener, config)?;
-    serve_state(listener, state, shutdown).await
+    serve_state_with(listener, state, connections, shutdown).await
 }
 
-/// Serves an existing state (whose public URL is already set).
+/// Serves an existing state (whose public URL is already set) with the default
+/// [`Connections`].
 pub async fn serve_state(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    serve_state_with(listener, state, Connections::default(), shutdown).await
+}
+
+/// Serves an existing state under `connections`' timeouts and limit.
+pub async fn serve_state_with(
+    listener: TcpListener,
+    state: AppState,
+    connections: Connections,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let public_url = state.public_url().to_owned();
+    serve_connections(listener, app(state), &public_url, connections, shutdown).await?;
     Ok(())
 }
 
@@ -49,12 +61,18 @@ pub struct Running {
 pub async fn spawn(listen: SocketAddr, config: Config) -> Result<Running, Error> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
+    let connections = config.connections.clone();
     let state = state_for(&listener, config)?;
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve_state(listener, state.clone(), async move {
-        // A dropped sender means the `Running` is gone: shut down as well.
-        let _ = rx.await;
-    }));
+    let task = tokio::spawn(serve_state_with(
+        listener,
+        state.clone(),
+        connections,
+        async move {
+            // A dropped sender means the `Running` is gone: shut down as well.
+            let _ = rx.await;
+        },
+    ));
     Ok(Running {
         addr,
         state,

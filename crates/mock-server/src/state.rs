@@ -36,6 +36,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The starting state.
     pub seed: Seed,
+    /// Timeouts and the limit for client connections ([`crate::conn`]).
+    pub connections: crate::conn::Connections,
 }
 
 impl Config {
@@ -44,6 +46,7 @@ impl Config {
         Config {
             public_url: None,
             seed,
+            connections: crate::conn::Connections::default(),
         }
     }
 

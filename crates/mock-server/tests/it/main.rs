@@ -2,6 +2,7 @@
 //! `oneshot` (peers pretended with `ConnectInfo`), and the server on `127.0.0.1:0` over real
 //! HTTP where concurrency or the wire matters.
 
+mod connections;
 mod discovery;
 mod limits;
 mod mfa;

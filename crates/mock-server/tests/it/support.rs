@@ -29,11 +29,9 @@ pub fn state() -> AppState {
 pub fn state_with(edit: impl FnOnce(&mut Seed)) -> AppState {
     let mut seed = Seed::embedded().unwrap();
     edit(&mut seed);
-    AppState::new(Config {
-        public_url: Some(BASE.to_owned()),
-        seed,
-    })
-    .unwrap()
+    let mut config = Config::new(seed);
+    config.public_url = Some(BASE.to_owned());
+    AppState::new(config).unwrap()
 }
 
 /// The router over a state.
