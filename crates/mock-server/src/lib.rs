@@ -12,6 +12,7 @@ pub mod app;
 pub mod auth;
 pub mod context;
 pub mod error;
+pub mod expiring;
 pub mod extract;
 pub mod guard;
 pub mod model;
@@ -24,7 +25,6 @@ pub mod seed;
 pub mod serve;
 pub mod state;
 pub mod stepup;
-pub mod sweep;
 pub mod webauthn;
 pub mod webhooks;
 

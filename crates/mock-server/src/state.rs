@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 
+use crate::expiring::ExpiringMap;
 use crate::model::{FactorType, Role, SignInMethod, StepUpPolicy, WorkspaceStatus};
 use crate::network::{Allowlist, TrustedProxies};
 use crate::openapi::{self, RequestSchemas};
@@ -20,7 +21,6 @@ use crate::ratelimit::RateLimiter;
 use crate::scim::store::ScimStore;
 use crate::seed::{QuotaSeed, RateLimits, Seed, SeedError};
 use crate::stepup::StepUps;
-use crate::sweep::Sweeper;
 use crate::webauthn::Aaguid;
 use crate::webhooks::store::Webhooks;
 
@@ -99,7 +99,7 @@ struct Inner {
 /// lower-cased email within the workspace (sign-in, invitations and SCIM `userName`
 /// uniqueness in O(1)). The indexes are private and kept in step by the only methods that
 /// add, remove or rename a user.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Store {
     /// Workspaces by id.
     pub workspaces: HashMap<String, Workspace>,
@@ -107,11 +107,25 @@ pub struct Store {
     users: HashMap<String, User>,
     /// Per workspace: user ids in order and ids by lower-cased email.
     by_workspace: HashMap<String, WorkspaceUsers>,
-    /// Bearer tokens (long-lived and sessions) by token.
-    pub tokens: HashMap<String, Token>,
-    /// When to drop expired sessions.
-    session_sweeper: Option<Sweeper>,
+    /// Bearer tokens (long-lived and sessions) by token; sessions are dropped after they
+    /// expire (see [`Store::insert_session`]).
+    pub tokens: ExpiringMap<String, Token>,
 }
+
+impl Default for Store {
+    fn default() -> Store {
+        Store {
+            workspaces: HashMap::new(),
+            users: HashMap::new(),
+            by_workspace: HashMap::new(),
+            tokens: ExpiringMap::new(SESSION_SWEEP_AT, SESSION_TTL),
+        }
+    }
+}
+
+/// Expired sessions are swept once there are this many tokens, at most once per
+/// [`SESSION_TTL`].
+const SESSION_SWEEP_AT: usize = 4096;
 
 /// The user indexes of one workspace.
 #[derive(Debug, Default)]
@@ -426,6 +440,7 @@ impl Store {
                     expires_at: None,
                     expired: token.expired,
                 },
+                None,
             );
         }
         Ok(store)
@@ -532,20 +547,13 @@ impl Store {
         index.by_email.insert(new_key, id.to_owned());
     }
 
-    /// Adds a session token, dropping expired sessions at most once per session lifetime
-    /// (see [`crate::sweep`]) so a client that signs in in a loop does not grow the map for
-    /// ever and a map full of live sessions is not scanned on every sign-in.
+    /// Adds a session token, to be dropped once it expires: expired sessions are swept at
+    /// most once per session lifetime (see [`crate::expiring`]), so a client that signs in in
+    /// a loop does not grow the map for ever and a map full of live sessions is not scanned
+    /// on every sign-in.
     pub fn insert_session(&mut self, token: String, entry: Token) {
-        const SWEEP_AT: usize = 4096;
-        let now = Instant::now();
-        let sweeper = self
-            .session_sweeper
-            .get_or_insert_with(|| Sweeper::new(SWEEP_AT, SESSION_TTL));
-        if sweeper.due(self.tokens.len(), now) {
-            self.tokens
-                .retain(|_, t| t.kind == TokenKind::LongLived || !t.is_expired(now));
-        }
-        self.tokens.insert(token, entry);
+        let deadline = entry.expires_at;
+        self.tokens.insert(token, entry, deadline);
     }
 
     /// The user `id` if it belongs to `workspace`; a user of another workspace is as absent as
@@ -598,5 +606,38 @@ mod tests {
         assert!(state.read().user("usr_acme_member").is_none());
         state.reset();
         assert!(state.read().user("usr_acme_member").is_some());
+    }
+
+    #[test]
+    fn expired_sessions_are_swept_once_per_session_lifetime() {
+        let mut store = Store::from_seed(&Seed::embedded().unwrap()).unwrap();
+        let long_lived = store.tokens.len();
+        let session = |expires_at| Token {
+            user: "usr_acme_admin".into(),
+            workspace: "acme".into(),
+            kind: TokenKind::Session,
+            expires_at: Some(expires_at),
+            expired: false,
+        };
+        let now = Instant::now();
+        // Sessions that have already expired, up to the threshold: no sweep yet.
+        for i in long_lived..SESSION_SWEEP_AT {
+            store.insert_session(format!("ses_old{i}"), session(now));
+        }
+        assert_eq!(
+            (store.tokens.len(), store.tokens.sweeps()),
+            (SESSION_SWEEP_AT, 0)
+        );
+        // The next sign-in sweeps the expired sessions, keeping the seed's tokens.
+        store.insert_session("ses_live".into(), session(now + SESSION_TTL));
+        assert_eq!(
+            (store.tokens.len(), store.tokens.sweeps()),
+            (long_lived + 1, 1)
+        );
+        // However many sessions follow within a lifetime, the map is not scanned again.
+        for i in 0..SESSION_SWEEP_AT * 2 {
+            store.insert_session(format!("ses_new{i}"), session(now));
+        }
+        assert_eq!(store.tokens.sweeps(), 1);
     }
 }

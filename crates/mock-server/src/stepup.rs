@@ -6,7 +6,6 @@
 //! and every other one sees it spent (STEP_UP_REUSED). A spent token is remembered until well
 //! after it would have expired, which is what lets a second use be told from a made-up token.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -15,10 +14,10 @@ use http::HeaderMap;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::expiring::ExpiringMap;
 use crate::model::{FactorType, Purpose, StepUpPolicy};
 use crate::seed::Seed;
 use crate::state::{AppState, random_token};
-use crate::sweep::Sweeper;
 
 /// The request header carrying the step-up token.
 pub const X_STEP_UP_TOKEN: &str = "x-step-up-token";
@@ -50,12 +49,12 @@ pub struct StepUpEntry {
     pub spent: bool,
 }
 
-/// Every step-up token, spent or not.
+/// Every step-up token, spent or not. An issued token is dropped one [`STEP_UP_TTL`] after it
+/// expires (kept that long so a reuse is still reported as reuse), swept at most once per
+/// [`STEP_UP_TTL`] (see [`crate::expiring`]); seeded tokens stay.
 #[derive(Debug)]
 pub struct StepUps {
-    tokens: Mutex<HashMap<String, StepUpEntry>>,
-    /// Taken only while `tokens` is held.
-    sweeper: Mutex<Sweeper>,
+    tokens: Mutex<ExpiringMap<String, StepUpEntry>>,
 }
 
 /// Why a step-up token was not accepted.
@@ -72,8 +71,7 @@ pub enum StepUpRefusal {
 impl Default for StepUps {
     fn default() -> StepUps {
         StepUps {
-            tokens: Mutex::default(),
-            sweeper: Mutex::new(Sweeper::new(SWEEP_AT, STEP_UP_TTL)),
+            tokens: Mutex::new(ExpiringMap::new(SWEEP_AT, STEP_UP_TTL)),
         }
     }
 }
@@ -83,7 +81,6 @@ impl StepUps {
     pub fn from_seed(seed: &Seed) -> StepUps {
         StepUps {
             tokens: Mutex::new(seeded(seed)),
-            sweeper: Mutex::new(Sweeper::new(SWEEP_AT, STEP_UP_TTL)),
         }
     }
 
@@ -94,29 +91,33 @@ impl StepUps {
 
     /// Issues a fresh token.
     pub fn issue(&self, user: &str, purpose: Purpose, factor: FactorType) -> String {
+        self.issue_at(user, purpose, factor, Instant::now())
+    }
+
+    /// Issues a fresh token at `now`.
+    fn issue_at(&self, user: &str, purpose: Purpose, factor: FactorType, now: Instant) -> String {
         let token = random_token("su_");
-        let now = Instant::now();
-        let mut tokens = self.lock();
-        let due = self
-            .sweeper
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .due(tokens.len(), now);
-        if due {
-            // Keep spent tokens for a while after expiry so reuse is still reported as reuse.
-            tokens.retain(|_, e| e.expires_at.is_none_or(|at| at + STEP_UP_TTL > now));
-        }
-        tokens.insert(
+        let expires_at = now + STEP_UP_TTL;
+        self.lock().insert_at(
             token.clone(),
             StepUpEntry {
                 user: user.to_owned(),
                 purpose,
                 factor,
-                expires_at: Some(now + STEP_UP_TTL),
+                expires_at: Some(expires_at),
                 spent: false,
             },
+            // Kept for a while after expiry so a reuse is still reported as reuse.
+            Some(expires_at + STEP_UP_TTL),
+            now,
         );
         token
+    }
+
+    /// How many tokens are held, spent, expired or not, and how many sweeps have run.
+    pub fn held(&self) -> (usize, u64) {
+        let tokens = self.lock();
+        (tokens.len(), tokens.sweeps())
     }
 
     /// Spends `token` for `user` and `purpose`, atomically. Refusals are ordered as
@@ -146,27 +147,27 @@ impl StepUps {
         Ok(())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, StepUpEntry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ExpiringMap<String, StepUpEntry>> {
         self.tokens.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-fn seeded(seed: &Seed) -> HashMap<String, StepUpEntry> {
-    seed.step_up_tokens
-        .iter()
-        .map(|s| {
-            (
-                s.token.clone(),
-                StepUpEntry {
-                    user: s.user.clone(),
-                    purpose: s.purpose,
-                    factor: s.factor,
-                    expires_at: None,
-                    spent: s.spent,
-                },
-            )
-        })
-        .collect()
+fn seeded(seed: &Seed) -> ExpiringMap<String, StepUpEntry> {
+    let mut tokens = ExpiringMap::new(SWEEP_AT, STEP_UP_TTL);
+    for s in &seed.step_up_tokens {
+        tokens.insert(
+            s.token.clone(),
+            StepUpEntry {
+                user: s.user.clone(),
+                purpose: s.purpose,
+                factor: s.factor,
+                expires_at: None,
+                spent: s.spent,
+            },
+            None,
+        );
+    }
+    tokens
 }
 
 /// Spends the request's step-up token (`X-Step-Up-Token`) for `purpose`, or fails with
@@ -285,5 +286,32 @@ mod tests {
                 .iter()
                 .all(|r| matches!(r, Ok(()) | Err(StepUpRefusal::Reused)))
         );
+    }
+
+    #[test]
+    fn expired_tokens_are_swept_once_per_lifetime_after_a_grace_period() {
+        let step_ups = StepUps::default();
+        let t0 = Instant::now();
+        for _ in 0..SWEEP_AT {
+            step_ups.issue_at("u", Purpose::DeleteUser, FactorType::Totp, t0);
+        }
+        assert_eq!(step_ups.held(), (SWEEP_AT, 0));
+        // Expired but within the grace period: swept, yet kept (reuse still reads as reuse).
+        let expired = t0 + STEP_UP_TTL + Duration::from_secs(1);
+        let late = step_ups.issue_at("u", Purpose::DeleteUser, FactorType::Totp, expired);
+        assert_eq!(step_ups.held(), (SWEEP_AT + 1, 1));
+        // Past the grace period, but less than a lifetime after the last sweep: no scan.
+        let gone = t0 + STEP_UP_TTL * 2;
+        step_ups.issue_at("u", Purpose::DeleteUser, FactorType::Totp, gone);
+        assert_eq!(step_ups.held(), (SWEEP_AT + 2, 1));
+        // A lifetime after the last sweep: the first batch is dropped, the later two stay.
+        step_ups.issue_at(
+            "u",
+            Purpose::DeleteUser,
+            FactorType::Totp,
+            expired + STEP_UP_TTL,
+        );
+        assert_eq!(step_ups.held(), (3, 2));
+        assert!(step_ups.lock().get(&late).is_some());
     }
 }

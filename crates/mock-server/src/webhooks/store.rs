@@ -12,12 +12,20 @@
 //! Enabling an endpoint closes its circuit and forgets its failures. Outcomes of deliveries
 //! that were in flight across an enable are dropped (the `generation` check), so a stale
 //! failure cannot count against the freshly reset circuit.
+//!
+//! Deliveries in flight are bounded per workspace: at most [`MAX_IN_FLIGHT`] at once. When an
+//! event would start one more (a client creating users in a loop while its receiver hangs
+//! until the delivery timeout), the workspace's oldest delivery is abandoned (its task aborted,
+//! its outcome not recorded, a warning logged) rather than letting tasks and their messages
+//! pile up. `POST /admin/reset` abandons every delivery in flight, so none records its outcome
+//! on an endpoint registered after the reset under a reused id.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
+use tokio::task::AbortHandle;
 
 use super::signing::Secret;
 use crate::seed::{Seed, SeedError};
@@ -27,6 +35,9 @@ pub const EVENT_TYPES: &[&str] = &["user.created", "user.updated", "user.deleted
 
 /// The event type of a test send; every endpoint receives it, subscribed or not.
 pub const TEST_EVENT: &str = "webhook.test";
+
+/// Deliveries in flight per workspace; one more abandons the oldest (see the module docs).
+pub const MAX_IN_FLIGHT: usize = 64;
 
 /// The `[webhooks]` section of the seed; every member has a default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -224,6 +235,14 @@ pub struct Webhooks {
     settings: WebhookSettings,
     client: reqwest::Client,
     endpoints: Mutex<HashMap<String, Endpoint>>,
+    in_flight: Mutex<InFlight>,
+}
+
+/// The delivery tasks in flight, per workspace, oldest first, each with its ticket.
+#[derive(Debug, Default)]
+struct InFlight {
+    next_ticket: u64,
+    by_workspace: HashMap<String, VecDeque<(u64, AbortHandle)>>,
 }
 
 impl Webhooks {
@@ -251,6 +270,7 @@ impl Webhooks {
             settings,
             client,
             endpoints: Mutex::new(HashMap::new()),
+            in_flight: Mutex::default(),
         })
     }
 
@@ -264,9 +284,63 @@ impl Webhooks {
         &self.client
     }
 
-    /// Forgets every endpoint.
+    /// Forgets every endpoint and abandons every delivery in flight.
     pub fn reset(&self) {
         self.lock().clear();
+        let mut in_flight = self.lock_in_flight();
+        for (_, task) in in_flight.by_workspace.drain().flat_map(|(_, tasks)| tasks) {
+            task.abort();
+        }
+    }
+
+    /// Starts a delivery task for `workspace` with `spawn` (given the ticket to pass to
+    /// [`Webhooks::finished`] when it ends), abandoning the workspace's oldest delivery when
+    /// [`MAX_IN_FLIGHT`] are already in flight.
+    ///
+    /// The task is spawned while the bookkeeping is locked, so it cannot report itself
+    /// finished before it is recorded as started.
+    pub fn track(&self, workspace: &str, spawn: impl FnOnce(u64) -> AbortHandle) {
+        let mut in_flight = self.lock_in_flight();
+        let ticket = in_flight.next_ticket;
+        in_flight.next_ticket += 1;
+        let task = spawn(ticket);
+        let tasks = in_flight
+            .by_workspace
+            .entry(workspace.to_owned())
+            .or_default();
+        tasks.push_back((ticket, task));
+        if tasks.len() > MAX_IN_FLIGHT
+            && let Some((_, oldest)) = tasks.pop_front()
+        {
+            oldest.abort();
+            tracing::warn!(
+                workspace,
+                max_in_flight = MAX_IN_FLIGHT,
+                "webhook delivery abandoned: too many deliveries in flight for the workspace"
+            );
+        }
+    }
+
+    /// Forgets delivery `ticket` of `workspace`, which has ended.
+    pub fn finished(&self, workspace: &str, ticket: u64) {
+        let mut in_flight = self.lock_in_flight();
+        if let Some(tasks) = in_flight.by_workspace.get_mut(workspace) {
+            // At most `MAX_IN_FLIGHT` entries, and usually the first.
+            if let Some(at) = tasks.iter().position(|(t, _)| *t == ticket) {
+                tasks.remove(at);
+            }
+            if tasks.is_empty() {
+                in_flight.by_workspace.remove(workspace);
+            }
+        }
+    }
+
+    /// How many deliveries of `workspace` are in flight.
+    pub fn in_flight(&self, workspace: &str) -> usize {
+        self.lock_in_flight()
+            .by_workspace
+            .get(workspace)
+            .map_or(0, VecDeque::len)
     }
 
     /// Registers an endpoint.
@@ -357,6 +431,12 @@ impl Webhooks {
             endpoint.record(success, now, &self.settings);
         }
         Some(endpoint.clone())
+    }
+
+    fn lock_in_flight(&self) -> MutexGuard<'_, InFlight> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Endpoint>> {
@@ -483,5 +563,38 @@ mod tests {
         assert!(WebhookSettings::from_seed(&seed).is_err());
         seed.webhooks = toml::from_str("threshold = 2").unwrap();
         assert!(WebhookSettings::from_seed(&seed).is_err());
+    }
+
+    #[tokio::test]
+    async fn deliveries_in_flight_are_capped_per_workspace_dropping_the_oldest() {
+        let hooks = Webhooks::from_seed(&Seed::embedded().unwrap()).unwrap();
+        let mut tasks = Vec::new();
+        let mut spawn_hanging = |workspace: &str| {
+            hooks.track(workspace, |_| {
+                let task = tokio::spawn(std::future::pending::<()>());
+                let abort = task.abort_handle();
+                tasks.push(task);
+                abort
+            });
+        };
+        for _ in 0..MAX_IN_FLIGHT + 1 {
+            spawn_hanging("acme");
+        }
+        spawn_hanging("globex");
+        assert_eq!(
+            (hooks.in_flight("acme"), hooks.in_flight("globex")),
+            (MAX_IN_FLIGHT, 1)
+        );
+        // The oldest was abandoned; the next one still runs.
+        let mut tasks = tasks.into_iter();
+        assert!(tasks.next().unwrap().await.unwrap_err().is_cancelled());
+        let second = tasks.next().unwrap();
+        assert!(!second.is_finished());
+        // A finished delivery is forgotten; a reset abandons the rest.
+        hooks.finished("acme", 2);
+        assert_eq!(hooks.in_flight("acme"), MAX_IN_FLIGHT - 1);
+        hooks.reset();
+        assert_eq!((hooks.in_flight("acme"), hooks.in_flight("globex")), (0, 0));
+        assert!(second.await.unwrap_err().is_cancelled());
     }
 }
