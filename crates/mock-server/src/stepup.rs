@@ -1,5 +1,6 @@
 //! Step-up tokens: issued by `POST /v1/workspaces/{workspace}/step-up`, spent by sensitive
-//! actions through [`require_step_up`].
+//! actions through `crate::api::step_up::require_step_up`, which turns a [`StepUpError`] into
+//! the catalog's error.
 //!
 //! A token is good for one purpose, one user and one use. Spending is a check-and-mark under
 //! one mutex, so of many concurrent requests carrying the same token exactly one gets through
@@ -9,15 +10,10 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use catalog::Code;
-use http::HeaderMap;
-
-use crate::auth::Caller;
-use crate::error::ApiError;
 use crate::expiring::ExpiringMap;
 use crate::model::{FactorType, Purpose, StepUpPolicy};
 use crate::seed::Seed;
-use crate::state::{AppState, random_token};
+use crate::store::random_token;
 
 /// The request header carrying the step-up token.
 pub const X_STEP_UP_TOKEN: &str = "x-step-up-token";
@@ -58,13 +54,16 @@ pub struct StepUps {
 }
 
 /// Why a step-up token was not accepted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepUpRefusal {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StepUpError {
     /// No token, an unknown one, another user's, an expired one, or one for another purpose.
+    #[error("no valid step-up token for this action")]
     Required,
     /// Already spent.
+    #[error("the step-up token has already been used")]
     Reused,
     /// Done with a factor the workspace does not accept for step-up.
+    #[error("the step-up was not done with a phishing-resistant factor")]
     PhishingResistantRequired,
 }
 
@@ -129,19 +128,19 @@ impl StepUps {
         user: &str,
         purpose: Purpose,
         policy: StepUpPolicy,
-    ) -> Result<(), StepUpRefusal> {
+    ) -> Result<(), StepUpError> {
         let mut tokens = self.lock();
         let Some(entry) = tokens.get_mut(token).filter(|e| e.user == user) else {
-            return Err(StepUpRefusal::Required);
+            return Err(StepUpError::Required);
         };
         if entry.spent {
-            return Err(StepUpRefusal::Reused);
+            return Err(StepUpError::Reused);
         }
         if entry.expires_at.is_some_and(|at| at <= Instant::now()) || entry.purpose != purpose {
-            return Err(StepUpRefusal::Required);
+            return Err(StepUpError::Required);
         }
         if policy == StepUpPolicy::PhishingResistant && !entry.factor.is_phishing_resistant() {
-            return Err(StepUpRefusal::PhishingResistantRequired);
+            return Err(StepUpError::PhishingResistantRequired);
         }
         entry.spent = true;
         Ok(())
@@ -170,62 +169,6 @@ fn seeded(seed: &Seed) -> ExpiringMap<String, StepUpEntry> {
     tokens
 }
 
-/// Spends the request's step-up token (`X-Step-Up-Token`) for `purpose`, or fails with
-/// STEP_UP_REUSED, STEP_UP_REQUIRED (with `purpose`) or PHISHING_RESISTANT_REQUIRED.
-///
-/// Call it last, after every other check of the request has passed (it comes last in
-/// `catalog::PRECEDENCE`), and only then perform the action: a token spent on a request that
-/// then fails for another reason would be lost to the caller.
-pub fn require_step_up(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    purpose: Purpose,
-) -> Result<(), ApiError> {
-    let policy = state
-        .read()
-        .workspaces
-        .get(&caller.workspace)
-        .map(|w| w.step_up)
-        .unwrap_or_default();
-    let acr = match policy {
-        StepUpPolicy::Any => ACR_MFA,
-        StepUpPolicy::PhishingResistant => ACR_PHISHING_RESISTANT,
-    };
-    let max_age = Some(STEP_UP_TTL.as_secs());
-    let required = |detail: String| {
-        ApiError::new(Code::StepUpRequired, detail)
-            .with_purpose(purpose)
-            .with_acr(acr, max_age)
-    };
-    let Some(token) = headers
-        .get(X_STEP_UP_TOKEN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    else {
-        return Err(required(format!(
-            "This action needs a fresh step-up for `{purpose}`: call POST /v1/workspaces/{}/step-up and send the token in X-Step-Up-Token.",
-            caller.workspace
-        )));
-    };
-    match state.step_ups().spend(token, &caller.user, purpose, policy) {
-        Ok(()) => Ok(()),
-        Err(StepUpRefusal::Reused) => Err(ApiError::new(
-            Code::StepUpReused,
-            "The step-up token has already been used; request a fresh one.",
-        )),
-        Err(StepUpRefusal::Required) => Err(required(format!(
-            "The step-up token is not valid for `{purpose}` (unknown, expired, or issued for another action or user)."
-        ))),
-        Err(StepUpRefusal::PhishingResistantRequired) => Err(ApiError::new(
-            Code::PhishingResistantRequired,
-            "The workspace requires a passkey or hardware key for step-up; this token was obtained with TOTP.",
-        )
-        .with_acr(ACR_PHISHING_RESISTANT, max_age)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,11 +180,11 @@ mod tests {
         let any = StepUpPolicy::Any;
         assert_eq!(
             step_ups.spend(&token, "other", Purpose::DeleteUser, any),
-            Err(StepUpRefusal::Required)
+            Err(StepUpError::Required)
         );
         assert_eq!(
             step_ups.spend(&token, "u", Purpose::ChangeNetworkPolicy, any),
-            Err(StepUpRefusal::Required)
+            Err(StepUpError::Required)
         );
         assert_eq!(
             step_ups.spend(
@@ -250,7 +193,7 @@ mod tests {
                 Purpose::DeleteUser,
                 StepUpPolicy::PhishingResistant
             ),
-            Err(StepUpRefusal::PhishingResistantRequired)
+            Err(StepUpError::PhishingResistantRequired)
         );
         assert_eq!(
             step_ups.spend(&token, "u", Purpose::DeleteUser, any),
@@ -258,11 +201,11 @@ mod tests {
         );
         assert_eq!(
             step_ups.spend(&token, "u", Purpose::DeleteUser, any),
-            Err(StepUpRefusal::Reused)
+            Err(StepUpError::Reused)
         );
         assert_eq!(
             step_ups.spend("su_unknown", "u", Purpose::DeleteUser, any),
-            Err(StepUpRefusal::Required)
+            Err(StepUpError::Required)
         );
     }
 
@@ -284,7 +227,7 @@ mod tests {
         assert!(
             results
                 .iter()
-                .all(|r| matches!(r, Ok(()) | Err(StepUpRefusal::Reused)))
+                .all(|r| matches!(r, Ok(()) | Err(StepUpError::Reused)))
         );
     }
 

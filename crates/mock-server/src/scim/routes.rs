@@ -35,7 +35,8 @@ use crate::context::SCIM_PREFIX;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams};
 use crate::guard::{check_workspace_request, client_addr};
-use crate::state::{AppState, Store};
+use crate::state::AppState;
+use crate::store::Store;
 use crate::webhooks::delivery::emit;
 
 /// The most resources one list response holds (`filter.maxResults`).

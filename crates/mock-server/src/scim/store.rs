@@ -28,10 +28,9 @@ use serde_json::{Map, Value, json};
 use super::filter;
 use super::patch::{self, PatchError, ScimType};
 use super::schema::{self, CORE_USER, UserAttributes};
-use crate::auth::is_b64token;
 use crate::model::Role;
 use crate::seed::{Seed, SeedError};
-use crate::state::{Store, User};
+use crate::store::{Store, User, is_b64token};
 
 /// The `meta.resourceType` of users.
 pub const USER_RESOURCE_TYPE: &str = "User";
@@ -614,12 +613,13 @@ fn remove_ci(members: &mut Map<String, Value>, name: &str) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{AppState, Config};
 
-    fn setup() -> (AppState, ScimStore) {
-        let config = Config::embedded().unwrap();
-        let scim = ScimStore::from_seed(&config.seed).unwrap();
-        (AppState::new(config).unwrap(), scim)
+    fn setup() -> (Store, ScimStore) {
+        let seed = Seed::embedded().unwrap();
+        (
+            Store::from_seed(&seed).unwrap(),
+            ScimStore::from_seed(&seed).unwrap(),
+        )
     }
 
     const BASE: &str = "http://h/scim/v2";
@@ -635,8 +635,7 @@ mod tests {
 
     #[test]
     fn seeded_users_are_scim_users_and_scim_users_are_workspace_users() {
-        let (state, scim) = setup();
-        let mut store = state.write();
+        let (mut store, scim) = setup();
         let admin = scim.get(&store, "acme", "usr_acme_admin", BASE).unwrap();
         assert_eq!(admin["userName"], "admin@acme.example");
         assert_eq!(admin["active"], true);
@@ -698,8 +697,7 @@ mod tests {
 
     #[test]
     fn a_path_naming_a_whole_extension_is_understood() {
-        let (state, scim) = setup();
-        let mut store = state.write();
+        let (mut store, scim) = setup();
         let ext = schema::ENTERPRISE_USER;
         let add = json!({
             "schemas": [patch::PATCH_OP],

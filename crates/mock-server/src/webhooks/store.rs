@@ -135,12 +135,15 @@ pub enum CircuitState {
     HalfOpen,
 }
 
-/// Why a delivery was not attempted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a delivery was not attempted (the routes turn it into WEBHOOK_DISABLED or
+/// CIRCUIT_OPEN).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// The owner disabled the endpoint.
+    #[error("the endpoint is disabled")]
     Disabled,
     /// The circuit is open; retry after this many seconds.
+    #[error("the endpoint's circuit is open for {retry_after} s more")]
     CircuitOpen {
         /// Whole seconds until the cooldown ends, at least 1.
         retry_after: u64,
@@ -229,6 +232,17 @@ fn ceil_secs(d: Duration) -> u64 {
     secs.max(1)
 }
 
+/// Why the webhook store could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// The seed's `[webhooks]` section is invalid.
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    /// The HTTP client could not be built (no TLS backend, ...).
+    #[error("failed to build the webhook HTTP client: {0}")]
+    Client(String),
+}
+
 /// Every endpoint, the settings, and the HTTP client deliveries go out on.
 #[derive(Debug)]
 pub struct Webhooks {
@@ -252,7 +266,7 @@ impl Webhooks {
     /// webhook senders, and the signature was made for the registered URL), ignores proxy
     /// environment variables (a mock delivering to loopback must not be routed elsewhere),
     /// and times out after `delivery_timeout_ms`, connection included.
-    pub fn from_seed(seed: &Seed) -> Result<Webhooks, crate::state::Error> {
+    pub fn from_seed(seed: &Seed) -> Result<Webhooks, WebhookError> {
         let settings = WebhookSettings::from_seed(seed)?;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -261,11 +275,7 @@ impl Webhooks {
             .connect_timeout(settings.delivery_timeout())
             .user_agent(concat!("mock-server-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| {
-                crate::state::Error::Io(std::io::Error::other(format!(
-                    "failed to build the webhook HTTP client: {e}"
-                )))
-            })?;
+            .map_err(|e| WebhookError::Client(e.to_string()))?;
         Ok(Webhooks {
             settings,
             client,
