@@ -19,8 +19,7 @@
 //! - Setting `primary` to true on one value clears it on the others
 //!   (RFC 7643 section 2.4).
 
-use std::fmt;
-
+use response_schema::ScimType;
 use serde_json::{Map, Value};
 
 use super::filter::{self, AttrPath, CompValue, CompareOp, Filter, PatchPath};
@@ -30,40 +29,6 @@ use super::schema::{
 
 /// The message URI a PATCH body must list in `schemas`.
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// The `scimType` of a 400 error (RFC 7644 table 9) that PATCH and PUT produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ScimType {
-    /// The body is not a valid PatchOp message.
-    InvalidSyntax,
-    /// A `path` is malformed or names no attribute of the schema.
-    InvalidPath,
-    /// A value filter matched nothing, or `remove` has no path.
-    NoTarget,
-    /// A value is missing or has the wrong type.
-    InvalidValue,
-    /// The operation would change a readOnly or immutable attribute.
-    Mutability,
-}
-
-impl ScimType {
-    /// The `scimType` string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScimType::InvalidSyntax => "invalidSyntax",
-            ScimType::InvalidPath => "invalidPath",
-            ScimType::NoTarget => "noTarget",
-            ScimType::InvalidValue => "invalidValue",
-            ScimType::Mutability => "mutability",
-        }
-    }
-}
-
-impl fmt::Display for ScimType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why a PATCH or PUT was refused; maps onto a SCIM error response with
 /// status 400 (`mutability` too, per RFC 7644 table 9).
@@ -1766,11 +1731,6 @@ mod tests {
     fn errors_display_type_and_detail() {
         let err = run(&user(), json!([{"op": "remove", "path": "id"}])).unwrap_err();
         assert_eq!(err.to_string(), "mutability: operation 0: id is readOnly");
-        assert_eq!(ScimType::InvalidSyntax.as_str(), "invalidSyntax");
-        assert_eq!(ScimType::InvalidPath.as_str(), "invalidPath");
-        assert_eq!(ScimType::NoTarget.as_str(), "noTarget");
-        assert_eq!(ScimType::InvalidValue.as_str(), "invalidValue");
-        assert_eq!(ScimType::Mutability.as_str(), "mutability");
     }
 
     #[test]

@@ -22,11 +22,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use response_schema::ScimType;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::filter;
-use super::patch::{self, PatchError, ScimType};
+use super::patch::{self, PatchError};
 use super::schema::{self, CORE_USER, UserAttributes};
 use crate::model::Role;
 use crate::seed::{Seed, SeedError};
