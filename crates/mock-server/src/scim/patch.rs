@@ -23,6 +23,7 @@ use response_schema::ScimType;
 use serde_json::{Map, Value};
 
 use super::filter::{self, AttrPath, CompValue, CompareOp, Filter, PatchPath};
+use super::members as ci;
 use super::schema::{
     self, AttrType, Attribute, Mutability, Schema, USER_SCHEMA, USER_SCHEMAS, UserAttributes,
 };
@@ -458,7 +459,7 @@ fn sub_attribute(
         Some(Value::Object(members)) => members,
         _ => Map::new(),
     };
-    remove_ci(&mut members, sub.name);
+    ci::remove(&mut members, sub.name);
     match (kind, value) {
         (OpKind::Remove, _) | (_, None) => {}
         (_, Some(value)) => {
@@ -540,7 +541,7 @@ fn filtered(
         (_, Some(sub), content) => {
             for &i in &matched {
                 if let Value::Object(members) = &mut items[i] {
-                    remove_ci(members, sub.name);
+                    ci::remove(members, sub.name);
                     if let (OpKind::Add | OpKind::Replace, Some(content)) = (kind, &content) {
                         members.insert(sub.name.to_owned(), content.clone());
                     }
@@ -612,7 +613,7 @@ fn enforce_single_primary(
                     && is_primary(item)
                     && let Value::Object(members) = item
                 {
-                    remove_ci(members, primary.name);
+                    ci::remove(members, primary.name);
                     members.insert(primary.name.to_owned(), Value::Bool(false));
                 }
             }
@@ -643,7 +644,7 @@ fn update_attribute(
         return Ok(());
     };
     let members = container_mut(root, schema);
-    remove_ci(members, attr.name);
+    ci::remove(members, attr.name);
     if let Some(new) = new {
         members.insert(attr.name.to_owned(), new);
     }
@@ -751,15 +752,14 @@ fn sync_extensions(doc: &mut Value) {
         return;
     };
     for schema in USER_SCHEMAS.iter().filter(|s| !s.is_core()) {
-        let Some(key) = key_ci(root, schema.id) else {
+        let Some(key) = ci::key(root, schema.id).cloned() else {
             continue;
         };
         let has_data = root.get(&key).is_some_and(|v| !is_unassigned(v));
         if !has_data {
             root.remove(&key);
         }
-        let Some(Value::Array(uris)) = key_ci(root, "schemas").and_then(|k| root.get_mut(&k))
-        else {
+        let Some(Value::Array(uris)) = ci::get_mut(root, "schemas") else {
             continue;
         };
         let listed = uris.iter().any(|u| {
@@ -897,7 +897,7 @@ fn merge(old: Option<Value>, update: Value) -> Value {
     };
     if let Value::Object(update) = update {
         for (key, value) in update {
-            remove_ci(&mut members, &key);
+            ci::remove(&mut members, &key);
             if !value.is_null() {
                 members.insert(key, value);
             }
@@ -915,34 +915,6 @@ fn value_matches(wanted: &Value, item: &Value) -> bool {
             .all(|(key, value)| filter::member(item, key) == Some(value)),
         _ => wanted == item,
     }
-}
-
-fn key_ci(members: &Map<String, Value>, name: &str) -> Option<String> {
-    if members.contains_key(name) {
-        return Some(name.to_owned());
-    }
-    members
-        .keys()
-        .find(|k| k.eq_ignore_ascii_case(name))
-        .cloned()
-}
-
-/// Removes every member whose name matches `name` ignoring case, so that the
-/// canonical name can be written without leaving a differently cased twin.
-fn remove_ci(members: &mut Map<String, Value>, name: &str) -> Option<Value> {
-    let keys: Vec<String> = members
-        .keys()
-        .filter(|k| k.eq_ignore_ascii_case(name))
-        .cloned()
-        .collect();
-    let mut removed = None;
-    for key in keys {
-        let value = members.remove(&key);
-        if key == name || removed.is_none() {
-            removed = value;
-        }
-    }
-    removed
 }
 
 /// Checks a PUT body (RFC 7644 section 3.5.1) against the stored resource
@@ -1031,7 +1003,9 @@ fn container_mut<'m>(
     if schema.is_core() {
         return root;
     }
-    let key = key_ci(root, schema.id).unwrap_or_else(|| schema.id.to_owned());
+    let key = ci::key(root, schema.id)
+        .cloned()
+        .unwrap_or_else(|| schema.id.to_owned());
     let slot = root.entry(key).or_insert(Value::Null);
     if !slot.is_object() {
         *slot = Value::Object(Map::new());
@@ -1110,7 +1084,7 @@ fn put_attribute(
         }
     }
     let members = container_mut(out, schema);
-    remove_ci(members, attr.name);
+    ci::remove(members, attr.name);
     members.insert(attr.name.to_owned(), value);
     Ok(())
 }

@@ -18,7 +18,7 @@
 //! that needs both takes the core store as `&Store` / `&mut Store`, which the caller can only
 //! have by holding the core lock, so the order is fixed by the signatures.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -27,6 +27,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::filter;
+use super::members as ci;
 use super::patch::{self, PatchError};
 use super::schema::{self, CORE_USER, UserAttributes};
 use crate::model::Role;
@@ -355,9 +356,9 @@ impl ScimStore {
             ));
         };
         for owned in SERVER_OWNED {
-            remove_ci(attributes, owned);
+            ci::remove(attributes, owned);
         }
-        let password = match remove_ci(attributes, "password") {
+        let password = match ci::remove(attributes, "password") {
             None | Some(Value::Null) => None,
             Some(Value::String(p)) => Some(p),
             Some(_) => return Err(invalid(ScimType::InvalidValue, "password must be a string")),
@@ -488,7 +489,7 @@ fn expand_extension_paths(body: &Value) -> Value {
                 // Some clients serialize the extension as an object with its own `schemas`
                 // list; the path already names the schema.
                 if let Some(members) = value.as_object_mut() {
-                    remove_ci(members, "schemas");
+                    ci::remove(members, "schemas");
                 }
                 expanded.push(json!({ "op": kind, "value": { extension.id: value } }));
             }
@@ -502,10 +503,7 @@ fn expand_extension_paths(body: &Value) -> Value {
     }
     let mut body = body.clone();
     if let Some(members) = body.as_object_mut()
-        && let Some(key) = members
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case("Operations"))
-            .cloned()
+        && let Some(key) = ci::key(members, "Operations").cloned()
     {
         members.insert(key, Value::Array(expanded));
     }
@@ -598,17 +596,6 @@ fn lists_core_schema(body: &Value) -> bool {
                     .is_some_and(|u| u.eq_ignore_ascii_case(CORE_USER))
             })
         })
-}
-
-/// Removes every member named `name` ignoring case (attribute names are case-insensitive)
-/// and returns one of them.
-fn remove_ci(members: &mut Map<String, Value>, name: &str) -> Option<Value> {
-    let keys: BTreeSet<String> = members
-        .keys()
-        .filter(|k| k.eq_ignore_ascii_case(name))
-        .cloned()
-        .collect();
-    keys.into_iter().filter_map(|k| members.remove(&k)).last()
 }
 
 #[cfg(test)]
