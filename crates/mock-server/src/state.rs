@@ -8,7 +8,6 @@
 //! short synchronous sections (the guards are `!Send`, so holding one across an `.await` does
 //! not compile). [`AppState::reset`] rebuilds everything from the seed.
 
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -209,14 +208,6 @@ impl AppState {
         self.0.webhooks.reset();
         self.0.ids.store(1, Ordering::Relaxed);
         drop(store);
-    }
-
-    /// Whether `ip` may reach `workspace` (true for unknown workspaces: they have no policy).
-    pub fn ip_allowed(&self, workspace: &str, ip: IpAddr) -> bool {
-        self.read()
-            .workspaces
-            .get(workspace)
-            .is_none_or(|ws| ws.allowlist.contains(ip))
     }
 }
 

@@ -114,7 +114,8 @@ impl StepUps {
     }
 
     /// How many tokens are held, spent, expired or not, and how many sweeps have run.
-    pub fn held(&self) -> (usize, u64) {
+    #[cfg(test)]
+    fn held(&self) -> (usize, u64) {
         let tokens = self.lock();
         (tokens.len(), tokens.sweeps())
     }
