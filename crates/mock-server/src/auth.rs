@@ -13,10 +13,10 @@ use http::header::AUTHORIZATION;
 use http::request::Parts;
 
 use crate::error::ApiError;
-use crate::model::Role;
+use crate::model::{Role, is_b64token};
 use crate::state::AppState;
 use crate::stepup::ACR_MFA;
-use crate::store::{TokenKind, is_b64token};
+use crate::store::TokenKind;
 
 /// The path parameter naming the workspace in `/v1/workspaces/{workspace}/...`.
 pub const WORKSPACE_PARAM: &str = "workspace";

@@ -101,7 +101,7 @@ impl AppState {
         let openapi = openapi::served_document(&public_url).map_err(Error::OpenApi)?;
         let store = Store::from_seed(&seed)?;
         let step_ups = StepUps::from_seed(&seed);
-        let scim = ScimStore::from_seed(&seed)?;
+        let scim = ScimStore::from_seed(&seed);
         let webhooks = Webhooks::from_seed(&seed)?;
         Ok(AppState(Arc::new(Inner {
             trusted_proxies: seed.trusted_proxies()?,

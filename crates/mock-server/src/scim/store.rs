@@ -18,12 +18,11 @@
 //! that needs both takes the core store as `&Store` / `&mut Store`, which the caller can only
 //! have by holding the core lock, so the order is fixed by the signatures.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use response_schema::ScimType;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::filter;
@@ -31,33 +30,14 @@ use super::members as ci;
 use super::patch::{self, PatchError};
 use super::schema::{self, CORE_USER, UserAttributes};
 use crate::model::Role;
-use crate::seed::{Seed, SeedError};
-use crate::store::{Store, User, is_b64token};
+use crate::seed::Seed;
+use crate::store::{Store, User};
 
 /// The `meta.resourceType` of users.
 pub const USER_RESOURCE_TYPE: &str = "User";
 
 /// Attributes the server owns: never taken from a client body, always rebuilt when shown.
 const SERVER_OWNED: [&str; 2] = ["id", "meta"];
-
-/// The `[scim]` section of the seed.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScimSeed {
-    /// SCIM bearer tokens, each good for one workspace.
-    #[serde(default)]
-    pub tokens: Vec<ScimTokenSeed>,
-}
-
-/// One SCIM bearer token.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScimTokenSeed {
-    /// The token (`scim_acme`).
-    pub token: String,
-    /// The workspace it provisions.
-    pub workspace: String,
-}
 
 /// Why a SCIM operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,50 +79,18 @@ pub struct Record {
 }
 
 impl ScimStore {
-    /// Reads and checks the seed's `[scim]` section.
-    pub fn from_seed(seed: &Seed) -> Result<ScimStore, SeedError> {
-        let section: ScimSeed = seed
-            .scim
-            .clone()
-            .try_into()
-            .map_err(|e| SeedError::Invalid(format!("[scim]: {e}")))?;
-        let user_tokens: HashSet<&str> = seed.tokens.iter().map(|t| t.token.as_str()).collect();
-        let mut tokens = HashMap::new();
-        for entry in section.tokens {
-            if !seed.workspaces.contains_key(&entry.workspace) {
-                return Err(SeedError::Invalid(format!(
-                    "SCIM token {} names unknown workspace {:?}",
-                    entry.token, entry.workspace
-                )));
-            }
-            if !is_b64token(&entry.token) {
-                return Err(SeedError::Invalid(format!(
-                    "SCIM token {:?} is not an RFC 6750 bearer token",
-                    entry.token
-                )));
-            }
-            // One namespace for bearer tokens keeps "which credential is this" unambiguous.
-            if user_tokens.contains(entry.token.as_str()) {
-                return Err(SeedError::Invalid(format!(
-                    "SCIM token {} is also a user token",
-                    entry.token
-                )));
-            }
-            if tokens
-                .insert(entry.token.clone(), entry.workspace)
-                .is_some()
-            {
-                return Err(SeedError::Invalid(format!(
-                    "SCIM token {} is used twice",
-                    entry.token
-                )));
-            }
-        }
-        Ok(ScimStore {
-            tokens,
+    /// The store over the seed's SCIM tokens (`Seed::parse` has checked them).
+    pub fn from_seed(seed: &Seed) -> ScimStore {
+        ScimStore {
+            tokens: seed
+                .scim
+                .tokens
+                .iter()
+                .map(|t| (t.token.get_ref().clone(), t.workspace.get_ref().clone()))
+                .collect(),
             started: SystemTime::now(),
             records: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     /// Forgets every record (the core store is reset by its owner).
@@ -606,7 +554,7 @@ mod tests {
         let seed = Seed::embedded().unwrap();
         (
             Store::from_seed(&seed).unwrap(),
-            ScimStore::from_seed(&seed).unwrap(),
+            ScimStore::from_seed(&seed),
         )
     }
 
@@ -705,18 +653,5 @@ mod tests {
             .unwrap();
         assert!(removed.get(ext).is_none());
         assert_eq!(removed["schemas"], json!([CORE_USER]));
-    }
-
-    #[test]
-    fn bad_seed_sections_are_refused() {
-        let mut seed = Seed::embedded().unwrap();
-        seed.scim = toml::from_str("tokens = [{ token = \"t\", workspace = \"nope\" }]").unwrap();
-        assert!(ScimStore::from_seed(&seed).is_err());
-        seed.scim =
-            toml::from_str("tokens = [{ token = \"tok_acme_admin\", workspace = \"acme\" }]")
-                .unwrap();
-        assert!(ScimStore::from_seed(&seed).is_err());
-        seed.scim = toml::from_str("colour = 1").unwrap();
-        assert!(ScimStore::from_seed(&seed).is_err());
     }
 }

@@ -24,10 +24,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use super::signing::Secret;
+pub use crate::seed::WebhookSettings;
 use crate::seed::{Seed, SeedError};
 
 /// The event types an endpoint can subscribe to, in documented order.
@@ -38,63 +39,6 @@ pub const TEST_EVENT: &str = "webhook.test";
 
 /// Deliveries in flight per workspace; one more abandons the oldest (see the module docs).
 pub const MAX_IN_FLIGHT: usize = 64;
-
-/// The `[webhooks]` section of the seed; every member has a default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WebhookSettings {
-    /// Consecutive failed deliveries that open an endpoint's circuit.
-    pub circuit_threshold: u32,
-    /// How long one delivery may take, connection included, in milliseconds.
-    pub delivery_timeout_ms: u64,
-    /// How long an open circuit refuses deliveries before a trial, in seconds.
-    pub circuit_cooldown_secs: u64,
-    /// How long the previous secret still signs after a rotation, in seconds.
-    pub rotation_grace_secs: u64,
-}
-
-impl Default for WebhookSettings {
-    fn default() -> WebhookSettings {
-        WebhookSettings {
-            circuit_threshold: 3,
-            delivery_timeout_ms: 2000,
-            circuit_cooldown_secs: 60,
-            rotation_grace_secs: 24 * 60 * 60,
-        }
-    }
-}
-
-impl WebhookSettings {
-    /// Reads and checks the seed's `[webhooks]` section.
-    pub fn from_seed(seed: &Seed) -> Result<WebhookSettings, SeedError> {
-        let settings: WebhookSettings = seed
-            .webhooks
-            .clone()
-            .try_into()
-            .map_err(|e| SeedError::Invalid(format!("[webhooks]: {e}")))?;
-        if settings.circuit_threshold == 0 {
-            return Err(SeedError::Invalid(
-                "webhooks.circuit_threshold must be at least 1".into(),
-            ));
-        }
-        if settings.delivery_timeout_ms == 0 {
-            return Err(SeedError::Invalid(
-                "webhooks.delivery_timeout_ms must be at least 1".into(),
-            ));
-        }
-        if settings.circuit_cooldown_secs == 0 {
-            return Err(SeedError::Invalid(
-                "webhooks.circuit_cooldown_secs must be at least 1".into(),
-            ));
-        }
-        Ok(settings)
-    }
-
-    /// The delivery timeout.
-    pub fn delivery_timeout(&self) -> Duration {
-        Duration::from_millis(self.delivery_timeout_ms)
-    }
-}
 
 /// One registered endpoint.
 #[derive(Clone, Debug)]
@@ -212,8 +156,8 @@ impl Endpoint {
             return;
         }
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-        if self.consecutive_failures >= settings.circuit_threshold {
-            self.open_until = Some(now + Duration::from_secs(settings.circuit_cooldown_secs));
+        if self.consecutive_failures >= settings.circuit_threshold.get() {
+            self.open_until = Some(now + Duration::from_secs(settings.circuit_cooldown_secs.get()));
         }
     }
 
@@ -267,7 +211,7 @@ impl Webhooks {
     /// environment variables (a mock delivering to loopback must not be routed elsewhere),
     /// and times out after `delivery_timeout_ms`, connection included.
     pub fn from_seed(seed: &Seed) -> Result<Webhooks, WebhookError> {
-        let settings = WebhookSettings::from_seed(seed)?;
+        let settings = seed.webhooks;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -482,7 +426,7 @@ mod tests {
         let mut e = endpoint();
         let t0 = Instant::now();
         assert_eq!(e.open_for(t0), None);
-        for _ in 0..settings.circuit_threshold {
+        for _ in 0..settings.circuit_threshold.get() {
             e.record(false, t0, &settings);
         }
         e.enabled = false;
@@ -559,20 +503,6 @@ mod tests {
                 .len(),
             1
         );
-    }
-
-    #[test]
-    fn settings_default_and_are_checked() {
-        let mut seed = Seed::embedded().unwrap();
-        seed.webhooks = toml::Table::new();
-        assert_eq!(
-            WebhookSettings::from_seed(&seed).unwrap(),
-            WebhookSettings::default()
-        );
-        seed.webhooks = toml::from_str("circuit_threshold = 0").unwrap();
-        assert!(WebhookSettings::from_seed(&seed).is_err());
-        seed.webhooks = toml::from_str("threshold = 2").unwrap();
-        assert!(WebhookSettings::from_seed(&seed).is_err());
     }
 
     #[tokio::test]
