@@ -137,8 +137,10 @@ mod tests {
     #[test]
     fn the_mock_modules_import_one_way() {
         let src = workspace_root().join("crates/mock-server/src");
+        // `main.rs` is the binary's own crate root; it reaches the library as `mock_server::`.
         let sources: Vec<(String, String)> = with_extension(&src, "rs")
             .into_iter()
+            .filter(|path| path != &src.join("main.rs"))
             .map(|path| {
                 let relative = path
                     .strip_prefix(&src)
