@@ -20,12 +20,14 @@
 //!   (RFC 7643 section 2.4).
 //!
 //! `parse.rs` reads a PatchOp message into a [`PatchRequest`]; `apply.rs` applies one to a
-//! resource and checks a PUT; `error.rs` is the [`PatchError`] both report.
+//! resource; `put.rs` checks a PUT; `error.rs` is the [`PatchError`] both report.
 
 mod apply;
 mod error;
 mod parse;
+mod put;
 
-pub use apply::{apply, check_put, patch};
+pub use apply::{apply, patch};
 pub use error::PatchError;
 pub use parse::{OpKind, PATCH_OP, PatchOperation, PatchRequest, parse_request};
+pub use put::check_put;
