@@ -1,6 +1,9 @@
 //! Tidy checks of the repository itself, run as tests (rust-analyzer's `tidy.rs`).
 
 #[cfg(test)]
+mod module_graph;
+
+#[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
 
@@ -127,5 +130,36 @@ mod tests {
                 "{code} has no scenario in fixtures/scenarios"
             );
         }
+    }
+
+    /// No file of the mock imports a module that imports it back, directly or through others
+    /// (`module_graph` says how imports are read).
+    #[test]
+    fn the_mock_modules_import_one_way() {
+        let src = workspace_root().join("crates/mock-server/src");
+        // `main.rs` is the binary's own crate root; it reaches the library as `mock_server::`.
+        let sources: Vec<(String, String)> = with_extension(&src, "rs")
+            .into_iter()
+            .filter(|path| path != &src.join("main.rs"))
+            .map(|path| {
+                let relative = path
+                    .strip_prefix(&src)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let text = std::fs::read_to_string(&path).unwrap();
+                (relative, text)
+            })
+            .collect();
+        let graph = super::module_graph::Graph::from_sources(
+            sources.iter().map(|(p, s)| (p.as_str(), s.as_str())),
+        );
+        assert!(graph.modules.contains_key("crate::state"));
+        let cycles = graph.cycles();
+        assert!(
+            cycles.is_empty(),
+            "module cycles in crates/mock-server/src (split the shared part into a lower module):\n{}",
+            cycles.join("\n")
+        );
     }
 }

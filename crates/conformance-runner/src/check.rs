@@ -136,7 +136,7 @@ impl Finding {
 pub fn scenario_hint(scenario: &Scenario) -> (String, String) {
     let code = scenario.code;
     let basis = scenario.standard.clone().unwrap_or_else(platform);
-    let what = match (scenario.envelope(), code.info().scim_type) {
+    let what = match (scenario.envelope(), response_schema::ScimType::of(code)) {
         (Envelope::Scim, Some(t)) => format!("answer {} with scimType {t}", code.status()),
         (Envelope::Scim, None) => format!("answer {} in the SCIM error envelope", code.status()),
         (Envelope::Problem, _) => format!(

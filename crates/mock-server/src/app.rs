@@ -25,7 +25,6 @@ pub fn app(state: AppState) -> Router {
             Scope::Scim => scim = scim.route(route.path, method_router),
         }
     }
-    let mut workspace = plug_in_workspace_routes(workspace);
     if workspace.has_routes() {
         workspace =
             workspace.route_layer(from_fn_with_state(state.clone(), guard::workspace_guard));
@@ -40,21 +39,6 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(unknown_route)
         .layer(from_fn_with_state(state.clone(), context::request_context))
         .with_state(state)
-}
-
-// ---------------------------------------------------------------------------------------
-// Plug-in point for the SCIM and webhook routes.
-//
-// Preferred: add rows to `routes::ROUTES` (scope `Workspace` for
-// `/v1/workspaces/{workspace}/webhooks...`, scope `Scim` for `/scim/v2/...`) and the matching
-// operations to `schemas/openapi.json`; the "document and router in step" test then covers
-// them. Routers built elsewhere can also be merged below, but the test cannot see them.
-// ---------------------------------------------------------------------------------------
-
-/// Extra routes behind the workspace guard (merged before the guard is applied).
-fn plug_in_workspace_routes(router: Router<AppState>) -> Router<AppState> {
-    // e.g. `router.merge(crate::webhooks::routes::router())`
-    router
 }
 
 /// The layer(s) in front of the SCIM routes: their own authentication (SCIM tokens) and the

@@ -13,9 +13,10 @@ use http::header::AUTHORIZATION;
 use http::request::Parts;
 
 use crate::error::ApiError;
-use crate::model::Role;
-use crate::state::{AppState, TokenKind};
+use crate::model::{Role, is_b64token};
+use crate::state::AppState;
 use crate::stepup::ACR_MFA;
+use crate::store::TokenKind;
 
 /// The path parameter naming the workspace in `/v1/workspaces/{workspace}/...`.
 pub const WORKSPACE_PARAM: &str = "workspace";
@@ -93,15 +94,6 @@ pub fn bearer(headers: &HeaderMap) -> Bearer<'_> {
         }
         _ => Bearer::Malformed,
     }
-}
-
-/// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
-pub(crate) fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 /// Resolves the request's bearer token to a caller, in precedence order, and checks that the

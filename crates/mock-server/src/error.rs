@@ -15,7 +15,9 @@ use axum::response::{IntoResponse, Response};
 use catalog::{Challenge, Code, Envelope};
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
-use response_schema::{ERROR_CODE_HEADER, FieldError, PROBLEM_JSON, SCIM_JSON, ScimError};
+use response_schema::{
+    ERROR_CODE_HEADER, FieldError, PROBLEM_JSON, SCIM_JSON, ScimError, ScimType,
+};
 
 use crate::model::Purpose;
 
@@ -55,7 +57,7 @@ pub struct ApiError {
     pub envelope: Envelope,
     /// SCIM envelope only: overrides the catalog's `scimType` (ValidationError is
     /// `invalidValue` or `invalidSyntax`).
-    pub scim_type: Option<&'static str>,
+    pub scim_type: Option<ScimType>,
 }
 
 /// Parameters of a `WWW-Authenticate: Bearer realm="platform", ...` challenge.
@@ -168,7 +170,7 @@ impl ApiError {
     }
 
     /// Sets the SCIM `scimType` (SCIM envelope only).
-    pub fn with_scim_type(mut self, scim_type: &'static str) -> ApiError {
+    pub fn with_scim_type(mut self, scim_type: ScimType) -> ApiError {
         self.scim_type = Some(scim_type);
         self
     }

@@ -6,6 +6,7 @@
 //! becomes a ValidationError listing each offending place by JSON Pointer. [`PathParams`] turns
 //! an undecodable path segment into NotFound, since such a segment names nothing.
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
@@ -161,14 +162,16 @@ pub fn validate(schemas: &RequestSchemas, component: &str, value: &Value) -> Res
     }
 }
 
-/// Every schema violation as a `FieldError` with a JSON Pointer, deduplicated.
+/// Every schema violation as a `FieldError` with a JSON Pointer, deduplicated (first
+/// occurrence kept, in order) through a hash set, so a body with many unknown members costs
+/// linear time, not a scan of the findings so far per finding.
 pub fn field_errors(validator: &jsonschema::Validator, value: &Value) -> Vec<FieldError> {
     use jsonschema::error::ValidationErrorKind as Kind;
     let mut out: Vec<FieldError> = Vec::new();
+    let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut push = |pointer: String, detail: String| {
-        let error = FieldError::pointer(pointer, detail);
-        if !out.contains(&error) {
-            out.push(error);
+        if seen.insert((pointer.clone(), detail.clone())) {
+            out.push(FieldError::pointer(pointer, detail));
         }
     };
     for error in validator.iter_errors(value) {
@@ -284,5 +287,40 @@ mod tests {
         let text = "é".repeat(300);
         let cut = truncate(&text);
         assert!(cut.len() <= MAX_DETAIL + '…'.len_utf8());
+    }
+
+    #[test]
+    fn unknown_members_are_reported_once_each_in_order() {
+        // Two branches that both reject unknown members report each of them twice.
+        let closed = serde_json::json!({
+            "type": "object",
+            "properties": {"name": {"type": "string"}},
+            "additionalProperties": false
+        });
+        let schema = serde_json::json!({"allOf": [closed, closed]});
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let n = 20_000;
+        let body: serde_json::Map<String, Value> = (0..n)
+            .map(|i| (format!("m{i:05}"), Value::Null))
+            .chain([("name".to_owned(), Value::from(1))])
+            .collect();
+        let errors = field_errors(&validator, &Value::Object(body));
+        let pointers: Vec<&str> = errors.iter().filter_map(|e| e.pointer.as_deref()).collect();
+        assert_eq!(errors.len(), n + 1);
+        let members: Vec<&str> = pointers
+            .iter()
+            .copied()
+            .filter(|p| p.starts_with("/m"))
+            .collect();
+        assert_eq!(members.len(), n);
+        assert_eq!(&members[..2], ["/m00000", "/m00001"]);
+        assert_eq!(pointers.iter().filter(|p| **p == "/name").count(), 1);
+        assert_eq!(
+            errors
+                .iter()
+                .filter(|e| e.detail == "is not allowed")
+                .count(),
+            n
+        );
     }
 }

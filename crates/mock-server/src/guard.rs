@@ -15,7 +15,7 @@
 //! | 9 | Forbidden | [`crate::auth::Caller::require`], first thing in a handler |
 //! | 10 | NotFound | the handler's resource look-up (a workspace the caller is not in is already NotFound in `authenticate`: it is hidden, so there is no role in it to be refused) |
 //! | 12 | ValidationError | [`crate::extract::JsonBody::parse`] in the handler, after the look-up |
-//! | 15–17 | STEP_UP_REUSED, STEP_UP_REQUIRED, PHISHING_RESISTANT_REQUIRED | [`crate::stepup::require_step_up`], last before acting |
+//! | 15–17 | STEP_UP_REUSED, STEP_UP_REQUIRED, PHISHING_RESISTANT_REQUIRED | [`crate::api::step_up::require_step_up`], last before acting |
 //! | 18 | ATTESTATION_BLOCKED | the factor-enrolment handler, after validation |
 //!
 //! The guard also attaches the rate-limit header fields to every response it lets through.
@@ -34,7 +34,8 @@ use crate::error::ApiError;
 use crate::extract::peer_addr;
 use crate::network::client_ip;
 use crate::ratelimit::{Quota, RateKey, RateLimitStatus};
-use crate::state::{AppState, TokenKind};
+use crate::state::AppState;
+use crate::store::TokenKind;
 
 /// The client address of a request, as the guard resolved it (a request extension).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! Start it with [`serve()`] on a bound listener or [`spawn()`] in the background; build the
 //! router alone with [`app()`] (tests drive it with `tower::ServiceExt::oneshot`). The pieces
 //! other routers reuse are public: [`AppState`], [`ApiError`], the [`auth::Caller`]
-//! extractor, [`guard::check_workspace_request`], [`stepup::require_step_up`] and
+//! extractor, [`guard::check_workspace_request`], [`api::step_up::require_step_up`] and
 //! [`extract::JsonBody`]. `ARCHITECTURE.md` has the map.
 
 pub mod api;
@@ -13,6 +13,7 @@ pub mod auth;
 pub mod conn;
 pub mod context;
 pub mod error;
+pub mod expiring;
 pub mod extract;
 pub mod guard;
 pub mod model;
@@ -25,7 +26,7 @@ pub mod seed;
 pub mod serve;
 pub mod state;
 pub mod stepup;
-pub mod sweep;
+pub mod store;
 pub mod webauthn;
 pub mod webhooks;
 

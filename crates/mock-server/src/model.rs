@@ -149,3 +149,12 @@ pub enum StepUpPolicy {
     /// Only passkeys and hardware keys (PHISHING_RESISTANT_REQUIRED otherwise).
     PhishingResistant,
 }
+
+/// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+pub fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}

@@ -11,7 +11,6 @@
 //! The policies are named `"token"` and `"address"`. The older `X-RateLimit-*` fields are not
 //! sent.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
@@ -19,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::sweep::Sweeper;
+use crate::expiring::ExpiringMap;
 
 /// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers-09).
 pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
@@ -27,8 +26,11 @@ pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-poli
 pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
 const SHARDS: usize = 16;
-/// A shard is swept of past windows once it holds this many keys.
+/// A shard is swept of past windows once it holds this many keys, at most once a second
+/// (windows last at most a minute by default; sweeping each second at most keeps even short
+/// windows from piling up).
 const SWEEP_AT: usize = 4096;
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// What is being counted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -77,22 +79,11 @@ pub struct Usage {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RateLimitStatus(pub Vec<Usage>);
 
-/// One shard's windows and when to sweep them.
-#[derive(Debug)]
-struct Shard {
-    windows: HashMap<RateKey, Window>,
-    sweeper: Sweeper,
-}
+/// One shard's windows (per token and per client address), each dropped once it has ended.
+type Shard = ExpiringMap<RateKey, Window>;
 
-impl Shard {
-    fn new() -> Shard {
-        Shard {
-            windows: HashMap::new(),
-            // Windows last at most a minute by default; a sweep each second at most keeps
-            // even short windows from piling up.
-            sweeper: Sweeper::new(SWEEP_AT, Duration::from_secs(1)),
-        }
-    }
+fn shard() -> Shard {
+    ExpiringMap::new(SWEEP_AT, SWEEP_EVERY)
 }
 
 #[derive(Debug)]
@@ -122,17 +113,23 @@ impl RateLimiter {
         RateLimiter {
             epoch: Instant::now(),
             hasher: RandomState::new(),
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(shard())).collect(),
         }
     }
 
     /// Counts one request for `key`; `None` when the quota is unlimited.
     pub fn hit(&self, key: RateKey, quota: Quota) -> Option<Usage> {
+        self.hit_at(key, quota, Instant::now())
+    }
+
+    /// Counts one request for `key` at `now`.
+    fn hit_at(&self, key: RateKey, quota: Quota, now: Instant) -> Option<Usage> {
         if quota.limit == 0 {
             return None;
         }
         let window_secs = quota.window_secs.max(1);
-        let now_ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let since_epoch = now.saturating_duration_since(self.epoch);
+        let now_ms = u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX);
         let window_ms = window_secs.saturating_mul(1000);
         let index = now_ms / window_ms;
         let end_ms = index.saturating_add(1).saturating_mul(window_ms);
@@ -141,42 +138,41 @@ impl RateLimiter {
         let policy = key.policy();
         // `SHARDS` is a small constant, so the modulo fits `usize` whatever the hash.
         let shard = (self.hasher.hash_one(&key) % SHARDS as u64) as usize;
-        let mut guard = self.shards[shard]
+        let mut windows = self.shards[shard]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let Shard { windows, sweeper } = &mut *guard;
-        if sweeper.due(windows.len(), Instant::now()) {
-            windows.retain(|_, w| w.index == now_ms / w.window_secs.saturating_mul(1000));
-        }
-        let window = windows.entry(key).or_insert(Window {
-            index,
-            window_secs,
-            count: 0,
-        });
-        if window.index != index || window.window_secs != window_secs {
-            *window = Window {
-                index,
-                window_secs,
-                count: 0,
-            };
-        }
-        window.count = window.count.saturating_add(1);
+        let count = match windows.get_mut(&key) {
+            Some(window) if window.index == index && window.window_secs == window_secs => {
+                window.count = window.count.saturating_add(1);
+                window.count
+            }
+            _ => {
+                let ends = now + Duration::from_millis(end_ms - now_ms);
+                let window = Window {
+                    index,
+                    window_secs,
+                    count: 1,
+                };
+                windows.insert_at(key, window, Some(ends), now);
+                1
+            }
+        };
         Some(Usage {
             policy,
             quota: Quota {
                 limit: quota.limit,
                 window_secs,
             },
-            remaining: quota.limit.saturating_sub(window.count),
+            remaining: quota.limit.saturating_sub(count),
             reset_secs,
-            exceeded: window.count > quota.limit,
+            exceeded: count > quota.limit,
         })
     }
 
     /// Forgets every counter (`POST /admin/reset`).
     pub fn clear(&self) {
         for shard in &self.shards {
-            *shard.lock().unwrap_or_else(PoisonError::into_inner) = Shard::new();
+            *shard.lock().unwrap_or_else(PoisonError::into_inner) = self::shard();
         }
     }
 }
@@ -296,5 +292,49 @@ mod tests {
             "\"token\";r=0;t=42, \"address\";r=90;t=42"
         );
         assert_eq!(status.retry_after(), Some(42));
+    }
+
+    /// The keys held and the sweeps run, over every shard.
+    fn held(limiter: &RateLimiter) -> (usize, u64) {
+        limiter.shards.iter().fold((0, 0), |(len, sweeps), shard| {
+            let shard = shard.lock().unwrap();
+            (len + shard.len(), sweeps + shard.sweeps())
+        })
+    }
+
+    #[test]
+    fn ended_windows_of_tokens_and_addresses_are_swept_at_most_once_a_second() {
+        let limiter = RateLimiter::new();
+        let quota = Quota {
+            limit: 5,
+            window_secs: 1,
+        };
+        let t0 = limiter.epoch;
+        // Enough one-request clients (half tokens, half addresses) to fill every shard.
+        let keys = SHARDS * SWEEP_AT * 2;
+        for i in 0..keys {
+            let key = if i % 2 == 0 {
+                RateKey::Token(format!("t{i}"))
+            } else {
+                RateKey::Address(IpAddr::from((i as u128).to_be_bytes()))
+            };
+            limiter.hit_at(key, quota, t0);
+        }
+        // Every shard reached the threshold and swept once, dropping nothing: all are live.
+        let (held_before, sweeps_before) = held(&limiter);
+        assert_eq!((held_before, sweeps_before), (keys, SHARDS as u64));
+        // A second later every window has ended: the next hit in each full shard sweeps it.
+        let later = t0 + Duration::from_secs(1);
+        for i in 0..SHARDS * 64 {
+            limiter.hit_at(RateKey::Token(format!("late{i}")), quota, later);
+        }
+        let (held_after, sweeps_after) = held(&limiter);
+        assert_eq!(sweeps_after - sweeps_before, SHARDS as u64);
+        assert_eq!(held_after, SHARDS * 64);
+        // Within that second no shard is scanned again, however full.
+        for i in 0..SHARDS * SWEEP_AT * 2 {
+            limiter.hit_at(RateKey::Token(format!("more{i}")), quota, later);
+        }
+        assert_eq!(held(&limiter).1, sweeps_after);
     }
 }

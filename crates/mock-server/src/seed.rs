@@ -7,10 +7,15 @@
 //! every cross-reference, so a bad seed fails at start-up, never on a request.
 
 use std::collections::{BTreeMap, HashSet};
+use std::num::{NonZeroU32, NonZeroU64};
+use std::time::Duration;
 
 use serde::Deserialize;
+use toml::Spanned;
 
-use crate::model::{FactorType, Purpose, Role, SignInMethod, StepUpPolicy, WorkspaceStatus};
+use crate::model::{
+    FactorType, Purpose, Role, SignInMethod, StepUpPolicy, WorkspaceStatus, is_b64token,
+};
 use crate::network::{Allowlist, TrustedProxies};
 use crate::webauthn::Aaguid;
 
@@ -59,12 +64,64 @@ pub struct Seed {
     /// PHISHING_RESISTANT_REQUIRED without a ceremony.
     #[serde(default)]
     pub step_up_tokens: Vec<StepUpSeed>,
-    /// SCIM fixtures (`[scim]`); typed by the SCIM routes.
+    /// SCIM fixtures (`[scim]`).
     #[serde(default)]
-    pub scim: toml::Table,
-    /// Webhook fixtures (`[webhooks]`); typed by the webhook routes.
+    pub scim: ScimSeed,
+    /// Webhook settings (`[webhooks]`).
     #[serde(default)]
-    pub webhooks: toml::Table,
+    pub webhooks: WebhookSettings,
+}
+
+/// The `[scim]` section of the seed.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScimSeed {
+    /// SCIM bearer tokens, each good for one workspace.
+    #[serde(default)]
+    pub tokens: Vec<ScimTokenSeed>,
+}
+
+/// One SCIM bearer token; the spans let a cross-reference error name its line.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScimTokenSeed {
+    /// The token (`scim_acme`).
+    pub token: Spanned<String>,
+    /// The workspace it provisions.
+    pub workspace: Spanned<String>,
+}
+
+/// The `[webhooks]` section of the seed; every member has a default. Zero is refused by the
+/// types (with the line, as any other type error of the seed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Consecutive failed deliveries that open an endpoint's circuit.
+    pub circuit_threshold: NonZeroU32,
+    /// How long one delivery may take, connection included, in milliseconds.
+    pub delivery_timeout_ms: NonZeroU64,
+    /// How long an open circuit refuses deliveries before a trial, in seconds.
+    pub circuit_cooldown_secs: NonZeroU64,
+    /// How long the previous secret still signs after a rotation, in seconds.
+    pub rotation_grace_secs: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> WebhookSettings {
+        WebhookSettings {
+            circuit_threshold: NonZeroU32::new(3).unwrap_or(NonZeroU32::MIN),
+            delivery_timeout_ms: NonZeroU64::new(2000).unwrap_or(NonZeroU64::MIN),
+            circuit_cooldown_secs: NonZeroU64::new(60).unwrap_or(NonZeroU64::MIN),
+            rotation_grace_secs: 24 * 60 * 60,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// The delivery timeout.
+    pub fn delivery_timeout(&self) -> Duration {
+        Duration::from_millis(self.delivery_timeout_ms.get())
+    }
 }
 
 /// Fixed-window limits; a quota of 0 means unlimited.
@@ -201,7 +258,7 @@ impl Seed {
     /// Parses and checks a seed.
     pub fn parse(text: &str) -> Result<Seed, SeedError> {
         let seed: Seed = toml::from_str(text)?;
-        seed.validate()?;
+        seed.validate(text)?;
         Ok(seed)
     }
 
@@ -216,7 +273,7 @@ impl Seed {
             .map_err(|e| SeedError::Invalid(format!("trusted_proxies: {e}")))
     }
 
-    fn validate(&self) -> Result<(), SeedError> {
+    fn validate(&self, text: &str) -> Result<(), SeedError> {
         let invalid = |msg: String| Err(SeedError::Invalid(msg));
         self.trusted_proxies()?;
         if self.rate_limits.window_secs == 0 {
@@ -280,8 +337,52 @@ impl Seed {
                 return invalid(format!("step-up token {} is used twice", step_up.token));
             }
         }
+        self.validate_scim(text, &tokens)
+    }
+
+    /// Checks `[scim]`; `user_tokens` are the long-lived tokens, which SCIM tokens must not
+    /// reuse (one namespace for bearer tokens keeps "which credential is this" unambiguous).
+    fn validate_scim(&self, text: &str, user_tokens: &HashSet<&str>) -> Result<(), SeedError> {
+        let mut seen = HashSet::new();
+        for entry in &self.scim.tokens {
+            let (token, workspace) = (entry.token.get_ref(), entry.workspace.get_ref());
+            let at = |spanned: &Spanned<String>, message: String| {
+                Err(SeedError::Invalid(format!(
+                    "line {}: {message}",
+                    line_of(text, spanned.span().start)
+                )))
+            };
+            if !self.workspaces.contains_key(workspace) {
+                return at(
+                    &entry.workspace,
+                    format!("SCIM token {token} names unknown workspace {workspace:?}"),
+                );
+            }
+            if !is_b64token(token) {
+                return at(
+                    &entry.token,
+                    format!("SCIM token {token:?} is not an RFC 6750 bearer token"),
+                );
+            }
+            if user_tokens.contains(token.as_str()) {
+                return at(
+                    &entry.token,
+                    format!("SCIM token {token} is also a user token"),
+                );
+            }
+            if !seen.insert(token.as_str()) {
+                return at(&entry.token, format!("SCIM token {token} is used twice"));
+            }
+        }
         Ok(())
     }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(0, |head| head.matches('\n').count())
+        + 1
 }
 
 /// Ids appear in paths, so they must need no percent-encoding.
@@ -335,5 +436,92 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("allowlist"), "{err}");
+    }
+
+    #[test]
+    fn bad_scim_tokens_are_refused_with_their_line() {
+        let seed = DEFAULT_SEED.replace(
+            "[scim]\ntokens = [",
+            "[scim]\ntokens = [\n  { token = \"scim_x\", workspace = \"nope\" },",
+        );
+        let err = Seed::parse(&seed).unwrap_err().to_string();
+        let line = line_of(&seed, seed.find("\"nope\"").unwrap());
+        assert_eq!(
+            err,
+            format!(
+                "seed is inconsistent: line {line}: SCIM token scim_x names unknown workspace \"nope\""
+            )
+        );
+        for (entry, message) in [
+            (
+                "{ token = \"tok_acme_admin\", workspace = \"acme\" }",
+                "SCIM token tok_acme_admin is also a user token",
+            ),
+            (
+                "{ token = \"not a token\", workspace = \"acme\" }",
+                "SCIM token \"not a token\" is not an RFC 6750 bearer token",
+            ),
+            (
+                "{ token = \"scim_acme\", workspace = \"acme\" }",
+                "SCIM token scim_acme is used twice",
+            ),
+        ] {
+            let seed = DEFAULT_SEED.replace(
+                "[scim]\ntokens = [",
+                &format!("[scim]\ntokens = [\n  {entry},"),
+            );
+            let err = Seed::parse(&seed).unwrap_err().to_string();
+            let token_at = seed.find(entry).unwrap();
+            // A duplicate is reported at its second occurrence.
+            let token_at = if message.ends_with("twice") {
+                seed.rfind("token = \"scim_acme\"").unwrap()
+            } else {
+                token_at
+            };
+            assert_eq!(
+                err,
+                format!(
+                    "seed is inconsistent: line {}: {message}",
+                    line_of(&seed, token_at)
+                ),
+                "{entry}"
+            );
+        }
+    }
+
+    #[test]
+    fn webhook_settings_default_and_bad_ones_name_their_line() {
+        assert_eq!(
+            toml::from_str::<WebhookSettings>("").unwrap(),
+            WebhookSettings::default()
+        );
+        for (from, to, column, why) in [
+            (
+                "circuit_threshold = 3",
+                "circuit_threshold = 0",
+                21,
+                "nonzero",
+            ),
+            (
+                "circuit_threshold = 3",
+                "threshold = 3",
+                1,
+                "unknown field `threshold`",
+            ),
+            (
+                "delivery_timeout_ms = 2000",
+                "delivery_timeout_ms = \"2s\"",
+                23,
+                "invalid type",
+            ),
+        ] {
+            let text = DEFAULT_SEED.replace(from, to);
+            let err = Seed::parse(&text).unwrap_err().to_string();
+            let line = line_of(&text, text.find(to).unwrap());
+            let head =
+                format!("seed is not valid: TOML parse error at line {line}, column {column}\n");
+            assert!(err.starts_with(&head), "{to}: {err}");
+            assert!(err.contains(why), "{to}: {err}");
+        }
     }
 }

@@ -1,24 +1,19 @@
 //! Step-up tokens: issued by `POST /v1/workspaces/{workspace}/step-up`, spent by sensitive
-//! actions through [`require_step_up`].
+//! actions through `crate::api::step_up::require_step_up`, which turns a [`StepUpError`] into
+//! the catalog's error.
 //!
 //! A token is good for one purpose, one user and one use. Spending is a check-and-mark under
 //! one mutex, so of many concurrent requests carrying the same token exactly one gets through
 //! and every other one sees it spent (STEP_UP_REUSED). A spent token is remembered until well
 //! after it would have expired, which is what lets a second use be told from a made-up token.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use catalog::Code;
-use http::HeaderMap;
-
-use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::expiring::ExpiringMap;
 use crate::model::{FactorType, Purpose, StepUpPolicy};
 use crate::seed::Seed;
-use crate::state::{AppState, random_token};
-use crate::sweep::Sweeper;
+use crate::store::random_token;
 
 /// The request header carrying the step-up token.
 pub const X_STEP_UP_TOKEN: &str = "x-step-up-token";
@@ -50,30 +45,32 @@ pub struct StepUpEntry {
     pub spent: bool,
 }
 
-/// Every step-up token, spent or not.
+/// Every step-up token, spent or not. An issued token is dropped one [`STEP_UP_TTL`] after it
+/// expires (kept that long so a reuse is still reported as reuse), swept at most once per
+/// [`STEP_UP_TTL`] (see [`crate::expiring`]); seeded tokens stay.
 #[derive(Debug)]
 pub struct StepUps {
-    tokens: Mutex<HashMap<String, StepUpEntry>>,
-    /// Taken only while `tokens` is held.
-    sweeper: Mutex<Sweeper>,
+    tokens: Mutex<ExpiringMap<String, StepUpEntry>>,
 }
 
 /// Why a step-up token was not accepted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepUpRefusal {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StepUpError {
     /// No token, an unknown one, another user's, an expired one, or one for another purpose.
+    #[error("no valid step-up token for this action")]
     Required,
     /// Already spent.
+    #[error("the step-up token has already been used")]
     Reused,
     /// Done with a factor the workspace does not accept for step-up.
+    #[error("the step-up was not done with a phishing-resistant factor")]
     PhishingResistantRequired,
 }
 
 impl Default for StepUps {
     fn default() -> StepUps {
         StepUps {
-            tokens: Mutex::default(),
-            sweeper: Mutex::new(Sweeper::new(SWEEP_AT, STEP_UP_TTL)),
+            tokens: Mutex::new(ExpiringMap::new(SWEEP_AT, STEP_UP_TTL)),
         }
     }
 }
@@ -83,7 +80,6 @@ impl StepUps {
     pub fn from_seed(seed: &Seed) -> StepUps {
         StepUps {
             tokens: Mutex::new(seeded(seed)),
-            sweeper: Mutex::new(Sweeper::new(SWEEP_AT, STEP_UP_TTL)),
         }
     }
 
@@ -94,29 +90,34 @@ impl StepUps {
 
     /// Issues a fresh token.
     pub fn issue(&self, user: &str, purpose: Purpose, factor: FactorType) -> String {
+        self.issue_at(user, purpose, factor, Instant::now())
+    }
+
+    /// Issues a fresh token at `now`.
+    fn issue_at(&self, user: &str, purpose: Purpose, factor: FactorType, now: Instant) -> String {
         let token = random_token("su_");
-        let now = Instant::now();
-        let mut tokens = self.lock();
-        let due = self
-            .sweeper
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .due(tokens.len(), now);
-        if due {
-            // Keep spent tokens for a while after expiry so reuse is still reported as reuse.
-            tokens.retain(|_, e| e.expires_at.is_none_or(|at| at + STEP_UP_TTL > now));
-        }
-        tokens.insert(
+        let expires_at = now + STEP_UP_TTL;
+        self.lock().insert_at(
             token.clone(),
             StepUpEntry {
                 user: user.to_owned(),
                 purpose,
                 factor,
-                expires_at: Some(now + STEP_UP_TTL),
+                expires_at: Some(expires_at),
                 spent: false,
             },
+            // Kept for a while after expiry so a reuse is still reported as reuse.
+            Some(expires_at + STEP_UP_TTL),
+            now,
         );
         token
+    }
+
+    /// How many tokens are held, spent, expired or not, and how many sweeps have run.
+    #[cfg(test)]
+    fn held(&self) -> (usize, u64) {
+        let tokens = self.lock();
+        (tokens.len(), tokens.sweeps())
     }
 
     /// Spends `token` for `user` and `purpose`, atomically. Refusals are ordered as
@@ -128,101 +129,45 @@ impl StepUps {
         user: &str,
         purpose: Purpose,
         policy: StepUpPolicy,
-    ) -> Result<(), StepUpRefusal> {
+    ) -> Result<(), StepUpError> {
         let mut tokens = self.lock();
         let Some(entry) = tokens.get_mut(token).filter(|e| e.user == user) else {
-            return Err(StepUpRefusal::Required);
+            return Err(StepUpError::Required);
         };
         if entry.spent {
-            return Err(StepUpRefusal::Reused);
+            return Err(StepUpError::Reused);
         }
         if entry.expires_at.is_some_and(|at| at <= Instant::now()) || entry.purpose != purpose {
-            return Err(StepUpRefusal::Required);
+            return Err(StepUpError::Required);
         }
         if policy == StepUpPolicy::PhishingResistant && !entry.factor.is_phishing_resistant() {
-            return Err(StepUpRefusal::PhishingResistantRequired);
+            return Err(StepUpError::PhishingResistantRequired);
         }
         entry.spent = true;
         Ok(())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, StepUpEntry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ExpiringMap<String, StepUpEntry>> {
         self.tokens.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-fn seeded(seed: &Seed) -> HashMap<String, StepUpEntry> {
-    seed.step_up_tokens
-        .iter()
-        .map(|s| {
-            (
-                s.token.clone(),
-                StepUpEntry {
-                    user: s.user.clone(),
-                    purpose: s.purpose,
-                    factor: s.factor,
-                    expires_at: None,
-                    spent: s.spent,
-                },
-            )
-        })
-        .collect()
-}
-
-/// Spends the request's step-up token (`X-Step-Up-Token`) for `purpose`, or fails with
-/// STEP_UP_REUSED, STEP_UP_REQUIRED (with `purpose`) or PHISHING_RESISTANT_REQUIRED.
-///
-/// Call it last, after every other check of the request has passed (it comes last in
-/// `catalog::PRECEDENCE`), and only then perform the action: a token spent on a request that
-/// then fails for another reason would be lost to the caller.
-pub fn require_step_up(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    purpose: Purpose,
-) -> Result<(), ApiError> {
-    let policy = state
-        .read()
-        .workspaces
-        .get(&caller.workspace)
-        .map(|w| w.step_up)
-        .unwrap_or_default();
-    let acr = match policy {
-        StepUpPolicy::Any => ACR_MFA,
-        StepUpPolicy::PhishingResistant => ACR_PHISHING_RESISTANT,
-    };
-    let max_age = Some(STEP_UP_TTL.as_secs());
-    let required = |detail: String| {
-        ApiError::new(Code::StepUpRequired, detail)
-            .with_purpose(purpose)
-            .with_acr(acr, max_age)
-    };
-    let Some(token) = headers
-        .get(X_STEP_UP_TOKEN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    else {
-        return Err(required(format!(
-            "This action needs a fresh step-up for `{purpose}`: call POST /v1/workspaces/{}/step-up and send the token in X-Step-Up-Token.",
-            caller.workspace
-        )));
-    };
-    match state.step_ups().spend(token, &caller.user, purpose, policy) {
-        Ok(()) => Ok(()),
-        Err(StepUpRefusal::Reused) => Err(ApiError::new(
-            Code::StepUpReused,
-            "The step-up token has already been used; request a fresh one.",
-        )),
-        Err(StepUpRefusal::Required) => Err(required(format!(
-            "The step-up token is not valid for `{purpose}` (unknown, expired, or issued for another action or user)."
-        ))),
-        Err(StepUpRefusal::PhishingResistantRequired) => Err(ApiError::new(
-            Code::PhishingResistantRequired,
-            "The workspace requires a passkey or hardware key for step-up; this token was obtained with TOTP.",
-        )
-        .with_acr(ACR_PHISHING_RESISTANT, max_age)),
+fn seeded(seed: &Seed) -> ExpiringMap<String, StepUpEntry> {
+    let mut tokens = ExpiringMap::new(SWEEP_AT, STEP_UP_TTL);
+    for s in &seed.step_up_tokens {
+        tokens.insert(
+            s.token.clone(),
+            StepUpEntry {
+                user: s.user.clone(),
+                purpose: s.purpose,
+                factor: s.factor,
+                expires_at: None,
+                spent: s.spent,
+            },
+            None,
+        );
     }
+    tokens
 }
 
 #[cfg(test)]
@@ -236,11 +181,11 @@ mod tests {
         let any = StepUpPolicy::Any;
         assert_eq!(
             step_ups.spend(&token, "other", Purpose::DeleteUser, any),
-            Err(StepUpRefusal::Required)
+            Err(StepUpError::Required)
         );
         assert_eq!(
             step_ups.spend(&token, "u", Purpose::ChangeNetworkPolicy, any),
-            Err(StepUpRefusal::Required)
+            Err(StepUpError::Required)
         );
         assert_eq!(
             step_ups.spend(
@@ -249,7 +194,7 @@ mod tests {
                 Purpose::DeleteUser,
                 StepUpPolicy::PhishingResistant
             ),
-            Err(StepUpRefusal::PhishingResistantRequired)
+            Err(StepUpError::PhishingResistantRequired)
         );
         assert_eq!(
             step_ups.spend(&token, "u", Purpose::DeleteUser, any),
@@ -257,11 +202,11 @@ mod tests {
         );
         assert_eq!(
             step_ups.spend(&token, "u", Purpose::DeleteUser, any),
-            Err(StepUpRefusal::Reused)
+            Err(StepUpError::Reused)
         );
         assert_eq!(
             step_ups.spend("su_unknown", "u", Purpose::DeleteUser, any),
-            Err(StepUpRefusal::Required)
+            Err(StepUpError::Required)
         );
     }
 
@@ -283,7 +228,34 @@ mod tests {
         assert!(
             results
                 .iter()
-                .all(|r| matches!(r, Ok(()) | Err(StepUpRefusal::Reused)))
+                .all(|r| matches!(r, Ok(()) | Err(StepUpError::Reused)))
         );
+    }
+
+    #[test]
+    fn expired_tokens_are_swept_once_per_lifetime_after_a_grace_period() {
+        let step_ups = StepUps::default();
+        let t0 = Instant::now();
+        for _ in 0..SWEEP_AT {
+            step_ups.issue_at("u", Purpose::DeleteUser, FactorType::Totp, t0);
+        }
+        assert_eq!(step_ups.held(), (SWEEP_AT, 0));
+        // Expired but within the grace period: swept, yet kept (reuse still reads as reuse).
+        let expired = t0 + STEP_UP_TTL + Duration::from_secs(1);
+        let late = step_ups.issue_at("u", Purpose::DeleteUser, FactorType::Totp, expired);
+        assert_eq!(step_ups.held(), (SWEEP_AT + 1, 1));
+        // Past the grace period, but less than a lifetime after the last sweep: no scan.
+        let gone = t0 + STEP_UP_TTL * 2;
+        step_ups.issue_at("u", Purpose::DeleteUser, FactorType::Totp, gone);
+        assert_eq!(step_ups.held(), (SWEEP_AT + 2, 1));
+        // A lifetime after the last sweep: the first batch is dropped, the later two stay.
+        step_ups.issue_at(
+            "u",
+            Purpose::DeleteUser,
+            FactorType::Totp,
+            expired + STEP_UP_TTL,
+        );
+        assert_eq!(step_ups.held(), (3, 2));
+        assert!(step_ups.lock().get(&late).is_some());
     }
 }

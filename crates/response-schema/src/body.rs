@@ -7,6 +7,7 @@
 use catalog::Code;
 use serde::{Deserialize, Serialize};
 
+use crate::ScimType;
 use crate::schema::SCIM_ERROR_URN;
 
 /// Media type of problem details (RFC 9457).
@@ -119,7 +120,7 @@ pub struct ScimError {
     pub status: String,
     /// The RFC 7644 error keyword, where one applies.
     #[serde(rename = "scimType", default, skip_serializing_if = "Option::is_none")]
-    pub scim_type: Option<String>,
+    pub scim_type: Option<ScimType>,
     /// What happened this time.
     pub detail: String,
 }
@@ -127,12 +128,12 @@ pub struct ScimError {
 impl ScimError {
     /// A SCIM error for `code`; `scim_type` overrides the catalog's keyword
     /// (a ValidationError on a SCIM endpoint is `invalidValue` or `invalidSyntax`).
-    pub fn new(code: Code, scim_type: Option<&str>, detail: impl Into<String>) -> ScimError {
+    pub fn new(code: Code, scim_type: Option<ScimType>, detail: impl Into<String>) -> ScimError {
         let info = code.info();
         ScimError {
             schemas: vec![SCIM_ERROR_URN.to_owned()],
             status: info.status.to_string(),
-            scim_type: scim_type.or(info.scim_type).map(str::to_owned),
+            scim_type: scim_type.or_else(|| ScimType::of(code)),
             detail: detail.into(),
         }
     }

@@ -23,6 +23,7 @@ pub mod body;
 pub mod challenge;
 pub mod duplicate;
 pub mod schema;
+mod scim_type;
 mod violation;
 
 use std::sync::OnceLock;
@@ -32,6 +33,7 @@ use http::HeaderMap;
 use serde_json::Value;
 
 pub use body::{ERROR_CODE_HEADER, FieldError, PROBLEM_JSON, Problem, SCIM_JSON, ScimError};
+pub use scim_type::ScimType;
 pub use violation::{Location, Rule, Violation};
 
 /// A response to check.
@@ -388,8 +390,8 @@ impl Checker {
         let Some(code) = code else { return };
         let at = Location::Body("/scimType".into());
         let found = body.get("scimType");
-        match (code.info().scim_type, found) {
-            (Some(want), Some(Value::String(got))) if got == want => {}
+        match (ScimType::of(code), found) {
+            (Some(want), Some(Value::String(got))) if ScimType::parse(got) == Some(want) => {}
             (Some(want), other) => {
                 let actual = other.map_or("absent".to_owned(), describe);
                 self.push(Rule::ScimType, at, format!("\"{want}\""), actual);

@@ -7,6 +7,8 @@
 use catalog::{Code, DOCS_PATH, Envelope, Extra};
 use serde_json::{Value, json};
 
+use crate::ScimType;
+
 /// The base of the schemas' `$id`s.
 pub const SCHEMA_BASE: &str = "https://docs.platform.example/schemas";
 
@@ -154,7 +156,7 @@ pub fn scim_error() -> Value {
                 "pattern": "^[45][0-9][0-9]$",
             },
             "scimType": {
-                "enum": SCIM_TYPES,
+                "enum": ScimType::ALL,
             },
             "detail": { "type": "string", "minLength": 1 },
         },
@@ -171,20 +173,6 @@ pub fn scim_error() -> Value {
         },
     })
 }
-
-/// The `scimType` keywords of RFC 7644 section 3.12.
-pub const SCIM_TYPES: [&str; 10] = [
-    "invalidFilter",
-    "tooMany",
-    "uniqueness",
-    "mutability",
-    "invalidSyntax",
-    "invalidPath",
-    "noTarget",
-    "invalidValue",
-    "invalidVers",
-    "sensitive",
-];
 
 fn rule(code: Code, then: Value) -> Value {
     json!({
@@ -233,7 +221,7 @@ mod tests {
             );
             if let Some(t) = code.info().scim_type {
                 assert!(
-                    SCIM_TYPES.contains(&t),
+                    ScimType::parse(t).is_some(),
                     "{code}: {t} is not an RFC 7644 scimType"
                 );
                 assert_eq!(scim["$defs"]["scimTypeByCode"]["const"][code.name()], t);

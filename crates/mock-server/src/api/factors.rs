@@ -16,7 +16,8 @@ use crate::auth::Enrolling;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::FactorType;
-use crate::state::{AppState, Factor};
+use crate::state::AppState;
+use crate::store::Factor;
 use crate::webauthn::{Aaguid, AttestationFormat, parse_attestation_object};
 
 /// The TOTP secret the mock hands out; it accepts any six digits anyway.

@@ -9,13 +9,13 @@ use http::HeaderMap;
 use response_schema::FieldError;
 use serde::{Deserialize, Serialize};
 
+use crate::api::step_up::require_step_up;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::{Purpose, Role};
 use crate::network::Allowlist;
 use crate::state::AppState;
-use crate::stepup::require_step_up;
 
 /// Request and response body (`NetworkPolicy`).
 #[derive(Debug, Deserialize, Serialize)]

@@ -18,7 +18,8 @@ use crate::auth::WORKSPACE_PARAM;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams};
 use crate::model::SignInMethod;
-use crate::state::{AppState, SESSION_TTL, Token, TokenKind, random_token};
+use crate::state::AppState;
+use crate::store::{SESSION_TTL, Token, TokenKind, random_token};
 
 /// The request body (`SignInRequest`).
 #[derive(Debug, Deserialize)]

@@ -1,18 +1,22 @@
 //! The step-up ceremony: `POST /v1/workspaces/{workspace}/step-up` issues a single-use token
 //! for one purpose. The mock accepts any six-digit TOTP code and does not verify WebAuthn
 //! assertions; the factor must be enrolled.
+//!
+//! [`require_step_up`] is how a sensitive action spends one: the edge where a
+//! [`StepUpError`] of `crate::stepup` becomes the catalog's error.
 
 use axum::Json;
 use axum::extract::State;
-use http::StatusCode;
+use catalog::Code;
+use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
-use crate::model::{FactorType, Purpose};
+use crate::model::{FactorType, Purpose, StepUpPolicy};
 use crate::state::AppState;
-use crate::stepup::STEP_UP_TTL;
+use crate::stepup::{ACR_MFA, ACR_PHISHING_RESISTANT, STEP_UP_TTL, StepUpError, X_STEP_UP_TOKEN};
 
 /// The request body (`StepUpRequest`).
 #[derive(Debug, Deserialize)]
@@ -68,4 +72,60 @@ pub async fn create(
             expires_in: STEP_UP_TTL.as_secs(),
         }),
     ))
+}
+
+/// Spends the request's step-up token (`X-Step-Up-Token`) for `purpose`, or fails with
+/// STEP_UP_REUSED, STEP_UP_REQUIRED (with `purpose`) or PHISHING_RESISTANT_REQUIRED.
+///
+/// Call it last, after every other check of the request has passed (it comes last in
+/// `catalog::PRECEDENCE`), and only then perform the action: a token spent on a request that
+/// then fails for another reason would be lost to the caller.
+pub fn require_step_up(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    purpose: Purpose,
+) -> Result<(), ApiError> {
+    let policy = state
+        .read()
+        .workspaces
+        .get(&caller.workspace)
+        .map(|w| w.step_up)
+        .unwrap_or_default();
+    let acr = match policy {
+        StepUpPolicy::Any => ACR_MFA,
+        StepUpPolicy::PhishingResistant => ACR_PHISHING_RESISTANT,
+    };
+    let max_age = Some(STEP_UP_TTL.as_secs());
+    let required = |detail: String| {
+        ApiError::new(Code::StepUpRequired, detail)
+            .with_purpose(purpose)
+            .with_acr(acr, max_age)
+    };
+    let Some(token) = headers
+        .get(X_STEP_UP_TOKEN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return Err(required(format!(
+            "This action needs a fresh step-up for `{purpose}`: call POST /v1/workspaces/{}/step-up and send the token in X-Step-Up-Token.",
+            caller.workspace
+        )));
+    };
+    match state.step_ups().spend(token, &caller.user, purpose, policy) {
+        Ok(()) => Ok(()),
+        Err(StepUpError::Reused) => Err(ApiError::new(
+            Code::StepUpReused,
+            "The step-up token has already been used; request a fresh one.",
+        )),
+        Err(StepUpError::Required) => Err(required(format!(
+            "The step-up token is not valid for `{purpose}` (unknown, expired, or issued for another action or user)."
+        ))),
+        Err(StepUpError::PhishingResistantRequired) => Err(ApiError::new(
+            Code::PhishingResistantRequired,
+            "The workspace requires a passkey or hardware key for step-up; this token was obtained with TOTP.",
+        )
+        .with_acr(ACR_PHISHING_RESISTANT, max_age)),
+    }
 }

@@ -10,12 +10,13 @@ use http::{HeaderMap, StatusCode, Uri};
 use response_schema::FieldError;
 use serde::{Deserialize, Serialize};
 
+use crate::api::step_up::require_step_up;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams, query_param};
 use crate::model::{FactorType, Purpose, Role};
-use crate::state::{AppState, User};
-use crate::stepup::require_step_up;
+use crate::state::AppState;
+use crate::store::User;
 
 /// The default and largest page size of `GET users`.
 pub const DEFAULT_LIMIT: usize = 50;

@@ -1013,14 +1013,9 @@ fn has_prefix_ignore_case(s: &str, prefix: &str) -> bool {
 }
 
 /// The member of an object named `name`, ignoring case as RFC 7643 section
-/// 2.1 says attribute names do.
+/// 2.1 says attribute names do (the rule of `super::members`).
 pub fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
-    let map = object.as_object()?;
-    map.get(name).or_else(|| {
-        map.iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
+    super::members::member(object, name)
 }
 
 fn flatten(value: &Value) -> Vec<&Value> {

@@ -2,6 +2,7 @@
 //! `/scim/v2` API over the workspace user store.
 
 pub mod filter;
+pub mod members;
 pub mod patch;
 pub mod projection;
 pub mod routes;

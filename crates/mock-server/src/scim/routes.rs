@@ -22,11 +22,10 @@ use catalog::Code;
 use http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri};
-use response_schema::{FieldError, SCIM_JSON};
+use response_schema::{FieldError, SCIM_JSON, ScimType};
 use serde_json::{Value, json};
 
 use super::filter;
-use super::patch::ScimType;
 use super::projection::Projection;
 use super::schema::{self, CORE_USER, ENTERPRISE_USER, LIST_RESPONSE};
 use super::store::{ScimStore, ScimStoreError};
@@ -35,7 +34,8 @@ use crate::context::SCIM_PREFIX;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams};
 use crate::guard::{check_workspace_request, client_addr};
-use crate::state::{AppState, Store};
+use crate::state::AppState;
+use crate::store::Store;
 use crate::webhooks::delivery::emit;
 
 /// The most resources one list response holds (`filter.maxResults`).
@@ -181,7 +181,7 @@ fn search_request(body: &Value) -> Result<Search, ApiError> {
         ApiError::new(Code::ValidationError, detail.to_owned())
             .with_errors(vec![FieldError::pointer("", detail.to_owned())])
             .scim()
-            .with_scim_type("invalidSyntax")
+            .with_scim_type(ScimType::InvalidSyntax)
     };
     let value_error = |name: &str, detail: &str| {
         ApiError::new(Code::ValidationError, format!("{name} {detail}"))
@@ -190,7 +190,7 @@ fn search_request(body: &Value) -> Result<Search, ApiError> {
                 detail.to_owned(),
             )])
             .scim()
-            .with_scim_type("invalidValue")
+            .with_scim_type(ScimType::InvalidValue)
     };
     if !body.is_object() {
         return Err(syntax("a SearchRequest must be a JSON object"));
@@ -591,14 +591,14 @@ fn store_error(error: ScimStoreError) -> ApiError {
         )
         .with_errors(vec![FieldError::pointer("/userName", "is already taken")])
         .scim()
-        .with_scim_type("uniqueness"),
+        .with_scim_type(ScimType::Uniqueness),
         ScimStoreError::Invalid(e) if e.scim_type == ScimType::Mutability => {
             ApiError::new(Code::MutabilityViolation, e.detail)
         }
         ScimStoreError::Invalid(e) => ApiError::new(Code::ValidationError, e.detail.clone())
             .with_errors(vec![FieldError::pointer("", e.detail)])
             .scim()
-            .with_scim_type(e.scim_type.as_str()),
+            .with_scim_type(e.scim_type),
     }
 }
 
@@ -612,7 +612,7 @@ fn invalid_syntax(error: ApiError) -> ApiError {
     ApiError::new(Code::ValidationError, detail)
         .with_errors(error.errors)
         .scim()
-        .with_scim_type("invalidSyntax")
+        .with_scim_type(ScimType::InvalidSyntax)
 }
 
 /// ValidationError (`invalidValue`) for one query parameter.
@@ -621,7 +621,7 @@ fn invalid_parameter(name: &str, detail: impl Into<String>) -> ApiError {
     ApiError::new(Code::ValidationError, format!("{name}: {detail}"))
         .with_errors(vec![FieldError::parameter(name, detail)])
         .scim()
-        .with_scim_type("invalidValue")
+        .with_scim_type(ScimType::InvalidValue)
 }
 
 /// The query string, percent- and `+`-decoded.
@@ -632,7 +632,7 @@ fn query(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
             ApiError::new(Code::ValidationError, "The query string cannot be decoded.")
                 .with_errors(vec![FieldError::parameter("query", "cannot be decoded")])
                 .scim()
-                .with_scim_type("invalidSyntax")
+                .with_scim_type(ScimType::InvalidSyntax)
         })
 }
 

@@ -18,45 +18,26 @@
 //! that needs both takes the core store as `&Store` / `&mut Store`, which the caller can only
 //! have by holding the core lock, so the order is fixed by the signatures.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Deserialize;
+use response_schema::ScimType;
 use serde_json::{Map, Value, json};
 
 use super::filter;
-use super::patch::{self, PatchError, ScimType};
+use super::members as ci;
+use super::patch::{self, PatchError};
 use super::schema::{self, CORE_USER, UserAttributes};
-use crate::auth::is_b64token;
 use crate::model::Role;
-use crate::seed::{Seed, SeedError};
-use crate::state::{Store, User};
+use crate::seed::Seed;
+use crate::store::{Store, User};
 
 /// The `meta.resourceType` of users.
 pub const USER_RESOURCE_TYPE: &str = "User";
 
 /// Attributes the server owns: never taken from a client body, always rebuilt when shown.
 const SERVER_OWNED: [&str; 2] = ["id", "meta"];
-
-/// The `[scim]` section of the seed.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScimSeed {
-    /// SCIM bearer tokens, each good for one workspace.
-    #[serde(default)]
-    pub tokens: Vec<ScimTokenSeed>,
-}
-
-/// One SCIM bearer token.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScimTokenSeed {
-    /// The token (`scim_acme`).
-    pub token: String,
-    /// The workspace it provisions.
-    pub workspace: String,
-}
 
 /// Why a SCIM operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,50 +79,18 @@ pub struct Record {
 }
 
 impl ScimStore {
-    /// Reads and checks the seed's `[scim]` section.
-    pub fn from_seed(seed: &Seed) -> Result<ScimStore, SeedError> {
-        let section: ScimSeed = seed
-            .scim
-            .clone()
-            .try_into()
-            .map_err(|e| SeedError::Invalid(format!("[scim]: {e}")))?;
-        let user_tokens: HashSet<&str> = seed.tokens.iter().map(|t| t.token.as_str()).collect();
-        let mut tokens = HashMap::new();
-        for entry in section.tokens {
-            if !seed.workspaces.contains_key(&entry.workspace) {
-                return Err(SeedError::Invalid(format!(
-                    "SCIM token {} names unknown workspace {:?}",
-                    entry.token, entry.workspace
-                )));
-            }
-            if !is_b64token(&entry.token) {
-                return Err(SeedError::Invalid(format!(
-                    "SCIM token {:?} is not an RFC 6750 bearer token",
-                    entry.token
-                )));
-            }
-            // One namespace for bearer tokens keeps "which credential is this" unambiguous.
-            if user_tokens.contains(entry.token.as_str()) {
-                return Err(SeedError::Invalid(format!(
-                    "SCIM token {} is also a user token",
-                    entry.token
-                )));
-            }
-            if tokens
-                .insert(entry.token.clone(), entry.workspace)
-                .is_some()
-            {
-                return Err(SeedError::Invalid(format!(
-                    "SCIM token {} is used twice",
-                    entry.token
-                )));
-            }
-        }
-        Ok(ScimStore {
-            tokens,
+    /// The store over the seed's SCIM tokens (`Seed::parse` has checked them).
+    pub fn from_seed(seed: &Seed) -> ScimStore {
+        ScimStore {
+            tokens: seed
+                .scim
+                .tokens
+                .iter()
+                .map(|t| (t.token.get_ref().clone(), t.workspace.get_ref().clone()))
+                .collect(),
             started: SystemTime::now(),
             records: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     /// Forgets every record (the core store is reset by its owner).
@@ -355,9 +304,9 @@ impl ScimStore {
             ));
         };
         for owned in SERVER_OWNED {
-            remove_ci(attributes, owned);
+            ci::remove(attributes, owned);
         }
-        let password = match remove_ci(attributes, "password") {
+        let password = match ci::remove(attributes, "password") {
             None | Some(Value::Null) => None,
             Some(Value::String(p)) => Some(p),
             Some(_) => return Err(invalid(ScimType::InvalidValue, "password must be a string")),
@@ -488,7 +437,7 @@ fn expand_extension_paths(body: &Value) -> Value {
                 // Some clients serialize the extension as an object with its own `schemas`
                 // list; the path already names the schema.
                 if let Some(members) = value.as_object_mut() {
-                    remove_ci(members, "schemas");
+                    ci::remove(members, "schemas");
                 }
                 expanded.push(json!({ "op": kind, "value": { extension.id: value } }));
             }
@@ -502,10 +451,7 @@ fn expand_extension_paths(body: &Value) -> Value {
     }
     let mut body = body.clone();
     if let Some(members) = body.as_object_mut()
-        && let Some(key) = members
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case("Operations"))
-            .cloned()
+        && let Some(key) = ci::key(members, "Operations").cloned()
     {
         members.insert(key, Value::Array(expanded));
     }
@@ -600,26 +546,16 @@ fn lists_core_schema(body: &Value) -> bool {
         })
 }
 
-/// Removes every member named `name` ignoring case (attribute names are case-insensitive)
-/// and returns one of them.
-fn remove_ci(members: &mut Map<String, Value>, name: &str) -> Option<Value> {
-    let keys: BTreeSet<String> = members
-        .keys()
-        .filter(|k| k.eq_ignore_ascii_case(name))
-        .cloned()
-        .collect();
-    keys.into_iter().filter_map(|k| members.remove(&k)).last()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{AppState, Config};
 
-    fn setup() -> (AppState, ScimStore) {
-        let config = Config::embedded().unwrap();
-        let scim = ScimStore::from_seed(&config.seed).unwrap();
-        (AppState::new(config).unwrap(), scim)
+    fn setup() -> (Store, ScimStore) {
+        let seed = Seed::embedded().unwrap();
+        (
+            Store::from_seed(&seed).unwrap(),
+            ScimStore::from_seed(&seed),
+        )
     }
 
     const BASE: &str = "http://h/scim/v2";
@@ -635,8 +571,7 @@ mod tests {
 
     #[test]
     fn seeded_users_are_scim_users_and_scim_users_are_workspace_users() {
-        let (state, scim) = setup();
-        let mut store = state.write();
+        let (mut store, scim) = setup();
         let admin = scim.get(&store, "acme", "usr_acme_admin", BASE).unwrap();
         assert_eq!(admin["userName"], "admin@acme.example");
         assert_eq!(admin["active"], true);
@@ -698,8 +633,7 @@ mod tests {
 
     #[test]
     fn a_path_naming_a_whole_extension_is_understood() {
-        let (state, scim) = setup();
-        let mut store = state.write();
+        let (mut store, scim) = setup();
         let ext = schema::ENTERPRISE_USER;
         let add = json!({
             "schemas": [patch::PATCH_OP],
@@ -719,18 +653,5 @@ mod tests {
             .unwrap();
         assert!(removed.get(ext).is_none());
         assert_eq!(removed["schemas"], json!([CORE_USER]));
-    }
-
-    #[test]
-    fn bad_seed_sections_are_refused() {
-        let mut seed = Seed::embedded().unwrap();
-        seed.scim = toml::from_str("tokens = [{ token = \"t\", workspace = \"nope\" }]").unwrap();
-        assert!(ScimStore::from_seed(&seed).is_err());
-        seed.scim =
-            toml::from_str("tokens = [{ token = \"tok_acme_admin\", workspace = \"acme\" }]")
-                .unwrap();
-        assert!(ScimStore::from_seed(&seed).is_err());
-        seed.scim = toml::from_str("colour = 1").unwrap();
-        assert!(ScimStore::from_seed(&seed).is_err());
     }
 }

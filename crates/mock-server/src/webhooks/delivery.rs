@@ -155,7 +155,8 @@ pub async fn deliver(webhooks: &Webhooks, admitted: &Admitted, message: &Message
 }
 
 /// Sends event `event_type` to every endpoint of `workspace` subscribed to it whose circuit
-/// admits a delivery, each in its own task; returns at once.
+/// admits a delivery, each in its own task (at most [`super::store::MAX_IN_FLIGHT`] per
+/// workspace); returns at once.
 ///
 /// Outside a Tokio runtime (a synchronous test calling a handler's logic) nothing is sent.
 pub fn emit(state: &AppState, workspace: &str, event_type: &str, data: Value) {
@@ -171,10 +172,17 @@ pub fn emit(state: &AppState, workspace: &str, event_type: &str, data: Value) {
     // One message id for the event: receivers deduplicate on it.
     let message = Message::new(event_type, data);
     for endpoint in admitted {
-        let state = state.clone();
+        let task_state = state.clone();
         let message = message.clone();
-        runtime.spawn(async move {
-            deliver(state.webhooks(), &endpoint, &message).await;
+        let owner = workspace.to_owned();
+        state.webhooks().track(workspace, |ticket| {
+            runtime
+                .spawn(async move {
+                    let webhooks = task_state.webhooks();
+                    deliver(webhooks, &endpoint, &message).await;
+                    webhooks.finished(&owner, ticket);
+                })
+                .abort_handle()
         });
     }
 }

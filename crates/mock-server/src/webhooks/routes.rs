@@ -20,6 +20,7 @@ use serde_json::json;
 use super::delivery::{self, Message, Outcome};
 use super::signing::Secret;
 use super::store::{CircuitState, Endpoint, Refusal, TEST_EVENT};
+use crate::api::step_up::require_step_up;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams};
@@ -27,7 +28,6 @@ use crate::guard::ClientIp;
 use crate::model::{Purpose, Role};
 use crate::scim::store::rfc3339;
 use crate::state::AppState;
-use crate::stepup::require_step_up;
 
 /// The path parameter naming an endpoint.
 pub const WEBHOOK_PARAM: &str = "webhook_id";

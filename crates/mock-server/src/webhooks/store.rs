@@ -12,14 +12,23 @@
 //! Enabling an endpoint closes its circuit and forgets its failures. Outcomes of deliveries
 //! that were in flight across an enable are dropped (the `generation` check), so a stale
 //! failure cannot count against the freshly reset circuit.
+//!
+//! Deliveries in flight are bounded per workspace: at most [`MAX_IN_FLIGHT`] at once. When an
+//! event would start one more (a client creating users in a loop while its receiver hangs
+//! until the delivery timeout), the workspace's oldest delivery is abandoned (its task aborted,
+//! its outcome not recorded, a warning logged) rather than letting tasks and their messages
+//! pile up. `POST /admin/reset` abandons every delivery in flight, so none records its outcome
+//! on an endpoint registered after the reset under a reused id.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use tokio::task::AbortHandle;
 
 use super::signing::Secret;
+pub use crate::seed::WebhookSettings;
 use crate::seed::{Seed, SeedError};
 
 /// The event types an endpoint can subscribe to, in documented order.
@@ -28,62 +37,8 @@ pub const EVENT_TYPES: &[&str] = &["user.created", "user.updated", "user.deleted
 /// The event type of a test send; every endpoint receives it, subscribed or not.
 pub const TEST_EVENT: &str = "webhook.test";
 
-/// The `[webhooks]` section of the seed; every member has a default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WebhookSettings {
-    /// Consecutive failed deliveries that open an endpoint's circuit.
-    pub circuit_threshold: u32,
-    /// How long one delivery may take, connection included, in milliseconds.
-    pub delivery_timeout_ms: u64,
-    /// How long an open circuit refuses deliveries before a trial, in seconds.
-    pub circuit_cooldown_secs: u64,
-    /// How long the previous secret still signs after a rotation, in seconds.
-    pub rotation_grace_secs: u64,
-}
-
-impl Default for WebhookSettings {
-    fn default() -> WebhookSettings {
-        WebhookSettings {
-            circuit_threshold: 3,
-            delivery_timeout_ms: 2000,
-            circuit_cooldown_secs: 60,
-            rotation_grace_secs: 24 * 60 * 60,
-        }
-    }
-}
-
-impl WebhookSettings {
-    /// Reads and checks the seed's `[webhooks]` section.
-    pub fn from_seed(seed: &Seed) -> Result<WebhookSettings, SeedError> {
-        let settings: WebhookSettings = seed
-            .webhooks
-            .clone()
-            .try_into()
-            .map_err(|e| SeedError::Invalid(format!("[webhooks]: {e}")))?;
-        if settings.circuit_threshold == 0 {
-            return Err(SeedError::Invalid(
-                "webhooks.circuit_threshold must be at least 1".into(),
-            ));
-        }
-        if settings.delivery_timeout_ms == 0 {
-            return Err(SeedError::Invalid(
-                "webhooks.delivery_timeout_ms must be at least 1".into(),
-            ));
-        }
-        if settings.circuit_cooldown_secs == 0 {
-            return Err(SeedError::Invalid(
-                "webhooks.circuit_cooldown_secs must be at least 1".into(),
-            ));
-        }
-        Ok(settings)
-    }
-
-    /// The delivery timeout.
-    pub fn delivery_timeout(&self) -> Duration {
-        Duration::from_millis(self.delivery_timeout_ms)
-    }
-}
+/// Deliveries in flight per workspace; one more abandons the oldest (see the module docs).
+pub const MAX_IN_FLIGHT: usize = 64;
 
 /// One registered endpoint.
 #[derive(Clone, Debug)]
@@ -124,12 +79,15 @@ pub enum CircuitState {
     HalfOpen,
 }
 
-/// Why a delivery was not attempted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a delivery was not attempted (the routes turn it into WEBHOOK_DISABLED or
+/// CIRCUIT_OPEN).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// The owner disabled the endpoint.
+    #[error("the endpoint is disabled")]
     Disabled,
     /// The circuit is open; retry after this many seconds.
+    #[error("the endpoint's circuit is open for {retry_after} s more")]
     CircuitOpen {
         /// Whole seconds until the cooldown ends, at least 1.
         retry_after: u64,
@@ -198,8 +156,8 @@ impl Endpoint {
             return;
         }
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-        if self.consecutive_failures >= settings.circuit_threshold {
-            self.open_until = Some(now + Duration::from_secs(settings.circuit_cooldown_secs));
+        if self.consecutive_failures >= settings.circuit_threshold.get() {
+            self.open_until = Some(now + Duration::from_secs(settings.circuit_cooldown_secs.get()));
         }
     }
 
@@ -218,12 +176,31 @@ fn ceil_secs(d: Duration) -> u64 {
     secs.max(1)
 }
 
+/// Why the webhook store could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// The seed's `[webhooks]` section is invalid.
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    /// The HTTP client could not be built (no TLS backend, ...).
+    #[error("failed to build the webhook HTTP client: {0}")]
+    Client(String),
+}
+
 /// Every endpoint, the settings, and the HTTP client deliveries go out on.
 #[derive(Debug)]
 pub struct Webhooks {
     settings: WebhookSettings,
     client: reqwest::Client,
     endpoints: Mutex<HashMap<String, Endpoint>>,
+    in_flight: Mutex<InFlight>,
+}
+
+/// The delivery tasks in flight, per workspace, oldest first, each with its ticket.
+#[derive(Debug, Default)]
+struct InFlight {
+    next_ticket: u64,
+    by_workspace: HashMap<String, VecDeque<(u64, AbortHandle)>>,
 }
 
 impl Webhooks {
@@ -233,8 +210,8 @@ impl Webhooks {
     /// webhook senders, and the signature was made for the registered URL), ignores proxy
     /// environment variables (a mock delivering to loopback must not be routed elsewhere),
     /// and times out after `delivery_timeout_ms`, connection included.
-    pub fn from_seed(seed: &Seed) -> Result<Webhooks, crate::state::Error> {
-        let settings = WebhookSettings::from_seed(seed)?;
+    pub fn from_seed(seed: &Seed) -> Result<Webhooks, WebhookError> {
+        let settings = seed.webhooks;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -242,15 +219,12 @@ impl Webhooks {
             .connect_timeout(settings.delivery_timeout())
             .user_agent(concat!("mock-server-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| {
-                crate::state::Error::Io(std::io::Error::other(format!(
-                    "failed to build the webhook HTTP client: {e}"
-                )))
-            })?;
+            .map_err(|e| WebhookError::Client(e.to_string()))?;
         Ok(Webhooks {
             settings,
             client,
             endpoints: Mutex::new(HashMap::new()),
+            in_flight: Mutex::default(),
         })
     }
 
@@ -264,9 +238,63 @@ impl Webhooks {
         &self.client
     }
 
-    /// Forgets every endpoint.
+    /// Forgets every endpoint and abandons every delivery in flight.
     pub fn reset(&self) {
         self.lock().clear();
+        let mut in_flight = self.lock_in_flight();
+        for (_, task) in in_flight.by_workspace.drain().flat_map(|(_, tasks)| tasks) {
+            task.abort();
+        }
+    }
+
+    /// Starts a delivery task for `workspace` with `spawn` (given the ticket to pass to
+    /// [`Webhooks::finished`] when it ends), abandoning the workspace's oldest delivery when
+    /// [`MAX_IN_FLIGHT`] are already in flight.
+    ///
+    /// The task is spawned while the bookkeeping is locked, so it cannot report itself
+    /// finished before it is recorded as started.
+    pub fn track(&self, workspace: &str, spawn: impl FnOnce(u64) -> AbortHandle) {
+        let mut in_flight = self.lock_in_flight();
+        let ticket = in_flight.next_ticket;
+        in_flight.next_ticket += 1;
+        let task = spawn(ticket);
+        let tasks = in_flight
+            .by_workspace
+            .entry(workspace.to_owned())
+            .or_default();
+        tasks.push_back((ticket, task));
+        if tasks.len() > MAX_IN_FLIGHT
+            && let Some((_, oldest)) = tasks.pop_front()
+        {
+            oldest.abort();
+            tracing::warn!(
+                workspace,
+                max_in_flight = MAX_IN_FLIGHT,
+                "webhook delivery abandoned: too many deliveries in flight for the workspace"
+            );
+        }
+    }
+
+    /// Forgets delivery `ticket` of `workspace`, which has ended.
+    pub fn finished(&self, workspace: &str, ticket: u64) {
+        let mut in_flight = self.lock_in_flight();
+        if let Some(tasks) = in_flight.by_workspace.get_mut(workspace) {
+            // At most `MAX_IN_FLIGHT` entries, and usually the first.
+            if let Some(at) = tasks.iter().position(|(t, _)| *t == ticket) {
+                tasks.remove(at);
+            }
+            if tasks.is_empty() {
+                in_flight.by_workspace.remove(workspace);
+            }
+        }
+    }
+
+    /// How many deliveries of `workspace` are in flight.
+    pub fn in_flight(&self, workspace: &str) -> usize {
+        self.lock_in_flight()
+            .by_workspace
+            .get(workspace)
+            .map_or(0, VecDeque::len)
     }
 
     /// Registers an endpoint.
@@ -359,6 +387,12 @@ impl Webhooks {
         Some(endpoint.clone())
     }
 
+    fn lock_in_flight(&self) -> MutexGuard<'_, InFlight> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Endpoint>> {
         self.endpoints
             .lock()
@@ -392,7 +426,7 @@ mod tests {
         let mut e = endpoint();
         let t0 = Instant::now();
         assert_eq!(e.open_for(t0), None);
-        for _ in 0..settings.circuit_threshold {
+        for _ in 0..settings.circuit_threshold.get() {
             e.record(false, t0, &settings);
         }
         e.enabled = false;
@@ -471,17 +505,36 @@ mod tests {
         );
     }
 
-    #[test]
-    fn settings_default_and_are_checked() {
-        let mut seed = Seed::embedded().unwrap();
-        seed.webhooks = toml::Table::new();
+    #[tokio::test]
+    async fn deliveries_in_flight_are_capped_per_workspace_dropping_the_oldest() {
+        let hooks = Webhooks::from_seed(&Seed::embedded().unwrap()).unwrap();
+        let mut tasks = Vec::new();
+        let mut spawn_hanging = |workspace: &str| {
+            hooks.track(workspace, |_| {
+                let task = tokio::spawn(std::future::pending::<()>());
+                let abort = task.abort_handle();
+                tasks.push(task);
+                abort
+            });
+        };
+        for _ in 0..MAX_IN_FLIGHT + 1 {
+            spawn_hanging("acme");
+        }
+        spawn_hanging("globex");
         assert_eq!(
-            WebhookSettings::from_seed(&seed).unwrap(),
-            WebhookSettings::default()
+            (hooks.in_flight("acme"), hooks.in_flight("globex")),
+            (MAX_IN_FLIGHT, 1)
         );
-        seed.webhooks = toml::from_str("circuit_threshold = 0").unwrap();
-        assert!(WebhookSettings::from_seed(&seed).is_err());
-        seed.webhooks = toml::from_str("threshold = 2").unwrap();
-        assert!(WebhookSettings::from_seed(&seed).is_err());
+        // The oldest was abandoned; the next one still runs.
+        let mut tasks = tasks.into_iter();
+        assert!(tasks.next().unwrap().await.unwrap_err().is_cancelled());
+        let second = tasks.next().unwrap();
+        assert!(!second.is_finished());
+        // A finished delivery is forgotten; a reset abandons the rest.
+        hooks.finished("acme", 2);
+        assert_eq!(hooks.in_flight("acme"), MAX_IN_FLIGHT - 1);
+        hooks.reset();
+        assert_eq!((hooks.in_flight("acme"), hooks.in_flight("globex")), (0, 0));
+        assert!(second.await.unwrap_err().is_cancelled());
     }
 }

@@ -195,3 +195,36 @@ fn bad_flags_and_seeds_get_one_clear_message() {
     assert!(stderr.contains(seed.to_str().unwrap()), "{stderr}");
     assert_eq!(stderr.matches("invalid type").count(), 1, "{stderr}");
 }
+
+#[test]
+fn bad_scim_and_webhook_sections_name_the_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("mock-bad-sections-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "scim.toml",
+            "[workspaces.a]\nname = \"A\"\n\n[scim]\ntokens = [\n  { token = \"scim_a\", workspace = \"b\" },\n]\n",
+            "seed is inconsistent: line 6: SCIM token scim_a names unknown workspace \"b\"",
+        ),
+        (
+            "webhooks.toml",
+            "[workspaces.a]\nname = \"A\"\n\n[webhooks]\ncircuit_cooldown_secs = 0\n",
+            "seed is not valid: TOML parse error at line 5, column 25",
+        ),
+    ];
+    for (name, text, message) in cases {
+        let seed = dir.join(name);
+        std::fs::write(&seed, text).unwrap();
+        let (code, stderr) =
+            run_to_exit(&["--listen", "127.0.0.1:0", "--seed", seed.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{stderr}");
+        let file = format!("bad seed {}", seed.display());
+        assert!(stderr.contains(&file), "{stderr}");
+        assert_eq!(
+            stderr.lines().filter(|l| l.trim() == message).count(),
+            1,
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,392 @@
+//! The core store: workspaces, users, factors and bearer tokens, built from the seed.
+//!
+//! It knows no feature: step-ups, SCIM, webhooks and rate limits keep their own stores and
+//! import this one, and `crate::state::AppState` (the one module that knows every feature)
+//! holds it behind a `std::sync::RwLock`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use crate::expiring::ExpiringMap;
+use crate::model::{FactorType, Role, SignInMethod, StepUpPolicy, WorkspaceStatus};
+use crate::network::Allowlist;
+use crate::seed::{QuotaSeed, Seed, SeedError};
+use crate::webauthn::Aaguid;
+
+/// How long a session token issued by sign-in lives.
+pub const SESSION_TTL: Duration = Duration::from_secs(3600);
+
+/// Workspaces, users and bearer tokens.
+///
+/// Users are indexed by workspace (ids in order, for paging without a sort) and by
+/// lower-cased email within the workspace (sign-in, invitations and SCIM `userName`
+/// uniqueness in O(1)). The indexes are private and kept in step by the only methods that
+/// add, remove or rename a user.
+#[derive(Debug)]
+pub struct Store {
+    /// Workspaces by id.
+    pub workspaces: HashMap<String, Workspace>,
+    /// Users by id, across workspaces.
+    users: HashMap<String, User>,
+    /// Per workspace: user ids in order and ids by lower-cased email.
+    by_workspace: HashMap<String, WorkspaceUsers>,
+    /// Bearer tokens (long-lived and sessions) by token; sessions are dropped after they
+    /// expire (see [`Store::insert_session`]).
+    pub tokens: ExpiringMap<String, Token>,
+}
+
+impl Default for Store {
+    fn default() -> Store {
+        Store {
+            workspaces: HashMap::new(),
+            users: HashMap::new(),
+            by_workspace: HashMap::new(),
+            tokens: ExpiringMap::new(SESSION_SWEEP_AT, SESSION_TTL),
+        }
+    }
+}
+
+/// Expired sessions are swept once there are this many tokens, at most once per
+/// [`SESSION_TTL`].
+const SESSION_SWEEP_AT: usize = 4096;
+
+/// The user indexes of one workspace.
+#[derive(Debug, Default)]
+struct WorkspaceUsers {
+    ids: BTreeSet<String>,
+    by_email: HashMap<String, String>,
+}
+
+/// A workspace and its policies.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    /// The id, also the path segment.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Active, suspended or cancelled.
+    pub status: WorkspaceStatus,
+    /// Accepted sign-in methods.
+    pub sign_in: Vec<SignInMethod>,
+    /// Whether users need an enrolled factor.
+    pub mfa_required: bool,
+    /// Which factors a step-up may use.
+    pub step_up: StepUpPolicy,
+    /// The network allowlist, parsed.
+    pub allowlist: Allowlist,
+    /// The allowlist as configured, for `GET network-policy`.
+    pub allowlist_text: Vec<String>,
+    /// Accepted authenticator models; empty means any.
+    pub aaguid_allowlist: Vec<Aaguid>,
+    /// Quota for session tokens, instead of the default per-token quota.
+    pub session_rate_limit: Option<QuotaSeed>,
+}
+
+/// A workspace user.
+#[derive(Clone, Debug)]
+pub struct User {
+    /// The id.
+    pub id: String,
+    /// The workspace id.
+    pub workspace: String,
+    /// Sign-in email.
+    pub email: String,
+    /// Password, if password sign-in can succeed.
+    pub password: Option<String>,
+    /// Admin or member.
+    pub role: Role,
+    /// Disabled by the identity provider.
+    pub disabled: bool,
+    /// Enrolled factors.
+    pub factors: Vec<Factor>,
+}
+
+/// The fields of a [`User`] that may change without touching the store's indexes.
+#[derive(Debug)]
+pub struct UserMut<'a> {
+    /// Password, if password sign-in can succeed.
+    pub password: &'a mut Option<String>,
+    /// Admin or member.
+    pub role: &'a mut Role,
+    /// Disabled by the identity provider.
+    pub disabled: &'a mut bool,
+    /// Enrolled factors.
+    pub factors: &'a mut Vec<Factor>,
+}
+
+/// An enrolled factor.
+#[derive(Clone, Debug)]
+pub struct Factor {
+    /// The id (`fac_...`).
+    pub id: String,
+    /// The type.
+    pub kind: FactorType,
+    /// WebAuthn factors: the authenticator model.
+    pub aaguid: Option<Aaguid>,
+    /// WebAuthn factors: the attestation format seen at enrolment.
+    pub fmt: Option<String>,
+}
+
+/// Where a bearer token came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Defined by the seed; never expires unless marked expired.
+    LongLived,
+    /// Issued by sign-in.
+    Session,
+}
+
+/// A bearer token.
+#[derive(Clone, Debug)]
+pub struct Token {
+    /// The user it authenticates.
+    pub user: String,
+    /// That user's workspace.
+    pub workspace: String,
+    /// Long-lived or session.
+    pub kind: TokenKind,
+    /// When it stops working; `None` never.
+    pub expires_at: Option<Instant>,
+    /// Marked expired by the seed.
+    pub expired: bool,
+}
+
+impl Token {
+    /// Whether the token has expired at `now`.
+    pub fn is_expired(&self, now: Instant) -> bool {
+        self.expired || self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+impl Workspace {
+    /// Whether the workspace accepts requests at all.
+    pub fn is_active(&self) -> bool {
+        self.status == WorkspaceStatus::Active
+    }
+}
+
+impl Store {
+    /// Builds the store a seed describes.
+    pub fn from_seed(seed: &Seed) -> Result<Store, SeedError> {
+        let mut store = Store::default();
+        for (id, ws) in &seed.workspaces {
+            let allowlist = Allowlist::parse(&ws.allowlist)
+                .map_err(|e| SeedError::Invalid(format!("workspaces.{id}.allowlist: {e}")))?;
+            store.workspaces.insert(
+                id.clone(),
+                Workspace {
+                    id: id.clone(),
+                    name: ws.name.clone(),
+                    status: ws.status,
+                    sign_in: ws.sign_in.clone(),
+                    mfa_required: ws.mfa_required,
+                    step_up: ws.step_up,
+                    allowlist,
+                    allowlist_text: ws.allowlist.clone(),
+                    aaguid_allowlist: ws.aaguid_allowlist.clone(),
+                    session_rate_limit: ws.session_rate_limit,
+                },
+            );
+        }
+        for user in &seed.users {
+            let factors = user
+                .factors
+                .iter()
+                .enumerate()
+                .map(|(i, f)| Factor {
+                    id: format!("fac_{}_{}", user.id.trim_start_matches("usr_"), i + 1),
+                    kind: f.kind,
+                    aaguid: f.aaguid,
+                    fmt: f.kind.is_webauthn().then(|| "packed".to_owned()),
+                })
+                .collect();
+            store.insert_user(User {
+                id: user.id.clone(),
+                workspace: user.workspace.clone(),
+                email: user.email.clone(),
+                password: user.password.clone(),
+                role: user.role,
+                disabled: user.disabled,
+                factors,
+            });
+        }
+        for token in &seed.tokens {
+            let workspace = store
+                .users
+                .get(&token.user)
+                .map(|u| u.workspace.clone())
+                .ok_or_else(|| SeedError::Invalid(format!("token {} has no user", token.token)))?;
+            store.tokens.insert(
+                token.token.clone(),
+                Token {
+                    user: token.user.clone(),
+                    workspace,
+                    kind: TokenKind::LongLived,
+                    expires_at: None,
+                    expired: token.expired,
+                },
+                None,
+            );
+        }
+        Ok(store)
+    }
+
+    /// The user of `workspace` with `email` (ASCII case-insensitive), in O(1).
+    pub fn user_by_email(&self, workspace: &str, email: &str) -> Option<&User> {
+        let id = self
+            .by_workspace
+            .get(workspace)?
+            .by_email
+            .get(&email.to_ascii_lowercase())?;
+        self.users.get(id)
+    }
+
+    /// Every user, by id.
+    pub fn users(&self) -> &HashMap<String, User> {
+        &self.users
+    }
+
+    /// The user `id`, in any workspace.
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.get(id)
+    }
+
+    /// The user `id` to update its password, role or disabled flag (not its email: see
+    /// [`Store::set_email`]).
+    pub fn user_mut(&mut self, id: &str) -> Option<UserMut<'_>> {
+        self.users.get_mut(id).map(|user| UserMut {
+            password: &mut user.password,
+            role: &mut user.role,
+            disabled: &mut user.disabled,
+            factors: &mut user.factors,
+        })
+    }
+
+    /// The ids of `workspace`'s users in order, from the first id after `after` (all when
+    /// `None`): paging without materialising the workspace.
+    pub fn user_ids_in<'a>(
+        &'a self,
+        workspace: &str,
+        after: Option<&str>,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        let ids = self.by_workspace.get(workspace).map(|w| &w.ids);
+        let after = after.map(str::to_owned);
+        ids.into_iter().flat_map(move |ids| {
+            let range = match &after {
+                Some(after) => ids.range::<String, _>((
+                    std::ops::Bound::Excluded(after.clone()),
+                    std::ops::Bound::Unbounded,
+                )),
+                None => ids.range::<String, _>(..),
+            };
+            range.map(String::as_str)
+        })
+    }
+
+    /// The number of users in `workspace`.
+    pub fn user_count(&self, workspace: &str) -> usize {
+        self.by_workspace.get(workspace).map_or(0, |w| w.ids.len())
+    }
+
+    /// Adds (or replaces) a user, keeping the indexes in step.
+    pub fn insert_user(&mut self, user: User) {
+        self.remove_user(&user.id);
+        let index = self.by_workspace.entry(user.workspace.clone()).or_default();
+        index.ids.insert(user.id.clone());
+        index
+            .by_email
+            .insert(user.email.to_ascii_lowercase(), user.id.clone());
+        self.users.insert(user.id.clone(), user);
+    }
+
+    /// Removes a user, keeping the indexes in step.
+    pub fn remove_user(&mut self, id: &str) -> Option<User> {
+        let user = self.users.remove(id)?;
+        if let Some(index) = self.by_workspace.get_mut(&user.workspace) {
+            index.ids.remove(id);
+            let key = user.email.to_ascii_lowercase();
+            if index.by_email.get(&key).is_some_and(|owner| owner == id) {
+                index.by_email.remove(&key);
+            }
+        }
+        Some(user)
+    }
+
+    /// Changes a user's email (SCIM `userName`), keeping the index in step.
+    pub fn set_email(&mut self, id: &str, email: String) {
+        let Some(user) = self.users.get_mut(id) else {
+            return;
+        };
+        let old = std::mem::replace(&mut user.email, email);
+        let new_key = user.email.to_ascii_lowercase();
+        let workspace = user.workspace.clone();
+        let index = self.by_workspace.entry(workspace).or_default();
+        let old_key = old.to_ascii_lowercase();
+        if index
+            .by_email
+            .get(&old_key)
+            .is_some_and(|owner| owner == id)
+        {
+            index.by_email.remove(&old_key);
+        }
+        index.by_email.insert(new_key, id.to_owned());
+    }
+
+    /// Adds a session token, to be dropped once it expires: expired sessions are swept at
+    /// most once per session lifetime (see [`crate::expiring`]), so a client that signs in in
+    /// a loop does not grow the map for ever and a map full of live sessions is not scanned
+    /// on every sign-in.
+    pub fn insert_session(&mut self, token: String, entry: Token) {
+        let deadline = entry.expires_at;
+        self.tokens.insert(token, entry, deadline);
+    }
+
+    /// The user `id` if it belongs to `workspace`; a user of another workspace is as absent as
+    /// a missing one.
+    pub fn user_in(&self, workspace: &str, id: &str) -> Option<&User> {
+        self.users.get(id).filter(|u| u.workspace == workspace)
+    }
+}
+
+/// A fresh credential (`ses_...`, `su_...`): 128 random bits, so tokens cannot be guessed.
+pub fn random_token(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_sessions_are_swept_once_per_session_lifetime() {
+        let mut store = Store::from_seed(&Seed::embedded().unwrap()).unwrap();
+        let long_lived = store.tokens.len();
+        let session = |expires_at| Token {
+            user: "usr_acme_admin".into(),
+            workspace: "acme".into(),
+            kind: TokenKind::Session,
+            expires_at: Some(expires_at),
+            expired: false,
+        };
+        let now = Instant::now();
+        // Sessions that have already expired, up to the threshold: no sweep yet.
+        for i in long_lived..SESSION_SWEEP_AT {
+            store.insert_session(format!("ses_old{i}"), session(now));
+        }
+        assert_eq!(
+            (store.tokens.len(), store.tokens.sweeps()),
+            (SESSION_SWEEP_AT, 0)
+        );
+        // The next sign-in sweeps the expired sessions, keeping the seed's tokens.
+        store.insert_session("ses_live".into(), session(now + SESSION_TTL));
+        assert_eq!(
+            (store.tokens.len(), store.tokens.sweeps()),
+            (long_lived + 1, 1)
+        );
+        // However many sessions follow within a lifetime, the map is not scanned again.
+        for i in 0..SESSION_SWEEP_AT * 2 {
+            store.insert_session(format!("ses_new{i}"), session(now));
+        }
+        assert_eq!(store.tokens.sweeps(), 1);
+    }
+}
