@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use axum::body::HttpBody;
+use response_schema::ScimType;
 
 use super::MAX_HEAD_BYTES;
 use crate::context::{RequestId, is_scim_path};
@@ -36,7 +37,7 @@ impl Rejects {
         error.detail = detail.into();
         let path = request_path(head);
         if path.is_some_and(is_scim_path) {
-            error = error.scim().with_scim_type("invalidSyntax");
+            error = error.scim().with_scim_type(ScimType::InvalidSyntax);
         }
         let id = RequestId::generate();
         tracing::info!(
