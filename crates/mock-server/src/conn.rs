@@ -23,6 +23,7 @@
 //! EOF). Shutdown stops accepting, lets every connection finish the request it is serving, and
 //! waits for all of them.
 
+pub(crate) mod activity;
 mod reject;
 mod tracked;
 
@@ -31,9 +32,9 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -44,142 +45,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tower::ServiceExt;
 
+use self::activity::{CLOSE_GRACE_MS, ConnState, now_ms};
+pub use self::activity::{Connections, MAX_HEAD_BYTES};
 use self::reject::Rejects;
 use self::tracked::Tracked;
-
-/// The largest request head (request line and headers) the mock reads; a larger one is
-/// answered 400 ValidationError (hyper's 431, see `docs/api.md`). nginx allows 32 KiB.
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
-
-/// Timeouts and the limit for client connections (part of [`crate::Config`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Connections {
-    /// How long a client may take from the first byte of a request head to its end.
-    pub header_read_timeout: Duration,
-    /// How long a connection may sit with no request in flight and no byte moving.
-    pub idle_timeout: Duration,
-    /// How many connections may be open at once; at the limit the longest-idle one is closed
-    /// for each new one. At least 1.
-    pub max_connections: usize,
-}
-
-impl Default for Connections {
-    /// 10 s to send a head, 30 s idle, 4,096 connections (the binary derives its default
-    /// limit from the descriptor limit instead).
-    fn default() -> Connections {
-        Connections {
-            header_read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            max_connections: 4096,
-        }
-    }
-}
-
-/// Milliseconds since the first call, plus one (0 means "never" in the atomics below).
-fn now_ms() -> u64 {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    let epoch = *EPOCH.get_or_init(Instant::now);
-    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
-}
-
-/// How long a connection asked to close may take to write out what it owes.
-const CLOSE_GRACE_MS: u64 = 2000;
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 2)
-}
-
-/// What the accept loop and a connection's watchdog know about one connection. The IO
-/// wrapper ([`Tracked`]) and the service update it; the connection task reads it.
-#[derive(Debug)]
-pub(crate) struct ConnState {
-    /// When a byte last moved, or a request last started or finished ([`now_ms`]).
-    last_activity: AtomicU64,
-    /// When the first byte of the request head being read arrived; 0 when none is.
-    head_started: AtomicU64,
-    /// Requests whose handler is running.
-    in_flight: AtomicU32,
-    /// The accept loop asked this connection to close (once it is idle).
-    evicting: AtomicBool,
-    /// Wakes the connection task to look at its deadlines again.
-    wake: Notify,
-}
-
-impl ConnState {
-    fn new() -> ConnState {
-        ConnState {
-            last_activity: AtomicU64::new(now_ms()),
-            head_started: AtomicU64::new(0),
-            in_flight: AtomicU32::new(0),
-            evicting: AtomicBool::new(false),
-            wake: Notify::new(),
-        }
-    }
-
-    /// A byte moved.
-    pub(crate) fn touch(&self) {
-        self.last_activity.store(now_ms(), Ordering::Relaxed);
-    }
-
-    /// Bytes were read; true when they start a request head (no request in flight and none
-    /// being read), which starts the header-read clock.
-    pub(crate) fn on_read(&self) -> bool {
-        let now = now_ms();
-        self.last_activity.store(now, Ordering::Relaxed);
-        if self.in_flight.load(Ordering::Relaxed) == 0
-            && self.head_started.load(Ordering::Relaxed) == 0
-        {
-            self.head_started.store(now, Ordering::Relaxed);
-            self.wake.notify_one();
-            return true;
-        }
-        false
-    }
-
-    /// Whether a request head is being read.
-    pub(crate) fn reading_head(&self) -> bool {
-        self.head_started.load(Ordering::Relaxed) != 0
-    }
-
-    /// A request reached the app; the returned guard ends it.
-    fn enter(self: &Arc<ConnState>) -> Busy {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        self.head_started.store(0, Ordering::Relaxed);
-        self.touch();
-        Busy(Arc::clone(self))
-    }
-
-    fn idle(&self) -> bool {
-        self.in_flight.load(Ordering::Relaxed) == 0
-    }
-
-    /// When this connection is to be closed if nothing happens first ([`now_ms`]); `None`
-    /// while a request is in flight.
-    fn due(&self, limits: &Connections) -> Option<u64> {
-        if !self.idle() {
-            return None;
-        }
-        let idle = self
-            .last_activity
-            .load(Ordering::Relaxed)
-            .saturating_add(millis(limits.idle_timeout));
-        match self.head_started.load(Ordering::Relaxed) {
-            0 => Some(idle),
-            started => Some(idle.min(started.saturating_add(millis(limits.header_read_timeout)))),
-        }
-    }
-}
-
-/// A request in flight; dropping it (the handler finished) restarts the idle clock.
-struct Busy(Arc<ConnState>);
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        self.0.touch();
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.0.wake.notify_one();
-    }
-}
 
 /// The open connections.
 #[derive(Default)]

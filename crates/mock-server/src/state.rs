@@ -32,7 +32,7 @@ pub struct Config {
     /// The starting state.
     pub seed: Seed,
     /// Timeouts and the limit for client connections ([`crate::conn`]).
-    pub connections: crate::conn::Connections,
+    pub connections: crate::conn::activity::Connections,
 }
 
 impl Config {
@@ -41,7 +41,7 @@ impl Config {
         Config {
             public_url: None,
             seed,
-            connections: crate::conn::Connections::default(),
+            connections: crate::conn::activity::Connections::default(),
         }
     }
 

@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 use axum::body::HttpBody;
 use response_schema::ScimType;
 
-use super::MAX_HEAD_BYTES;
+use super::activity::MAX_HEAD_BYTES;
 use crate::context::{RequestId, is_scim_path};
 use crate::error::ApiError;
 

@@ -16,7 +16,7 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::ConnState;
+use super::activity::ConnState;
 use super::reject::Rejects;
 
 /// How many bytes of a request head are kept to find its path (for the SCIM envelope).
