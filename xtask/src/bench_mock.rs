@@ -7,6 +7,11 @@
 //! interleaved rounds (the order flips every round), so a change in machine
 //! load hits both alike. With `taskset` available the servers share one core
 //! and the load generator gets another, as in the issue's measurements.
+//!
+//! Before measuring it checks that both servers answer every path with the same bytes. Beside
+//! the requests/s it prints each server's CPU time per request (all its threads' run time
+//! from `/proc/<pid>/task/*/schedstat` over the runs, divided by the responses): on a loaded
+//! machine the req/s ratio swings with the scheduler, the CPU ratio much less.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -78,6 +83,18 @@ impl Server {
             format!("unexpected first line from {}: {line:?}", program.display())
         })?;
         Ok(server)
+    }
+
+    /// CPU time all the server's threads have run so far (Linux `schedstat`, nanoseconds);
+    /// `None` where the kernel does not tell.
+    pub(crate) fn cpu_time(&self) -> Option<Duration> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).ok()?;
+        let mut nanos = 0u64;
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            nanos += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+        Some(Duration::from_nanos(nanos))
     }
 
     /// Resident set size in KiB (Linux), for the report.
@@ -277,10 +294,20 @@ async fn bench(
         }
     );
     println!(
-        "{:<18} {:>5} {:>12} {:>12} {:>7} {:>10} {:>10} {:>11}",
-        "path", "conns", "mock req/s", "axum req/s", "ratio", "mock p50", "mock p99", "unexpected"
+        "{:<18} {:>5} {:>12} {:>12} {:>7} {:>10} {:>10} {:>9} {:>10} {:>11}",
+        "path",
+        "conns",
+        "mock req/s",
+        "axum req/s",
+        "ratio",
+        "mock p50",
+        "mock p99",
+        "mock CPU",
+        "CPU ratio",
+        "unexpected"
     );
     let mut worst: Option<f64> = None;
+    let mut worst_cpu: Option<f64> = None;
     for &connections in &options.connections {
         for target in &targets {
             // A short warm-up so connection set-up is not measured.
@@ -289,6 +316,7 @@ async fn bench(
             }
             let mut mock_total = load::Stats::default();
             let mut base_total = load::Stats::default();
+            let (mut mock_cpu, mut base_cpu) = (CpuUse::default(), CpuUse::default());
             for round in 0..options.rounds.max(1) {
                 let order: [(&Server, bool); 2] = if round % 2 == 0 {
                     [(mock, true), (&baseline, false)]
@@ -296,18 +324,32 @@ async fn bench(
                     [(&baseline, false), (mock, true)]
                 };
                 for (server, is_mock) in order {
+                    let before = server.cpu_time();
                     let stats = load::run(server.addr, target, connections, per_round).await?;
-                    if is_mock {
-                        mock_total.merge(stats);
+                    let used = before
+                        .zip(server.cpu_time())
+                        .map(|(b, a)| a.saturating_sub(b));
+                    let (total, cpu) = if is_mock {
+                        (&mut mock_total, &mut mock_cpu)
                     } else {
-                        base_total.merge(stats);
-                    }
+                        (&mut base_total, &mut base_cpu)
+                    };
+                    cpu.add(used, stats.requests());
+                    total.merge(stats);
                 }
             }
             let ratio = mock_total.rps() / base_total.rps();
             worst = Some(worst.map_or(ratio, |w: f64| w.min(ratio)));
+            let cpu_ratio = base_cpu
+                .per_request()
+                .zip(mock_cpu.per_request())
+                .map(|(b, m)| b / m);
+            worst_cpu = match (worst_cpu, cpu_ratio) {
+                (Some(w), Some(r)) => Some(r.min(w)),
+                (w, r) => w.or(r),
+            };
             println!(
-                "{:<18} {:>5} {:>12.0} {:>12.0} {:>7.2} {:>10} {:>10} {:>11}",
+                "{:<18} {:>5} {:>12.0} {:>12.0} {:>7.2} {:>10} {:>10} {:>9} {:>10} {:>11}",
                 target.name,
                 connections,
                 mock_total.rps(),
@@ -315,6 +357,10 @@ async fn bench(
                 ratio,
                 micros(mock_total.percentile(0.50)),
                 micros(mock_total.percentile(0.99)),
+                mock_cpu
+                    .per_request()
+                    .map_or("?".to_owned(), |us| format!("{us:.1} µs")),
+                cpu_ratio.map_or("?".to_owned(), |r| format!("{r:.2}")),
                 mock_total.unexpected + base_total.unexpected,
             );
         }
@@ -331,7 +377,35 @@ async fn bench(
     if let Some(worst) = worst {
         println!("lowest ratio: {worst:.2} (target 0.85)");
     }
+    if let Some(worst) = worst_cpu {
+        println!(
+            "lowest CPU ratio: {worst:.2} (axum's server CPU time per request / the mock's: \
+             the throughput ratio when the server's core is the bottleneck, steady under load)"
+        );
+    }
     Ok(())
+}
+
+/// A server's CPU time over some runs and the requests it served in them.
+#[derive(Default)]
+struct CpuUse {
+    time: Option<Duration>,
+    requests: u64,
+}
+
+impl CpuUse {
+    fn add(&mut self, used: Option<Duration>, requests: u64) {
+        if let Some(used) = used {
+            self.time = Some(self.time.unwrap_or_default() + used);
+            self.requests += requests;
+        }
+    }
+
+    /// Microseconds of server CPU per request.
+    fn per_request(&self) -> Option<f64> {
+        let time = self.time?;
+        (self.requests > 0).then(|| time.as_secs_f64() * 1e6 / self.requests as f64)
+    }
 }
 
 /// Fails unless the mock and the baseline answer `target` with the same bytes: status line,

@@ -73,6 +73,11 @@ impl Stats {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
 
+    /// Responses received.
+    pub fn requests(&self) -> u64 {
+        self.latencies.len() as u64
+    }
+
     /// Adds another run's figures.
     pub fn merge(&mut self, other: Stats) {
         self.unexpected += other.unexpected;
