@@ -267,7 +267,8 @@ impl ApiError {
     }
 }
 
-/// `WWW-Authenticate` of a 401 without error information (no credentials were sent).
+/// `WWW-Authenticate` of a 401 without error information (no credentials were sent): the
+/// start of every challenge.
 const BARE_CHALLENGE: &str = "Bearer realm=\"platform\"";
 
 /// Appends `text` as a JSON string, escaped exactly as serde_json escapes it.
@@ -339,12 +340,18 @@ impl CodeTemplate {
 impl BearerChallenge {
     /// The header value.
     pub fn render(&self, error_uri: &str, description: &str) -> String {
-        let mut out = format!("Bearer realm=\"{REALM}\"");
+        let mut out = String::with_capacity(96 + description.len() + error_uri.len());
+        out.push_str(BARE_CHALLENGE);
         if let Some(error) = self.error {
             out.push_str(", error=\"");
             out.push_str(error);
             out.push_str("\", error_description=\"");
-            out.extend(description.chars().filter(|&c| is_description_char(c)));
+            // Catalog details are plain ASCII; only others are filtered character by character.
+            if description.chars().all(is_description_char) {
+                out.push_str(description);
+            } else {
+                out.extend(description.chars().filter(|&c| is_description_char(c)));
+            }
             out.push_str("\", error_uri=\"");
             out.push_str(error_uri);
             out.push('"');
@@ -491,6 +498,7 @@ mod tests {
             )
         );
         assert_eq!(render(ApiError::new(Code::Forbidden, "x")), None);
+        assert_eq!(BARE_CHALLENGE, format!("Bearer realm=\"{REALM}\""));
         assert_eq!(BearerChallenge::default().render("u", "d"), BARE_CHALLENGE);
     }
 }
