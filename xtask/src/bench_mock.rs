@@ -11,7 +11,8 @@
 //! Before measuring it checks that both servers answer every path with the same bytes. Beside
 //! the requests/s it prints each server's CPU time per request (all its threads' run time
 //! from `/proc/<pid>/task/*/schedstat` over the runs, divided by the responses): on a loaded
-//! machine the req/s ratio swings with the scheduler, the CPU ratio much less.
+//! machine the req/s ratio swings with the scheduler, and the CPU ratio tells what the
+//! throughput ratio would be were the server's core the bottleneck.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -380,7 +381,7 @@ async fn bench(
     if let Some(worst) = worst_cpu {
         println!(
             "lowest CPU ratio: {worst:.2} (axum's server CPU time per request / the mock's: \
-             the throughput ratio when the server's core is the bottleneck, steady under load)"
+             the throughput ratio when the server's core is the bottleneck)"
         );
     }
     Ok(())
