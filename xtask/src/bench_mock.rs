@@ -7,6 +7,12 @@
 //! interleaved rounds (the order flips every round), so a change in machine
 //! load hits both alike. With `taskset` available the servers share one core
 //! and the load generator gets another, as in the issue's measurements.
+//!
+//! Before measuring it checks that both servers answer every path with the same bytes. Beside
+//! the requests/s it prints each server's CPU time per request (all its threads' run time
+//! from `/proc/<pid>/task/*/schedstat` over the runs, divided by the responses): on a loaded
+//! machine the req/s ratio swings with the scheduler, and the CPU ratio tells what the
+//! throughput ratio would be were the server's core the bottleneck.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -80,6 +86,18 @@ impl Server {
         Ok(server)
     }
 
+    /// CPU time all the server's threads have run so far (Linux `schedstat`, nanoseconds);
+    /// `None` where the kernel does not tell.
+    pub(crate) fn cpu_time(&self) -> Option<Duration> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).ok()?;
+        let mut nanos = 0u64;
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            nanos += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+        Some(Duration::from_nanos(nanos))
+    }
+
     /// Resident set size in KiB (Linux), for the report.
     pub(crate) fn rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
@@ -124,7 +142,7 @@ pub fn run(options: &Options) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(bench(&mock, &baseline_bin, pin, options))
+    runtime.block_on(bench(&mock, &mock_bin, &baseline_bin, pin, options))
 }
 
 /// `cargo xtask` is a debug build; an unoptimised load generator would be the bottleneck and
@@ -190,7 +208,13 @@ pub(crate) fn build() -> Result<(PathBuf, PathBuf, PathBuf)> {
     ))
 }
 
-async fn bench(mock: &Server, baseline_bin: &Path, pin: bool, options: &Options) -> Result<()> {
+async fn bench(
+    mock: &Server,
+    mock_bin: &Path,
+    baseline_bin: &Path,
+    pin: bool,
+    options: &Options,
+) -> Result<()> {
     let throttled = throttled_token(mock.addr).await?;
     let throttled_auth = format!("Bearer {throttled}");
     let targets = [
@@ -245,11 +269,20 @@ async fn bench(mock: &Server, baseline_bin: &Path, pin: bool, options: &Options)
     let baseline = Server::start(baseline_bin, &[&file.to_string_lossy()], pin);
     let _ = std::fs::remove_file(&file);
     let baseline = baseline?;
+    for target in &targets {
+        same_bytes(mock.addr, baseline.addr, target).await?;
+    }
 
     let per_round = Duration::from_secs_f64(options.seconds / options.rounds.max(1) as f64);
     println!(
         "mock-server (release, RUST_LOG=warn) on {} vs bare axum (same bytes) on {}",
         mock.addr, baseline.addr
+    );
+    println!("  mock:     {}", mock_bin.display());
+    println!("  baseline: {}", baseline_bin.display());
+    println!(
+        "every path answered byte for byte alike by both (status line, header fields in order, body; \
+         date, request id and rate-limit countdown masked)"
     );
     println!(
         "{} rounds x {:.2} s per path, server and connection count, interleaved; {}",
@@ -262,10 +295,20 @@ async fn bench(mock: &Server, baseline_bin: &Path, pin: bool, options: &Options)
         }
     );
     println!(
-        "{:<18} {:>5} {:>12} {:>12} {:>7} {:>10} {:>10} {:>11}",
-        "path", "conns", "mock req/s", "axum req/s", "ratio", "mock p50", "mock p99", "unexpected"
+        "{:<18} {:>5} {:>12} {:>12} {:>7} {:>10} {:>10} {:>9} {:>10} {:>11}",
+        "path",
+        "conns",
+        "mock req/s",
+        "axum req/s",
+        "ratio",
+        "mock p50",
+        "mock p99",
+        "mock CPU",
+        "CPU ratio",
+        "unexpected"
     );
     let mut worst: Option<f64> = None;
+    let mut worst_cpu: Option<f64> = None;
     for &connections in &options.connections {
         for target in &targets {
             // A short warm-up so connection set-up is not measured.
@@ -274,6 +317,7 @@ async fn bench(mock: &Server, baseline_bin: &Path, pin: bool, options: &Options)
             }
             let mut mock_total = load::Stats::default();
             let mut base_total = load::Stats::default();
+            let (mut mock_cpu, mut base_cpu) = (CpuUse::default(), CpuUse::default());
             for round in 0..options.rounds.max(1) {
                 let order: [(&Server, bool); 2] = if round % 2 == 0 {
                     [(mock, true), (&baseline, false)]
@@ -281,18 +325,32 @@ async fn bench(mock: &Server, baseline_bin: &Path, pin: bool, options: &Options)
                     [(&baseline, false), (mock, true)]
                 };
                 for (server, is_mock) in order {
+                    let before = server.cpu_time();
                     let stats = load::run(server.addr, target, connections, per_round).await?;
-                    if is_mock {
-                        mock_total.merge(stats);
+                    let used = before
+                        .zip(server.cpu_time())
+                        .map(|(b, a)| a.saturating_sub(b));
+                    let (total, cpu) = if is_mock {
+                        (&mut mock_total, &mut mock_cpu)
                     } else {
-                        base_total.merge(stats);
-                    }
+                        (&mut base_total, &mut base_cpu)
+                    };
+                    cpu.add(used, stats.requests());
+                    total.merge(stats);
                 }
             }
             let ratio = mock_total.rps() / base_total.rps();
             worst = Some(worst.map_or(ratio, |w: f64| w.min(ratio)));
+            let cpu_ratio = base_cpu
+                .per_request()
+                .zip(mock_cpu.per_request())
+                .map(|(b, m)| b / m);
+            worst_cpu = match (worst_cpu, cpu_ratio) {
+                (Some(w), Some(r)) => Some(r.min(w)),
+                (w, r) => w.or(r),
+            };
             println!(
-                "{:<18} {:>5} {:>12.0} {:>12.0} {:>7.2} {:>10} {:>10} {:>11}",
+                "{:<18} {:>5} {:>12.0} {:>12.0} {:>7.2} {:>10} {:>10} {:>9} {:>10} {:>11}",
                 target.name,
                 connections,
                 mock_total.rps(),
@@ -300,6 +358,10 @@ async fn bench(mock: &Server, baseline_bin: &Path, pin: bool, options: &Options)
                 ratio,
                 micros(mock_total.percentile(0.50)),
                 micros(mock_total.percentile(0.99)),
+                mock_cpu
+                    .per_request()
+                    .map_or("?".to_owned(), |us| format!("{us:.1} µs")),
+                cpu_ratio.map_or("?".to_owned(), |r| format!("{r:.2}")),
                 mock_total.unexpected + base_total.unexpected,
             );
         }
@@ -316,7 +378,104 @@ async fn bench(mock: &Server, baseline_bin: &Path, pin: bool, options: &Options)
     if let Some(worst) = worst {
         println!("lowest ratio: {worst:.2} (target 0.85)");
     }
+    if let Some(worst) = worst_cpu {
+        println!(
+            "lowest CPU ratio: {worst:.2} (axum's server CPU time per request / the mock's: \
+             the throughput ratio when the server's core is the bottleneck)"
+        );
+    }
     Ok(())
+}
+
+/// A server's CPU time over some runs and the requests it served in them.
+#[derive(Default)]
+struct CpuUse {
+    time: Option<Duration>,
+    requests: u64,
+}
+
+impl CpuUse {
+    fn add(&mut self, used: Option<Duration>, requests: u64) {
+        if let Some(used) = used {
+            self.time = Some(self.time.unwrap_or_default() + used);
+            self.requests += requests;
+        }
+    }
+
+    /// Microseconds of server CPU per request.
+    fn per_request(&self) -> Option<f64> {
+        let time = self.time?;
+        (self.requests > 0).then(|| time.as_secs_f64() * 1e6 / self.requests as f64)
+    }
+}
+
+/// Fails unless the mock and the baseline answer `target` with the same bytes: status line,
+/// header fields in order and body, with `date`, the request id and the rate-limit countdown
+/// (which differ from one response to the next) masked.
+async fn same_bytes(mock: SocketAddr, baseline: SocketAddr, target: &Target) -> Result<()> {
+    let (mock_head, mock_body) = load::capture_raw(mock, target).await?;
+    let (base_head, base_body) = load::capture_raw(baseline, target).await?;
+    let mock_response = masked(&format!("{mock_head}\r\n\r\n{mock_body}"));
+    let base_response = masked(&format!("{base_head}\r\n\r\n{base_body}"));
+    if mock_response != base_response {
+        bail!(
+            "{}: the baseline does not answer the mock's bytes, so the ratio would not be fair\n\
+             mock:\n{mock_response}\nbaseline:\n{base_response}",
+            target.name
+        );
+    }
+    Ok(())
+}
+
+/// `response` with what legitimately differs between two responses masked: the `date`
+/// field's value, every `req_` id's hex digits and the rate-limit countdowns.
+fn masked(response: &str) -> String {
+    let mut out = String::with_capacity(response.len());
+    for (i, line) in response.split("\r\n").enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        match line.split_once(':') {
+            Some((name, _)) if name.eq_ignore_ascii_case("date") => {
+                out.push_str(name);
+                out.push_str(": *");
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out = mask_after(&out, "req_", |b| b.is_ascii_hexdigit());
+    // The rate-limit countdown (and with it the body's length) moves between two captures.
+    for marker in COUNTDOWNS {
+        out = mask_after(&out, marker, |b| b.is_ascii_digit());
+    }
+    out
+}
+
+/// Where a number counts down from one response to the next: the RateLimit field's reset,
+/// `Retry-After`, the body's `retry_after` and its detail, and the resulting body length.
+const COUNTDOWNS: &[&str] = &[
+    ";t=",
+    "retry-after: ",
+    "\"retry_after\":",
+    "retry in ",
+    "content-length: ",
+];
+
+/// `text` with the run of bytes satisfying `keep` after each `marker` replaced by one `*`.
+fn mask_after(text: &str, marker: &str, keep: impl Fn(&u8) -> bool) -> String {
+    let mut rest = text;
+    let mut result = String::with_capacity(text.len());
+    while let Some(at) = rest.find(marker) {
+        result.push_str(&rest[..at + marker.len()]);
+        rest = &rest[at + marker.len()..];
+        let run = rest.bytes().take_while(&keep).count();
+        if run > 0 {
+            result.push('*');
+        }
+        rest = &rest[run..];
+    }
+    result.push_str(rest);
+    result
 }
 
 /// Signs in to `throttled` and spends the session's quota, so every further
@@ -362,5 +521,44 @@ fn micros(d: Duration) -> String {
         format!("{} µs", d.as_micros())
     } else {
         format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked;
+
+    #[test]
+    fn masking_hides_only_the_date_and_request_ids() {
+        let a = "HTTP/1.1 401 Unauthorized\r\nx-request-id: req_00ff00ff00000001\r\ndate: Sun, 29 Nov 2026 21:52:27 GMT\r\n\r\n{\"request_id\":\"req_00ff00ff00000001\"}";
+        let b = "HTTP/1.1 401 Unauthorized\r\nx-request-id: req_00ff00ff0000abcd\r\ndate: Mon, 30 Nov 2026 01:02:03 GMT\r\n\r\n{\"request_id\":\"req_00ff00ff0000abcd\"}";
+        assert_eq!(masked(a), masked(b));
+        assert_eq!(
+            masked(a),
+            "HTTP/1.1 401 Unauthorized\r\nx-request-id: req_*\r\ndate: *\r\n\r\n{\"request_id\":\"req_*\"}"
+        );
+        // Anything else that differs still differs: order, a field, the body.
+        let reordered = "HTTP/1.1 401 Unauthorized\r\ndate: x\r\nx-request-id: req_1\r\n\r\n{\"request_id\":\"req_1\"}";
+        assert_ne!(masked(a), masked(reordered));
+        assert_ne!(
+            masked(a),
+            masked(&a.replace("401 Unauthorized", "401 unauthorized"))
+        );
+        assert_ne!(
+            masked(a),
+            masked(&a.replace("{\"request_id", "{\"request-id"))
+        );
+    }
+
+    #[test]
+    fn masking_hides_the_rate_limit_countdown() {
+        let limited = "ratelimit: \"token\";r=0;t=17\r\nretry-after: 17\r\ncontent-length: 99\r\n\r\n{\"detail\":\"retry in 17 s.\",\"retry_after\":17}";
+        let later = limited.replace("17", "9").replace("99", "98");
+        assert_eq!(masked(limited), masked(&later));
+        assert_eq!(
+            masked(limited),
+            "ratelimit: \"token\";r=0;t=*\r\nretry-after: *\r\ncontent-length: *\r\n\r\n{\"detail\":\"retry in * s.\",\"retry_after\":*}"
+        );
+        assert_ne!(masked(limited), masked(&limited.replace("r=0", "r=1")));
     }
 }

@@ -73,6 +73,11 @@ impl Stats {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
 
+    /// Responses received.
+    pub fn requests(&self) -> u64 {
+        self.latencies.len() as u64
+    }
+
     /// Adds another run's figures.
     pub fn merge(&mut self, other: Stats) {
         self.unexpected += other.unexpected;
@@ -181,6 +186,16 @@ pub async fn capture(
         })
         .collect();
     Ok((status, headers, body))
+}
+
+/// Sends `target` once and returns the response head (status line and header fields, as
+/// sent) and the body, for comparing two servers' bytes.
+pub async fn capture_raw(addr: SocketAddr, target: &Target) -> Result<(String, String)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(&target.request).await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let (_, head, body) = read_response_body(&mut stream, &mut buf).await?;
+    Ok((head, body))
 }
 
 async fn connection(

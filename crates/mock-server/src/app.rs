@@ -26,8 +26,7 @@ pub fn app(state: AppState) -> Router {
         }
     }
     if workspace.has_routes() {
-        workspace =
-            workspace.route_layer(from_fn_with_state(state.clone(), guard::workspace_guard));
+        workspace = workspace.route_layer(guard::WorkspaceGuardLayer::new(state.clone()));
     }
     let scim = scim_layer(scim, &state);
 
@@ -37,7 +36,7 @@ pub fn app(state: AppState) -> Router {
         .merge(scim)
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_route)
-        .layer(from_fn_with_state(state.clone(), context::request_context))
+        .layer(context::RequestContextLayer::new(&state))
         .with_state(state)
 }
 

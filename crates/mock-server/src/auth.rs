@@ -6,6 +6,9 @@
 //! missing one. Role checks (Forbidden) are left to the handler through [`Caller::require`],
 //! because only the handler knows what the action needs.
 
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
 use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use catalog::Code;
 use http::HeaderMap;
@@ -175,13 +178,21 @@ pub fn authenticate(
 /// A path whose segments do not percent-decode to UTF-8 gives `Some("")`: it names a
 /// workspace, just not one that exists, so the caller gets NotFound rather than their own
 /// workspace.
-pub async fn path_workspace<S: Send + Sync>(parts: &mut Parts, state: &S) -> Option<String> {
-    match RawPathParams::from_request_parts(parts, state).await {
-        Ok(params) => params
+pub async fn path_workspace<S: Send + Sync>(parts: &mut Parts, _state: &S) -> Option<String> {
+    path_workspace_of(parts)
+}
+
+/// [`path_workspace`] without `.await`, for the workspace guard's `Service::call`.
+pub fn path_workspace_of(parts: &mut Parts) -> Option<String> {
+    // `RawPathParams` only reads a request extension: its future is ready on the first poll.
+    let extract = std::pin::pin!(RawPathParams::from_request_parts(parts, &()));
+    match extract.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(params)) => params
             .iter()
             .find(|(name, _)| *name == WORKSPACE_PARAM)
             .map(|(_, value)| value.to_owned()),
-        Err(_) => Some(String::new()),
+        // A rejection (or, never, a pending extractor): a workspace that does not exist.
+        Poll::Ready(Err(_)) | Poll::Pending => Some(String::new()),
     }
 }
 

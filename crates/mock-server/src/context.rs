@@ -1,27 +1,36 @@
-//! The outermost middleware: request ids, logging, and rendering every error.
+//! The outermost layer: request ids, logging, and rendering every error.
 //!
-//! [`request_context`] gives each request a fresh [`RequestId`] (a request extension, for
-//! handlers that want it), runs the rest of the app inside a `tracing` span carrying that id,
-//! and then finishes the response: an [`ApiError`] parked in the response by
+//! [`RequestContextLayer`] gives each request a fresh [`RequestId`] (a request extension, for
+//! handlers that want it), runs the rest of the app inside a debug-level `tracing` span
+//! carrying that id, and then finishes the response: an [`ApiError`] parked in the response by
 //! `IntoResponse` is rendered with the id and the public base URL, and any other error
 //! response (axum's own 404/405 or an extractor rejection that slipped through) is turned into
 //! the catalog code it stands for, so nothing leaves the mock as plain text. Under
 //! `/scim/v2` every error is sent in the SCIM envelope. Every response carries `x-request-id`.
+//! At `info` it logs one access line per request (`served`, with the request id, method,
+//! path, status and microseconds).
+//!
+//! It is a hand-written tower [`Layer`] rather than `axum::middleware::from_fn`, which boxes
+//! the next service and the response future on every request: error responses are the mock's
+//! hottest path, and `cargo xtask bench-mock` holds them to a bare axum handler's speed.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
 use catalog::Code;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderValue, StatusCode};
-use tracing::Instrument;
+use http::{HeaderValue, Method, StatusCode, Uri};
+use tower::{Layer, Service};
+use tracing::Span;
 
-use crate::error::{ApiError, X_REQUEST_ID};
+use crate::error::{ApiError, ErrorTemplates, X_REQUEST_ID};
 use crate::state::AppState;
 
 /// The path prefix of the SCIM API, whose errors use the SCIM envelope.
@@ -71,36 +80,133 @@ pub fn is_scim_path(path: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// The request-context middleware; see the module docs.
-pub async fn request_context(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let id = RequestId::generate();
-    req.extensions_mut().insert(id);
-    let scim = is_scim_path(req.uri().path());
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %req.method(),
-        path = %req.uri().path(),
-    );
-    let started = Instant::now();
-    let response = next.run(req).instrument(span.clone()).await;
-    let response = finish(response, &id, &state, scim);
-    span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(),
-            micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            "served"
+/// The request-context layer over the whole app; see the module docs.
+#[derive(Clone, Debug)]
+pub struct RequestContextLayer {
+    templates: Arc<ErrorTemplates>,
+}
+
+impl RequestContextLayer {
+    /// The layer for `state`'s app (error `type` URLs under its public URL).
+    pub fn new(state: &AppState) -> RequestContextLayer {
+        RequestContextLayer {
+            templates: Arc::new(ErrorTemplates::new(state.public_url())),
+        }
+    }
+}
+
+impl<S> Layer<S> for RequestContextLayer {
+    type Service = RequestContext<S>;
+
+    fn layer(&self, inner: S) -> RequestContext<S> {
+        RequestContext {
+            inner,
+            templates: Arc::clone(&self.templates),
+        }
+    }
+}
+
+/// The service [`RequestContextLayer`] wraps around each route.
+#[derive(Clone, Debug)]
+pub struct RequestContext<S> {
+    inner: S,
+    templates: Arc<ErrorTemplates>,
+}
+
+impl<S> Service<Request> for RequestContext<S>
+where
+    S: Service<Request, Response = Response>,
+    // axum's `Route` futures are boxed, hence `Unpin`: no pinning needed here.
+    S::Future: Unpin,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = RequestContextFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let id = RequestId::generate();
+        req.extensions_mut().insert(id);
+        let scim = is_scim_path(req.uri().path());
+        // Debug level: at the default `info` a span per request costs more than the request.
+        let span = tracing::debug_span!(
+            "request",
+            request_id = %id,
+            method = %req.method(),
+            path = %req.uri().path(),
         );
-    });
-    response
+        // What the access line needs, kept only when it will be written.
+        let access = tracing::enabled!(tracing::Level::INFO).then(|| Access {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            started: Instant::now(),
+        });
+        let inner = span.in_scope(|| self.inner.call(req));
+        RequestContextFuture {
+            inner,
+            span,
+            id,
+            scim,
+            access,
+            templates: Arc::clone(&self.templates),
+        }
+    }
+}
+
+/// The access line's fields that outlive the request.
+#[derive(Debug)]
+struct Access {
+    method: Method,
+    uri: Uri,
+    started: Instant,
+}
+
+/// The response future of [`RequestContext`].
+#[derive(Debug)]
+pub struct RequestContextFuture<F> {
+    inner: F,
+    span: Span,
+    id: RequestId,
+    scim: bool,
+    access: Option<Access>,
+    templates: Arc<ErrorTemplates>,
+}
+
+impl<F, E> Future for RequestContextFuture<F>
+where
+    F: Future<Output = Result<Response, E>> + Unpin,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let _entered = this.span.enter();
+        let response = ready!(Pin::new(&mut this.inner).poll(cx))?;
+        let response = finish(response, &this.id, &this.templates, this.scim);
+        if let Some(access) = this.access.take() {
+            tracing::info!(
+                request_id = %this.id,
+                method = %access.method,
+                path = access.uri.path(),
+                status = response.status().as_u16(),
+                micros = u64::try_from(access.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "served"
+            );
+        }
+        Poll::Ready(Ok(response))
+    }
 }
 
 /// Renders a parked [`ApiError`] or converts a stray error response; sets `x-request-id`.
-fn finish(mut response: Response, id: &RequestId, state: &AppState, scim: bool) -> Response {
+fn finish(
+    mut response: Response,
+    id: &RequestId,
+    templates: &ErrorTemplates,
+    scim: bool,
+) -> Response {
     let error = response
         .extensions_mut()
         .remove::<ApiError>()
@@ -110,7 +216,7 @@ fn finish(mut response: Response, id: &RequestId, state: &AppState, scim: bool) 
         .map(|error| if scim { error.scim() } else { error });
     let mut response = match error {
         Some(error) => {
-            let mut rendered = error.render(id.as_str(), state.public_url());
+            let mut rendered = error.render_with(templates, id.as_str());
             // Keep what inner layers added (the rate-limit fields), but not the description of
             // the body that is being replaced.
             for (name, value) in response.headers() {
@@ -160,6 +266,89 @@ mod tests {
         assert!(a.as_str()[4..].bytes().all(|b| b.is_ascii_hexdigit()));
         // Same process, same prefix.
         assert_eq!(a.as_str()[..12], b.as_str()[..12]);
+    }
+
+    /// A `fmt` subscriber at `level` writing into a buffer.
+    fn capture(
+        level: tracing::Level,
+    ) -> (impl tracing::Subscriber, Arc<std::sync::Mutex<Vec<u8>>>) {
+        #[derive(Clone)]
+        struct Buffer(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = Buffer(Arc::clone(&buffer));
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (subscriber, buffer)
+    }
+
+    /// Sends one unauthenticated request through the whole app under `level`; returns the
+    /// response's request id and the log.
+    fn logged(level: tracing::Level) -> (String, String) {
+        use tower::ServiceExt;
+        let (subscriber, buffer) = capture(level);
+        let state = AppState::new(crate::Config::embedded().unwrap()).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let response = tracing::subscriber::with_default(subscriber, || {
+            runtime.block_on(
+                crate::app(state).oneshot(
+                    Request::get("/v1/workspaces/acme/users")
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                ),
+            )
+        })
+        .unwrap();
+        let id = response.headers()[X_REQUEST_ID]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let log = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+        (id, log)
+    }
+
+    #[test]
+    fn one_access_line_per_request_at_info() {
+        let (id, log) = logged(tracing::Level::INFO);
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 1, "{log}");
+        let line = lines[0];
+        assert!(line.contains(" INFO "), "{line}");
+        assert!(line.contains("served"), "{line}");
+        for field in [
+            format!("request_id={id}"),
+            "method=GET".to_owned(),
+            "path=\"/v1/workspaces/acme/users\"".to_owned(),
+            "status=401".to_owned(),
+            "micros=".to_owned(),
+        ] {
+            assert!(line.contains(&field), "{field} missing in {line}");
+        }
+    }
+
+    #[test]
+    fn the_request_span_carries_the_id_at_debug_only() {
+        let (id, log) = logged(tracing::Level::DEBUG);
+        assert!(
+            log.lines()
+                .any(|l| l.contains("served") && l.contains(&format!("request{{request_id={id}"))),
+            "{log}"
+        );
+        let (_, log) = logged(tracing::Level::WARN);
+        assert_eq!(log, "");
     }
 
     #[test]

@@ -10,11 +10,13 @@
 
 use std::borrow::Cow;
 
-use axum::body::Body;
+use std::io::Write as _;
+
+use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
 use catalog::{Challenge, Code, Envelope};
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use response_schema::{
     ERROR_CODE_HEADER, FieldError, PROBLEM_JSON, SCIM_JSON, ScimError, ScimType,
 };
@@ -183,84 +185,175 @@ impl ApiError {
 
     /// The full response: body, `content-type`, `x-request-id`, `WWW-Authenticate`,
     /// `Retry-After`. `docs_base` is the base of the `type` URLs (the mock's public URL).
+    ///
+    /// The request path renders through [`ErrorTemplates`] instead ([`ApiError::render_with`]),
+    /// which does the per-code part once per process; both give the same bytes.
     pub fn render(&self, request_id: &str, docs_base: &str) -> Response {
-        let type_url = self.code.type_url(docs_base);
+        self.render_in(&CodeTemplate::new(self.code, docs_base), request_id)
+    }
+
+    /// [`ApiError::render`] with the per-code parts taken from `templates`.
+    pub fn render_with(&self, templates: &ErrorTemplates, request_id: &str) -> Response {
+        self.render_in(templates.get(self.code), request_id)
+    }
+
+    fn render_in(&self, template: &CodeTemplate, request_id: &str) -> Response {
         let (media_type, body) = match self.envelope {
-            Envelope::Problem => {
-                let info = self.code.info();
-                let problem = ProblemRef {
-                    type_url: &type_url,
-                    title: info.title,
-                    status: info.status,
-                    detail: &self.detail,
-                    code: info.name,
-                    request_id,
-                    purpose: self.purpose.map(Purpose::as_str),
-                    errors: (!self.errors.is_empty()).then_some(self.errors.as_slice()),
-                    retry_after: self.retry_after.map(u64::from),
-                };
-                (PROBLEM_JSON, serde_json::to_vec(&problem))
-            }
+            Envelope::Problem => (PROBLEM_JSON, self.problem_body(template, request_id)),
             Envelope::Scim => {
                 let scim = ScimError::new(self.code, self.scim_type, self.detail.as_ref());
-                (SCIM_JSON, serde_json::to_vec(&scim))
+                // Serializing this plain struct cannot fail; an empty body would still carry
+                // the status and headers.
+                (SCIM_JSON, serde_json::to_vec(&scim).unwrap_or_default())
             }
         };
-        // Serializing these plain structs cannot fail; an empty body would still carry the
-        // status and headers.
-        let mut response = Response::new(Body::from(body.unwrap_or_default()));
-        *response.status_mut() = self.status();
-        let headers = response.headers_mut();
+        let mut headers = HeaderMap::with_capacity(6);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
         // The code in a header on every error: its only place in a SCIM error.
-        headers.insert(
-            ERROR_CODE_HEADER,
-            HeaderValue::from_static(self.code.name()),
-        );
+        headers.insert(ERROR_CODE_HEADER, template.code_header.clone());
         if let Ok(value) = HeaderValue::from_str(request_id) {
             headers.insert(X_REQUEST_ID, value);
         }
-        if let Some(challenge) = &self.www_authenticate
-            && let Ok(value) = HeaderValue::from_str(&challenge.render(&type_url, &self.detail))
-        {
-            headers.insert(WWW_AUTHENTICATE, value);
+        if let Some(challenge) = &self.www_authenticate {
+            let value = if *challenge == BearerChallenge::default() {
+                Ok(HeaderValue::from_static(BARE_CHALLENGE))
+            } else {
+                // `from_maybe_shared` takes the rendered bytes over without a copy.
+                HeaderValue::from_maybe_shared(Bytes::from(
+                    challenge.render(&template.type_url, &self.detail),
+                ))
+            };
+            if let Ok(value) = value {
+                headers.insert(WWW_AUTHENTICATE, value);
+            }
         }
         if let Some(seconds) = self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = template.status;
+        *response.headers_mut() = headers;
         response
+    }
+
+    /// The problem-details body: the template's head, then the members that vary, written
+    /// in the order of [`response_schema::Problem`] with serde_json's own string escaping (a
+    /// test holds the two to the same bytes for every code).
+    fn problem_body(&self, template: &CodeTemplate, request_id: &str) -> Vec<u8> {
+        let mut body = Vec::with_capacity(
+            template.problem_head.len()
+                + template.problem_code.len()
+                + self.detail.len()
+                + request_id.len()
+                + 64,
+        );
+        body.extend_from_slice(&template.problem_head);
+        json_string(&mut body, &self.detail);
+        body.extend_from_slice(&template.problem_code);
+        json_string(&mut body, request_id);
+        if let Some(purpose) = self.purpose {
+            body.extend_from_slice(b",\"purpose\":");
+            json_string(&mut body, purpose.as_str());
+        }
+        if !self.errors.is_empty() {
+            body.extend_from_slice(b",\"errors\":");
+            // Writing into a `Vec` cannot fail, nor can serializing these plain structs.
+            let _ = serde_json::to_writer(&mut body, &self.errors);
+        }
+        if let Some(seconds) = self.retry_after {
+            body.extend_from_slice(b",\"retry_after\":");
+            let _ = write!(body, "{seconds}");
+        }
+        body.push(b'}');
+        body
     }
 }
 
-/// [`response_schema::Problem`] by reference: the same members in the same order, serialized without copying
-/// every string into a fresh `Problem` first (error bodies are the mock's hottest path). A
-/// test holds the two to the same JSON for every code.
-#[derive(serde::Serialize)]
-struct ProblemRef<'a> {
-    #[serde(rename = "type")]
-    type_url: &'a str,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
-    code: &'a str,
-    request_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    purpose: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a [FieldError]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retry_after: Option<u64>,
+/// `WWW-Authenticate` of a 401 without error information (no credentials were sent): the
+/// start of every challenge.
+const BARE_CHALLENGE: &str = "Bearer realm=\"platform\"";
+
+/// Appends `text` as a JSON string, escaped exactly as serde_json escapes it.
+fn json_string(out: &mut Vec<u8>, text: &str) {
+    // Writing a string into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(out, text);
+}
+
+/// The parts of every code's error response that depend only on the code and the public base
+/// URL, rendered once: the problem body's head up to `"detail":`, the members between
+/// `detail` and `request_id`, the `type` URL for bearer challenges, the status and the
+/// `x-error-code` value. The request-context layer builds them when the app is assembled.
+#[derive(Clone, Debug)]
+pub struct ErrorTemplates {
+    /// Indexed by `Code as usize` (the order of `Code::ALL`).
+    codes: Vec<CodeTemplate>,
+}
+
+impl ErrorTemplates {
+    /// Templates for every catalog code, with `type` URLs under `docs_base`.
+    pub fn new(docs_base: &str) -> ErrorTemplates {
+        ErrorTemplates {
+            codes: Code::ALL
+                .iter()
+                .map(|&code| CodeTemplate::new(code, docs_base))
+                .collect(),
+        }
+    }
+
+    fn get(&self, code: Code) -> &CodeTemplate {
+        &self.codes[code as usize]
+    }
+}
+
+#[derive(Clone, Debug)]
+struct CodeTemplate {
+    type_url: Box<str>,
+    /// `{"type":"…","title":"…","status":401,"detail":`
+    problem_head: Box<[u8]>,
+    /// `,"code":"…","request_id":`
+    problem_code: Box<[u8]>,
+    status: StatusCode,
+    code_header: HeaderValue,
+}
+
+impl CodeTemplate {
+    fn new(code: Code, docs_base: &str) -> CodeTemplate {
+        let info = code.info();
+        let type_url = code.type_url(docs_base);
+        let mut problem_head = b"{\"type\":".to_vec();
+        json_string(&mut problem_head, &type_url);
+        problem_head.extend_from_slice(b",\"title\":");
+        json_string(&mut problem_head, info.title);
+        let _ = write!(problem_head, ",\"status\":{},\"detail\":", info.status);
+        let mut problem_code = b",\"code\":".to_vec();
+        json_string(&mut problem_code, info.name);
+        problem_code.extend_from_slice(b",\"request_id\":");
+        CodeTemplate {
+            type_url: type_url.into_boxed_str(),
+            problem_head: problem_head.into_boxed_slice(),
+            problem_code: problem_code.into_boxed_slice(),
+            // Catalog statuses are all valid 4xx/5xx numbers; the fallback is unreachable.
+            status: StatusCode::from_u16(info.status).unwrap_or(StatusCode::BAD_REQUEST),
+            code_header: HeaderValue::from_static(info.name),
+        }
+    }
 }
 
 impl BearerChallenge {
     /// The header value.
     pub fn render(&self, error_uri: &str, description: &str) -> String {
-        let mut out = format!("Bearer realm=\"{REALM}\"");
+        let mut out = String::with_capacity(96 + description.len() + error_uri.len());
+        out.push_str(BARE_CHALLENGE);
         if let Some(error) = self.error {
             out.push_str(", error=\"");
             out.push_str(error);
             out.push_str("\", error_description=\"");
-            out.extend(description.chars().filter(|&c| is_description_char(c)));
+            // Catalog details are plain ASCII; only others are filtered character by character.
+            if description.chars().all(is_description_char) {
+                out.push_str(description);
+            } else {
+                out.extend(description.chars().filter(|&c| is_description_char(c)));
+            }
             out.push_str("\", error_uri=\"");
             out.push_str(error_uri);
             out.push('"');
@@ -344,9 +437,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn templates_render_what_render_renders() {
+        let templates = ErrorTemplates::new("http://127.0.0.1:8080/");
+        for &code in Code::ALL {
+            for error in [
+                ApiError::new(code, "Some \"thing\"\n\u{1}."),
+                ApiError::new(code, "x").with_retry_after(3).scim(),
+            ] {
+                let a = error.render("req_1", "http://127.0.0.1:8080/");
+                let b = error.render_with(&templates, "req_1");
+                assert_eq!(a.status(), b.status(), "{code}");
+                assert_eq!(a.headers(), b.headers(), "{code}");
+                let a = axum::body::to_bytes(a.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                let b = axum::body::to_bytes(b.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                assert_eq!(a, b, "{code}");
+            }
+        }
+    }
+
+    #[tokio::test]
     async fn problem_bodies_are_exactly_response_schema_problems() {
         for &code in Code::ALL {
-            let error = ApiError::new(code, "Something \"happened\".")
+            let error = ApiError::new(code, "Something \"happened\"\n\u{1}\u{e9}\\.")
                 .with_purpose(Purpose::DeleteUser)
                 .with_errors(vec![FieldError::pointer("/email", "is required")])
                 .with_retry_after(7);
@@ -384,5 +500,7 @@ mod tests {
             )
         );
         assert_eq!(render(ApiError::new(Code::Forbidden, "x")), None);
+        assert_eq!(BARE_CHALLENGE, format!("Bearer realm=\"{REALM}\""));
+        assert_eq!(BearerChallenge::default().render("u", "d"), BARE_CHALLENGE);
     }
 }

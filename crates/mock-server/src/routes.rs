@@ -56,7 +56,7 @@ impl Verb {
 pub enum Scope {
     /// Discovery and admin: no workspace guard, no rate limit.
     Public,
-    /// `/v1/workspaces/{workspace}/...`: behind [`crate::guard::workspace_guard`].
+    /// `/v1/workspaces/{workspace}/...`: behind [`crate::guard::WorkspaceGuardLayer`].
     Workspace,
     /// `/scim/v2/...`: behind the SCIM routes' own layer (see `app::scim_layer`).
     Scim,
