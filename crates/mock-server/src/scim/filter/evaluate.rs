@@ -1,0 +1,462 @@
+//! The filter evaluator over a JSON resource.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use serde_json::{Number, Value};
+
+use super::{AttrPath, CORE_SCHEMA_PREFIX, CompValue, CompareOp, Filter};
+
+/// Tells the evaluator how string values of an attribute compare (RFC 7643
+/// `caseExact`); attribute names themselves always match case-insensitively.
+pub trait AttributeCase {
+    /// Whether string values at `path` compare case-sensitively. Inside a
+    /// value filter the path is the full one: `emails[type eq "work"]` asks
+    /// about `emails.type`.
+    fn case_exact(&self, path: &AttrPath) -> bool;
+}
+
+impl<F: Fn(&AttrPath) -> bool> AttributeCase for F {
+    fn case_exact(&self, path: &AttrPath) -> bool {
+        self(path)
+    }
+}
+
+/// Whether `resource` matches `filter`.
+///
+/// Rules (RFC 7644 section 3.4.2.2, with choices where it is silent):
+/// a path with a core schema URI (`urn:ietf:params:scim:schemas:core:2.0:…`)
+/// names a top-level attribute, any other URI names a member of the resource
+/// object keyed by that URI; a multi-valued attribute matches when any value
+/// does; a complex value compared without a sub-attribute compares its
+/// `value` sub-attribute (so `emails co "x"` looks at the addresses);
+/// `pr` needs a value that is not null, `""`, `[]` or an object of those;
+/// `eq null` holds when the attribute is not present and `ne null` when it
+/// is; `ne` holds when no value is equal (so also for an absent attribute);
+/// `co`, `sw`, `ew` apply to strings, `gt`, `ge`, `lt`, `le` to strings
+/// (by code point after case folding, which orders ISO 8601 UTC timestamps)
+/// and numbers; booleans support only `eq` and `ne`; a type mismatch does not match.
+pub fn matches(filter: &Filter, resource: &Value, schema: &dyn AttributeCase) -> bool {
+    eval(filter, resource, None, schema)
+}
+
+/// Whether one value of the multi-valued attribute `parent` matches a value
+/// filter (the part inside brackets), as PATCH needs to select values.
+pub fn matches_element(
+    filter: &Filter,
+    parent: &AttrPath,
+    element: &Value,
+    schema: &dyn AttributeCase,
+) -> bool {
+    eval(filter, element, Some(parent), schema)
+}
+
+fn eval(
+    filter: &Filter,
+    target: &Value,
+    parent: Option<&AttrPath>,
+    schema: &dyn AttributeCase,
+) -> bool {
+    match filter {
+        Filter::Compare { path, op, value } => {
+            let (candidates, full) = resolve(target, path, parent);
+            compare(*op, value, &candidates, schema.case_exact(&full))
+        }
+        Filter::Present(path) => resolve(target, path, parent).0.into_iter().any(is_present),
+        Filter::And(left, right) => {
+            eval(left, target, parent, schema) && eval(right, target, parent, schema)
+        }
+        Filter::Or(left, right) => {
+            eval(left, target, parent, schema) || eval(right, target, parent, schema)
+        }
+        Filter::Not(inner) => !eval(inner, target, parent, schema),
+        Filter::ValuePath { path, filter } => {
+            let (elements, full) = resolve(target, path, parent);
+            elements
+                .into_iter()
+                .any(|element| eval(filter, element, Some(&full), schema))
+        }
+    }
+}
+
+/// The values a path names, flattened over arrays, and the full path to ask
+/// case rules about.
+fn resolve<'v>(
+    target: &'v Value,
+    path: &AttrPath,
+    parent: Option<&AttrPath>,
+) -> (Vec<&'v Value>, AttrPath) {
+    if let Some(parent) = parent {
+        // Inside brackets the path is relative to one value of the parent.
+        let full = AttrPath {
+            urn: parent.urn.clone(),
+            name: parent.name.clone(),
+            sub_attr: Some(path.name.clone()),
+        };
+        return (
+            values_at(target, &path.name, path.sub_attr.as_deref()),
+            full,
+        );
+    }
+    let container = match &path.urn {
+        None => Some(target),
+        Some(urn) => match member(target, urn) {
+            Some(extension @ Value::Object(_)) => Some(extension),
+            _ if has_prefix_ignore_case(urn, CORE_SCHEMA_PREFIX) => Some(target),
+            _ => None,
+        },
+    };
+    let values = container
+        .map(|c| values_at(c, &path.name, path.sub_attr.as_deref()))
+        .unwrap_or_default();
+    (values, path.clone())
+}
+
+fn has_prefix_ignore_case(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// The member of an object named `name`, ignoring case as RFC 7643 section
+/// 2.1 says attribute names do.
+pub fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
+    let map = object.as_object()?;
+    map.get(name).or_else(|| {
+        map.iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+fn flatten(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    }
+}
+
+fn values_at<'v>(container: &'v Value, name: &str, sub_attr: Option<&str>) -> Vec<&'v Value> {
+    let Some(value) = member(container, name) else {
+        return Vec::new();
+    };
+    let items = flatten(value);
+    match sub_attr {
+        None => items,
+        Some(sub) => items
+            .into_iter()
+            .filter_map(|item| member(item, sub))
+            .flat_map(flatten)
+            .collect(),
+    }
+}
+
+fn is_present(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => items.iter().any(is_present),
+        Value::Object(members) => members.values().any(is_present),
+        Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+fn compare(op: CompareOp, literal: &CompValue, candidates: &[&Value], case_exact: bool) -> bool {
+    let present = || candidates.iter().copied().any(is_present);
+    match (op, literal) {
+        (CompareOp::Eq, CompValue::Null) => !present(),
+        (CompareOp::Ne, CompValue::Null) => present(),
+        (_, CompValue::Null) => false,
+        (CompareOp::Ne, _) => !candidates
+            .iter()
+            .any(|c| compare_one(CompareOp::Eq, literal, c, case_exact)),
+        _ => candidates
+            .iter()
+            .any(|c| compare_one(op, literal, c, case_exact)),
+    }
+}
+
+/// `actual <op> literal` for strings, as a filter compares them (case-insensitively unless
+/// `case_exact`).
+pub fn compare_str(op: CompareOp, actual: &str, lit: &str, case_exact: bool) -> bool {
+    let (actual, lit): (Cow<'_, str>, Cow<'_, str>) = if case_exact {
+        (Cow::Borrowed(actual), Cow::Borrowed(lit))
+    } else {
+        (
+            Cow::Owned(actual.to_lowercase()),
+            Cow::Owned(lit.to_lowercase()),
+        )
+    };
+    match op {
+        CompareOp::Eq => actual == lit,
+        CompareOp::Ne => actual != lit,
+        CompareOp::Co => actual.contains(lit.as_ref()),
+        CompareOp::Sw => actual.starts_with(lit.as_ref()),
+        CompareOp::Ew => actual.ends_with(lit.as_ref()),
+        CompareOp::Gt => actual > lit,
+        CompareOp::Ge => actual >= lit,
+        CompareOp::Lt => actual < lit,
+        CompareOp::Le => actual <= lit,
+    }
+}
+
+fn compare_one(op: CompareOp, literal: &CompValue, candidate: &Value, case_exact: bool) -> bool {
+    // A complex value stands for its `value` sub-attribute.
+    let candidate = match candidate {
+        Value::Object(_) => match member(candidate, "value") {
+            Some(value) => value,
+            None => return false,
+        },
+        other => other,
+    };
+    match (literal, candidate) {
+        (CompValue::String(lit), Value::String(actual)) => compare_str(op, actual, lit, case_exact),
+        (CompValue::Number(lit), Value::Number(actual)) => {
+            let Some(ordering) = compare_numbers(actual, lit) else {
+                return false;
+            };
+            match op {
+                CompareOp::Eq => ordering == Ordering::Equal,
+                CompareOp::Ne => ordering != Ordering::Equal,
+                CompareOp::Gt => ordering == Ordering::Greater,
+                CompareOp::Ge => ordering != Ordering::Less,
+                CompareOp::Lt => ordering == Ordering::Less,
+                CompareOp::Le => ordering != Ordering::Greater,
+                CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
+            }
+        }
+        (CompValue::Bool(lit), Value::Bool(actual)) => match op {
+            CompareOp::Eq => lit == actual,
+            CompareOp::Ne => lit != actual,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Exact for integers (an `f64` cannot hold every `i64` / `u64`), by `f64` otherwise.
+fn compare_numbers(a: &Number, b: &Number) -> Option<Ordering> {
+    let as_int = |n: &Number| {
+        n.as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+    };
+    match (as_int(a), as_int(b)) {
+        (Some(x), Some(y)) => Some(x.cmp(&y)),
+        _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::super::parse;
+    use super::*;
+    use serde_json::json;
+
+    pub(in super::super) const ENTERPRISE: &str =
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+    pub(in super::super) fn user() -> Value {
+        json!({
+            "schemas": [
+                "urn:ietf:params:scim:schemas:core:2.0:User",
+                ENTERPRISE
+            ],
+            "id": "2819c223-7f76-453a-919d-413861904646",
+            "externalId": "701984",
+            "userName": "bjensen@example.com",
+            "name": {
+                "formatted": "Ms. Barbara J Jensen, III",
+                "familyName": "Jensen",
+                "givenName": "Barbara"
+            },
+            "displayName": "Babs Jensen",
+            "nickName": "",
+            "title": "Tour Guide",
+            "userType": "Employee",
+            "active": true,
+            "loginCount": 42,
+            "emails": [
+                {"value": "bjensen@example.com", "type": "work", "primary": true},
+                {"value": "babs@jensen.org", "type": "home"}
+            ],
+            "ims": [{"value": "someaimhandle", "type": "aim"}],
+            "x509Certificates": [],
+            "meta": {
+                "resourceType": "User",
+                "created": "2010-01-23T04:56:22Z",
+                "lastModified": "2011-05-13T04:42:34Z"
+            },
+            ENTERPRISE: {
+                "employeeNumber": "701984",
+                "manager": {"value": "26118915", "displayName": "John Smith"}
+            }
+        })
+    }
+
+    /// RFC 7643 caseExact for the attributes the tests use.
+    pub(in super::super) fn case_rules(path: &AttrPath) -> bool {
+        let exact = ["id", "externalId"];
+        path.sub_attr.is_none() && exact.iter().any(|n| n.eq_ignore_ascii_case(&path.name))
+    }
+
+    #[test]
+    fn evaluation() {
+        let user = user();
+        let cases: &[(&str, bool)] = &[
+            (r#"userName eq "bjensen@example.com""#, true),
+            (r#"userName eq "BJensen@Example.com""#, true),
+            (r#"USERNAME eq "bjensen@example.com""#, true),
+            (r#"username sw "BJ""#, true),
+            (r#"userName ew ".COM""#, true),
+            (r#"userName co "jensen@""#, true),
+            (r#"userName co "smith""#, false),
+            (r#"id eq "2819c223-7f76-453a-919d-413861904646""#, true),
+            (r#"id eq "2819C223-7F76-453A-919D-413861904646""#, false),
+            (r#"externalId eq "701984""#, true),
+            (r#"name.familyName eq "jensen""#, true),
+            (r#"NAME.FAMILYNAME eq "jensen""#, true),
+            (
+                r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "b""#,
+                true,
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:core:2.0:user:userName sw "b""#,
+                true,
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+                true,
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#,
+                true,
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:userName pr"#,
+                false,
+            ),
+            (r#"urn:example:other:userName pr"#, false),
+            ("title pr", true),
+            ("nickName pr", false),
+            ("profileUrl pr", false),
+            ("x509Certificates pr", false),
+            ("name pr", true),
+            ("emails pr", true),
+            (r#"emails co "jensen.org""#, true),
+            (r#"emails.value co "JENSEN.ORG""#, true),
+            (r#"emails.type eq "home""#, true),
+            (r#"emails.type eq "other""#, false),
+            (
+                r#"emails[type eq "work" and value co "@example.com"]"#,
+                true,
+            ),
+            (
+                r#"emails[type eq "home" and value co "@example.com"]"#,
+                false,
+            ),
+            (
+                r#"emails[type eq "home"] and emails[primary eq true]"#,
+                true,
+            ),
+            (r#"emails[not (type eq "work")]"#, true),
+            (r#"emails[primary eq true and type eq "home"]"#, false),
+            (r#"emails[primary pr]"#, true),
+            (r#"ims[type eq "xmpp"] or emails[type eq "work"]"#, true),
+            (
+                r#"userType eq "Employee" and (emails.type eq "work")"#,
+                true,
+            ),
+            (
+                r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+                false,
+            ),
+            (r#"not (userType eq "Intern")"#, true),
+            (r#"userType ne "Intern""#, true),
+            (r#"userType ne "employee""#, false),
+            (r#"nonexistent ne "x""#, true),
+            (r#"emails.type ne "work""#, false),
+            ("active eq true", true),
+            ("active eq false", false),
+            ("active ne false", true),
+            ("active gt false", false),
+            (r#"active eq "true""#, false),
+            ("loginCount eq 42", true),
+            ("loginCount eq 42.0", true),
+            ("loginCount gt 41.5", true),
+            ("loginCount ge 42", true),
+            ("loginCount lt 42", false),
+            ("loginCount le 42", true),
+            ("loginCount co 4", false),
+            (r#"loginCount eq "42""#, false),
+            ("nickName eq null", true),
+            ("profileUrl eq null", true),
+            ("title eq null", false),
+            ("title ne null", true),
+            ("title gt null", false),
+            (r#"meta.lastModified gt "2011-05-13T04:42:33Z""#, true),
+            (r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, false),
+            (r#"meta.lastModified ge "2011-05-13T04:42:34Z""#, true),
+            (r#"meta.created lt "2011-01-01T00:00:00Z""#, true),
+            (r#"meta.created le "2009-01-01T00:00:00Z""#, false),
+            (r#"title gt "tour""#, true),
+            (
+                r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
+                true,
+            ),
+        ];
+        for (input, expected) in cases {
+            let filter = parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(matches(&filter, &user, &case_rules), *expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn case_exact_comes_from_the_schema_including_inside_brackets() {
+        let user = user();
+        let asked = std::cell::RefCell::new(Vec::new());
+        let rules = |path: &AttrPath| {
+            asked.borrow_mut().push(path.to_string());
+            true
+        };
+        let filter = parse(r#"emails[type eq "WORK"]"#).unwrap();
+        assert!(!matches(&filter, &user, &rules));
+        assert!(asked.borrow().iter().all(|p| p == "emails.type"));
+        let filter = parse(r#"emails[type eq "work"]"#).unwrap();
+        assert!(matches(&filter, &user, &rules));
+    }
+
+    #[test]
+    fn matches_element_selects_values() {
+        let filter = parse(r#"type eq "work""#).unwrap();
+        let parent = AttrPath::new("emails");
+        let no_rules = |_: &AttrPath| false;
+        assert!(matches_element(
+            &filter,
+            &parent,
+            &json!({"type": "Work", "value": "a"}),
+            &no_rules
+        ));
+        assert!(!matches_element(
+            &filter,
+            &parent,
+            &json!({"type": "home"}),
+            &no_rules
+        ));
+        assert!(!matches_element(
+            &filter,
+            &parent,
+            &json!("work"),
+            &no_rules
+        ));
+    }
+
+    #[test]
+    fn non_object_resources_match_nothing_but_absence() {
+        let no_rules = |_: &AttrPath| false;
+        for resource in [json!(null), json!([1, 2]), json!("x")] {
+            assert!(!matches(&parse("a pr").unwrap(), &resource, &no_rules));
+            assert!(matches(&parse("a eq null").unwrap(), &resource, &no_rules));
+        }
+    }
+}
