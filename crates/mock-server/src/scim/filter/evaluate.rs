@@ -51,6 +51,191 @@ pub fn matches_element(
     eval(filter, element, Some(parent), schema)
 }
 
+/// A resource the [`Compiled`] evaluator reads one top-level attribute at a time, so a
+/// store can answer a filter from what it keeps without building the resource's document.
+///
+/// Every answer must be what [`member`] would give on the resource's JSON document: the
+/// evaluator then gives exactly [`matches`]'s result.
+pub trait Resource {
+    /// The top-level member `name` (matched ignoring case, as [`member`] does).
+    fn attribute(&self, name: &str) -> Option<Cow<'_, Value>>;
+
+    /// `name.sub` when the resource can give it without building all of `name`: `Some` is the
+    /// answer (`Some(None)`: `name` is a single complex value without `sub`), `None` leaves it
+    /// to [`Resource::attribute`].
+    fn sub_attribute(&self, _name: &str, _sub: &str) -> Option<Option<Cow<'_, Value>>> {
+        None
+    }
+}
+
+impl Resource for Value {
+    fn attribute(&self, name: &str) -> Option<Cow<'_, Value>> {
+        member(self, name).map(Cow::Borrowed)
+    }
+}
+
+/// A filter prepared for evaluation over many resources: the case rule of every comparison
+/// is looked up once, and resources are read through [`Resource`]. Same rules as
+/// [`matches`].
+#[derive(Debug)]
+pub struct Compiled<'f> {
+    root: Node<'f>,
+}
+
+#[derive(Debug)]
+enum Node<'f> {
+    Compare {
+        path: &'f AttrPath,
+        op: CompareOp,
+        value: &'f CompValue,
+        case_exact: bool,
+    },
+    Present(&'f AttrPath),
+    And(Box<Node<'f>>, Box<Node<'f>>),
+    Or(Box<Node<'f>>, Box<Node<'f>>),
+    Not(Box<Node<'f>>),
+    ValuePath {
+        path: &'f AttrPath,
+        filter: Box<Node<'f>>,
+    },
+}
+
+impl<'f> Compiled<'f> {
+    /// Prepares `filter` with the case rules of `schema`.
+    pub fn new(filter: &'f Filter, schema: &dyn AttributeCase) -> Compiled<'f> {
+        Compiled {
+            root: compile(filter, None, schema),
+        }
+    }
+
+    /// Whether `resource` matches.
+    pub fn matches<R: Resource + ?Sized>(&self, resource: &R) -> bool {
+        eval_top(&self.root, resource)
+    }
+}
+
+fn compile<'f>(
+    filter: &'f Filter,
+    parent: Option<&AttrPath>,
+    schema: &dyn AttributeCase,
+) -> Node<'f> {
+    // Inside brackets a path is relative to one value of the parent; case rules are asked
+    // about the full path, as `resolve` does.
+    let full = |path: &AttrPath| {
+        parent.map(|parent| AttrPath {
+            urn: parent.urn.clone(),
+            name: parent.name.clone(),
+            sub_attr: Some(path.name.clone()),
+        })
+    };
+    let boxed = |f: &'f Filter| Box::new(compile(f, parent, schema));
+    match filter {
+        Filter::Compare { path, op, value } => Node::Compare {
+            path,
+            op: *op,
+            value,
+            case_exact: schema.case_exact(full(path).as_ref().unwrap_or(path)),
+        },
+        Filter::Present(path) => Node::Present(path),
+        Filter::And(left, right) => Node::And(boxed(left), boxed(right)),
+        Filter::Or(left, right) => Node::Or(boxed(left), boxed(right)),
+        Filter::Not(inner) => Node::Not(boxed(inner)),
+        Filter::ValuePath { path, filter } => {
+            let full = full(path);
+            Node::ValuePath {
+                path,
+                filter: Box::new(compile(filter, Some(full.as_ref().unwrap_or(path)), schema)),
+            }
+        }
+    }
+}
+
+/// A node at the top level of a resource.
+fn eval_top<R: Resource + ?Sized>(node: &Node<'_>, resource: &R) -> bool {
+    match node {
+        Node::Compare {
+            path,
+            op,
+            value,
+            case_exact,
+        } => with_values(resource, path, |values| {
+            compare(*op, value, values, *case_exact)
+        }),
+        Node::Present(path) => with_values(resource, path, |values| {
+            values.iter().copied().any(is_present)
+        }),
+        Node::And(left, right) => eval_top(left, resource) && eval_top(right, resource),
+        Node::Or(left, right) => eval_top(left, resource) || eval_top(right, resource),
+        Node::Not(inner) => !eval_top(inner, resource),
+        Node::ValuePath { path, filter } => with_values(resource, path, |elements| {
+            elements.iter().any(|element| eval_in(filter, element))
+        }),
+    }
+}
+
+/// A node inside brackets, over one value of the multi-valued attribute.
+fn eval_in(node: &Node<'_>, element: &Value) -> bool {
+    match node {
+        Node::Compare {
+            path,
+            op,
+            value,
+            case_exact,
+        } => compare(
+            *op,
+            value,
+            &values_at(element, &path.name, path.sub_attr.as_deref()),
+            *case_exact,
+        ),
+        Node::Present(path) => values_at(element, &path.name, path.sub_attr.as_deref())
+            .into_iter()
+            .any(is_present),
+        Node::And(left, right) => eval_in(left, element) && eval_in(right, element),
+        Node::Or(left, right) => eval_in(left, element) || eval_in(right, element),
+        Node::Not(inner) => !eval_in(inner, element),
+        Node::ValuePath { path, filter } => {
+            values_at(element, &path.name, path.sub_attr.as_deref())
+                .into_iter()
+                .any(|value| eval_in(filter, value))
+        }
+    }
+}
+
+/// Calls `f` with the values `path` names in `resource` (as `resolve` finds them at the top
+/// level).
+fn with_values<R: Resource + ?Sized>(
+    resource: &R,
+    path: &AttrPath,
+    f: impl FnOnce(&[&Value]) -> bool,
+) -> bool {
+    let top_level = |f: &mut dyn FnMut(&[&Value]) -> bool| {
+        if let Some(sub) = &path.sub_attr
+            && let Some(answer) = resource.sub_attribute(&path.name, sub)
+        {
+            return match answer {
+                Some(value) => f(&flatten(&value)),
+                None => f(&[]),
+            };
+        }
+        match resource.attribute(&path.name) {
+            Some(value) => f(&values_in(&value, path.sub_attr.as_deref())),
+            None => f(&[]),
+        }
+    };
+    let mut f = Some(f);
+    let mut call = |values: &[&Value]| f.take().is_some_and(|f| f(values));
+    match &path.urn {
+        None => top_level(&mut call),
+        Some(urn) => match resource.attribute(urn) {
+            Some(extension) if extension.is_object() => {
+                call(&values_at(&extension, &path.name, path.sub_attr.as_deref()))
+            }
+            _ if has_prefix_ignore_case(urn, CORE_SCHEMA_PREFIX) => top_level(&mut call),
+            _ => call(&[]),
+        },
+    }
+}
+
 fn eval(
     filter: &Filter,
     target: &Value,
@@ -137,9 +322,14 @@ fn flatten(value: &Value) -> Vec<&Value> {
 }
 
 fn values_at<'v>(container: &'v Value, name: &str, sub_attr: Option<&str>) -> Vec<&'v Value> {
-    let Some(value) = member(container, name) else {
-        return Vec::new();
-    };
+    match member(container, name) {
+        Some(value) => values_in(value, sub_attr),
+        None => Vec::new(),
+    }
+}
+
+/// `value` flattened over arrays, or its values' `sub_attr` flattened.
+fn values_in<'v>(value: &'v Value, sub_attr: Option<&str>) -> Vec<&'v Value> {
     let items = flatten(value);
     match sub_attr {
         None => items,
@@ -179,6 +369,11 @@ fn compare(op: CompareOp, literal: &CompValue, candidates: &[&Value], case_exact
 /// `actual <op> literal` for strings, as a filter compares them (case-insensitively unless
 /// `case_exact`).
 pub fn compare_str(op: CompareOp, actual: &str, lit: &str, case_exact: bool) -> bool {
+    // `co` by windows is quadratic, so long literals take the allocating (linear) way.
+    let short = op != CompareOp::Co || lit.len() <= 32;
+    if !case_exact && short && actual.is_ascii() && lit.is_ascii() {
+        return compare_ascii_ignore_case(op, actual.as_bytes(), lit.as_bytes());
+    }
     let (actual, lit): (Cow<'_, str>, Cow<'_, str>) = if case_exact {
         (Cow::Borrowed(actual), Cow::Borrowed(lit))
     } else {
@@ -197,6 +392,38 @@ pub fn compare_str(op: CompareOp, actual: &str, lit: &str, case_exact: bool) -> 
         CompareOp::Ge => actual >= lit,
         CompareOp::Lt => actual < lit,
         CompareOp::Le => actual <= lit,
+    }
+}
+
+/// [`compare_str`] for ASCII strings, ignoring case without allocating: for ASCII,
+/// `to_lowercase` is `to_ascii_lowercase` byte for byte, so the results are the same.
+fn compare_ascii_ignore_case(op: CompareOp, actual: &[u8], lit: &[u8]) -> bool {
+    let ordering = || {
+        actual
+            .iter()
+            .map(u8::to_ascii_lowercase)
+            .cmp(lit.iter().map(u8::to_ascii_lowercase))
+    };
+    match op {
+        CompareOp::Eq => actual.eq_ignore_ascii_case(lit),
+        CompareOp::Ne => !actual.eq_ignore_ascii_case(lit),
+        CompareOp::Co => {
+            lit.is_empty()
+                || actual
+                    .windows(lit.len())
+                    .any(|w| w.eq_ignore_ascii_case(lit))
+        }
+        CompareOp::Sw => actual
+            .get(..lit.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(lit)),
+        CompareOp::Ew => actual
+            .len()
+            .checked_sub(lit.len())
+            .is_some_and(|start| actual[start..].eq_ignore_ascii_case(lit)),
+        CompareOp::Gt => ordering() == Ordering::Greater,
+        CompareOp::Ge => ordering() != Ordering::Less,
+        CompareOp::Lt => ordering() == Ordering::Less,
+        CompareOp::Le => ordering() != Ordering::Greater,
     }
 }
 
@@ -457,6 +684,40 @@ pub(super) mod tests {
         for resource in [json!(null), json!([1, 2]), json!("x")] {
             assert!(!matches(&parse("a pr").unwrap(), &resource, &no_rules));
             assert!(matches(&parse("a eq null").unwrap(), &resource, &no_rules));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn compiled_evaluation_is_matches(
+            body in super::super::testing::arb_body(),
+            filter in super::super::testing::arb_filter(),
+        ) {
+            let mut doc = body;
+            doc["id"] = json!("usr_000001");
+            doc["meta"] = json!({
+                "resourceType": "User",
+                "created": "2026-11-29T10:00:00Z",
+                "lastModified": "2026-11-29T11:00:00Z",
+                "location": "http://h/scim/v2/Users/usr_000001",
+                "version": "W/\"2\"",
+            });
+            let schema = crate::scim::schema::UserAttributes;
+            proptest::prop_assert_eq!(
+                Compiled::new(&filter, &schema).matches(&doc),
+                matches(&filter, &doc, &schema),
+                "{}", filter
+            );
+        }
+
+        #[test]
+        fn ascii_comparisons_fold_as_to_lowercase_does(
+            actual in "[a-zA-Z0-9@._ -]{0,8}",
+            lit in "[a-zA-Z0-9@._ -]{0,3}",
+            op in proptest::sample::select(CompareOp::ALL.to_vec()),
+        ) {
+            let folded = compare_str(op, &actual.to_lowercase(), &lit.to_lowercase(), true);
+            proptest::prop_assert_eq!(compare_str(op, &actual, &lit, false), folded);
         }
     }
 }

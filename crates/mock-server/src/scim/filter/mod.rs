@@ -33,8 +33,12 @@ use serde_json::Number;
 
 mod evaluate;
 mod parse;
+#[cfg(test)]
+pub(crate) mod testing;
 
-pub use evaluate::{AttributeCase, compare_str, matches, matches_element, member};
+pub use evaluate::{
+    AttributeCase, Compiled, Resource, compare_str, matches, matches_element, member,
+};
 pub use parse::{parse, parse_path};
 
 /// How deeply parentheses, `not (...)` and value filters may nest; deeper input
