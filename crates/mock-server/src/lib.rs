@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod model;
+pub mod names;
 pub mod network;
 pub mod openapi;
 pub mod ratelimit;

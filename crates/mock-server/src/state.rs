@@ -109,6 +109,8 @@ pub struct Store {
     by_workspace: HashMap<String, WorkspaceUsers>,
     /// Bearer tokens (long-lived and sessions) by token.
     pub tokens: HashMap<String, Token>,
+    /// Lower-cased emails in order, per workspace (SCIM `userName` ranges and scans).
+    names: crate::names::NameIndex,
     /// When to drop expired sessions.
     session_sweeper: Option<Sweeper>,
 }
@@ -483,6 +485,11 @@ impl Store {
         })
     }
 
+    /// The ordered index of lower-cased emails.
+    pub fn names(&self) -> &crate::names::NameIndex {
+        &self.names
+    }
+
     /// The number of users in `workspace`.
     pub fn user_count(&self, workspace: &str) -> usize {
         self.by_workspace.get(workspace).map_or(0, |w| w.ids.len())
@@ -496,12 +503,14 @@ impl Store {
         index
             .by_email
             .insert(user.email.to_ascii_lowercase(), user.id.clone());
+        self.names.insert(&user.workspace, &user.id, &user.email);
         self.users.insert(user.id.clone(), user);
     }
 
     /// Removes a user, keeping the indexes in step.
     pub fn remove_user(&mut self, id: &str) -> Option<User> {
         let user = self.users.remove(id)?;
+        self.names.remove(&user.workspace, id);
         if let Some(index) = self.by_workspace.get_mut(&user.workspace) {
             index.ids.remove(id);
             let key = user.email.to_ascii_lowercase();
@@ -520,6 +529,7 @@ impl Store {
         let old = std::mem::replace(&mut user.email, email);
         let new_key = user.email.to_ascii_lowercase();
         let workspace = user.workspace.clone();
+        self.names.insert(&workspace, id, &user.email);
         let index = self.by_workspace.entry(workspace).or_default();
         let old_key = old.to_ascii_lowercase();
         if index
