@@ -6,4 +6,5 @@ pub mod patch;
 pub mod projection;
 pub mod routes;
 pub mod schema;
+mod search;
 pub mod store;

@@ -27,7 +27,8 @@ use serde_json::{Map, Value, json};
 
 use super::filter;
 use super::patch::{self, PatchError, ScimType};
-use super::schema::{self, CORE_USER, UserAttributes};
+use super::schema::{self, CORE_USER};
+use super::search;
 use crate::auth::is_b64token;
 use crate::model::Role;
 use crate::seed::{Seed, SeedError};
@@ -172,10 +173,8 @@ impl ScimStore {
     /// One page of the workspace's users matching `filter` (ordered by id, a stable order, so
     /// `startIndex` pages do not shift between requests), and how many match in all.
     ///
-    /// Documents are built only for the page: `userName eq "..."` is one look-up in the
-    /// store's email index, any other comparison of `userName` alone is evaluated on the
-    /// user's email (which is the `userName`), and only other filters build each user's
-    /// document to test it.
+    /// Filters are evaluated without building each user's document, over the name index
+    /// where they can be (see [`super::search`]); documents are built only for the page.
     pub fn search(
         &self,
         store: &Store,
@@ -186,39 +185,19 @@ impl ScimStore {
         count: usize,
     ) -> (usize, Vec<Value>) {
         let records = self.lock();
-        let show = |user: &User| self.document(user, records.get(&user.id), base_url, false);
-        let matches = |user: &User| match filter {
-            None => true,
-            Some(f) => match user_name_comparison(f) {
-                Some((op, literal)) => filter::compare_str(op, &user.email, literal, false),
-                None => filter::matches(f, &show(user), &UserAttributes),
-            },
+        let users = search::Users {
+            store,
+            records: &records,
+            started: self.started,
+            workspace,
+            base_url,
         };
-        if let Some(filter::Filter::Compare {
-            path,
-            op: filter::CompareOp::Eq,
-            value: filter::CompValue::String(name),
-        }) = filter
-            && is_user_name(path)
-            && name.is_ascii()
-        {
-            let hit = store.user_by_email(workspace, name).filter(|u| matches(u));
-            let page = hit.filter(|_| skip == 0 && count > 0).map(show);
-            return (usize::from(hit.is_some()), page.into_iter().collect());
-        }
-        let mut total = 0;
-        let mut page = Vec::new();
-        for user in store
-            .user_ids_in(workspace, None)
+        let (total, ids) = users.search(filter, skip, count);
+        let page = ids
+            .into_iter()
             .filter_map(|id| store.user(id))
-        {
-            if matches(user) {
-                if total >= skip && page.len() < count {
-                    page.push(show(user));
-                }
-                total += 1;
-            }
-        }
+            .map(|user| self.document(user, records.get(&user.id), base_url, false))
+            .collect();
         (total, page)
     }
 
@@ -437,18 +416,42 @@ impl ScimStore {
         members.insert("id".to_owned(), Value::String(user.id.clone()));
         members.insert(
             "meta".to_owned(),
-            json!({
-                "resourceType": USER_RESOURCE_TYPE,
-                "created": rfc3339(created),
-                "lastModified": rfc3339(last_modified),
-                "location": format!("{}/Users/{}", base_url.trim_end_matches('/'), user.id),
-                "version": etag(version),
-            }),
+            meta(&user.id, created, last_modified, version, base_url),
         );
         if with_password && let Some(password) = &user.password {
             members.insert("password".to_owned(), Value::String(password.clone()));
         }
         doc
+    }
+
+    /// The document-based search: each user's document built and tested with
+    /// [`filter::matches`]. The reference [`ScimStore::search`] is held equal to.
+    #[cfg(test)]
+    pub(super) fn search_by_documents(
+        &self,
+        store: &Store,
+        workspace: &str,
+        base_url: &str,
+        filter: Option<&filter::Filter>,
+        skip: usize,
+        count: usize,
+    ) -> (usize, Vec<Value>) {
+        let records = self.lock();
+        let mut total = 0;
+        let mut page = Vec::new();
+        for user in store
+            .user_ids_in(workspace, None)
+            .filter_map(|id| store.user(id))
+        {
+            let doc = self.document(user, records.get(&user.id), base_url, false);
+            if filter.is_none_or(|f| filter::matches(f, &doc, &schema::UserAttributes)) {
+                if total >= skip && page.len() < count {
+                    page.push(doc);
+                }
+                total += 1;
+            }
+        }
+        (total, page)
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Record>> {
@@ -512,8 +515,30 @@ fn expand_extension_paths(body: &Value) -> Value {
     body
 }
 
+/// A user's `meta` attribute.
+pub(super) fn meta(
+    id: &str,
+    created: SystemTime,
+    last_modified: SystemTime,
+    version: u64,
+    base_url: &str,
+) -> Value {
+    json!({
+        "resourceType": USER_RESOURCE_TYPE,
+        "created": rfc3339(created),
+        "lastModified": rfc3339(last_modified),
+        "location": location(base_url, id),
+        "version": etag(version),
+    })
+}
+
+/// A user's `meta.location`.
+pub(super) fn location(base_url: &str, id: &str) -> String {
+    format!("{}/Users/{id}", base_url.trim_end_matches('/'))
+}
+
 /// The attributes of a user SCIM has no record of: what the core user knows.
-fn derived(user: &User) -> Value {
+pub(super) fn derived(user: &User) -> Value {
     json!({
         "schemas": [CORE_USER],
         "userName": user.email,
@@ -525,28 +550,6 @@ fn derived(user: &User) -> Value {
 /// A weak ETag for a version number, as `meta.version` and the `ETag` header carry it.
 pub fn etag(version: u64) -> String {
     format!("W/\"{version}\"")
-}
-
-/// Whether `path` is the core User's `userName` (with or without the schema URN).
-fn is_user_name(path: &filter::AttrPath) -> bool {
-    path.sub_attr.is_none()
-        && path.name.eq_ignore_ascii_case("userName")
-        && path
-            .urn
-            .as_deref()
-            .is_none_or(|urn| urn.eq_ignore_ascii_case(CORE_USER))
-}
-
-/// `userName <op> "<string>"`: a filter that only compares `userName` with a string.
-fn user_name_comparison(f: &filter::Filter) -> Option<(filter::CompareOp, &str)> {
-    match f {
-        filter::Filter::Compare {
-            path,
-            op,
-            value: filter::CompValue::String(literal),
-        } if is_user_name(path) => Some((*op, literal)),
-        _ => None,
-    }
 }
 
 /// `time` as an RFC 3339 UTC timestamp with whole seconds (`2026-11-25T14:24:52Z`).

@@ -17,6 +17,11 @@ fn arb_text() -> impl Strategy<Value = String> {
     prop_oneof![
         Just(String::new()),
         Just("u".to_owned()),
+        Just("a".to_owned()),
+        Just("m".to_owned()),
+        Just("acme".to_owned()),
+        Just("@acme.example".to_owned()),
+        Just("ADMIN@acme.example".to_owned()),
         Just("User0".to_owned()),
         Just("user01@acme.example".to_owned()),
         Just("USER02@Acme.Example".to_owned()),
