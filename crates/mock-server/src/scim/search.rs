@@ -77,6 +77,18 @@ impl<'a> UserView<'a> {
         }
     }
 
+    /// The view of user `id` with a record.
+    fn stored(id: &'a str, record: &'a Record, base_url: &'a str) -> UserView<'a> {
+        UserView {
+            id,
+            attributes: Attributes::Stored(&record.attributes),
+            created: record.created,
+            last_modified: record.last_modified,
+            version: record.version,
+            base_url,
+        }
+    }
+
     fn attributes(&self) -> &Value {
         match &self.attributes {
             Attributes::Stored(value) => value,
@@ -223,14 +235,13 @@ pub(super) struct Users<'a> {
 }
 
 impl<'a> Users<'a> {
-    fn view(&self, id: &str) -> Option<UserView<'a>> {
+    fn view(&self, id: &'a str) -> Option<UserView<'a>> {
+        // A user with a record needs nothing of the core user: one look-up.
+        if let Some(record) = self.records.get(id) {
+            return Some(UserView::stored(id, record, self.base_url));
+        }
         let user = self.store.user(id)?;
-        Some(UserView::new(
-            user,
-            self.records.get(id),
-            self.started,
-            self.base_url,
-        ))
+        Some(UserView::new(user, None, self.started, self.base_url))
     }
 
     /// How many users match `filter` in all, and the ids of those on the page (`skip`

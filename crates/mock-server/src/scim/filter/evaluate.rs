@@ -181,15 +181,12 @@ fn eval_in(node: &Node<'_>, element: &Value) -> bool {
             op,
             value,
             case_exact,
-        } => compare(
-            *op,
-            value,
-            &values_at(element, &path.name, path.sub_attr.as_deref()),
-            *case_exact,
-        ),
-        Node::Present(path) => values_at(element, &path.name, path.sub_attr.as_deref())
-            .into_iter()
-            .any(is_present),
+        } => with_values_at(element, path, &mut |values| {
+            compare(*op, value, values, *case_exact)
+        }),
+        Node::Present(path) => with_values_at(element, path, &mut |values| {
+            values.iter().copied().any(is_present)
+        }),
         Node::And(left, right) => eval_in(left, element) && eval_in(right, element),
         Node::Or(left, right) => eval_in(left, element) || eval_in(right, element),
         Node::Not(inner) => !eval_in(inner, element),
@@ -213,12 +210,12 @@ fn with_values<R: Resource + ?Sized>(
             && let Some(answer) = resource.sub_attribute(&path.name, sub)
         {
             return match answer {
-                Some(value) => f(&flatten(&value)),
+                Some(value) => with_values_in(&value, None, f),
                 None => f(&[]),
             };
         }
         match resource.attribute(&path.name) {
-            Some(value) => f(&values_in(&value, path.sub_attr.as_deref())),
+            Some(value) => with_values_in(&value, path.sub_attr.as_deref(), f),
             None => f(&[]),
         }
     };
@@ -227,11 +224,39 @@ fn with_values<R: Resource + ?Sized>(
     match &path.urn {
         None => top_level(&mut call),
         Some(urn) => match resource.attribute(urn) {
-            Some(extension) if extension.is_object() => {
-                call(&values_at(&extension, &path.name, path.sub_attr.as_deref()))
-            }
+            Some(extension) if extension.is_object() => with_values_at(&extension, path, &mut call),
             _ if has_prefix_ignore_case(urn, CORE_SCHEMA_PREFIX) => top_level(&mut call),
             _ => call(&[]),
+        },
+    }
+}
+
+/// Calls `f` with what `values_at(container, path.name, path.sub_attr)` gives.
+fn with_values_at(
+    container: &Value,
+    path: &AttrPath,
+    f: &mut dyn FnMut(&[&Value]) -> bool,
+) -> bool {
+    match member(container, &path.name) {
+        Some(value) => with_values_in(value, path.sub_attr.as_deref(), f),
+        None => f(&[]),
+    }
+}
+
+/// Calls `f` with what `values_in(value, sub_attr)` gives, without allocating unless an
+/// array is involved.
+fn with_values_in(
+    value: &Value,
+    sub_attr: Option<&str>,
+    f: &mut dyn FnMut(&[&Value]) -> bool,
+) -> bool {
+    match (value, sub_attr) {
+        (Value::Array(_), _) => f(&values_in(value, sub_attr)),
+        (single, None) => f(&[single]),
+        (single, Some(sub)) => match member(single, sub) {
+            None => f(&[]),
+            Some(Value::Array(items)) => f(&items.iter().collect::<Vec<_>>()),
+            Some(inner) => f(&[inner]),
         },
     }
 }
