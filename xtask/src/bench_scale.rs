@@ -1,11 +1,15 @@
 //! `cargo xtask bench-scale`: provisions N users into one workspace of the mock's release
 //! binary over SCIM and prints what a client team notices at that size: one create, a
-//! `userName eq` list, `sw` / `co` first pages, the `/v1` first page, a GET by id, and the
-//! resident memory per user.
+//! `userName eq` list, the first page (`count=10`) of lists filtered by `userName sw`,
+//! `userName co`, a compound filter over other attributes, a value filter on `emails` and
+//! `meta.lastModified gt`, the unfiltered first page, the `/v1` first page, a GET by id, and
+//! the resident memory per user; then, for the largest N, each figure against the issue's
+//! target.
 //!
 //! Each N gets a fresh mock process, so the RSS figures are its own. Latencies are medians
 //! of sequential requests over one keep-alive connection (loopback, load generator in the
-//! same machine).
+//! same machine). Every list's `totalResults` is checked against the count the provisioned
+//! names imply, so a fast wrong answer fails the run.
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +29,54 @@ pub struct Options {
 const SCIM: &str = "Bearer scim_acme";
 const ADMIN: &str = "Bearer tok_acme_admin";
 
+/// A measured list: label, filter (`None`: unfiltered), and the `totalResults` expected for
+/// N provisioned users (`None`: at least N).
+struct List {
+    label: &'static str,
+    filter: Option<&'static str>,
+    expected: fn(usize) -> Option<usize>,
+}
+
+/// `userName`s are `user{i:06}@acme.example`, `name.familyName` is `Family{i % 100}`.
+const LISTS: &[List] = &[
+    List {
+        label: "sw",
+        filter: Some(r#"userName sw "user00""#),
+        expected: |n| Some(n.min(10_000)),
+    },
+    List {
+        label: "co",
+        filter: Some(r#"userName co "99@""#),
+        expected: |n| Some(n / 100),
+    },
+    List {
+        label: "and",
+        filter: Some(r#"name.familyName eq "Family42" and active eq true"#),
+        expected: |n| Some(n / 100),
+    },
+    List {
+        label: "emails[]",
+        filter: Some(r#"emails[type eq "work" and value co "99@"]"#),
+        expected: |n| Some(n / 100),
+    },
+    List {
+        label: "meta gt",
+        filter: Some(r#"meta.lastModified gt "2000-01-01T00:00:00Z""#),
+        expected: |_| None,
+    },
+    List {
+        label: "page",
+        filter: None,
+        expected: |_| None,
+    },
+];
+
+/// The issue's targets at 100k users.
+const CREATE_TARGET_MS: f64 = 1.0;
+const EQ_TARGET_MS: f64 = 1.0;
+const PAGE_TARGET_MS: f64 = 50.0;
+const RSS_TARGET_BYTES: f64 = 6.4 * 1024.0;
+
 /// Builds, then measures every size.
 pub fn run(options: &Options) -> Result<()> {
     let (mock_bin, _, xtask_bin) = build()?;
@@ -35,21 +87,27 @@ pub fn run(options: &Options) -> Result<()> {
         .enable_all()
         .build()?;
     println!(
-        "mock-server (release, RUST_LOG=warn), users provisioned over SCIM into `acme`; medians of {} sequential requests",
+        "mock-server (release, RUST_LOG=warn), users provisioned over SCIM into `acme`; medians of {} sequential requests, first pages count=10",
         options.repeat
     );
-    println!(
-        "{:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
-        "users",
-        "provision",
-        "create",
-        "eq list",
-        "sw page",
-        "co page",
-        "v1 page",
-        "GET id",
-        "RSS/user"
+    for list in LISTS {
+        if let Some(filter) = list.filter {
+            println!("  {:<9} {filter}", list.label);
+        }
+    }
+    let mut header = format!(
+        "{:>7} {:>9} {:>9} {:>9}",
+        "users", "provision", "create", "eq"
     );
+    for list in LISTS {
+        header.push_str(&format!(" {:>9}", list.label));
+    }
+    header.push_str(&format!(
+        " {:>9} {:>9} {:>9}",
+        "v1 page", "GET id", "RSS/user"
+    ));
+    println!("{header}");
+    let mut last = None;
     for &n in &options.users {
         let mock = Server::start(
             &mock_bin,
@@ -67,17 +125,48 @@ pub fn run(options: &Options) -> Result<()> {
         let figures = runtime.block_on(measure(&mock, n, options.repeat))?;
         let after = mock.rss_kib().unwrap_or(0);
         let per_user = (after.saturating_sub(before) as f64 * 1024.0) / n as f64;
-        println!(
-            "{:>7} {:>9.1}s {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7.0} B",
+        let mut line = format!(
+            "{:>7} {:>8.1}s {:>9} {:>9}",
             n,
             figures.provision.as_secs_f64(),
             ms(figures.create),
-            ms(figures.eq),
-            ms(figures.sw),
-            ms(figures.co),
+            ms(figures.eq)
+        );
+        for d in &figures.lists {
+            line.push_str(&format!(" {:>9}", ms(*d)));
+        }
+        line.push_str(&format!(
+            " {:>9} {:>9} {:>7.0} B",
             ms(figures.v1_page),
             ms(figures.get),
-            per_user,
+            per_user
+        ));
+        println!("{line}");
+        last = Some((n, figures, per_user));
+    }
+    if let Some((n, figures, per_user)) = last {
+        let slowest = figures.lists.iter().copied().max().unwrap_or_default();
+        println!("targets at {n} users (the issue's, for 100k):");
+        let check = |what: &str, value: f64, target: f64, unit: &str| {
+            let verdict = if value <= target { "ok" } else { "MISSED" };
+            println!(
+                "  {what:<28} {value:>9.2} {unit} (target < {target} {unit}, {:.2}x of it) {verdict}",
+                value / target
+            );
+        };
+        check("create", secs_ms(figures.create), CREATE_TARGET_MS, "ms");
+        check("userName eq list", secs_ms(figures.eq), EQ_TARGET_MS, "ms");
+        check(
+            "slowest filtered first page",
+            secs_ms(slowest),
+            PAGE_TARGET_MS,
+            "ms",
+        );
+        check(
+            "RSS per user",
+            per_user / 1024.0,
+            RSS_TARGET_BYTES / 1024.0,
+            "KB",
         );
     }
     Ok(())
@@ -87,15 +176,15 @@ struct Figures {
     provision: Duration,
     create: Duration,
     eq: Duration,
-    sw: Duration,
-    co: Duration,
+    /// In the order of [`LISTS`].
+    lists: Vec<Duration>,
     v1_page: Duration,
     get: Duration,
 }
 
-fn create_target(name: &str) -> Target {
+fn create_target(name: &str, family: &str) -> Target {
     let body = format!(
-        r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{name}","name":{{"givenName":"Bench","familyName":"User"}},"emails":[{{"value":"{name}","type":"work","primary":true}}]}}"#
+        r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{name}","active":true,"name":{{"givenName":"Bench","familyName":"{family}"}},"emails":[{{"value":"{name}","type":"work","primary":true}}]}}"#
     );
     Target::new(
         "create",
@@ -110,6 +199,28 @@ fn create_target(name: &str) -> Target {
     )
 }
 
+/// `text` percent-encoded for a query parameter value.
+fn query_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The `totalResults` of a list response.
+fn total_results(body: &str) -> Option<usize> {
+    body.split("\"totalResults\":")
+        .nth(1)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
 async fn measure(mock: &Server, n: usize, repeat: usize) -> Result<Figures> {
     // Provision over a few connections at once.
     const LANES: usize = 4;
@@ -121,7 +232,10 @@ async fn measure(mock: &Server, n: usize, repeat: usize) -> Result<Figures> {
             let mut conn = Conn::open(addr).await?;
             let mut i = lane;
             while i < n {
-                let target = create_target(&format!("user{i:06}@acme.example"));
+                let target = create_target(
+                    &format!("user{i:06}@acme.example"),
+                    &format!("Family{}", i % 100),
+                );
                 let (status, body) = conn.send(&target).await?;
                 if status != 201 {
                     bail!("creating user {i} answered {status}: {body}");
@@ -140,7 +254,7 @@ async fn measure(mock: &Server, n: usize, repeat: usize) -> Result<Figures> {
     let mut created_id = String::new();
     let mut samples = Vec::new();
     for r in 0..repeat {
-        let target = create_target(&format!("extra{r:04}@acme.example"));
+        let target = create_target(&format!("extra{r:04}@acme.example"), "Extra");
         let t = Instant::now();
         let (status, body) = conn.send(&target).await?;
         samples.push(t.elapsed());
@@ -159,67 +273,77 @@ async fn measure(mock: &Server, n: usize, repeat: usize) -> Result<Figures> {
     let get = |name: &'static str, path: String, auth: &'static str| {
         Target::new(name, "GET", &path, &[("authorization", auth)], None, 200)
     };
-    let eq = time(
-        &mut conn,
-        &get(
-            "eq",
-            format!("/scim/v2/Users?filter=userName%20eq%20%22{probe}%22"),
-            SCIM,
-        ),
-        repeat,
-    )
-    .await?;
-    let sw = time(
-        &mut conn,
-        &get(
-            "sw",
-            "/scim/v2/Users?filter=userName%20sw%20%22user00%22&count=10".to_owned(),
-            SCIM,
-        ),
-        repeat,
-    )
-    .await?;
-    let co = time(
-        &mut conn,
-        &get(
-            "co",
-            "/scim/v2/Users?filter=userName%20co%20%2299%40%22&count=10".to_owned(),
-            SCIM,
-        ),
-        repeat,
-    )
-    .await?;
+    let list = |filter: Option<&str>, count: &str| {
+        let mut path = format!("/scim/v2/Users?count={count}");
+        if let Some(filter) = filter {
+            path.push_str(&format!("&filter={}", query_encode(filter)));
+        }
+        get("list", path, SCIM)
+    };
+    let eq_target = list(Some(&format!("userName eq \"{probe}\"")), "10");
+    let eq = time(&mut conn, &eq_target, repeat, Some(1)).await?;
+    let mut lists = Vec::new();
+    for entry in LISTS {
+        let target = list(entry.filter, "10");
+        let expected = (entry.expected)(n);
+        let d = time(&mut conn, &target, repeat, expected).await?;
+        if expected.is_none() {
+            let (_, body) = conn.send(&target).await?;
+            let total = total_results(&body).unwrap_or(0);
+            if total < n {
+                bail!("{} listed {total} users of at least {n}", entry.label);
+            }
+        }
+        lists.push(d);
+    }
     let v1_page = time(
         &mut conn,
         &get("v1", "/v1/workspaces/acme/users?limit=1".to_owned(), ADMIN),
         repeat,
+        None,
     )
     .await?;
     let get_id = time(
         &mut conn,
         &get("get", format!("/scim/v2/Users/{created_id}"), SCIM),
         repeat,
+        None,
     )
     .await?;
     Ok(Figures {
         provision,
         create,
         eq,
-        sw,
-        co,
+        lists,
         v1_page,
         get: get_id,
     })
 }
 
-async fn time(conn: &mut Conn, target: &Target, repeat: usize) -> Result<Duration> {
+/// The median time of `repeat` requests; each answer's `totalResults` must be `expected`
+/// when given.
+async fn time(
+    conn: &mut Conn,
+    target: &Target,
+    repeat: usize,
+    expected: Option<usize>,
+) -> Result<Duration> {
     let mut samples = Vec::with_capacity(repeat);
     for _ in 0..repeat {
         let t = Instant::now();
         let (status, body) = conn.send(target).await?;
         samples.push(t.elapsed());
         if status != target.status {
-            bail!("{} answered {status}: {body}", target.name);
+            bail!("{} answered {status}: {body}", target.path);
+        }
+        if let Some(expected) = expected
+            && total_results(&body) != Some(expected)
+        {
+            bail!(
+                "{} answered totalResults {:?}, expected {expected}",
+                target.path,
+                total_results(&body)
+            );
         }
     }
     Ok(median(samples))
@@ -228,6 +352,10 @@ async fn time(conn: &mut Conn, target: &Target, repeat: usize) -> Result<Duratio
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();
     samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+fn secs_ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 fn ms(d: Duration) -> String {

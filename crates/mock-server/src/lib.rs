@@ -17,6 +17,7 @@ pub mod expiring;
 pub mod extract;
 pub mod guard;
 pub mod model;
+pub mod names;
 pub mod network;
 pub mod openapi;
 pub mod ratelimit;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::expiring::ExpiringMap;
 use crate::model::{FactorType, Role, SignInMethod, StepUpPolicy, WorkspaceStatus};
+use crate::names::NameIndex;
 use crate::network::Allowlist;
 use crate::seed::{QuotaSeed, Seed, SeedError};
 use crate::webauthn::Aaguid;
@@ -33,6 +34,8 @@ pub struct Store {
     /// Bearer tokens (long-lived and sessions) by token; sessions are dropped after they
     /// expire (see [`Store::insert_session`]).
     pub tokens: ExpiringMap<String, Token>,
+    /// Lower-cased emails in order, per workspace (SCIM `userName` ranges and scans).
+    names: NameIndex,
 }
 
 impl Default for Store {
@@ -42,6 +45,7 @@ impl Default for Store {
             users: HashMap::new(),
             by_workspace: HashMap::new(),
             tokens: ExpiringMap::new(SESSION_SWEEP_AT, SESSION_TTL),
+            names: NameIndex::default(),
         }
     }
 }
@@ -283,6 +287,11 @@ impl Store {
         })
     }
 
+    /// The ordered index of lower-cased emails.
+    pub fn names(&self) -> &NameIndex {
+        &self.names
+    }
+
     /// The number of users in `workspace`.
     pub fn user_count(&self, workspace: &str) -> usize {
         self.by_workspace.get(workspace).map_or(0, |w| w.ids.len())
@@ -296,12 +305,14 @@ impl Store {
         index
             .by_email
             .insert(user.email.to_ascii_lowercase(), user.id.clone());
+        self.names.insert(&user.workspace, &user.id, &user.email);
         self.users.insert(user.id.clone(), user);
     }
 
     /// Removes a user, keeping the indexes in step.
     pub fn remove_user(&mut self, id: &str) -> Option<User> {
         let user = self.users.remove(id)?;
+        self.names.remove(&user.workspace, id);
         if let Some(index) = self.by_workspace.get_mut(&user.workspace) {
             index.ids.remove(id);
             let key = user.email.to_ascii_lowercase();
@@ -320,6 +331,7 @@ impl Store {
         let old = std::mem::replace(&mut user.email, email);
         let new_key = user.email.to_ascii_lowercase();
         let workspace = user.workspace.clone();
+        self.names.insert(&workspace, id, &user.email);
         let index = self.by_workspace.entry(workspace).or_default();
         let old_key = old.to_ascii_lowercase();
         if index

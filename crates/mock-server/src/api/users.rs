@@ -1,6 +1,6 @@
 //! Users: list, invite, read, delete (a sensitive action: step-up `delete_user`).
 //!
-//! A user of another workspace is looked up with [`crate::state::Store::user_in`], which
+//! A user of another workspace is looked up with [`crate::store::Store::user_in`], which
 //! treats it exactly like a missing one, and both answer [`ApiError::not_found`], so the two
 //! responses are identical apart from the request id.
 

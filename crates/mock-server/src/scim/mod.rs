@@ -5,6 +5,8 @@ pub mod filter;
 pub mod members;
 pub mod patch;
 pub mod projection;
+pub mod record;
 pub mod routes;
 pub mod schema;
+mod search;
 pub mod store;

@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use response_schema::ScimType;
 use serde_json::{Map, Value, json};
@@ -28,13 +28,13 @@ use serde_json::{Map, Value, json};
 use super::filter;
 use super::members as ci;
 use super::patch::{self, PatchError};
-use super::schema::{self, CORE_USER, UserAttributes};
+pub use super::record::{Record, USER_RESOURCE_TYPE, etag, rfc3339};
+use super::record::{derived, meta};
+use super::schema::{self, CORE_USER};
+use super::search;
 use crate::model::Role;
 use crate::seed::Seed;
 use crate::store::{Store, User};
-
-/// The `meta.resourceType` of users.
-pub const USER_RESOURCE_TYPE: &str = "User";
 
 /// Attributes the server owns: never taken from a client body, always rebuilt when shown.
 const SERVER_OWNED: [&str; 2] = ["id", "meta"];
@@ -63,19 +63,6 @@ pub struct ScimStore {
     /// Shown as `meta.created` of users that have no record yet (seeded or invited).
     started: SystemTime,
     records: Mutex<HashMap<String, Record>>,
-}
-
-/// What SCIM knows of one user beyond the core user.
-#[derive(Clone, Debug)]
-pub struct Record {
-    /// The attributes as last written, without `id`, `meta` and `password`.
-    pub attributes: Value,
-    /// `meta.created`.
-    pub created: SystemTime,
-    /// `meta.lastModified`.
-    pub last_modified: SystemTime,
-    /// The number in `meta.version` (`W/"3"`), bumped by every write.
-    pub version: u64,
 }
 
 impl ScimStore {
@@ -121,10 +108,8 @@ impl ScimStore {
     /// One page of the workspace's users matching `filter` (ordered by id, a stable order, so
     /// `startIndex` pages do not shift between requests), and how many match in all.
     ///
-    /// Documents are built only for the page: `userName eq "..."` is one look-up in the
-    /// store's email index, any other comparison of `userName` alone is evaluated on the
-    /// user's email (which is the `userName`), and only other filters build each user's
-    /// document to test it.
+    /// Filters are evaluated without building each user's document, over the name index
+    /// where they can be (see [`super::search`]); documents are built only for the page.
     pub fn search(
         &self,
         store: &Store,
@@ -135,39 +120,19 @@ impl ScimStore {
         count: usize,
     ) -> (usize, Vec<Value>) {
         let records = self.lock();
-        let show = |user: &User| self.document(user, records.get(&user.id), base_url, false);
-        let matches = |user: &User| match filter {
-            None => true,
-            Some(f) => match user_name_comparison(f) {
-                Some((op, literal)) => filter::compare_str(op, &user.email, literal, false),
-                None => filter::matches(f, &show(user), &UserAttributes),
-            },
+        let users = search::Users {
+            store,
+            records: &records,
+            started: self.started,
+            workspace,
+            base_url,
         };
-        if let Some(filter::Filter::Compare {
-            path,
-            op: filter::CompareOp::Eq,
-            value: filter::CompValue::String(name),
-        }) = filter
-            && is_user_name(path)
-            && name.is_ascii()
-        {
-            let hit = store.user_by_email(workspace, name).filter(|u| matches(u));
-            let page = hit.filter(|_| skip == 0 && count > 0).map(show);
-            return (usize::from(hit.is_some()), page.into_iter().collect());
-        }
-        let mut total = 0;
-        let mut page = Vec::new();
-        for user in store
-            .user_ids_in(workspace, None)
+        let (total, ids) = users.search(filter, skip, count);
+        let page = ids
+            .into_iter()
             .filter_map(|id| store.user(id))
-        {
-            if matches(user) {
-                if total >= skip && page.len() < count {
-                    page.push(show(user));
-                }
-                total += 1;
-            }
-        }
+            .map(|user| self.document(user, records.get(&user.id), base_url, false))
+            .collect();
         (total, page)
     }
 
@@ -386,18 +351,42 @@ impl ScimStore {
         members.insert("id".to_owned(), Value::String(user.id.clone()));
         members.insert(
             "meta".to_owned(),
-            json!({
-                "resourceType": USER_RESOURCE_TYPE,
-                "created": rfc3339(created),
-                "lastModified": rfc3339(last_modified),
-                "location": format!("{}/Users/{}", base_url.trim_end_matches('/'), user.id),
-                "version": etag(version),
-            }),
+            meta(&user.id, created, last_modified, version, base_url),
         );
         if with_password && let Some(password) = &user.password {
             members.insert("password".to_owned(), Value::String(password.clone()));
         }
         doc
+    }
+
+    /// The document-based search: each user's document built and tested with
+    /// [`filter::matches`]. The reference [`ScimStore::search`] is held equal to.
+    #[cfg(test)]
+    pub(super) fn search_by_documents(
+        &self,
+        store: &Store,
+        workspace: &str,
+        base_url: &str,
+        filter: Option<&filter::Filter>,
+        skip: usize,
+        count: usize,
+    ) -> (usize, Vec<Value>) {
+        let records = self.lock();
+        let mut total = 0;
+        let mut page = Vec::new();
+        for user in store
+            .user_ids_in(workspace, None)
+            .filter_map(|id| store.user(id))
+        {
+            let doc = self.document(user, records.get(&user.id), base_url, false);
+            if filter.is_none_or(|f| filter::matches(f, &doc, &schema::UserAttributes)) {
+                if total >= skip && page.len() < count {
+                    page.push(doc);
+                }
+                total += 1;
+            }
+        }
+        (total, page)
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Record>> {
@@ -458,76 +447,6 @@ fn expand_extension_paths(body: &Value) -> Value {
     body
 }
 
-/// The attributes of a user SCIM has no record of: what the core user knows.
-fn derived(user: &User) -> Value {
-    json!({
-        "schemas": [CORE_USER],
-        "userName": user.email,
-        "active": !user.disabled,
-        "emails": [{ "value": user.email, "type": "work", "primary": true }],
-    })
-}
-
-/// A weak ETag for a version number, as `meta.version` and the `ETag` header carry it.
-pub fn etag(version: u64) -> String {
-    format!("W/\"{version}\"")
-}
-
-/// Whether `path` is the core User's `userName` (with or without the schema URN).
-fn is_user_name(path: &filter::AttrPath) -> bool {
-    path.sub_attr.is_none()
-        && path.name.eq_ignore_ascii_case("userName")
-        && path
-            .urn
-            .as_deref()
-            .is_none_or(|urn| urn.eq_ignore_ascii_case(CORE_USER))
-}
-
-/// `userName <op> "<string>"`: a filter that only compares `userName` with a string.
-fn user_name_comparison(f: &filter::Filter) -> Option<(filter::CompareOp, &str)> {
-    match f {
-        filter::Filter::Compare {
-            path,
-            op,
-            value: filter::CompValue::String(literal),
-        } if is_user_name(path) => Some((*op, literal)),
-        _ => None,
-    }
-}
-
-/// `time` as an RFC 3339 UTC timestamp with whole seconds (`2026-11-25T14:24:52Z`).
-///
-/// Whole seconds, always in UTC, so that the code-point ordering the filter evaluator uses
-/// for `gt` / `lt` orders timestamps correctly.
-pub fn rfc3339(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `civil_from_days`),
-/// so the crate needs no date library for one format.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // Both are in range by construction (1..=31, 1..=12).
-    (year, month as u32, day as u32)
-}
-
 fn invalid(scim_type: ScimType, detail: impl Into<String>) -> ScimStoreError {
     ScimStoreError::Invalid(PatchError {
         scim_type,
@@ -549,6 +468,9 @@ fn lists_core_schema(body: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scim::filter::testing::{arb_body, arb_filter};
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
 
     fn setup() -> (Store, ScimStore) {
         let seed = Seed::embedded().unwrap();
@@ -559,15 +481,6 @@ mod tests {
     }
 
     const BASE: &str = "http://h/scim/v2";
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let t = UNIX_EPOCH + std::time::Duration::from_secs(951_782_400 + 3_723);
-        assert_eq!(rfc3339(t), "2000-02-29T01:02:03Z");
-        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_649_367_553);
-        assert_eq!(rfc3339(t), "2022-04-07T21:39:13Z");
-    }
 
     #[test]
     fn seeded_users_are_scim_users_and_scim_users_are_workspace_users() {
@@ -653,5 +566,96 @@ mod tests {
             .unwrap();
         assert!(removed.get(ext).is_none());
         assert_eq!(removed["schemas"], json!([CORE_USER]));
+    }
+
+    // The fast search (`super::search`) against the document-based one.
+
+    /// One step of a random history: create a user (into `acme` or `pwonly`), replace one
+    /// (which may rename it), or delete one.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Create(bool, Value),
+        Replace(usize, Value),
+        Delete(usize),
+    }
+
+    fn arb_step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (any::<bool>(), arb_body()).prop_map(|(other, body)| Step::Create(other, body)),
+            2 => (any::<usize>(), arb_body()).prop_map(|(i, body)| Step::Replace(i, body)),
+            1 => any::<usize>().prop_map(Step::Delete),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn search_is_the_document_based_search(
+            steps in proptest::collection::vec(arb_step(), 0..14),
+            filters in proptest::collection::vec(arb_filter(), 1..6),
+            skip in 0usize..4,
+            count in 0usize..6,
+        ) {
+            let (mut store, scim) = setup();
+            let mut ids: Vec<String> = Vec::new();
+            for (n, step) in steps.into_iter().enumerate() {
+                match step {
+                    Step::Create(other, body) => {
+                        let workspace = if other { "pwonly" } else { "acme" };
+                        let id = format!("usr_t{n:03}");
+                        if scim.create(&mut store, workspace, &id, &body, BASE).is_ok() && !other {
+                            ids.push(id);
+                        }
+                    }
+                    Step::Replace(i, body) if !ids.is_empty() => {
+                        let _ = scim.replace(&mut store, "acme", &ids[i % ids.len()], &body, BASE);
+                    }
+                    Step::Delete(i) if !ids.is_empty() => {
+                        let id = ids.remove(i % ids.len());
+                        scim.delete(&mut store, "acme", &id).unwrap();
+                    }
+                    _ => {}
+                }
+            }
+            for filter in std::iter::once(None).chain(filters.iter().map(Some)) {
+                for (skip, count) in [(skip, count), (0, usize::MAX)] {
+                    let fast = scim.search(&store, "acme", BASE, filter, skip, count);
+                    let reference = scim.search_by_documents(&store, "acme", BASE, filter, skip, count);
+                    prop_assert_eq!(
+                        &fast,
+                        &reference,
+                        "{}",
+                        filter.map(ToString::to_string).unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_equivalence_test_sees_matches_and_misses() {
+        // A sanity check of the generators above: a random filter matches some users and
+        // not others often enough for the equivalence to mean something.
+        let (mut store, scim) = setup();
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        for n in 0..8 {
+            let body = arb_body().new_tree(&mut runner).unwrap().current();
+            let _ = scim.create(&mut store, "acme", &format!("usr_t{n}"), &body, BASE);
+        }
+        let (mut some, mut none) = (0, 0);
+        for _ in 0..400 {
+            let filter = arb_filter().new_tree(&mut runner).unwrap().current();
+            let (total, _) = scim.search(&store, "acme", BASE, Some(&filter), 0, 0);
+            if total > 0 && total < store.user_count("acme") {
+                some += 1;
+            } else {
+                none += 1;
+            }
+        }
+        assert!(
+            some >= 60 && none >= 60,
+            "{some} split, {none} all or nothing"
+        );
     }
 }

@@ -1,0 +1,392 @@
+//! SCIM list searches without building every user's document.
+//!
+//! A filter is compiled once ([`filter::Compiled`]) and evaluated over a [`UserView`] of each
+//! candidate: the SCIM record's stored attributes borrowed as they are (`id` and `meta` made
+//! only when the filter names them), so nothing is cloned per user. Comparisons of
+//! `userName` with a string use the core store's ordered index of lower-cased emails
+//! ([`crate::names`]): `eq`, `sw`, `gt`, `ge`, `lt` and `le` are one range scan (the count is
+//! the range's size), `co`, `ew` and `ne` a scan of names alone, and an `and` with such a
+//! comparison evaluates the whole filter only over that range. Only the requested page is
+//! turned into documents, by the caller.
+//!
+//! Every answer is the document-based one (build each user's document, [`filter::matches`]):
+//! `tests::search_is_the_document_based_search` holds the two equal over random users and
+//! filters.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use super::filter::{self, AttrPath, CompValue, CompareOp, Filter, Resource};
+use super::record::{self, Record};
+use super::schema::{CORE_USER, UserAttributes};
+use crate::names::NameRange;
+use crate::store::{Store, User};
+
+/// What one user's SCIM document would be, read attribute by attribute.
+pub(super) struct UserView<'a> {
+    id: &'a str,
+    attributes: Attributes<'a>,
+    created: SystemTime,
+    last_modified: SystemTime,
+    version: u64,
+    base_url: &'a str,
+}
+
+enum Attributes<'a> {
+    /// The record's stored attributes (without `id`, `meta` and `password`).
+    Stored(&'a Value),
+    /// A user SCIM has no record of: attributes derived from the core user, made on first
+    /// use.
+    Derived(&'a User, OnceCell<Value>),
+}
+
+impl<'a> UserView<'a> {
+    /// The view of `user` with its record, if any; `started` stands for the times of users
+    /// without one.
+    pub(super) fn new(
+        user: &'a User,
+        record: Option<&'a Record>,
+        started: SystemTime,
+        base_url: &'a str,
+    ) -> UserView<'a> {
+        let (attributes, created, last_modified, version) = match record {
+            Some(r) => (
+                Attributes::Stored(&r.attributes),
+                r.created,
+                r.last_modified,
+                r.version,
+            ),
+            None => (
+                Attributes::Derived(user, OnceCell::new()),
+                started,
+                started,
+                1,
+            ),
+        };
+        UserView {
+            id: &user.id,
+            attributes,
+            created,
+            last_modified,
+            version,
+            base_url,
+        }
+    }
+
+    /// The view of user `id` with a record.
+    fn stored(id: &'a str, record: &'a Record, base_url: &'a str) -> UserView<'a> {
+        UserView {
+            id,
+            attributes: Attributes::Stored(&record.attributes),
+            created: record.created,
+            last_modified: record.last_modified,
+            version: record.version,
+            base_url,
+        }
+    }
+
+    fn attributes(&self) -> &Value {
+        match &self.attributes {
+            Attributes::Stored(value) => value,
+            Attributes::Derived(user, cell) => cell.get_or_init(|| record::derived(user)),
+        }
+    }
+
+    /// `meta` as the document has it.
+    pub(super) fn meta(&self) -> Value {
+        record::meta(
+            self.id,
+            self.created,
+            self.last_modified,
+            self.version,
+            self.base_url,
+        )
+    }
+
+    /// One member of `meta`, without building the others.
+    fn meta_member(&self, sub: &str) -> Option<Value> {
+        let is = |name: &str| sub.eq_ignore_ascii_case(name);
+        let value = if is("resourceType") {
+            record::USER_RESOURCE_TYPE.to_owned()
+        } else if is("created") {
+            record::rfc3339(self.created)
+        } else if is("lastModified") {
+            record::rfc3339(self.last_modified)
+        } else if is("location") {
+            record::location(self.base_url, self.id)
+        } else if is("version") {
+            record::etag(self.version)
+        } else {
+            return None;
+        };
+        Some(Value::String(value))
+    }
+}
+
+impl Resource for UserView<'_> {
+    fn attribute(&self, name: &str) -> Option<Cow<'_, Value>> {
+        // The document is the stored attributes plus `id` and `meta`, which the stored
+        // attributes never have in any case (the store strips them).
+        if name.eq_ignore_ascii_case("id") {
+            return Some(Cow::Owned(Value::String(self.id.to_owned())));
+        }
+        if name.eq_ignore_ascii_case("meta") {
+            return Some(Cow::Owned(self.meta()));
+        }
+        filter::member(self.attributes(), name).map(Cow::Borrowed)
+    }
+
+    fn sub_attribute(&self, name: &str, sub: &str) -> Option<Option<Cow<'_, Value>>> {
+        name.eq_ignore_ascii_case("meta")
+            .then(|| self.meta_member(sub).map(Cow::Owned))
+    }
+}
+
+/// How a filter can use the name index.
+#[derive(Debug, PartialEq, Eq)]
+enum IndexUse {
+    /// The matches are exactly a range of names.
+    Range(Range),
+    /// The matches are the users whose lower-cased name compares so with the lower-cased
+    /// literal.
+    Scan(CompareOp, String),
+    /// The matches are within a range of names; the whole filter decides.
+    Within(Range),
+}
+
+/// A [`NameRange`] with an owned, lower-cased literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Range(CompareOp, String);
+
+impl Range {
+    fn as_name_range(&self) -> NameRange<'_> {
+        let lit = self.1.as_str();
+        match self.0 {
+            CompareOp::Sw => NameRange::Prefix(lit),
+            CompareOp::Gt => NameRange::Gt(lit),
+            CompareOp::Ge => NameRange::Ge(lit),
+            CompareOp::Lt => NameRange::Lt(lit),
+            CompareOp::Le => NameRange::Le(lit),
+            _ => NameRange::Eq(lit),
+        }
+    }
+}
+
+/// Whether `path` is the core User's `userName` (with or without the schema URN).
+fn is_user_name(path: &AttrPath) -> bool {
+    path.sub_attr.is_none()
+        && path.name.eq_ignore_ascii_case("userName")
+        && path
+            .urn
+            .as_deref()
+            .is_none_or(|urn| urn.eq_ignore_ascii_case(CORE_USER))
+}
+
+fn index_use(filter: &Filter) -> Option<IndexUse> {
+    use filter::AttributeCase as _;
+    match filter {
+        Filter::Compare {
+            path,
+            op,
+            value: CompValue::String(literal),
+        } if is_user_name(path) && !UserAttributes.case_exact(path) => {
+            // The index holds `to_lowercase` names, as the evaluator folds case.
+            let lower = literal.to_lowercase();
+            Some(match op {
+                CompareOp::Eq
+                | CompareOp::Sw
+                | CompareOp::Gt
+                | CompareOp::Ge
+                | CompareOp::Lt
+                | CompareOp::Le => IndexUse::Range(Range(*op, lower)),
+                CompareOp::Co | CompareOp::Ew | CompareOp::Ne => IndexUse::Scan(*op, lower),
+            })
+        }
+        Filter::And(left, right) => {
+            [left, right]
+                .into_iter()
+                .find_map(|side| match index_use(side)? {
+                    IndexUse::Range(range) | IndexUse::Within(range) => {
+                        Some(IndexUse::Within(range))
+                    }
+                    IndexUse::Scan(..) => None,
+                })
+        }
+        _ => None,
+    }
+}
+
+/// The users SCIM has, for one search.
+pub(super) struct Users<'a> {
+    /// The core store.
+    pub store: &'a Store,
+    /// The SCIM records by user id.
+    pub records: &'a HashMap<String, Record>,
+    /// The times of users without a record.
+    pub started: SystemTime,
+    /// The workspace searched.
+    pub workspace: &'a str,
+    /// For `meta.location`.
+    pub base_url: &'a str,
+}
+
+impl<'a> Users<'a> {
+    fn view(&self, id: &'a str) -> Option<UserView<'a>> {
+        // A user with a record needs nothing of the core user: one look-up.
+        if let Some(record) = self.records.get(id) {
+            return Some(UserView::stored(id, record, self.base_url));
+        }
+        let user = self.store.user(id)?;
+        Some(UserView::new(user, None, self.started, self.base_url))
+    }
+
+    /// How many users match `filter` in all, and the ids of those on the page (`skip`
+    /// matches skipped, at most `count`), in id order.
+    pub(super) fn search(
+        &self,
+        filter: Option<&Filter>,
+        skip: usize,
+        count: usize,
+    ) -> (usize, Vec<&'a str>) {
+        let store = self.store;
+        let Some(filter) = filter else {
+            let page = store
+                .user_ids_in(self.workspace, None)
+                .skip(skip)
+                .take(count)
+                .collect();
+            return (store.user_count(self.workspace), page);
+        };
+        let Some(names) = store.names().workspace(self.workspace) else {
+            return (0, Vec::new());
+        };
+        let compiled = filter::Compiled::new(filter, &UserAttributes);
+        let matches = |id: &str| self.view(id).is_some_and(|view| compiled.matches(&view));
+        match index_use(filter) {
+            Some(IndexUse::Range(range)) => {
+                page_of(names.ids_in(range.as_name_range()).collect(), skip, count)
+            }
+            Some(IndexUse::Within(range)) => page_of(
+                names
+                    .ids_in(range.as_name_range())
+                    .filter(|id| matches(id))
+                    .collect(),
+                skip,
+                count,
+            ),
+            Some(IndexUse::Scan(op, lower)) => in_order(
+                names
+                    .in_id_order()
+                    .filter(|(_, name)| filter::compare_str(op, name, &lower, true))
+                    .map(|(id, _)| id),
+                skip,
+                count,
+            ),
+            None => in_order(
+                names
+                    .in_id_order()
+                    .map(|(id, _)| id)
+                    .filter(|id| matches(id)),
+                skip,
+                count,
+            ),
+        }
+    }
+}
+
+/// Count and page of matches that come in id order.
+fn in_order<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    skip: usize,
+    count: usize,
+) -> (usize, Vec<&'a str>) {
+    let mut total = 0;
+    let mut page = Vec::new();
+    for id in ids {
+        if total >= skip && page.len() < count {
+            page.push(id);
+        }
+        total += 1;
+    }
+    (total, page)
+}
+
+/// Count and page of matches in any order: only the first `skip + count` in id order are
+/// selected (linear) and sorted.
+fn page_of(mut ids: Vec<&str>, skip: usize, count: usize) -> (usize, Vec<&str>) {
+    let total = ids.len();
+    let end = skip.saturating_add(count).min(total);
+    if skip >= end {
+        return (total, Vec::new());
+    }
+    if end < total {
+        ids.select_nth_unstable(end);
+        ids.truncate(end);
+    }
+    ids.sort_unstable();
+    (total, ids.split_off(skip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> Option<IndexUse> {
+        index_use(&filter::parse(text).unwrap())
+    }
+
+    #[test]
+    fn user_name_comparisons_use_the_index() {
+        let range = |op, lit: &str| Range(op, lit.to_owned());
+        assert_eq!(
+            plan(r#"userName eq "A@X""#),
+            Some(IndexUse::Range(range(CompareOp::Eq, "a@x")))
+        );
+        assert_eq!(
+            plan(r#"urn:ietf:params:scim:schemas:core:2.0:User:USERNAME sw "\u212Aim""#),
+            Some(IndexUse::Range(range(CompareOp::Sw, "kim")))
+        );
+        assert_eq!(
+            plan(r#"userName le "b""#),
+            Some(IndexUse::Range(range(CompareOp::Le, "b")))
+        );
+        assert_eq!(
+            plan(r#"userName co "99@""#),
+            Some(IndexUse::Scan(CompareOp::Co, "99@".to_owned()))
+        );
+        assert_eq!(
+            plan(r#"active eq true and (title pr and userName sw "U")"#),
+            Some(IndexUse::Within(range(CompareOp::Sw, "u")))
+        );
+        for other in [
+            r#"userName eq 1"#,
+            r#"userName eq null"#,
+            r#"not (userName sw "u")"#,
+            r#"userName sw "u" or active eq true"#,
+            r#"userName co "u" and active eq true"#,
+            r#"userName.value sw "u""#,
+            r#"urn:example:x:userName sw "u""#,
+            r#"name.familyName eq "x" and active eq true"#,
+        ] {
+            assert_eq!(plan(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn pages_are_cut_after_ordering() {
+        let ids = vec!["d", "b", "e", "a", "c"];
+        assert_eq!(page_of(ids.clone(), 0, 2), (5, vec!["a", "b"]));
+        assert_eq!(page_of(ids.clone(), 3, 10), (5, vec!["d", "e"]));
+        assert_eq!(page_of(ids.clone(), 1, 0), (5, vec![]));
+        assert_eq!(page_of(ids.clone(), 9, 1), (5, vec![]));
+        assert_eq!(
+            page_of(ids, 0, usize::MAX),
+            (5, vec!["a", "b", "c", "d", "e"])
+        );
+        assert_eq!(in_order(["a", "b", "c"].into_iter(), 1, 1), (3, vec!["b"]));
+    }
+}
