@@ -62,7 +62,7 @@ pub(crate) struct ConnState {
     pub(super) in_flight: AtomicU32,
     /// The accept loop asked this connection to close (once it is idle).
     pub(super) evicting: AtomicBool,
-    /// Wakes the connection task to look at its deadlines again.
+    /// Wakes the connection task to look at its deadlines again (eviction only; see the loop).
     pub(super) wake: Notify,
 }
 
@@ -90,8 +90,9 @@ impl ConnState {
         if self.in_flight.load(Ordering::Relaxed) == 0
             && self.head_started.load(Ordering::Relaxed) == 0
         {
+            // No wake-up: the watchdog looks again at least once per header-read timeout,
+            // and this head's deadline is no earlier than the one it is sleeping towards.
             self.head_started.store(now, Ordering::Relaxed);
-            self.wake.notify_one();
             return true;
         }
         false
@@ -131,13 +132,13 @@ impl ConnState {
     }
 }
 
-/// A request in flight; dropping it (the handler finished) restarts the idle clock.
+/// A request in flight; dropping it (the handler finished) restarts the idle clock (the
+/// watchdog sees it on its next look, at most a header-read timeout away).
 pub(super) struct Busy(Arc<ConnState>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.touch();
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.0.wake.notify_one();
     }
 }
