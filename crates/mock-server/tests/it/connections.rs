@@ -344,7 +344,6 @@ async fn shutdown_finishes_a_request_in_flight() {
 /// zero is refused as a usage error.
 #[tokio::test]
 async fn the_binary_takes_the_connection_flags() {
-    use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
     let refused = Command::new(env!("CARGO_BIN_EXE_mock-server"))
@@ -356,34 +355,17 @@ async fn the_binary_takes_the_connection_flags() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("--idle-timeout"), "{stderr}");
 
-    /// Kills the binary however the test ends.
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-server"))
-        .args(["--listen", "127.0.0.1:0", "--idle-timeout", "1"])
-        .args(["--header-read-timeout", "60", "--max-connections", "8"])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map(Kill)
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (child, base) = crate::server::start_binary(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--idle-timeout",
+        "1",
+        "--header-read-timeout",
+        "60",
+        "--max-connections",
+        "8",
+    ]);
+    let addr: SocketAddr = base.trim_start_matches("http://").parse().unwrap();
     let mut silent = TcpStream::connect(addr).await.unwrap();
     let (rest, end) = read_to_close(&mut silent).await;
     drop(child);

@@ -85,7 +85,7 @@ async fn public_url_sets_the_type_base() {
 }
 
 /// Kills the child on drop so a failing assertion does not leave it running.
-struct Child(std::process::Child);
+pub(crate) struct Child(pub(crate) std::process::Child);
 
 impl Drop for Child {
     fn drop(&mut self) {
@@ -94,13 +94,14 @@ impl Drop for Child {
     }
 }
 
-#[cfg(unix)]
-#[tokio::test]
-async fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
+/// Starts the binary with `args` (and `RUST_LOG=warn`) and returns it with the base URL
+/// from its first line, `mock-server listening on <base>`.
+pub(crate) fn start_binary(args: &[&str]) -> (Child, String) {
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_mock-server"))
-            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
             .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -115,6 +116,13 @@ async fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
         .strip_prefix("mock-server listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
+    (child, base)
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
+    let (child, base) = start_binary(&["--listen", "127.0.0.1:0"]);
 
     let (status, headers, body) = get(&format!("{base}/openapi.json")).await;
     assert_eq!(status, 200);
@@ -124,6 +132,7 @@ async fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
     let (status, headers, body) = get(&format!("{base}/v1/workspaces/acme/users")).await;
     assert_conforming_unauthorized(&base, status, &headers, &body);
 
+    let mut child = child;
     let pid = child.0.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
@@ -135,24 +144,7 @@ async fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
 #[cfg(unix)]
 #[tokio::test]
 async fn the_binary_listens_on_a_host_name() {
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_mock-server"))
-            .args(["--listen", "localhost:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("mock-server listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let (_child, base) = start_binary(&["--listen", "localhost:0"]);
     let (status, headers, body) = get(&format!("{base}/v1/workspaces/acme/users")).await;
     assert_conforming_unauthorized(&base, status, &headers, &body);
 }
