@@ -1,14 +1,13 @@
-//! The axum app: routes from [`crate::routes::ROUTES`], the workspace guard, the NotFound
-//! fallback for unknown routes and methods, and the request-context middleware around it all.
+//! The axum app: routes from [`crate::routes::ROUTES`], the NotFound fallback for unknown
+//! routes and methods, and the request-context middleware around it all (which also runs the
+//! workspace guard).
 
 use axum::Router;
-use axum::extract::{Request, State};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 
 use crate::context;
 use crate::error::ApiError;
-use crate::guard;
 use crate::routes::{ROUTES, Scope};
 use crate::state::AppState;
 
@@ -24,9 +23,6 @@ pub fn app(state: AppState) -> Router {
             Scope::Workspace => workspace = workspace.route(route.path, method_router),
             Scope::Scim => scim = scim.route(route.path, method_router),
         }
-    }
-    if workspace.has_routes() {
-        workspace = workspace.route_layer(guard::WorkspaceGuardLayer::new(state.clone()));
     }
     let scim = scim_layer(scim, &state);
 
@@ -56,32 +52,11 @@ fn scim_layer(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 /// NotFound for anything no route serves (the request-context middleware switches it to the
 /// SCIM envelope under `/scim/v2`).
 ///
-/// Under `/v1/workspaces/{workspace}/` the workspace guard still comes first, as it does on
-/// the routes (axum runs route layers only for matched routes): IP_BLOCKED, RateLimited and
+/// Under `/v1/workspaces/{workspace}/` the workspace guard has run already, in the
+/// request-context layer, for unknown routes as for known ones: IP_BLOCKED, RateLimited and
 /// WORKSPACE_INACTIVE precede NotFound in `catalog::PRECEDENCE`.
-async fn unknown_route(State(state): State<AppState>, request: Request) -> Response {
-    let Some(workspace) = workspace_of(request.uri().path()) else {
-        return ApiError::unknown_route().into_response();
-    };
-    let (_, limits, verdict) = guard::check_request(
-        &state,
-        Some(workspace),
-        request.extensions(),
-        request.headers(),
-    );
-    let mut response = verdict
-        .err()
-        .unwrap_or_else(ApiError::unknown_route)
-        .into_response();
-    limits.apply(response.headers_mut());
-    response
-}
-
-/// The `{workspace}` of a `/v1/workspaces/{workspace}/...` path.
-fn workspace_of(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix("/v1/workspaces/")?;
-    let workspace = rest.split('/').next()?;
-    (!workspace.is_empty()).then_some(workspace)
+async fn unknown_route() -> Response {
+    ApiError::unknown_route().into_response()
 }
 
 /// The context layer's log lines, seen through the whole app.
@@ -129,7 +104,7 @@ mod tests {
         let response = tracing::subscriber::with_default(subscriber, || {
             runtime.block_on(
                 app(state).oneshot(
-                    Request::get("/v1/workspaces/acme/users")
+                    axum::extract::Request::get("/v1/workspaces/acme/users")
                         .body(axum::body::Body::empty())
                         .unwrap(),
                 ),

@@ -6,10 +6,9 @@
 //! missing one. Role checks (Forbidden) are left to the handler through [`Caller::require`],
 //! because only the handler knows what the action needs.
 
-use std::future::Future;
-use std::task::{Context, Poll, Waker};
+use std::borrow::Cow;
 
-use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::extract::{FromRef, FromRequestParts};
 use catalog::Code;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
@@ -173,27 +172,24 @@ pub fn authenticate(
     })
 }
 
-/// The `{workspace}` path parameter, if the matched route has one.
+/// The `{workspace}` segment of a `/v1/workspaces/{workspace}/...` path, percent-decoded as the
+/// router decodes path parameters; `""` when it is not UTF-8 once decoded (it names a workspace,
+/// just not one that exists). `None` for every other path.
 ///
-/// A path whose segments do not percent-decode to UTF-8 gives `Some("")`: it names a
-/// workspace, just not one that exists, so the caller gets NotFound rather than their own
-/// workspace.
-pub async fn path_workspace<S: Send + Sync>(parts: &mut Parts, _state: &S) -> Option<String> {
-    path_workspace_of(parts)
-}
-
-/// [`path_workspace`] without `.await`, for the workspace guard's `Service::call`.
-pub fn path_workspace_of(parts: &mut Parts) -> Option<String> {
-    // `RawPathParams` only reads a request extension: its future is ready on the first poll.
-    let extract = std::pin::pin!(RawPathParams::from_request_parts(parts, &()));
-    match extract.poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(Ok(params)) => params
-            .iter()
-            .find(|(name, _)| *name == WORKSPACE_PARAM)
-            .map(|(_, value)| value.to_owned()),
-        // A rejection (or, never, a pending extractor): a workspace that does not exist.
-        Poll::Ready(Err(_)) | Poll::Pending => Some(String::new()),
+/// Every route with a `{workspace}` parameter starts with that prefix, so this is the path
+/// parameter of whichever route matches, read without routing and without an allocation
+/// when the segment has no escapes.
+pub fn path_workspace(path: &str) -> Option<Cow<'_, str>> {
+    let rest = path.strip_prefix("/v1/workspaces/")?;
+    let segment = rest.split('/').next().unwrap_or(rest);
+    if segment.is_empty() {
+        return None;
     }
+    Some(
+        percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .unwrap_or(Cow::Borrowed("")),
+    )
 }
 
 impl<S> FromRequestParts<S> for Caller
@@ -204,7 +200,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, ApiError> {
-        let workspace = path_workspace(parts, state).await;
+        let workspace = path_workspace(parts.uri.path());
         authenticate(
             &AppState::from_ref(state),
             &parts.headers,
@@ -222,7 +218,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Enrolling, ApiError> {
-        let workspace = path_workspace(parts, state).await;
+        let workspace = path_workspace(parts.uri.path());
         authenticate(
             &AppState::from_ref(state),
             &parts.headers,

@@ -5,7 +5,9 @@
 //! carrying that id, and then finishes the response: an [`ApiError`] parked in the response by
 //! `IntoResponse` is rendered with the id and the public base URL, and any other error
 //! response (axum's own 404/405 or an extractor rejection that slipped through) is turned into
-//! the catalog code it stands for, so nothing leaves the mock as plain text. Under
+//! the catalog code it stands for, so nothing leaves the mock as plain text. Before routing
+//! it runs the workspace guard ([`guard::admit`]) on `/v1/workspaces/{workspace}/...` paths
+//! and adds the rate-limit header fields to whatever is answered. Under
 //! `/scim/v2` every error is sent in the SCIM envelope. Every response carries `x-request-id`.
 //! At `info` it logs one access line per request (`served`, with the request id, method,
 //! path, status and microseconds).
@@ -23,14 +25,16 @@ use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use catalog::Code;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode, Uri};
 use tower::{Layer, Service};
 use tracing::Span;
 
-use crate::error::{ApiError, ErrorTemplates, X_REQUEST_ID};
+use crate::error::{ApiError, ErrorTemplates, X_REQUEST_ID_NAME};
+use crate::guard;
+use crate::ratelimit::RateLimitStatus;
 use crate::state::AppState;
 
 /// The path prefix of the SCIM API, whose errors use the SCIM envelope.
@@ -83,6 +87,7 @@ pub fn is_scim_path(path: &str) -> bool {
 /// The request-context layer over the whole app; see the module docs.
 #[derive(Clone, Debug)]
 pub struct RequestContextLayer {
+    state: AppState,
     templates: Arc<ErrorTemplates>,
 }
 
@@ -90,6 +95,7 @@ impl RequestContextLayer {
     /// The layer for `state`'s app (error `type` URLs under its public URL).
     pub fn new(state: &AppState) -> RequestContextLayer {
         RequestContextLayer {
+            state: state.clone(),
             templates: Arc::new(ErrorTemplates::new(state.public_url())),
         }
     }
@@ -101,15 +107,17 @@ impl<S> Layer<S> for RequestContextLayer {
     fn layer(&self, inner: S) -> RequestContext<S> {
         RequestContext {
             inner,
+            state: self.state.clone(),
             templates: Arc::clone(&self.templates),
         }
     }
 }
 
-/// The service [`RequestContextLayer`] wraps around each route.
+/// The service [`RequestContextLayer`] wraps around the app.
 #[derive(Clone, Debug)]
 pub struct RequestContext<S> {
     inner: S,
+    state: AppState,
     templates: Arc<ErrorTemplates>,
 }
 
@@ -144,9 +152,15 @@ where
             uri: req.uri().clone(),
             started: Instant::now(),
         });
-        let inner = span.in_scope(|| self.inner.call(req));
+        // The workspace guard, before routing: a refused request never reaches the router.
+        let (limits, verdict) = span.in_scope(|| guard::admit(&self.state, &mut req));
+        let inner = match verdict {
+            Ok(()) => Inner::Running(span.in_scope(|| self.inner.call(req))),
+            Err(error) => Inner::Refused(Some(error)),
+        };
         RequestContextFuture {
             inner,
+            limits,
             span,
             id,
             scim,
@@ -167,12 +181,21 @@ struct Access {
 /// The response future of [`RequestContext`].
 #[derive(Debug)]
 pub struct RequestContextFuture<F> {
-    inner: F,
+    inner: Inner<F>,
+    /// The rate-limit header fields for whatever is answered.
+    limits: RateLimitStatus,
     span: Span,
     id: RequestId,
     scim: bool,
     access: Option<Access>,
     templates: Arc<ErrorTemplates>,
+}
+
+/// The app's response future, or the guard's refusal.
+#[derive(Debug)]
+enum Inner<F> {
+    Running(F),
+    Refused(Option<ApiError>),
 }
 
 impl<F, E> Future for RequestContextFuture<F>
@@ -184,7 +207,15 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let _entered = this.span.enter();
-        let response = ready!(Pin::new(&mut this.inner).poll(cx))?;
+        let mut response = match &mut this.inner {
+            Inner::Running(inner) => ready!(Pin::new(inner).poll(cx))?,
+            Inner::Refused(error) => error
+                .take()
+                .map(IntoResponse::into_response)
+                .unwrap_or_default(),
+        };
+        // Before `finish`, which keeps these fields when it renders a parked error.
+        this.limits.apply(response.headers_mut());
         let response = finish(response, &this.id, &this.templates, this.scim);
         if let Some(access) = this.access.take() {
             tracing::info!(
@@ -230,10 +261,10 @@ fn finish(
         }
         None => response,
     };
-    if !response.headers().contains_key(X_REQUEST_ID)
+    if !response.headers().contains_key(&X_REQUEST_ID_NAME)
         && let Ok(value) = HeaderValue::from_str(id.as_str())
     {
-        response.headers_mut().insert(X_REQUEST_ID, value);
+        response.headers_mut().insert(X_REQUEST_ID_NAME, value);
     }
     response
 }

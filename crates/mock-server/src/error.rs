@@ -10,13 +10,14 @@
 
 use std::borrow::Cow;
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 
 use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
 use catalog::{Challenge, Code, Envelope};
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use response_schema::{
     ERROR_CODE_HEADER, FieldError, PROBLEM_JSON, SCIM_JSON, ScimError, ScimType,
 };
@@ -25,6 +26,12 @@ use crate::model::Purpose;
 
 /// The response header carrying the request id.
 pub const X_REQUEST_ID: &str = "x-request-id";
+
+/// [`X_REQUEST_ID`] as a header name, so setting it does not parse the name per request.
+pub const X_REQUEST_ID_NAME: HeaderName = HeaderName::from_static(X_REQUEST_ID);
+
+/// `x-error-code` as a header name.
+const ERROR_CODE_NAME: HeaderName = HeaderName::from_static(ERROR_CODE_HEADER);
 
 /// The `detail` of NotFound for a path or method no route serves. Resources that are missing
 /// or hidden get [`NOT_FOUND_DETAIL`] instead, so a test can tell an unrouted request from a
@@ -210,9 +217,9 @@ impl ApiError {
         let mut headers = HeaderMap::with_capacity(6);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
         // The code in a header on every error: its only place in a SCIM error.
-        headers.insert(ERROR_CODE_HEADER, template.code_header.clone());
+        headers.insert(ERROR_CODE_NAME, template.code_header.clone());
         if let Ok(value) = HeaderValue::from_str(request_id) {
-            headers.insert(X_REQUEST_ID, value);
+            headers.insert(X_REQUEST_ID_NAME, value);
         }
         if let Some(challenge) = &self.www_authenticate {
             let value = if *challenge == BearerChallenge::default() {
@@ -349,7 +356,11 @@ impl BearerChallenge {
             out.push_str(error);
             out.push_str("\", error_description=\"");
             // Catalog details are plain ASCII; only others are filtered character by character.
-            if description.chars().all(is_description_char) {
+            // Every allowed character is ASCII, so a byte test decides for the whole text.
+            if description
+                .bytes()
+                .all(|b| is_description_char(char::from(b)))
+            {
                 out.push_str(description);
             } else {
                 out.extend(description.chars().filter(|&c| is_description_char(c)));
@@ -364,7 +375,8 @@ impl BearerChallenge {
             out.push('"');
         }
         if let Some(max_age) = self.max_age {
-            out.push_str(&format!(", max_age={max_age}"));
+            // Writing into a `String` cannot fail.
+            let _ = write!(out, ", max_age={max_age}");
         }
         out
     }

@@ -211,17 +211,18 @@ fn truncate(text: &str) -> String {
     format!("{}…", &text[..end])
 }
 
-/// The path parameters of the matched route, percent-decoded.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PathParams(pub Vec<(String, String)>);
+/// The path parameters of the matched route, percent-decoded (axum's own, shared rather than
+/// copied into new strings).
+#[derive(Debug)]
+pub struct PathParams(RawPathParams);
 
 impl PathParams {
     /// The parameter `name`, or `""` if the route has none (a bug the route's tests catch).
     pub fn get(&self, name: &str) -> &str {
         self.0
             .iter()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.as_str())
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v)
     }
 }
 
@@ -232,11 +233,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
         let raw = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::not_found())?;
-        Ok(PathParams(
-            raw.iter()
-                .map(|(name, value)| (name.to_owned(), value.to_owned()))
-                .collect(),
-        ))
+        Ok(PathParams(raw))
     }
 }
 

@@ -6,7 +6,7 @@
 //!
 //! | # | Code | Where |
 //! |---|---|---|
-//! | 1 | IP_BLOCKED | [`check_workspace_request`] (this module, [`WorkspaceGuardLayer`]) |
+//! | 1 | IP_BLOCKED | [`check_workspace_request`] (this module, run by [`admit`] in the request-context layer) |
 //! | 2 | RateLimited | [`check_workspace_request`] |
 //! | 3 | WORKSPACE_INACTIVE | [`check_workspace_request`] |
 //! | 4–6 | NOT_PROVISIONED, ACCOUNT_DISABLED, SSO_NOT_ALLOWED | the sign-in handler (`api::sessions`); ACCOUNT_DISABLED also in [`crate::auth::authenticate`] |
@@ -20,17 +20,12 @@
 //!
 //! The guard also attaches the rate-limit header fields to every response it lets through.
 
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
 use catalog::Code;
 use http::{Extensions, HeaderMap};
-use tower::{Layer, Service};
 
 use crate::auth::{self, Bearer};
 use crate::error::ApiError;
@@ -53,103 +48,28 @@ pub fn client_addr(state: &AppState, extensions: &Extensions, headers: &HeaderMa
     client_ip(peer, headers, state.trusted_proxies())
 }
 
-/// The route layer on every `/v1/workspaces/{workspace}/...` route: the checks above, then
-/// the rate-limit header fields on whatever the route answers.
+/// The guard for a request to `/v1/workspaces/{workspace}/...`, routed or not: the checks
+/// above, run by the request-context layer before routing. On success the client address is
+/// left in the request's extensions as [`ClientIp`]. Returns the rate-limit status to report
+/// on whatever is answered (nothing for other paths).
 ///
-/// A hand-written tower [`Layer`] rather than `axum::middleware::from_fn`, which boxes the
-/// next service and the future on every request; the checks themselves never wait.
-#[derive(Clone, Debug)]
-pub struct WorkspaceGuardLayer {
-    state: AppState,
-}
-
-impl WorkspaceGuardLayer {
-    /// The guard over `state`.
-    pub fn new(state: AppState) -> WorkspaceGuardLayer {
-        WorkspaceGuardLayer { state }
+/// It runs in front of the router rather than as a route layer: one pass for matched routes,
+/// unknown routes and wrong methods alike (axum runs route layers only for matched routes),
+/// and no boxed service per request.
+pub fn admit(state: &AppState, request: &mut Request) -> (RateLimitStatus, Result<(), ApiError>) {
+    let Some(workspace) = auth::path_workspace(request.uri().path()) else {
+        return (RateLimitStatus::default(), Ok(()));
+    };
+    let (ip, limits, verdict) = check_request(
+        state,
+        Some(&workspace),
+        request.extensions(),
+        request.headers(),
+    );
+    if verdict.is_ok() {
+        request.extensions_mut().insert(ClientIp(ip));
     }
-}
-
-impl<S> Layer<S> for WorkspaceGuardLayer {
-    type Service = WorkspaceGuard<S>;
-
-    fn layer(&self, inner: S) -> WorkspaceGuard<S> {
-        WorkspaceGuard {
-            inner,
-            state: self.state.clone(),
-        }
-    }
-}
-
-/// The service [`WorkspaceGuardLayer`] wraps around each workspace route.
-#[derive(Clone, Debug)]
-pub struct WorkspaceGuard<S> {
-    inner: S,
-    state: AppState,
-}
-
-impl<S> Service<Request> for WorkspaceGuard<S>
-where
-    S: Service<Request, Response = Response>,
-    // axum's `Route` futures are boxed, hence `Unpin`.
-    S::Future: Unpin,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = WorkspaceGuardFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        let (mut parts, body) = req.into_parts();
-        let workspace = auth::path_workspace_of(&mut parts);
-        let (ip, limits, verdict) = check_request(
-            &self.state,
-            workspace.as_deref(),
-            &parts.extensions,
-            &parts.headers,
-        );
-        let state = match verdict {
-            Ok(()) => {
-                parts.extensions.insert(ClientIp(ip));
-                GuardState::Inner(self.inner.call(Request::from_parts(parts, body)))
-            }
-            Err(error) => GuardState::Refused(Some(error.into_response())),
-        };
-        WorkspaceGuardFuture { state, limits }
-    }
-}
-
-/// The response future of [`WorkspaceGuard`].
-#[derive(Debug)]
-pub struct WorkspaceGuardFuture<F> {
-    state: GuardState<F>,
-    limits: RateLimitStatus,
-}
-
-#[derive(Debug)]
-enum GuardState<F> {
-    Inner(F),
-    Refused(Option<Response>),
-}
-
-impl<F, E> Future for WorkspaceGuardFuture<F>
-where
-    F: Future<Output = Result<Response, E>> + Unpin,
-{
-    type Output = Result<Response, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let mut response = match &mut this.state {
-            GuardState::Inner(inner) => ready!(Pin::new(inner).poll(cx))?,
-            GuardState::Refused(response) => response.take().unwrap_or_default(),
-        };
-        this.limits.apply(response.headers_mut());
-        Poll::Ready(Ok(response))
-    }
+    (limits, verdict)
 }
 
 /// [`check_workspace_request`] for a request's own client address and bearer token; also

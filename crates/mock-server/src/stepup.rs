@@ -10,13 +10,15 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use http::HeaderName;
+
 use crate::expiring::ExpiringMap;
 use crate::model::{FactorType, Purpose, StepUpPolicy};
 use crate::seed::Seed;
 use crate::store::random_token;
 
 /// The request header carrying the step-up token.
-pub const X_STEP_UP_TOKEN: &str = "x-step-up-token";
+pub const X_STEP_UP_TOKEN: HeaderName = HeaderName::from_static("x-step-up-token");
 
 /// How long an issued step-up token is good for.
 pub const STEP_UP_TTL: Duration = Duration::from_secs(300);

@@ -5,11 +5,10 @@
 
 use axum::Json;
 use axum::extract::State;
-use http::HeaderMap;
 use response_schema::FieldError;
 use serde::{Deserialize, Serialize};
 
-use crate::api::step_up::require_step_up;
+use crate::api::step_up::{StepUpHeader, require_step_up};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
@@ -43,7 +42,7 @@ pub async fn get(
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    step_up: StepUpHeader,
     body: JsonBody,
 ) -> Result<Json<NetworkPolicy>, ApiError> {
     caller.require(Role::Admin)?;
@@ -66,7 +65,7 @@ pub async fn put(
     }
     let allowlist = Allowlist::parse(&policy.allowlist)
         .map_err(|e| ApiError::invalid_body("/allowlist", e.to_string()))?;
-    require_step_up(&state, &caller, &headers, Purpose::ChangeNetworkPolicy)?;
+    require_step_up(&state, &caller, &step_up, Purpose::ChangeNetworkPolicy)?;
     let mut store = state.write();
     let workspace = store
         .workspaces

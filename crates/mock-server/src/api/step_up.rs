@@ -8,7 +8,11 @@
 use axum::Json;
 use axum::extract::State;
 use catalog::Code;
-use http::{HeaderMap, StatusCode};
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
@@ -74,6 +78,18 @@ pub async fn create(
     ))
 }
 
+/// The request's `X-Step-Up-Token` field, taken alone rather than with a copy of every header.
+#[derive(Clone, Debug, Default)]
+pub struct StepUpHeader(Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for StepUpHeader {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<StepUpHeader, Infallible> {
+        Ok(StepUpHeader(parts.headers.get(&X_STEP_UP_TOKEN).cloned()))
+    }
+}
+
 /// Spends the request's step-up token (`X-Step-Up-Token`) for `purpose`, or fails with
 /// STEP_UP_REUSED, STEP_UP_REQUIRED (with `purpose`) or PHISHING_RESISTANT_REQUIRED.
 ///
@@ -83,7 +99,7 @@ pub async fn create(
 pub fn require_step_up(
     state: &AppState,
     caller: &Caller,
-    headers: &HeaderMap,
+    header: &StepUpHeader,
     purpose: Purpose,
 ) -> Result<(), ApiError> {
     let policy = state
@@ -102,8 +118,9 @@ pub fn require_step_up(
             .with_purpose(purpose)
             .with_acr(acr, max_age)
     };
-    let Some(token) = headers
-        .get(X_STEP_UP_TOKEN)
+    let Some(token) = header
+        .0
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|t| !t.is_empty())

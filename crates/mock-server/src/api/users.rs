@@ -6,11 +6,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use http::{HeaderMap, StatusCode, Uri};
+use http::{StatusCode, Uri};
 use response_schema::FieldError;
 use serde::{Deserialize, Serialize};
 
-use crate::api::step_up::require_step_up;
+use crate::api::step_up::{StepUpHeader, require_step_up};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams, query_param};
@@ -166,14 +166,14 @@ pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,
-    headers: HeaderMap,
+    step_up: StepUpHeader,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Role::Admin)?;
     let id = params.get("user_id");
     if state.read().user_in(&caller.workspace, id).is_none() {
         return Err(ApiError::not_found());
     }
-    require_step_up(&state, &caller, &headers, Purpose::DeleteUser)?;
+    require_step_up(&state, &caller, &step_up, Purpose::DeleteUser)?;
     let mut store = state.write();
     store.remove_user(id);
     store.tokens.retain(|_, t| t.user != id);

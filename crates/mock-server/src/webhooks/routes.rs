@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::extract::State;
 use axum::{Extension, Json};
 use catalog::Code;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use response_schema::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -20,7 +20,7 @@ use serde_json::json;
 use super::delivery::{self, Message, Outcome};
 use super::signing::Secret;
 use super::store::{CircuitState, Endpoint, Refusal, TEST_EVENT};
-use crate::api::step_up::require_step_up;
+use crate::api::step_up::{StepUpHeader, require_step_up};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams};
@@ -236,14 +236,14 @@ pub async fn rotate_secret(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,
-    headers: HeaderMap,
+    step_up: StepUpHeader,
 ) -> Result<Json<WebhookView>, ApiError> {
     caller.require(Role::Admin)?;
     let id = params.get(WEBHOOK_PARAM);
     if state.webhooks().get(&caller.workspace, id).is_none() {
         return Err(ApiError::not_found());
     }
-    require_step_up(&state, &caller, &headers, Purpose::RotateWebhookSecret)?;
+    require_step_up(&state, &caller, &step_up, Purpose::RotateWebhookSecret)?;
     let grace = Duration::from_secs(state.webhooks().settings().rotation_grace_secs);
     let secret = Secret::generate();
     let now = Instant::now();
