@@ -22,11 +22,11 @@ use crate::stepup::ACR_MFA;
 use crate::store::TokenKind;
 
 /// The path parameter naming the workspace in `/v1/workspaces/{workspace}/...`.
-pub const WORKSPACE_PARAM: &str = "workspace";
+pub(crate) const WORKSPACE_PARAM: &str = "workspace";
 
 /// An authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
+pub(crate) struct Caller {
     /// The caller's workspace (equal to the path's, where the path names one).
     pub workspace: String,
     /// The caller's user id.
@@ -42,11 +42,11 @@ pub struct Caller {
 /// A caller who may still be missing the factor their workspace requires: only factor
 /// enrolment accepts one, since it is how MFA_REQUIRED is resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Enrolling(pub Caller);
+pub(crate) struct Enrolling(pub Caller);
 
 /// Whether to enforce the workspace's MFA requirement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MfaCheck {
+pub(crate) enum MfaCheck {
     /// MFA_REQUIRED for a user without a factor in a workspace that requires one.
     Enforce,
     /// Let such a user through (factor enrolment).
@@ -55,7 +55,7 @@ pub enum MfaCheck {
 
 impl Caller {
     /// Forbidden unless the caller has `role` (admins can do everything members can).
-    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+    pub(crate) fn require(&self, role: Role) -> Result<(), ApiError> {
         match (role, self.role) {
             (Role::Member, _) | (Role::Admin, Role::Admin) => Ok(()),
             (Role::Admin, Role::Member) => Err(ApiError::new(
@@ -68,7 +68,7 @@ impl Caller {
 
 /// Where a request's bearer token stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bearer<'a> {
+pub(crate) enum Bearer<'a> {
     /// No `Authorization` header.
     Absent,
     /// An `Authorization` header that is not one `Bearer <token>`.
@@ -78,7 +78,7 @@ pub enum Bearer<'a> {
 }
 
 /// Reads `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 section 2.1).
-pub fn bearer(headers: &HeaderMap) -> Bearer<'_> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Bearer<'_> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Bearer::Absent;
@@ -101,7 +101,7 @@ pub fn bearer(headers: &HeaderMap) -> Bearer<'_> {
 
 /// Resolves the request's bearer token to a caller, in precedence order, and checks that the
 /// caller belongs to `path_workspace` when the path names one.
-pub fn authenticate(
+pub(crate) fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     path_workspace: Option<&str>,
@@ -178,12 +178,15 @@ pub fn authenticate(
 /// A path whose segments do not percent-decode to UTF-8 gives `Some("")`: it names a
 /// workspace, just not one that exists, so the caller gets NotFound rather than their own
 /// workspace.
-pub async fn path_workspace<S: Send + Sync>(parts: &mut Parts, _state: &S) -> Option<String> {
+pub(crate) async fn path_workspace<S: Send + Sync>(
+    parts: &mut Parts,
+    _state: &S,
+) -> Option<String> {
     path_workspace_of(parts)
 }
 
 /// [`path_workspace`] without `.await`, for the workspace guard's `Service::call`.
-pub fn path_workspace_of(parts: &mut Parts) -> Option<String> {
+pub(crate) fn path_workspace_of(parts: &mut Parts) -> Option<String> {
     // `RawPathParams` only reads a request extension: its future is ready on the first poll.
     let extract = std::pin::pin!(RawPathParams::from_request_parts(parts, &()));
     match extract.poll(&mut Context::from_waker(Waker::noop())) {

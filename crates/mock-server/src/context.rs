@@ -34,16 +34,16 @@ use crate::error::{ApiError, ErrorTemplates, X_REQUEST_ID};
 use crate::state::AppState;
 
 /// The path prefix of the SCIM API, whose errors use the SCIM envelope.
-pub const SCIM_PREFIX: &str = "/scim/v2";
+pub(crate) const SCIM_PREFIX: &str = "/scim/v2";
 
 /// A request's id, `req_` and 16 hex digits: a per-process random prefix and a counter, so ids
 /// are unique without a random draw per request. Kept inline (no allocation per request).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct RequestId([u8; 20]);
+pub(crate) struct RequestId([u8; 20]);
 
 impl RequestId {
     /// The next id.
-    pub fn generate() -> RequestId {
+    pub(crate) fn generate() -> RequestId {
         static PREFIX: OnceLock<u32> = OnceLock::new();
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -60,7 +60,7 @@ impl RequestId {
     }
 
     /// The id as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         // Only ASCII is ever written into the array.
         std::str::from_utf8(&self.0).unwrap_or("req_")
     }
@@ -73,7 +73,7 @@ impl fmt::Display for RequestId {
 }
 
 /// Whether a path belongs to the SCIM API.
-pub fn is_scim_path(path: &str) -> bool {
+pub(crate) fn is_scim_path(path: &str) -> bool {
     path == SCIM_PREFIX
         || path
             .strip_prefix(SCIM_PREFIX)
@@ -82,13 +82,13 @@ pub fn is_scim_path(path: &str) -> bool {
 
 /// The request-context layer over the whole app; see the module docs.
 #[derive(Clone, Debug)]
-pub struct RequestContextLayer {
+pub(crate) struct RequestContextLayer {
     templates: Arc<ErrorTemplates>,
 }
 
 impl RequestContextLayer {
     /// The layer for `state`'s app (error `type` URLs under its public URL).
-    pub fn new(state: &AppState) -> RequestContextLayer {
+    pub(crate) fn new(state: &AppState) -> RequestContextLayer {
         RequestContextLayer {
             templates: Arc::new(ErrorTemplates::new(state.public_url())),
         }
@@ -108,7 +108,7 @@ impl<S> Layer<S> for RequestContextLayer {
 
 /// The service [`RequestContextLayer`] wraps around each route.
 #[derive(Clone, Debug)]
-pub struct RequestContext<S> {
+pub(crate) struct RequestContext<S> {
     inner: S,
     templates: Arc<ErrorTemplates>,
 }
@@ -166,7 +166,7 @@ struct Access {
 
 /// The response future of [`RequestContext`].
 #[derive(Debug)]
-pub struct RequestContextFuture<F> {
+pub(crate) struct RequestContextFuture<F> {
     inner: F,
     span: Span,
     id: RequestId,

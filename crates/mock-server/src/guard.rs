@@ -42,13 +42,17 @@ use crate::store::TokenKind;
 
 /// The client address of a request, as the guard resolved it (a request extension).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+pub(crate) struct ClientIp(pub IpAddr);
 
 /// The client address: the TCP peer, or what a trusted proxy forwarded.
 ///
 /// A request without connection info (a test that set none) counts as coming from `0.0.0.0`,
 /// which no allowlist holds and which is not loopback.
-pub fn client_addr(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> IpAddr {
+pub(crate) fn client_addr(
+    state: &AppState,
+    extensions: &Extensions,
+    headers: &HeaderMap,
+) -> IpAddr {
     let peer = peer_addr(extensions).map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     client_ip(peer, headers, state.trusted_proxies())
 }
@@ -59,13 +63,13 @@ pub fn client_addr(state: &AppState, extensions: &Extensions, headers: &HeaderMa
 /// A hand-written tower [`Layer`] rather than `axum::middleware::from_fn`, which boxes the
 /// next service and the future on every request; the checks themselves never wait.
 #[derive(Clone, Debug)]
-pub struct WorkspaceGuardLayer {
+pub(crate) struct WorkspaceGuardLayer {
     state: AppState,
 }
 
 impl WorkspaceGuardLayer {
     /// The guard over `state`.
-    pub fn new(state: AppState) -> WorkspaceGuardLayer {
+    pub(crate) fn new(state: AppState) -> WorkspaceGuardLayer {
         WorkspaceGuardLayer { state }
     }
 }
@@ -83,7 +87,7 @@ impl<S> Layer<S> for WorkspaceGuardLayer {
 
 /// The service [`WorkspaceGuardLayer`] wraps around each workspace route.
 #[derive(Clone, Debug)]
-pub struct WorkspaceGuard<S> {
+pub(crate) struct WorkspaceGuard<S> {
     inner: S,
     state: AppState,
 }
@@ -124,7 +128,7 @@ where
 
 /// The response future of [`WorkspaceGuard`].
 #[derive(Debug)]
-pub struct WorkspaceGuardFuture<F> {
+pub(crate) struct WorkspaceGuardFuture<F> {
     state: GuardState<F>,
     limits: RateLimitStatus,
 }
@@ -154,7 +158,7 @@ where
 
 /// [`check_workspace_request`] for a request's own client address and bearer token; also
 /// returns the client address.
-pub fn check_request(
+pub(crate) fn check_request(
     state: &AppState,
     workspace: Option<&str>,
     extensions: &Extensions,
@@ -175,7 +179,7 @@ pub fn check_request(
 /// Returns the rate-limit status to report (whatever the verdict) and the verdict. An unknown workspace has no
 /// policy; the handler answers NotFound for it. Reusable by routers whose workspace comes
 /// from the token rather than the path (SCIM).
-pub fn check_workspace_request(
+pub(crate) fn check_workspace_request(
     state: &AppState,
     workspace: Option<&str>,
     ip: IpAddr,

@@ -53,20 +53,20 @@ pub struct Seed {
     #[serde(default)]
     pub rate_limits: RateLimits,
     /// Workspaces by id (the `{workspace}` path segment).
-    pub workspaces: BTreeMap<String, WorkspaceSeed>,
+    pub(crate) workspaces: BTreeMap<String, WorkspaceSeed>,
     /// Users of every workspace.
     #[serde(default)]
-    pub users: Vec<UserSeed>,
+    pub(crate) users: Vec<UserSeed>,
     /// Long-lived bearer tokens.
     #[serde(default)]
-    pub tokens: Vec<TokenSeed>,
+    pub(crate) tokens: Vec<TokenSeed>,
     /// Prepared step-up tokens, so scenarios can show STEP_UP_REUSED and
     /// PHISHING_RESISTANT_REQUIRED without a ceremony.
     #[serde(default)]
-    pub step_up_tokens: Vec<StepUpSeed>,
+    pub(crate) step_up_tokens: Vec<StepUpSeed>,
     /// SCIM fixtures (`[scim]`).
     #[serde(default)]
-    pub scim: ScimSeed,
+    pub(crate) scim: ScimSeed,
     /// Webhook settings (`[webhooks]`).
     #[serde(default)]
     pub webhooks: WebhookSettings,
@@ -268,7 +268,7 @@ impl Seed {
     }
 
     /// The trusted proxies, parsed.
-    pub fn trusted_proxies(&self) -> Result<TrustedProxies, SeedError> {
+    pub(crate) fn trusted_proxies(&self) -> Result<TrustedProxies, SeedError> {
         TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|e| SeedError::Invalid(format!("trusted_proxies: {e}")))
     }

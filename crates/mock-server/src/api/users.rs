@@ -19,13 +19,13 @@ use crate::state::AppState;
 use crate::store::User;
 
 /// The default and largest page size of `GET users`.
-pub const DEFAULT_LIMIT: usize = 50;
+pub(crate) const DEFAULT_LIMIT: usize = 50;
 /// The largest `limit`.
-pub const MAX_LIMIT: usize = 100;
+pub(crate) const MAX_LIMIT: usize = 100;
 
 /// A user as the API shows it (`User`).
 #[derive(Debug, Serialize)]
-pub struct UserView {
+pub(crate) struct UserView {
     /// The id.
     pub id: String,
     /// The workspace id.
@@ -42,7 +42,7 @@ pub struct UserView {
 
 /// An enrolled factor as the API shows it (`Factor`, without enrolment-only members).
 #[derive(Debug, Serialize)]
-pub struct FactorView {
+pub(crate) struct FactorView {
     /// The id.
     pub id: String,
     /// The type.
@@ -52,14 +52,14 @@ pub struct FactorView {
 
 /// `GET users` response (`UserList`).
 #[derive(Debug, Serialize)]
-pub struct UserList {
+pub(crate) struct UserList {
     /// Users ordered by id.
     pub users: Vec<UserView>,
 }
 
 /// `POST users` request body (`InviteUserRequest`).
 #[derive(Debug, Deserialize)]
-pub struct Invite {
+pub(crate) struct Invite {
     /// The email to invite.
     pub email: String,
     /// The role to give.
@@ -87,7 +87,7 @@ impl From<&User> for UserView {
 }
 
 /// `GET /v1/workspaces/{workspace}/users?limit=1..100`.
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
@@ -117,7 +117,7 @@ pub async fn list(
 }
 
 /// `POST /v1/workspaces/{workspace}/users` (admin): invites a user.
-pub async fn invite(
+pub(crate) async fn invite(
     State(state): State<AppState>,
     caller: Caller,
     body: JsonBody,
@@ -149,7 +149,7 @@ pub async fn invite(
 }
 
 /// `GET /v1/workspaces/{workspace}/users/{user_id}`.
-pub async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,
@@ -162,7 +162,7 @@ pub async fn get(
 }
 
 /// `DELETE /v1/workspaces/{workspace}/users/{user_id}` (admin, step-up `delete_user`).
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,

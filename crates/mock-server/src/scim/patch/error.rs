@@ -6,7 +6,7 @@ use response_schema::ScimType;
 /// status 400 (`mutability` too, per RFC 7644 table 9).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{scim_type}: {detail}")]
-pub struct PatchError {
+pub(crate) struct PatchError {
     /// The `scimType`.
     pub scim_type: ScimType,
     /// The `detail` text.
