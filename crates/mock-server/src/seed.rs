@@ -75,7 +75,7 @@ pub struct Seed {
 /// The `[scim]` section of the seed.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScimSeed {
+pub(crate) struct ScimSeed {
     /// SCIM bearer tokens, each good for one workspace.
     #[serde(default)]
     pub tokens: Vec<ScimTokenSeed>,
@@ -84,7 +84,7 @@ pub struct ScimSeed {
 /// One SCIM bearer token; the spans let a cross-reference error name its line.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScimTokenSeed {
+pub(crate) struct ScimTokenSeed {
     /// The token (`scim_acme`).
     pub token: Spanned<String>,
     /// The workspace it provisions.
@@ -119,7 +119,7 @@ impl Default for WebhookSettings {
 
 impl WebhookSettings {
     /// The delivery timeout.
-    pub fn delivery_timeout(&self) -> Duration {
+    pub(crate) fn delivery_timeout(&self) -> Duration {
         Duration::from_millis(self.delivery_timeout_ms.get())
     }
 }
@@ -149,7 +149,7 @@ impl Default for RateLimits {
 /// A quota override.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct QuotaSeed {
+pub(crate) struct QuotaSeed {
     /// Requests per window.
     pub quota: u32,
     /// The window length in seconds.
@@ -159,8 +159,9 @@ pub struct QuotaSeed {
 /// One workspace.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WorkspaceSeed {
-    /// Display name.
+pub(crate) struct WorkspaceSeed {
+    /// Display name; required, though nothing shows it yet.
+    #[expect(dead_code, reason = "part of the seed format (`deny_unknown_fields`)")]
     pub name: String,
     /// Active, suspended or cancelled.
     #[serde(default)]
@@ -192,7 +193,7 @@ fn default_sign_in() -> Vec<SignInMethod> {
 /// One user.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UserSeed {
+pub(crate) struct UserSeed {
     /// Fixed id (`usr_acme_member`), so scenarios can name it.
     pub id: String,
     /// The workspace id.
@@ -215,7 +216,7 @@ pub struct UserSeed {
 /// One enrolled factor.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FactorSeed {
+pub(crate) struct FactorSeed {
     /// The factor type.
     #[serde(rename = "type")]
     pub kind: FactorType,
@@ -227,7 +228,7 @@ pub struct FactorSeed {
 /// One long-lived bearer token.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TokenSeed {
+pub(crate) struct TokenSeed {
     /// The token itself (`tok_acme_admin`).
     pub token: String,
     /// The user id it authenticates.
@@ -240,7 +241,7 @@ pub struct TokenSeed {
 /// One prepared step-up token; it never expires.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StepUpSeed {
+pub(crate) struct StepUpSeed {
     /// The token itself (`su_acme_spent`).
     pub token: String,
     /// The user id it was issued to.
