@@ -31,9 +31,7 @@ pub(crate) struct Caller {
     pub workspace: String,
     /// The caller's user id.
     pub user: String,
-    /// The caller's role.
     pub role: Role,
-    /// The bearer token used.
     pub token: String,
     /// Long-lived or session token.
     pub token_kind: TokenKind,
@@ -73,7 +71,6 @@ pub(crate) enum Bearer<'a> {
     Absent,
     /// An `Authorization` header that is not one `Bearer <token>`.
     Malformed,
-    /// A token.
     Token(&'a str),
 }
 

@@ -59,7 +59,6 @@ impl RequestId {
         RequestId(out)
     }
 
-    /// The id as text.
     pub(crate) fn as_str(&self) -> &str {
         // Only ASCII is ever written into the array.
         std::str::from_utf8(&self.0).unwrap_or("req_")
@@ -72,7 +71,6 @@ impl fmt::Display for RequestId {
     }
 }
 
-/// Whether a path belongs to the SCIM API.
 pub(crate) fn is_scim_path(path: &str) -> bool {
     path == SCIM_PREFIX
         || path
@@ -164,7 +162,6 @@ struct Access {
     started: Instant,
 }
 
-/// The response future of [`RequestContext`].
 #[derive(Debug)]
 pub(crate) struct RequestContextFuture<F> {
     inner: F,

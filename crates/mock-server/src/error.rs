@@ -23,7 +23,6 @@ use response_schema::{
 
 use crate::model::Purpose;
 
-/// The response header carrying the request id.
 pub(crate) const X_REQUEST_ID: &str = "x-request-id";
 
 /// The `detail` of NotFound for a path or method no route serves. Resources that are missing
@@ -178,7 +177,6 @@ impl ApiError {
         self
     }
 
-    /// The HTTP status.
     pub(crate) fn status(&self) -> StatusCode {
         // Catalog statuses are all valid 4xx/5xx numbers; the fallback is unreachable.
         StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::BAD_REQUEST)

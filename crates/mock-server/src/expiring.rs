@@ -88,7 +88,6 @@ impl<K: Eq + Hash, V> ExpiringMap<K, V> {
         self.entries.get_mut(key).map(|e| &mut e.value)
     }
 
-    /// Removes `key`.
     #[cfg(test)]
     pub(crate) fn remove<Q>(&mut self, key: &Q) -> Option<V>
     where
@@ -109,13 +108,11 @@ impl<K: Eq + Hash, V> ExpiringMap<K, V> {
         self.entries.len()
     }
 
-    /// Whether the map is empty.
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// How many sweeps have run.
     #[cfg(test)]
     pub(crate) fn sweeps(&self) -> u64 {
         self.sweeps

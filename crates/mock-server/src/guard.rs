@@ -68,7 +68,6 @@ pub(crate) struct WorkspaceGuardLayer {
 }
 
 impl WorkspaceGuardLayer {
-    /// The guard over `state`.
     pub(crate) fn new(state: AppState) -> WorkspaceGuardLayer {
         WorkspaceGuardLayer { state }
     }
@@ -126,7 +125,6 @@ where
     }
 }
 
-/// The response future of [`WorkspaceGuard`].
 #[derive(Debug)]
 pub(crate) struct WorkspaceGuardFuture<F> {
     state: GuardState<F>,

@@ -31,7 +31,6 @@ impl std::fmt::Debug for RequestSchemas {
 }
 
 impl RequestSchemas {
-    /// The validator of component `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&jsonschema::Validator> {
         self.validators.get(name)
     }

@@ -35,9 +35,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// What is being counted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum RateKey {
-    /// A bearer token.
     Token(String),
-    /// A client address.
     Address(IpAddr),
 }
 
@@ -65,7 +63,6 @@ pub(crate) struct Quota {
 pub(crate) struct Usage {
     /// `"token"` or `"address"`.
     pub policy: &'static str,
-    /// The quota applied.
     pub quota: Quota,
     /// Requests left in the window.
     pub remaining: u32,
@@ -93,7 +90,6 @@ struct Window {
     count: u32,
 }
 
-/// The counters.
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     epoch: Instant,

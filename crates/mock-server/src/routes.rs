@@ -39,7 +39,6 @@ impl Verb {
         }
     }
 
-    /// The axum method filter.
     pub(crate) fn filter(self) -> MethodFilter {
         match self {
             Verb::Get => MethodFilter::GET,

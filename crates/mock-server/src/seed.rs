@@ -118,7 +118,6 @@ impl Default for WebhookSettings {
 }
 
 impl WebhookSettings {
-    /// The delivery timeout.
     pub(crate) fn delivery_timeout(&self) -> Duration {
         Duration::from_millis(self.delivery_timeout_ms.get())
     }
@@ -156,7 +155,6 @@ pub(crate) struct QuotaSeed {
     pub window_secs: u64,
 }
 
-/// One workspace.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WorkspaceSeed {
@@ -190,13 +188,11 @@ fn default_sign_in() -> Vec<SignInMethod> {
     vec![SignInMethod::Password, SignInMethod::Sso]
 }
 
-/// One user.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UserSeed {
     /// Fixed id (`usr_acme_member`), so scenarios can name it.
     pub id: String,
-    /// The workspace id.
     pub workspace: String,
     /// Sign-in email, unique within the workspace.
     pub email: String,
@@ -208,7 +204,6 @@ pub(crate) struct UserSeed {
     /// Marked disabled by the identity provider (ACCOUNT_DISABLED).
     #[serde(default)]
     pub disabled: bool,
-    /// Enrolled factors.
     #[serde(default)]
     pub factors: Vec<FactorSeed>,
 }
@@ -217,7 +212,6 @@ pub(crate) struct UserSeed {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FactorSeed {
-    /// The factor type.
     #[serde(rename = "type")]
     pub kind: FactorType,
     /// The authenticator model, for WebAuthn factors.

@@ -75,7 +75,6 @@ pub enum Error {
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
-/// What [`AppState`] holds.
 struct Inner {
     public_url: String,
     seed: Seed,
@@ -137,12 +136,10 @@ impl AppState {
         self.0.rate_limits
     }
 
-    /// The rate limiter.
     pub(crate) fn limiter(&self) -> &RateLimiter {
         &self.0.limiter
     }
 
-    /// The step-up tokens.
     pub(crate) fn step_ups(&self) -> &StepUps {
         &self.0.step_ups
     }
@@ -174,7 +171,6 @@ impl AppState {
         self.0.store.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Writes the store.
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Store> {
         self.0.store.write().unwrap_or_else(PoisonError::into_inner)
     }

@@ -37,7 +37,6 @@ pub(crate) struct StepUpEntry {
     pub user: String,
     /// The ceremony it is good for.
     pub purpose: Purpose,
-    /// The factor used.
     pub factor: FactorType,
     /// When it stops working; `None` for seeded tokens.
     pub expires_at: Option<Instant>,
@@ -88,7 +87,6 @@ impl StepUps {
         *self.lock() = seeded(seed);
     }
 
-    /// Issues a fresh token.
     pub(crate) fn issue(&self, user: &str, purpose: Purpose, factor: FactorType) -> String {
         self.issue_at(user, purpose, factor, Instant::now())
     }

@@ -85,9 +85,7 @@ pub(crate) struct Workspace {
 /// A workspace user.
 #[derive(Clone, Debug)]
 pub(crate) struct User {
-    /// The id.
     pub id: String,
-    /// The workspace id.
     pub workspace: String,
     /// Sign-in email.
     pub email: String,
@@ -97,7 +95,6 @@ pub(crate) struct User {
     pub role: Role,
     /// Disabled by the identity provider.
     pub disabled: bool,
-    /// Enrolled factors.
     pub factors: Vec<Factor>,
 }
 
@@ -108,7 +105,6 @@ pub(crate) struct UserMut<'a> {
     pub password: &'a mut Option<String>,
     /// Disabled by the identity provider.
     pub disabled: &'a mut bool,
-    /// Enrolled factors.
     pub factors: &'a mut Vec<Factor>,
 }
 
@@ -117,7 +113,6 @@ pub(crate) struct UserMut<'a> {
 pub(crate) struct Factor {
     /// The id (`fac_...`).
     pub id: String,
-    /// The type.
     pub kind: FactorType,
     /// WebAuthn factors: the authenticator model.
     pub aaguid: Option<Aaguid>,
@@ -134,7 +129,6 @@ pub(crate) enum TokenKind {
     Session,
 }
 
-/// A bearer token.
 #[derive(Clone, Debug)]
 pub(crate) struct Token {
     /// The user it authenticates.
@@ -278,7 +272,6 @@ impl Store {
         &self.names
     }
 
-    /// The number of users in `workspace`.
     pub(crate) fn user_count(&self, workspace: &str) -> usize {
         self.by_workspace.get(workspace).map_or(0, |w| w.ids.len())
     }

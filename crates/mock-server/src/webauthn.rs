@@ -174,7 +174,6 @@ impl Aaguid {
         self.0 == [0; 16]
     }
 
-    /// The raw bytes.
     pub(crate) fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }

@@ -26,7 +26,6 @@ pub(crate) const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
 /// The request body (`EnrolFactorRequest`).
 #[derive(Debug, Deserialize)]
 pub(crate) struct Enrol {
-    /// The factor type.
     #[serde(rename = "type")]
     pub kind: FactorType,
     /// WebAuthn factors: the registration's attestation object, base64url CBOR.
@@ -37,9 +36,7 @@ pub(crate) struct Enrol {
 /// The response body (`Factor`).
 #[derive(Debug, Serialize)]
 pub(crate) struct Enrolled {
-    /// The factor id.
     pub id: String,
-    /// The type.
     #[serde(rename = "type")]
     pub kind: FactorType,
     /// WebAuthn: the attestation format.

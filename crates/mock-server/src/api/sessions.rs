@@ -27,18 +27,14 @@ use crate::store::{SESSION_TTL, Token, TokenKind, random_token};
 pub(crate) struct SignIn {
     /// Password or SSO.
     pub method: SignInMethod,
-    /// The user's email.
     pub email: String,
 }
 
 /// The response body (`Session`).
 #[derive(Debug, Serialize)]
 pub(crate) struct Session {
-    /// The bearer token.
     pub token: String,
-    /// The signed-in user.
     pub user_id: String,
-    /// The workspace.
     pub workspace: String,
     /// Seconds until the token expires.
     pub expires_in: u64,

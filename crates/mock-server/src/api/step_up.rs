@@ -24,7 +24,6 @@ use crate::stepup::{ACR_MFA, ACR_PHISHING_RESISTANT, STEP_UP_TTL, StepUpError, X
 pub(crate) struct StepUp {
     /// The action the token will be good for.
     pub purpose: Purpose,
-    /// The factor used.
     pub factor: FactorType,
 }
 
@@ -35,7 +34,6 @@ pub(crate) struct StepUpToken {
     pub step_up_token: String,
     /// The action it is good for.
     pub purpose: Purpose,
-    /// The factor used.
     pub factor: FactorType,
     /// Seconds until it expires.
     pub expires_in: u64,

@@ -26,26 +26,20 @@ pub(crate) const MAX_LIMIT: usize = 100;
 /// A user as the API shows it (`User`).
 #[derive(Debug, Serialize)]
 pub(crate) struct UserView {
-    /// The id.
     pub id: String,
-    /// The workspace id.
     pub workspace: String,
-    /// The email.
     pub email: String,
     /// Admin or member.
     pub role: Role,
     /// Disabled by the identity provider.
     pub disabled: bool,
-    /// Enrolled factors.
     pub factors: Vec<FactorView>,
 }
 
 /// An enrolled factor as the API shows it (`Factor`, without enrolment-only members).
 #[derive(Debug, Serialize)]
 pub(crate) struct FactorView {
-    /// The id.
     pub id: String,
-    /// The type.
     #[serde(rename = "type")]
     pub kind: FactorType,
 }
@@ -60,9 +54,7 @@ pub(crate) struct UserList {
 /// `POST users` request body (`InviteUserRequest`).
 #[derive(Debug, Deserialize)]
 pub(crate) struct Invite {
-    /// The email to invite.
     pub email: String,
-    /// The role to give.
     pub role: Role,
 }
 

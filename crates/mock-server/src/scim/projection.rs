@@ -46,7 +46,6 @@ pub(crate) struct Selector {
 pub(crate) struct ProjectionError {
     /// `attributes` or `excludedAttributes`.
     pub parameter: &'static str,
-    /// What is wrong.
     pub detail: String,
 }
 

@@ -57,7 +57,6 @@ const DISCOVERY: [&str; 3] = [
 /// The workspace a request's SCIM token provisions; [`guard`] puts it in the request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ScimClient {
-    /// The workspace id.
     pub workspace: String,
 }
 
@@ -540,7 +539,6 @@ fn base_url(state: &AppState) -> String {
     format!("{}{SCIM_PREFIX}", state.public_url())
 }
 
-/// A SCIM JSON response.
 fn scim_json(status: StatusCode, body: &Value) -> Response {
     let mut response = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
     *response.status_mut() = status;

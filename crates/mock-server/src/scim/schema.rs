@@ -97,9 +97,7 @@ impl Mutability {
 /// When an attribute is returned (RFC 7643 section 7, `returned`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Returned {
-    /// Always returned.
     Always,
-    /// Never returned.
     Never,
     /// Returned unless excluded.
     Default,
@@ -150,11 +148,9 @@ impl Uniqueness {
 pub(crate) struct Attribute {
     /// The attribute name, in its canonical case.
     pub name: &'static str,
-    /// The data type.
     pub kind: AttrType,
     /// Whether the value is an array.
     pub multi_valued: bool,
-    /// Human-readable description.
     pub description: &'static str,
     /// Whether a resource must have a value.
     pub required: bool,
@@ -162,9 +158,7 @@ pub(crate) struct Attribute {
     pub case_exact: bool,
     /// Who may change it.
     pub mutability: Mutability,
-    /// When it is returned.
     pub returned: Returned,
-    /// Uniqueness constraint.
     pub uniqueness: Uniqueness,
     /// Suggested values (`type` sub-attributes).
     pub canonical_values: &'static [&'static str],
@@ -320,7 +314,6 @@ pub(crate) struct Schema {
     pub id: &'static str,
     /// Short name.
     pub name: &'static str,
-    /// Human-readable description.
     pub description: &'static str,
     /// Top-level attributes, without the common ones.
     pub attributes: &'static [Attribute],

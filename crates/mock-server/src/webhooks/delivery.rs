@@ -34,16 +34,10 @@ pub(crate) struct Message {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
     /// The receiver answered 2xx.
-    Delivered {
-        /// Its status.
-        status: u16,
-    },
+    Delivered { status: u16 },
     /// The receiver answered 401 or 403: by the documented convention, it could not verify
     /// the signature.
-    SignatureRejected {
-        /// Its status.
-        status: u16,
-    },
+    SignatureRejected { status: u16 },
     /// Anything else: another status, a timeout, a connection failure.
     Failed {
         /// The receiver's status, when it answered at all.

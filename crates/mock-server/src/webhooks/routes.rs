@@ -51,7 +51,6 @@ pub(crate) struct CreateWebhook {
 /// An endpoint as the API shows it (`Webhook`); the secret only on creation and rotation.
 #[derive(Debug, Serialize)]
 pub(crate) struct WebhookView {
-    /// The id.
     pub id: String,
     /// Where deliveries go.
     pub url: String,
@@ -59,7 +58,6 @@ pub(crate) struct WebhookView {
     pub events: Vec<String>,
     /// Whether deliveries are on.
     pub enabled: bool,
-    /// The circuit breaker.
     pub circuit: CircuitView,
     /// When it was registered (RFC 3339).
     pub created_at: String,

@@ -139,7 +139,6 @@ impl Secret {
         }
     }
 
-    /// The raw key bytes.
     pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.key
     }

@@ -94,9 +94,7 @@ pub(crate) enum Refusal {
 /// What a delivery attempt needs, copied out so no lock is held while it runs.
 #[derive(Clone, Debug)]
 pub(crate) struct Admitted {
-    /// The endpoint id.
     pub id: String,
-    /// The URL.
     pub url: String,
     /// Secrets to sign with: the current one, then the previous one during its grace period.
     pub secrets: Vec<Secret>,
@@ -225,7 +223,6 @@ impl Webhooks {
         })
     }
 
-    /// The settings.
     pub(crate) fn settings(&self) -> &WebhookSettings {
         &self.settings
     }

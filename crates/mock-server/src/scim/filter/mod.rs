@@ -218,7 +218,6 @@ pub(crate) enum Filter {
     Compare {
         /// The attribute compared.
         path: AttrPath,
-        /// The operator.
         op: CompareOp,
         /// The literal compared against.
         value: CompValue,

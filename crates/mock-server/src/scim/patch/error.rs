@@ -7,9 +7,7 @@ use response_schema::ScimType;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{scim_type}: {detail}")]
 pub(crate) struct PatchError {
-    /// The `scimType`.
     pub scim_type: ScimType,
-    /// The `detail` text.
     pub detail: String,
 }
 

@@ -12,11 +12,8 @@ pub(crate) const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp
 /// A PATCH operation kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OpKind {
-    /// `add`.
     Add,
-    /// `remove`.
     Remove,
-    /// `replace`.
     Replace,
 }
 
@@ -34,7 +31,6 @@ impl OpKind {
 /// One entry of `Operations`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PatchOperation {
-    /// The operation.
     pub op: OpKind,
     /// The target; absent means the resource itself (add and replace only).
     pub path: Option<PatchPath>,
