@@ -21,18 +21,16 @@ use crate::stepup::ACR_MFA;
 use crate::store::TokenKind;
 
 /// The path parameter naming the workspace in `/v1/workspaces/{workspace}/...`.
-pub const WORKSPACE_PARAM: &str = "workspace";
+pub(crate) const WORKSPACE_PARAM: &str = "workspace";
 
 /// An authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
+pub(crate) struct Caller {
     /// The caller's workspace (equal to the path's, where the path names one).
     pub workspace: String,
     /// The caller's user id.
     pub user: String,
-    /// The caller's role.
     pub role: Role,
-    /// The bearer token used.
     pub token: String,
     /// Long-lived or session token.
     pub token_kind: TokenKind,
@@ -41,11 +39,11 @@ pub struct Caller {
 /// A caller who may still be missing the factor their workspace requires: only factor
 /// enrolment accepts one, since it is how MFA_REQUIRED is resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Enrolling(pub Caller);
+pub(crate) struct Enrolling(pub Caller);
 
 /// Whether to enforce the workspace's MFA requirement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MfaCheck {
+pub(crate) enum MfaCheck {
     /// MFA_REQUIRED for a user without a factor in a workspace that requires one.
     Enforce,
     /// Let such a user through (factor enrolment).
@@ -54,7 +52,7 @@ pub enum MfaCheck {
 
 impl Caller {
     /// Forbidden unless the caller has `role` (admins can do everything members can).
-    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+    pub(crate) fn require(&self, role: Role) -> Result<(), ApiError> {
         match (role, self.role) {
             (Role::Member, _) | (Role::Admin, Role::Admin) => Ok(()),
             (Role::Admin, Role::Member) => Err(ApiError::new(
@@ -67,17 +65,16 @@ impl Caller {
 
 /// Where a request's bearer token stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bearer<'a> {
+pub(crate) enum Bearer<'a> {
     /// No `Authorization` header.
     Absent,
     /// An `Authorization` header that is not one `Bearer <token>`.
     Malformed,
-    /// A token.
     Token(&'a str),
 }
 
 /// Reads `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 section 2.1).
-pub fn bearer(headers: &HeaderMap) -> Bearer<'_> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Bearer<'_> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Bearer::Absent;
@@ -100,7 +97,7 @@ pub fn bearer(headers: &HeaderMap) -> Bearer<'_> {
 
 /// Resolves the request's bearer token to a caller, in precedence order, and checks that the
 /// caller belongs to `path_workspace` when the path names one.
-pub fn authenticate(
+pub(crate) fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     path_workspace: Option<&str>,
@@ -179,7 +176,7 @@ pub fn authenticate(
 /// Every route with a `{workspace}` parameter starts with that prefix, so this is the path
 /// parameter of whichever route matches, read without routing and without an allocation
 /// when the segment has no escapes.
-pub fn path_workspace(path: &str) -> Option<Cow<'_, str>> {
+pub(crate) fn path_workspace(path: &str) -> Option<Cow<'_, str>> {
     let rest = path.strip_prefix("/v1/workspaces/")?;
     let segment = rest.split('/').next().unwrap_or(rest);
     if segment.is_empty() {

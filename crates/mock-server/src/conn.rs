@@ -45,8 +45,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tower::ServiceExt;
 
+pub use self::activity::Connections;
+pub(crate) use self::activity::MAX_HEAD_BYTES;
 use self::activity::{CLOSE_GRACE_MS, ConnState, millis, now_ms};
-pub use self::activity::{Connections, MAX_HEAD_BYTES};
 use self::reject::Rejects;
 use self::tracked::Tracked;
 

@@ -38,16 +38,16 @@ use crate::ratelimit::RateLimitStatus;
 use crate::state::AppState;
 
 /// The path prefix of the SCIM API, whose errors use the SCIM envelope.
-pub const SCIM_PREFIX: &str = "/scim/v2";
+pub(crate) const SCIM_PREFIX: &str = "/scim/v2";
 
 /// A request's id, `req_` and 16 hex digits: a per-process random prefix and a counter, so ids
 /// are unique without a random draw per request. Kept inline (no allocation per request).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct RequestId([u8; 20]);
+pub(crate) struct RequestId([u8; 20]);
 
 impl RequestId {
     /// The next id.
-    pub fn generate() -> RequestId {
+    pub(crate) fn generate() -> RequestId {
         static PREFIX: OnceLock<u32> = OnceLock::new();
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -63,8 +63,7 @@ impl RequestId {
         RequestId(out)
     }
 
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         // Only ASCII is ever written into the array.
         std::str::from_utf8(&self.0).unwrap_or("req_")
     }
@@ -76,8 +75,7 @@ impl fmt::Display for RequestId {
     }
 }
 
-/// Whether a path belongs to the SCIM API.
-pub fn is_scim_path(path: &str) -> bool {
+pub(crate) fn is_scim_path(path: &str) -> bool {
     path == SCIM_PREFIX
         || path
             .strip_prefix(SCIM_PREFIX)
@@ -86,14 +84,14 @@ pub fn is_scim_path(path: &str) -> bool {
 
 /// The request-context layer over the whole app; see the module docs.
 #[derive(Clone, Debug)]
-pub struct RequestContextLayer {
+pub(crate) struct RequestContextLayer {
     state: AppState,
     templates: Arc<ErrorTemplates>,
 }
 
 impl RequestContextLayer {
     /// The layer for `state`'s app (error `type` URLs under its public URL).
-    pub fn new(state: &AppState) -> RequestContextLayer {
+    pub(crate) fn new(state: &AppState) -> RequestContextLayer {
         RequestContextLayer {
             state: state.clone(),
             templates: Arc::new(ErrorTemplates::new(state.public_url())),
@@ -115,7 +113,7 @@ impl<S> Layer<S> for RequestContextLayer {
 
 /// The service [`RequestContextLayer`] wraps around the app.
 #[derive(Clone, Debug)]
-pub struct RequestContext<S> {
+pub(crate) struct RequestContext<S> {
     inner: S,
     state: AppState,
     templates: Arc<ErrorTemplates>,
@@ -178,9 +176,8 @@ struct Access {
     started: Instant,
 }
 
-/// The response future of [`RequestContext`].
 #[derive(Debug)]
-pub struct RequestContextFuture<F> {
+pub(crate) struct RequestContextFuture<F> {
     inner: Inner<F>,
     /// The rate-limit header fields for whatever is answered.
     limits: RateLimitStatus,

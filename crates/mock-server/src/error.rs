@@ -24,31 +24,28 @@ use response_schema::{
 
 use crate::model::Purpose;
 
-/// The response header carrying the request id.
-pub const X_REQUEST_ID: &str = "x-request-id";
+pub(crate) const X_REQUEST_ID: &str = "x-request-id";
 
 /// [`X_REQUEST_ID`] as a header name, so setting it does not parse the name per request.
-pub const X_REQUEST_ID_NAME: HeaderName = HeaderName::from_static(X_REQUEST_ID);
+pub(crate) const X_REQUEST_ID_NAME: HeaderName = HeaderName::from_static(X_REQUEST_ID);
 
 /// `x-error-code` as a header name.
 const ERROR_CODE_NAME: HeaderName = HeaderName::from_static(ERROR_CODE_HEADER);
 
 /// The `detail` of NotFound for a path or method no route serves. Resources that are missing
-/// or hidden get [`NOT_FOUND_DETAIL`] instead, so a test can tell an unrouted request from a
+/// or hidden get another detail instead, so a test can tell an unrouted request from a
 /// routed one, while a hidden resource still cannot be told from a missing one.
 pub const UNKNOWN_ROUTE_DETAIL: &str =
     "No route serves this method and path; see /openapi.json for the API.";
 
 /// The `detail` of NotFound for every missing or hidden resource.
-pub const NOT_FOUND_DETAIL: &str = "The resource does not exist or is not visible to the caller.";
-
-/// The `realm` of every bearer challenge.
-pub const REALM: &str = "platform";
+pub(crate) const NOT_FOUND_DETAIL: &str =
+    "The resource does not exist or is not visible to the caller.";
 
 /// A documented failure, rendered as a problem-details or SCIM error body.
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{code}: {detail}")]
-pub struct ApiError {
+pub(crate) struct ApiError {
     /// The catalog code; the HTTP status is its documented status.
     pub code: Code,
     /// What happened this time (the body's `detail`). Never internals.
@@ -74,7 +71,7 @@ pub struct ApiError {
 /// `error_uri` is always the problem's `type` URL when `error` is present; RFC 6750 section 3
 /// wants no error information at all when the request carried no credentials.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BearerChallenge {
+pub(crate) struct BearerChallenge {
     /// RFC 6750 / RFC 9470 `error` (`invalid_token`, `insufficient_user_authentication`).
     pub error: Option<&'static str>,
     /// RFC 9470 `acr_values`, space-separated in order of preference.
@@ -86,7 +83,7 @@ pub struct BearerChallenge {
 impl ApiError {
     /// An error for `code`, in the code's catalog envelope, with the challenge the catalog
     /// requires for 401s.
-    pub fn new(code: Code, detail: impl Into<Cow<'static, str>>) -> ApiError {
+    pub(crate) fn new(code: Code, detail: impl Into<Cow<'static, str>>) -> ApiError {
         let info = code.info();
         let www_authenticate = info.challenge.map(|challenge| match challenge {
             Challenge::Error(error) => BearerChallenge {
@@ -109,17 +106,17 @@ impl ApiError {
 
     /// NotFound with the one detail every missing or hidden resource gets, so the two cannot be
     /// told apart.
-    pub fn not_found() -> ApiError {
+    pub(crate) fn not_found() -> ApiError {
         ApiError::new(Code::NotFound, NOT_FOUND_DETAIL)
     }
 
     /// NotFound for a method and path no route serves.
-    pub fn unknown_route() -> ApiError {
+    pub(crate) fn unknown_route() -> ApiError {
         ApiError::new(Code::NotFound, UNKNOWN_ROUTE_DETAIL)
     }
 
     /// ValidationError listing `errors` (at least one).
-    pub fn validation(errors: Vec<FieldError>) -> ApiError {
+    pub(crate) fn validation(errors: Vec<FieldError>) -> ApiError {
         let detail = match errors.len() {
             1 => "The request has 1 invalid field.".to_owned(),
             n => format!("The request has {n} invalid fields."),
@@ -128,35 +125,38 @@ impl ApiError {
     }
 
     /// ValidationError for one place in the body (`""` is the whole body).
-    pub fn invalid_body(pointer: impl Into<String>, detail: impl Into<String>) -> ApiError {
+    pub(crate) fn invalid_body(pointer: impl Into<String>, detail: impl Into<String>) -> ApiError {
         ApiError::validation(vec![FieldError::pointer(pointer, detail)])
     }
 
     /// ValidationError for one query parameter.
-    pub fn invalid_parameter(name: impl Into<String>, detail: impl Into<String>) -> ApiError {
+    pub(crate) fn invalid_parameter(
+        name: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> ApiError {
         ApiError::validation(vec![FieldError::parameter(name, detail)])
     }
 
     /// Sets `purpose` (STEP_UP_REQUIRED).
-    pub fn with_purpose(mut self, purpose: Purpose) -> ApiError {
+    pub(crate) fn with_purpose(mut self, purpose: Purpose) -> ApiError {
         self.purpose = Some(purpose);
         self
     }
 
     /// Sets `errors` (ValidationError).
-    pub fn with_errors(mut self, errors: Vec<FieldError>) -> ApiError {
+    pub(crate) fn with_errors(mut self, errors: Vec<FieldError>) -> ApiError {
         self.errors = errors;
         self
     }
 
     /// Sets `retry_after` and the `Retry-After` header.
-    pub fn with_retry_after(mut self, seconds: u64) -> ApiError {
+    pub(crate) fn with_retry_after(mut self, seconds: u64) -> ApiError {
         self.retry_after = Some(u32::try_from(seconds).unwrap_or(u32::MAX));
         self
     }
 
     /// Sets the bearer challenge's `error` (only meaningful for 401s).
-    pub fn with_bearer_error(mut self, error: &'static str) -> ApiError {
+    pub(crate) fn with_bearer_error(mut self, error: &'static str) -> ApiError {
         if let Some(challenge) = &mut self.www_authenticate {
             challenge.error = Some(error);
         }
@@ -164,7 +164,7 @@ impl ApiError {
     }
 
     /// Sets RFC 9470 `acr_values` and `max_age` (only meaningful for 401s).
-    pub fn with_acr(mut self, acr_values: &'static str, max_age: Option<u64>) -> ApiError {
+    pub(crate) fn with_acr(mut self, acr_values: &'static str, max_age: Option<u64>) -> ApiError {
         if let Some(challenge) = &mut self.www_authenticate {
             challenge.acr_values = Some(acr_values);
             challenge.max_age = max_age.map(|s| u32::try_from(s).unwrap_or(u32::MAX));
@@ -173,19 +173,18 @@ impl ApiError {
     }
 
     /// Sends the error in the SCIM envelope (generic codes on `/scim/v2`).
-    pub fn scim(mut self) -> ApiError {
+    pub(crate) fn scim(mut self) -> ApiError {
         self.envelope = Envelope::Scim;
         self
     }
 
     /// Sets the SCIM `scimType` (SCIM envelope only).
-    pub fn with_scim_type(mut self, scim_type: ScimType) -> ApiError {
+    pub(crate) fn with_scim_type(mut self, scim_type: ScimType) -> ApiError {
         self.scim_type = Some(scim_type);
         self
     }
 
-    /// The HTTP status.
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         // Catalog statuses are all valid 4xx/5xx numbers; the fallback is unreachable.
         StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::BAD_REQUEST)
     }
@@ -195,12 +194,12 @@ impl ApiError {
     ///
     /// The request path renders through [`ErrorTemplates`] instead ([`ApiError::render_with`]),
     /// which does the per-code part once per process; both give the same bytes.
-    pub fn render(&self, request_id: &str, docs_base: &str) -> Response {
+    pub(crate) fn render(&self, request_id: &str, docs_base: &str) -> Response {
         self.render_in(&CodeTemplate::new(self.code, docs_base), request_id)
     }
 
     /// [`ApiError::render`] with the per-code parts taken from `templates`.
-    pub fn render_with(&self, templates: &ErrorTemplates, request_id: &str) -> Response {
+    pub(crate) fn render_with(&self, templates: &ErrorTemplates, request_id: &str) -> Response {
         self.render_in(templates.get(self.code), request_id)
     }
 
@@ -291,14 +290,14 @@ fn json_string(out: &mut Vec<u8>, text: &str) {
 /// `detail` and `request_id`, the `type` URL for bearer challenges, the status and the
 /// `x-error-code` value. The request-context layer builds them when the app is assembled.
 #[derive(Clone, Debug)]
-pub struct ErrorTemplates {
+pub(crate) struct ErrorTemplates {
     /// Indexed by `Code as usize` (the order of `Code::ALL`).
     codes: Vec<CodeTemplate>,
 }
 
 impl ErrorTemplates {
     /// Templates for every catalog code, with `type` URLs under `docs_base`.
-    pub fn new(docs_base: &str) -> ErrorTemplates {
+    pub(crate) fn new(docs_base: &str) -> ErrorTemplates {
         ErrorTemplates {
             codes: Code::ALL
                 .iter()
@@ -348,7 +347,7 @@ impl CodeTemplate {
 
 impl BearerChallenge {
     /// The header value.
-    pub fn render(&self, error_uri: &str, description: &str) -> String {
+    pub(crate) fn render(&self, error_uri: &str, description: &str) -> String {
         let mut out = String::with_capacity(96 + description.len() + error_uri.len());
         out.push_str(BARE_CHALLENGE);
         if let Some(error) = self.error {
@@ -512,7 +511,6 @@ mod tests {
             )
         );
         assert_eq!(render(ApiError::new(Code::Forbidden, "x")), None);
-        assert_eq!(BARE_CHALLENGE, format!("Bearer realm=\"{REALM}\""));
         assert_eq!(BearerChallenge::default().render("u", "d"), BARE_CHALLENGE);
     }
 }

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 /// A map with a deadline per entry, swept at most once per window; see the module docs.
 #[derive(Debug)]
-pub struct ExpiringMap<K, V> {
+pub(crate) struct ExpiringMap<K, V> {
     entries: HashMap<K, Entry<V>>,
     threshold: usize,
     window: Duration,
@@ -40,7 +40,7 @@ struct Entry<V> {
 
 impl<K: Eq + Hash, V> ExpiringMap<K, V> {
     /// An empty map that sweeps at `threshold` entries or more, at most once per `window`.
-    pub fn new(threshold: usize, window: Duration) -> ExpiringMap<K, V> {
+    pub(crate) fn new(threshold: usize, window: Duration) -> ExpiringMap<K, V> {
         ExpiringMap {
             entries: HashMap::new(),
             threshold,
@@ -52,7 +52,7 @@ impl<K: Eq + Hash, V> ExpiringMap<K, V> {
 
     /// Inserts `value` under `key`, to be dropped after `deadline` (`None`: kept until removed);
     /// sweeps first when a sweep is due at `now`. Returns the value it replaced.
-    pub fn insert_at(
+    pub(crate) fn insert_at(
         &mut self,
         key: K,
         value: V,
@@ -66,12 +66,12 @@ impl<K: Eq + Hash, V> ExpiringMap<K, V> {
     }
 
     /// [`ExpiringMap::insert_at`] now.
-    pub fn insert(&mut self, key: K, value: V, deadline: Option<Instant>) -> Option<V> {
+    pub(crate) fn insert(&mut self, key: K, value: V, deadline: Option<Instant>) -> Option<V> {
         self.insert_at(key, value, deadline, Instant::now())
     }
 
     /// The value under `key`, swept or not (see the module docs).
-    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
         Q: Eq + Hash + ?Sized,
@@ -80,7 +80,7 @@ impl<K: Eq + Hash, V> ExpiringMap<K, V> {
     }
 
     /// The value under `key`, to change it (its deadline stays).
-    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    pub(crate) fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
     where
         K: Borrow<Q>,
         Q: Eq + Hash + ?Sized,
@@ -88,8 +88,8 @@ impl<K: Eq + Hash, V> ExpiringMap<K, V> {
         self.entries.get_mut(key).map(|e| &mut e.value)
     }
 
-    /// Removes `key`.
-    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    #[cfg(test)]
+    pub(crate) fn remove<Q>(&mut self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Eq + Hash + ?Sized,
@@ -98,22 +98,23 @@ impl<K: Eq + Hash, V> ExpiringMap<K, V> {
     }
 
     /// Keeps only the entries for which `keep` is true.
-    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         self.entries.retain(|k, e| keep(k, &mut e.value));
     }
 
     /// The number of entries, swept or not.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    /// Whether the map is empty.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// How many sweeps have run.
-    pub fn sweeps(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn sweeps(&self) -> u64 {
         self.sweeps
     }
 

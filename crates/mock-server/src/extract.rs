@@ -24,14 +24,14 @@ use crate::error::ApiError;
 use crate::openapi::RequestSchemas;
 
 /// The largest request body accepted, in bytes.
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
 /// Details longer than this are cut, so a huge value in a body does not echo back whole.
 const MAX_DETAIL: usize = 200;
 
 /// The request body, collected but not yet judged.
 #[derive(Clone, Debug)]
-pub struct JsonBody {
+pub(crate) struct JsonBody {
     content_type: ContentType,
     bytes: Result<Bytes, BodyProblem>,
 }
@@ -99,7 +99,7 @@ fn is_json_media_type(value: &str) -> bool {
 
 impl JsonBody {
     /// The body as JSON: content type, size and syntax checked.
-    pub fn value(&self) -> Result<Value, ApiError> {
+    pub(crate) fn value(&self) -> Result<Value, ApiError> {
         let bytes = match &self.bytes {
             Ok(bytes) => bytes,
             Err(BodyProblem::TooLarge) => {
@@ -133,7 +133,7 @@ impl JsonBody {
     }
 
     /// The body checked against the OpenAPI component schema `component`, then deserialized.
-    pub fn parse<T: DeserializeOwned>(
+    pub(crate) fn parse<T: DeserializeOwned>(
         &self,
         schemas: &RequestSchemas,
         component: &str,
@@ -147,7 +147,11 @@ impl JsonBody {
 }
 
 /// Checks `value` against the component schema `component`, listing every offending place.
-pub fn validate(schemas: &RequestSchemas, component: &str, value: &Value) -> Result<(), ApiError> {
+pub(crate) fn validate(
+    schemas: &RequestSchemas,
+    component: &str,
+    value: &Value,
+) -> Result<(), ApiError> {
     let Some(validator) = schemas.get(component) else {
         // A handler naming a schema the document lacks is a bug that the handler's tests catch;
         // failing closed keeps unvalidated input out.
@@ -165,7 +169,7 @@ pub fn validate(schemas: &RequestSchemas, component: &str, value: &Value) -> Res
 /// Every schema violation as a `FieldError` with a JSON Pointer, deduplicated (first
 /// occurrence kept, in order) through a hash set, so a body with many unknown members costs
 /// linear time, not a scan of the findings so far per finding.
-pub fn field_errors(validator: &jsonschema::Validator, value: &Value) -> Vec<FieldError> {
+pub(crate) fn field_errors(validator: &jsonschema::Validator, value: &Value) -> Vec<FieldError> {
     use jsonschema::error::ValidationErrorKind as Kind;
     let mut out: Vec<FieldError> = Vec::new();
     let mut seen: HashSet<(String, String)> = HashSet::new();
@@ -214,11 +218,11 @@ fn truncate(text: &str) -> String {
 /// The path parameters of the matched route, percent-decoded (axum's own, shared rather than
 /// copied into new strings).
 #[derive(Debug)]
-pub struct PathParams(RawPathParams);
+pub(crate) struct PathParams(RawPathParams);
 
 impl PathParams {
     /// The parameter `name`, or `""` if the route has none (a bug the route's tests catch).
-    pub fn get(&self, name: &str) -> &str {
+    pub(crate) fn get(&self, name: &str) -> &str {
         self.0
             .iter()
             .find(|(n, _)| *n == name)
@@ -238,7 +242,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
 }
 
 /// The raw value of query parameter `name` (first occurrence), not percent-decoded.
-pub fn query_param<'a>(uri: &'a Uri, name: &str) -> Option<&'a str> {
+pub(crate) fn query_param<'a>(uri: &'a Uri, name: &str) -> Option<&'a str> {
     uri.query()?.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         (key == name).then_some(value)
@@ -246,7 +250,7 @@ pub fn query_param<'a>(uri: &'a Uri, name: &str) -> Option<&'a str> {
 }
 
 /// The TCP peer: the real connection's, or the one a test pretends with `MockConnectInfo`.
-pub fn peer_addr(extensions: &Extensions) -> Option<SocketAddr> {
+pub(crate) fn peer_addr(extensions: &Extensions) -> Option<SocketAddr> {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)

@@ -37,13 +37,17 @@ use crate::store::TokenKind;
 
 /// The client address of a request, as the guard resolved it (a request extension).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+pub(crate) struct ClientIp(pub IpAddr);
 
 /// The client address: the TCP peer, or what a trusted proxy forwarded.
 ///
 /// A request without connection info (a test that set none) counts as coming from `0.0.0.0`,
 /// which no allowlist holds and which is not loopback.
-pub fn client_addr(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> IpAddr {
+pub(crate) fn client_addr(
+    state: &AppState,
+    extensions: &Extensions,
+    headers: &HeaderMap,
+) -> IpAddr {
     let peer = peer_addr(extensions).map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     client_ip(peer, headers, state.trusted_proxies())
 }
@@ -56,7 +60,10 @@ pub fn client_addr(state: &AppState, extensions: &Extensions, headers: &HeaderMa
 /// It runs in front of the router rather than as a route layer: one pass for matched routes,
 /// unknown routes and wrong methods alike (axum runs route layers only for matched routes),
 /// and no boxed service per request.
-pub fn admit(state: &AppState, request: &mut Request) -> (RateLimitStatus, Result<(), ApiError>) {
+pub(crate) fn admit(
+    state: &AppState,
+    request: &mut Request,
+) -> (RateLimitStatus, Result<(), ApiError>) {
     let Some(workspace) = auth::path_workspace(request.uri().path()) else {
         return (RateLimitStatus::default(), Ok(()));
     };
@@ -74,7 +81,7 @@ pub fn admit(state: &AppState, request: &mut Request) -> (RateLimitStatus, Resul
 
 /// [`check_workspace_request`] for a request's own client address and bearer token; also
 /// returns the client address.
-pub fn check_request(
+pub(crate) fn check_request(
     state: &AppState,
     workspace: Option<&str>,
     extensions: &Extensions,
@@ -95,7 +102,7 @@ pub fn check_request(
 /// Returns the rate-limit status to report (whatever the verdict) and the verdict. An unknown workspace has no
 /// policy; the handler answers NotFound for it. Reusable by routers whose workspace comes
 /// from the token rather than the path (SCIM).
-pub fn check_workspace_request(
+pub(crate) fn check_workspace_request(
     state: &AppState,
     workspace: Option<&str>,
     ip: IpAddr,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use mock_server::network::TrustedProxies;
+use mock_server::TrustedProxies;
 use mock_server::seed::Seed;
 use mock_server::{Config, serve};
 use tokio::net::TcpListener;

@@ -12,27 +12,17 @@ use serde::{Deserialize, Serialize};
 /// What a workspace user may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub(crate) enum Role {
     /// Manages users, the network policy and webhooks.
     Admin,
     /// Reads; cannot change workspace settings.
     Member,
 }
 
-impl Role {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-}
-
 /// A second factor a user can enrol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FactorType {
+pub(crate) enum FactorType {
     /// An authenticator app (RFC 6238 one-time codes).
     Totp,
     /// A WebAuthn platform or synced credential.
@@ -43,7 +33,7 @@ pub enum FactorType {
 
 impl FactorType {
     /// The wire name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FactorType::Totp => "totp",
             FactorType::Passkey => "passkey",
@@ -53,12 +43,12 @@ impl FactorType {
 
     /// Whether the factor is bound to the origin (NIST SP 800-63B AAL3 sense): WebAuthn
     /// credentials are, one-time codes are not.
-    pub fn is_phishing_resistant(self) -> bool {
+    pub(crate) fn is_phishing_resistant(self) -> bool {
         matches!(self, FactorType::Passkey | FactorType::SecurityKey)
     }
 
     /// Whether enrolment carries a WebAuthn attestation object.
-    pub fn is_webauthn(self) -> bool {
+    pub(crate) fn is_webauthn(self) -> bool {
         self.is_phishing_resistant()
     }
 }
@@ -72,7 +62,7 @@ impl fmt::Display for FactorType {
 /// The ceremony a sensitive action needs; a step-up token is issued for exactly one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Purpose {
+pub(crate) enum Purpose {
     /// `DELETE /v1/workspaces/{workspace}/users/{user_id}`.
     DeleteUser,
     /// `POST /v1/workspaces/{workspace}/webhooks/{id}/rotate-secret`.
@@ -82,15 +72,8 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    /// Every purpose, in documented order.
-    pub const ALL: &'static [Purpose] = &[
-        Purpose::DeleteUser,
-        Purpose::RotateWebhookSecret,
-        Purpose::ChangeNetworkPolicy,
-    ];
-
     /// The wire name, as sent in the problem's `purpose` member.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Purpose::DeleteUser => "delete_user",
             Purpose::RotateWebhookSecret => "rotate_webhook_secret",
@@ -108,7 +91,7 @@ impl fmt::Display for Purpose {
 /// Whether a workspace can be used at all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum WorkspaceStatus {
+pub(crate) enum WorkspaceStatus {
     /// In use.
     #[default]
     Active,
@@ -118,21 +101,10 @@ pub enum WorkspaceStatus {
     Cancelled,
 }
 
-impl WorkspaceStatus {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkspaceStatus::Active => "active",
-            WorkspaceStatus::Suspended => "suspended",
-            WorkspaceStatus::Cancelled => "cancelled",
-        }
-    }
-}
-
 /// How a user proves who they are at sign-in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SignInMethod {
+pub(crate) enum SignInMethod {
     /// Email and password.
     Password,
     /// The workspace's identity provider.
@@ -142,7 +114,7 @@ pub enum SignInMethod {
 /// Which factors a step-up may use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum StepUpPolicy {
+pub(crate) enum StepUpPolicy {
     /// Any enrolled factor.
     #[default]
     Any,
@@ -151,7 +123,7 @@ pub enum StepUpPolicy {
 }
 
 /// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
-pub fn is_b64token(token: &str) -> bool {
+pub(crate) fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
     !body.is_empty()
         && body

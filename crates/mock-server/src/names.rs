@@ -11,13 +11,13 @@ use std::ops::Bound;
 
 /// Per workspace, every user's lower-cased email, ordered by name and by user id.
 #[derive(Debug, Default)]
-pub struct NameIndex {
+pub(crate) struct NameIndex {
     workspaces: HashMap<String, Names>,
 }
 
 /// One workspace's names.
 #[derive(Debug, Default)]
-pub struct Names {
+pub(crate) struct Names {
     /// `(lower-cased email, id)`, in name order (two users may share a lower-cased name).
     by_name: BTreeSet<(Box<str>, Box<str>)>,
     /// Lower-cased email by id, in id order (the order lists are paged in).
@@ -26,7 +26,7 @@ pub struct Names {
 
 /// A range of lower-cased names, as a comparison with a lower-cased literal selects them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameRange<'a> {
+pub(crate) enum NameRange<'a> {
     /// Names equal to the literal.
     Eq(&'a str),
     /// Names starting with the literal.
@@ -43,7 +43,7 @@ pub enum NameRange<'a> {
 
 impl NameIndex {
     /// Records (or moves) user `id` of `workspace` under `email`.
-    pub fn insert(&mut self, workspace: &str, id: &str, email: &str) {
+    pub(crate) fn insert(&mut self, workspace: &str, id: &str, email: &str) {
         let names = match self.workspaces.get_mut(workspace) {
             Some(names) => names,
             None => self.workspaces.entry(workspace.to_owned()).or_default(),
@@ -55,14 +55,14 @@ impl NameIndex {
     }
 
     /// Forgets user `id` of `workspace`.
-    pub fn remove(&mut self, workspace: &str, id: &str) {
+    pub(crate) fn remove(&mut self, workspace: &str, id: &str) {
         if let Some(names) = self.workspaces.get_mut(workspace) {
             names.remove(id);
         }
     }
 
     /// The names of `workspace` (`None`: it has no user).
-    pub fn workspace(&self, workspace: &str) -> Option<&Names> {
+    pub(crate) fn workspace(&self, workspace: &str) -> Option<&Names> {
         self.workspaces.get(workspace)
     }
 }
@@ -75,22 +75,18 @@ impl Names {
     }
 
     /// How many users.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.by_id.len()
     }
 
-    /// Whether there is no user.
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
-
     /// `(id, lower-cased name)` in id order.
-    pub fn in_id_order(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn in_id_order(&self) -> impl Iterator<Item = (&str, &str)> {
         self.by_id.iter().map(|(id, name)| (&**id, &**name))
     }
 
     /// The ids whose lower-cased name is in `range`, in name order: one range scan.
-    pub fn ids_in(&self, range: NameRange<'_>) -> impl Iterator<Item = &str> {
+    pub(crate) fn ids_in(&self, range: NameRange<'_>) -> impl Iterator<Item = &str> {
         let (start, end) = match range {
             NameRange::Eq(lit)
             | NameRange::Prefix(lit)

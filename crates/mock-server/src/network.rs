@@ -15,7 +15,7 @@ use http::HeaderMap;
 use ipnet::IpNet;
 
 /// The de facto `X-Forwarded-For` header, consulted when there is no `Forwarded` header.
-pub const X_FORWARDED_FOR: &str = "x-forwarded-for";
+pub(crate) const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// Why a range list entry was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,11 +70,11 @@ fn ranges_contain(ranges: &[IpNet], ip: IpAddr) -> bool {
 /// An empty allowlist means "no policy": [`Allowlist::contains`] returns `true` for every
 /// address. This is also the [`Default`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Allowlist(pub Vec<IpNet>);
+pub(crate) struct Allowlist(pub Vec<IpNet>);
 
 impl Allowlist {
     /// Parses entries such as `"203.0.113.0/24"`, `"2001:db8::/32"` or a bare address.
-    pub fn parse<I, S>(entries: I) -> Result<Allowlist, NetworkError>
+    pub(crate) fn parse<I, S>(entries: I) -> Result<Allowlist, NetworkError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -83,12 +83,13 @@ impl Allowlist {
     }
 
     /// Whether no ranges are configured, which allows everything.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// Whether requests from `ip` are allowed.
-    pub fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         self.0.is_empty() || ranges_contain(&self.0, ip)
     }
 }
@@ -104,13 +105,14 @@ impl FromStr for Allowlist {
 
 /// The proxies whose forwarding headers are believed.
 ///
-/// An empty list trusts nobody, so [`client_ip`] always returns the peer address. This is also
+/// An empty list trusts nobody, so the peer address is always the client address. This is also
 /// the [`Default`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TrustedProxies(pub Vec<IpNet>);
+pub struct TrustedProxies(pub(crate) Vec<IpNet>);
 
 impl TrustedProxies {
-    /// Parses entries in the same forms as [`Allowlist::parse`].
+    /// Parses entries, each a CIDR range or a bare address (a single host); host bits below
+    /// the prefix are cleared.
     pub fn parse<I, S>(entries: I) -> Result<TrustedProxies, NetworkError>
     where
         I: IntoIterator<Item = S>,
@@ -120,7 +122,7 @@ impl TrustedProxies {
     }
 
     /// Whether `ip` is a trusted proxy; always `false` for an empty list.
-    pub fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         ranges_contain(&self.0, ip)
     }
 }
@@ -149,7 +151,7 @@ impl FromStr for TrustedProxies {
 ///
 /// A caveat follows from preferring `Forwarded`: proxies that only append to
 /// `X-Forwarded-For` must strip an incoming `Forwarded` header, or a client could supply one.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
+pub(crate) fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
     let peer = peer.to_canonical();
     if !trusted.contains(peer) {
         return peer;

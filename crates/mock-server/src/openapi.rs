@@ -2,7 +2,7 @@
 //! from it.
 //!
 //! The document is the single source of truth for request bodies: a handler names the
-//! component schema its body must match (`"InviteUserRequest"`) and [`crate::extract::JsonBody`]
+//! component schema its body must match (`"InviteUserRequest"`) and the `JsonBody` extractor
 //! validates against the compiled schema, so the published contract and the mock's
 //! ValidationErrors cannot drift apart. Schemas are compiled once per process.
 
@@ -13,10 +13,10 @@ use axum::body::Bytes;
 use serde_json::{Value, json};
 
 /// `schemas/openapi.json`, embedded.
-pub const OPENAPI_JSON: &str = include_str!("../../../schemas/openapi.json");
+pub(crate) const OPENAPI_JSON: &str = include_str!("../../../schemas/openapi.json");
 
 /// Compiled validators of the document's component schemas, by component name.
-pub struct RequestSchemas {
+pub(crate) struct RequestSchemas {
     validators: HashMap<String, jsonschema::Validator>,
 }
 
@@ -31,8 +31,7 @@ impl std::fmt::Debug for RequestSchemas {
 }
 
 impl RequestSchemas {
-    /// The validator of component `name`.
-    pub fn get(&self, name: &str) -> Option<&jsonschema::Validator> {
+    pub(crate) fn get(&self, name: &str) -> Option<&jsonschema::Validator> {
         self.validators.get(name)
     }
 }
@@ -43,7 +42,7 @@ pub fn document() -> Result<Value, String> {
 }
 
 /// The compiled validators, built on first use.
-pub fn request_schemas() -> Result<&'static RequestSchemas, String> {
+pub(crate) fn request_schemas() -> Result<&'static RequestSchemas, String> {
     static SCHEMAS: OnceLock<Result<RequestSchemas, String>> = OnceLock::new();
     SCHEMAS.get_or_init(compile).as_ref().map_err(Clone::clone)
 }
@@ -85,7 +84,7 @@ fn compile() -> Result<RequestSchemas, String> {
 /// The `servers` array is replaced in the text rather than by re-serializing the parsed
 /// document, so the served document keeps the file's member order (serde_json's map would
 /// sort it).
-pub fn served_document(public_url: &str) -> Result<Bytes, String> {
+pub(crate) fn served_document(public_url: &str) -> Result<Bytes, String> {
     const KEY: &str = "\"servers\": [";
     let start = OPENAPI_JSON.find(KEY).ok_or("no servers array")?;
     let end = OPENAPI_JSON[start..]

@@ -21,9 +21,9 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use crate::expiring::ExpiringMap;
 
 /// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers-09).
-pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+pub(crate) const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 /// `RateLimit` (draft-ietf-httpapi-ratelimit-headers-09).
-pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+pub(crate) const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
 const SHARDS: usize = 16;
 /// A shard is swept of past windows once it holds this many keys, at most once a second
@@ -34,16 +34,14 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// What is being counted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum RateKey {
-    /// A bearer token.
+pub(crate) enum RateKey {
     Token(String),
-    /// A client address.
     Address(IpAddr),
 }
 
 impl RateKey {
     /// The policy name in the headers.
-    pub fn policy(&self) -> &'static str {
+    pub(crate) fn policy(&self) -> &'static str {
         match self {
             RateKey::Token(_) => "token",
             RateKey::Address(_) => "address",
@@ -53,7 +51,7 @@ impl RateKey {
 
 /// A quota: `limit` requests per `window_secs`; a limit of 0 means unlimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Quota {
+pub(crate) struct Quota {
     /// Requests per window.
     pub limit: u32,
     /// Window length in seconds (at least 1).
@@ -62,10 +60,9 @@ pub struct Quota {
 
 /// The state of one policy after counting a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Usage {
+pub(crate) struct Usage {
     /// `"token"` or `"address"`.
     pub policy: &'static str,
-    /// The quota applied.
     pub quota: Quota,
     /// Requests left in the window.
     pub remaining: u32,
@@ -77,7 +74,7 @@ pub struct Usage {
 
 /// The usages of every policy that applied to one request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RateLimitStatus(pub Vec<Usage>);
+pub(crate) struct RateLimitStatus(pub Vec<Usage>);
 
 /// One shard's windows (per token and per client address), each dropped once it has ended.
 type Shard = ExpiringMap<RateKey, Window>;
@@ -93,9 +90,8 @@ struct Window {
     count: u32,
 }
 
-/// The counters.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     epoch: Instant,
     hasher: RandomState,
     shards: Vec<Mutex<Shard>>,
@@ -109,7 +105,7 @@ impl Default for RateLimiter {
 
 impl RateLimiter {
     /// Empty counters; windows start now.
-    pub fn new() -> RateLimiter {
+    pub(crate) fn new() -> RateLimiter {
         RateLimiter {
             epoch: Instant::now(),
             hasher: RandomState::new(),
@@ -118,7 +114,7 @@ impl RateLimiter {
     }
 
     /// Counts one request for `key`; `None` when the quota is unlimited.
-    pub fn hit(&self, key: RateKey, quota: Quota) -> Option<Usage> {
+    pub(crate) fn hit(&self, key: RateKey, quota: Quota) -> Option<Usage> {
         self.hit_at(key, quota, Instant::now())
     }
 
@@ -170,7 +166,7 @@ impl RateLimiter {
     }
 
     /// Forgets every counter (`POST /admin/reset`).
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         for shard in &self.shards {
             *shard.lock().unwrap_or_else(PoisonError::into_inner) = self::shard();
         }
@@ -179,7 +175,7 @@ impl RateLimiter {
 
 impl RateLimitStatus {
     /// Seconds until every exceeded policy has reset; `None` when none is exceeded.
-    pub fn retry_after(&self) -> Option<u64> {
+    pub(crate) fn retry_after(&self) -> Option<u64> {
         self.0
             .iter()
             .filter(|u| u.exceeded)
@@ -188,7 +184,7 @@ impl RateLimitStatus {
     }
 
     /// Adds `RateLimit-Policy` and `RateLimit` to `headers` (nothing when no policy applied).
-    pub fn apply(&self, headers: &mut HeaderMap) {
+    pub(crate) fn apply(&self, headers: &mut HeaderMap) {
         if self.0.is_empty() {
             return;
         }

@@ -39,8 +39,7 @@ impl Verb {
         }
     }
 
-    /// The axum method filter.
-    pub fn filter(self) -> MethodFilter {
+    pub(crate) fn filter(self) -> MethodFilter {
         match self {
             Verb::Get => MethodFilter::GET,
             Verb::Post => MethodFilter::POST,
@@ -56,7 +55,7 @@ impl Verb {
 pub enum Scope {
     /// Discovery and admin: no workspace guard, no rate limit.
     Public,
-    /// `/v1/workspaces/{workspace}/...`: behind [`crate::guard::WorkspaceGuardLayer`].
+    /// `/v1/workspaces/{workspace}/...`: behind the workspace guard (`guard.rs`).
     Workspace,
     /// `/scim/v2/...`: behind the SCIM routes' own layer (see `app::scim_layer`).
     Scim,
@@ -74,7 +73,7 @@ pub struct Route {
     /// The middleware it sits behind.
     pub scope: Scope,
     /// Builds the method router from the method filter.
-    pub handler: fn(MethodFilter) -> MethodRouter<AppState>,
+    pub(crate) handler: fn(MethodFilter) -> MethodRouter<AppState>,
 }
 
 impl std::fmt::Debug for Route {

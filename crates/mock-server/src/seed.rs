@@ -53,20 +53,20 @@ pub struct Seed {
     #[serde(default)]
     pub rate_limits: RateLimits,
     /// Workspaces by id (the `{workspace}` path segment).
-    pub workspaces: BTreeMap<String, WorkspaceSeed>,
+    pub(crate) workspaces: BTreeMap<String, WorkspaceSeed>,
     /// Users of every workspace.
     #[serde(default)]
-    pub users: Vec<UserSeed>,
+    pub(crate) users: Vec<UserSeed>,
     /// Long-lived bearer tokens.
     #[serde(default)]
-    pub tokens: Vec<TokenSeed>,
+    pub(crate) tokens: Vec<TokenSeed>,
     /// Prepared step-up tokens, so scenarios can show STEP_UP_REUSED and
     /// PHISHING_RESISTANT_REQUIRED without a ceremony.
     #[serde(default)]
-    pub step_up_tokens: Vec<StepUpSeed>,
+    pub(crate) step_up_tokens: Vec<StepUpSeed>,
     /// SCIM fixtures (`[scim]`).
     #[serde(default)]
-    pub scim: ScimSeed,
+    pub(crate) scim: ScimSeed,
     /// Webhook settings (`[webhooks]`).
     #[serde(default)]
     pub webhooks: WebhookSettings,
@@ -75,7 +75,7 @@ pub struct Seed {
 /// The `[scim]` section of the seed.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScimSeed {
+pub(crate) struct ScimSeed {
     /// SCIM bearer tokens, each good for one workspace.
     #[serde(default)]
     pub tokens: Vec<ScimTokenSeed>,
@@ -84,7 +84,7 @@ pub struct ScimSeed {
 /// One SCIM bearer token; the spans let a cross-reference error name its line.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScimTokenSeed {
+pub(crate) struct ScimTokenSeed {
     /// The token (`scim_acme`).
     pub token: Spanned<String>,
     /// The workspace it provisions.
@@ -118,8 +118,7 @@ impl Default for WebhookSettings {
 }
 
 impl WebhookSettings {
-    /// The delivery timeout.
-    pub fn delivery_timeout(&self) -> Duration {
+    pub(crate) fn delivery_timeout(&self) -> Duration {
         Duration::from_millis(self.delivery_timeout_ms.get())
     }
 }
@@ -149,18 +148,18 @@ impl Default for RateLimits {
 /// A quota override.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct QuotaSeed {
+pub(crate) struct QuotaSeed {
     /// Requests per window.
     pub quota: u32,
     /// The window length in seconds.
     pub window_secs: u64,
 }
 
-/// One workspace.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WorkspaceSeed {
-    /// Display name.
+pub(crate) struct WorkspaceSeed {
+    /// Display name; required, though nothing shows it yet.
+    #[expect(dead_code, reason = "part of the seed format (`deny_unknown_fields`)")]
     pub name: String,
     /// Active, suspended or cancelled.
     #[serde(default)]
@@ -189,13 +188,11 @@ fn default_sign_in() -> Vec<SignInMethod> {
     vec![SignInMethod::Password, SignInMethod::Sso]
 }
 
-/// One user.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UserSeed {
+pub(crate) struct UserSeed {
     /// Fixed id (`usr_acme_member`), so scenarios can name it.
     pub id: String,
-    /// The workspace id.
     pub workspace: String,
     /// Sign-in email, unique within the workspace.
     pub email: String,
@@ -207,7 +204,6 @@ pub struct UserSeed {
     /// Marked disabled by the identity provider (ACCOUNT_DISABLED).
     #[serde(default)]
     pub disabled: bool,
-    /// Enrolled factors.
     #[serde(default)]
     pub factors: Vec<FactorSeed>,
 }
@@ -215,8 +211,7 @@ pub struct UserSeed {
 /// One enrolled factor.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FactorSeed {
-    /// The factor type.
+pub(crate) struct FactorSeed {
     #[serde(rename = "type")]
     pub kind: FactorType,
     /// The authenticator model, for WebAuthn factors.
@@ -227,7 +222,7 @@ pub struct FactorSeed {
 /// One long-lived bearer token.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TokenSeed {
+pub(crate) struct TokenSeed {
     /// The token itself (`tok_acme_admin`).
     pub token: String,
     /// The user id it authenticates.
@@ -240,7 +235,7 @@ pub struct TokenSeed {
 /// One prepared step-up token; it never expires.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StepUpSeed {
+pub(crate) struct StepUpSeed {
     /// The token itself (`su_acme_spent`).
     pub token: String,
     /// The user id it was issued to.
@@ -268,7 +263,7 @@ impl Seed {
     }
 
     /// The trusted proxies, parsed.
-    pub fn trusted_proxies(&self) -> Result<TrustedProxies, SeedError> {
+    pub(crate) fn trusted_proxies(&self) -> Result<TrustedProxies, SeedError> {
         TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|e| SeedError::Invalid(format!("trusted_proxies: {e}")))
     }

@@ -26,18 +26,8 @@ pub async fn serve(
     serve_state_with(listener, state, connections, shutdown).await
 }
 
-/// Serves an existing state (whose public URL is already set) with the default
-/// [`Connections`].
-pub async fn serve_state(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), Error> {
-    serve_state_with(listener, state, Connections::default(), shutdown).await
-}
-
 /// Serves an existing state under `connections`' timeouts and limit.
-pub async fn serve_state_with(
+pub(crate) async fn serve_state_with(
     listener: TcpListener,
     state: AppState,
     connections: Connections,
@@ -52,7 +42,6 @@ pub async fn serve_state_with(
 #[derive(Debug)]
 pub struct Running {
     addr: SocketAddr,
-    state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), Error>>>,
 }
@@ -64,18 +53,12 @@ pub async fn spawn(listen: SocketAddr, config: Config) -> Result<Running, Error>
     let connections = config.connections.clone();
     let state = state_for(&listener, config)?;
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve_state_with(
-        listener,
-        state.clone(),
-        connections,
-        async move {
-            // A dropped sender means the `Running` is gone: shut down as well.
-            let _ = rx.await;
-        },
-    ));
+    let task = tokio::spawn(serve_state_with(listener, state, connections, async move {
+        // A dropped sender means the `Running` is gone: shut down as well.
+        let _ = rx.await;
+    }));
     Ok(Running {
         addr,
-        state,
         shutdown: Some(tx),
         task: Some(task),
     })
@@ -90,11 +73,6 @@ impl Running {
     /// The base URL requests go to, e.g. `http://127.0.0.1:41234`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
-    }
-
-    /// The live state (for tests that inspect or reset it).
-    pub fn state(&self) -> &AppState {
-        &self.state
     }
 
     /// Stops accepting connections, waits for requests in flight, and returns how serving

@@ -31,7 +31,7 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The starting state.
     pub seed: Seed,
-    /// Timeouts and the limit for client connections ([`crate::conn`]).
+    /// Timeouts and the limit for client connections.
     pub connections: crate::conn::activity::Connections,
 }
 
@@ -75,7 +75,6 @@ pub enum Error {
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
-/// What [`AppState`] holds.
 struct Inner {
     public_url: String,
     seed: Seed,
@@ -127,66 +126,58 @@ impl AppState {
         &self.0.public_url
     }
 
-    /// The seed the state was built from.
-    pub fn seed(&self) -> &Seed {
-        &self.0.seed
-    }
-
     /// Proxies whose forwarding headers are believed.
-    pub fn trusted_proxies(&self) -> &TrustedProxies {
+    pub(crate) fn trusted_proxies(&self) -> &TrustedProxies {
         &self.0.trusted_proxies
     }
 
     /// The default rate limits.
-    pub fn rate_limits(&self) -> RateLimits {
+    pub(crate) fn rate_limits(&self) -> RateLimits {
         self.0.rate_limits
     }
 
-    /// The rate limiter.
-    pub fn limiter(&self) -> &RateLimiter {
+    pub(crate) fn limiter(&self) -> &RateLimiter {
         &self.0.limiter
     }
 
-    /// The step-up tokens.
-    pub fn step_ups(&self) -> &StepUps {
+    pub(crate) fn step_ups(&self) -> &StepUps {
         &self.0.step_ups
     }
 
     /// SCIM tokens and the SCIM attributes of users (`crate::scim::store`).
-    pub fn scim(&self) -> &ScimStore {
+    pub(crate) fn scim(&self) -> &ScimStore {
         &self.0.scim
     }
 
     /// Webhook endpoints and their circuits (`crate::webhooks::store`).
-    pub fn webhooks(&self) -> &Webhooks {
+    pub(crate) fn webhooks(&self) -> &Webhooks {
         &self.0.webhooks
     }
 
     /// The compiled request-body schemas.
-    pub fn schemas(&self) -> &'static RequestSchemas {
+    pub(crate) fn schemas(&self) -> &'static RequestSchemas {
         self.0.schemas
     }
 
     /// The OpenAPI document as served.
-    pub fn openapi_document(&self) -> Bytes {
+    pub(crate) fn openapi_document(&self) -> Bytes {
         self.0.openapi.clone()
     }
 
     /// Reads the store. Do not hold the guard across an `.await` (it does not compile anyway).
-    pub fn read(&self) -> RwLockReadGuard<'_, Store> {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Store> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // matters to a mock, so a poisoned lock is used as is rather than failing every request.
         self.0.store.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Writes the store.
-    pub fn write(&self) -> RwLockWriteGuard<'_, Store> {
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Store> {
         self.0.store.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A fresh identifier with `prefix` (`usr_`, `fac_`). Ids are names, not secrets, so a
-    /// counter will do; credentials use [`random_token`].
-    pub fn next_id(&self, prefix: &str) -> String {
+    /// counter will do; credentials use [`crate::store::random_token`].
+    pub(crate) fn next_id(&self, prefix: &str) -> String {
         let n = self.0.ids.fetch_add(1, Ordering::Relaxed);
         format!("{prefix}{n:06}")
     }
@@ -198,7 +189,7 @@ impl AppState {
     /// Atomic for requests: everything is rebuilt while the core store's write lock is held,
     /// and every request reads the core store first (the lock order is core store, then a
     /// feature's own lock), so no request sees a half-reset mock.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let mut store = self.write();
         // The seed was validated when the state was built, so rebuilding cannot fail; keep the
         // current store rather than panic if it somehow does.

@@ -18,28 +18,27 @@ use crate::seed::Seed;
 use crate::store::random_token;
 
 /// The request header carrying the step-up token.
-pub const X_STEP_UP_TOKEN: HeaderName = HeaderName::from_static("x-step-up-token");
+pub(crate) const X_STEP_UP_TOKEN: HeaderName = HeaderName::from_static("x-step-up-token");
 
 /// How long an issued step-up token is good for.
-pub const STEP_UP_TTL: Duration = Duration::from_secs(300);
+pub(crate) const STEP_UP_TTL: Duration = Duration::from_secs(300);
 
 /// RFC 9470 `acr_values` for a step-up with any factor.
-pub const ACR_MFA: &str = "mfa";
+pub(crate) const ACR_MFA: &str = "mfa";
 /// RFC 9470 `acr_values` for a phishing-resistant step-up (OpenID Connect EAP ACR values:
 /// hardware-bound first, then any phishing-resistant authenticator).
-pub const ACR_PHISHING_RESISTANT: &str = "phrh phr";
+pub(crate) const ACR_PHISHING_RESISTANT: &str = "phrh phr";
 
 /// Tokens are swept of long-expired entries once there are this many.
 const SWEEP_AT: usize = 10_000;
 
 /// One issued step-up token.
 #[derive(Clone, Debug)]
-pub struct StepUpEntry {
+pub(crate) struct StepUpEntry {
     /// The user it was issued to.
     pub user: String,
     /// The ceremony it is good for.
     pub purpose: Purpose,
-    /// The factor used.
     pub factor: FactorType,
     /// When it stops working; `None` for seeded tokens.
     pub expires_at: Option<Instant>,
@@ -51,13 +50,13 @@ pub struct StepUpEntry {
 /// expires (kept that long so a reuse is still reported as reuse), swept at most once per
 /// [`STEP_UP_TTL`] (see [`crate::expiring`]); seeded tokens stay.
 #[derive(Debug)]
-pub struct StepUps {
+pub(crate) struct StepUps {
     tokens: Mutex<ExpiringMap<String, StepUpEntry>>,
 }
 
 /// Why a step-up token was not accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum StepUpError {
+pub(crate) enum StepUpError {
     /// No token, an unknown one, another user's, an expired one, or one for another purpose.
     #[error("no valid step-up token for this action")]
     Required,
@@ -79,19 +78,18 @@ impl Default for StepUps {
 
 impl StepUps {
     /// The seed's prepared tokens.
-    pub fn from_seed(seed: &Seed) -> StepUps {
+    pub(crate) fn from_seed(seed: &Seed) -> StepUps {
         StepUps {
             tokens: Mutex::new(seeded(seed)),
         }
     }
 
     /// Forgets every issued token and restores the seed's.
-    pub fn reset(&self, seed: &Seed) {
+    pub(crate) fn reset(&self, seed: &Seed) {
         *self.lock() = seeded(seed);
     }
 
-    /// Issues a fresh token.
-    pub fn issue(&self, user: &str, purpose: Purpose, factor: FactorType) -> String {
+    pub(crate) fn issue(&self, user: &str, purpose: Purpose, factor: FactorType) -> String {
         self.issue_at(user, purpose, factor, Instant::now())
     }
 
@@ -125,7 +123,7 @@ impl StepUps {
     /// Spends `token` for `user` and `purpose`, atomically. Refusals are ordered as
     /// `catalog::PRECEDENCE` orders their codes: reuse, then a missing proof, then the factor.
     /// A refused token is not spent.
-    pub fn spend(
+    pub(crate) fn spend(
         &self,
         token: &str,
         user: &str,

@@ -15,7 +15,7 @@ use crate::seed::{QuotaSeed, Seed, SeedError};
 use crate::webauthn::Aaguid;
 
 /// How long a session token issued by sign-in lives.
-pub const SESSION_TTL: Duration = Duration::from_secs(3600);
+pub(crate) const SESSION_TTL: Duration = Duration::from_secs(3600);
 
 /// Workspaces, users and bearer tokens.
 ///
@@ -24,7 +24,7 @@ pub const SESSION_TTL: Duration = Duration::from_secs(3600);
 /// uniqueness in O(1)). The indexes are private and kept in step by the only methods that
 /// add, remove or rename a user.
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Store {
     /// Workspaces by id.
     pub workspaces: HashMap<String, Workspace>,
     /// Users by id, across workspaces.
@@ -63,11 +63,7 @@ struct WorkspaceUsers {
 
 /// A workspace and its policies.
 #[derive(Clone, Debug)]
-pub struct Workspace {
-    /// The id, also the path segment.
-    pub id: String,
-    /// Display name.
-    pub name: String,
+pub(crate) struct Workspace {
     /// Active, suspended or cancelled.
     pub status: WorkspaceStatus,
     /// Accepted sign-in methods.
@@ -88,10 +84,8 @@ pub struct Workspace {
 
 /// A workspace user.
 #[derive(Clone, Debug)]
-pub struct User {
-    /// The id.
+pub(crate) struct User {
     pub id: String,
-    /// The workspace id.
     pub workspace: String,
     /// Sign-in email.
     pub email: String,
@@ -101,29 +95,24 @@ pub struct User {
     pub role: Role,
     /// Disabled by the identity provider.
     pub disabled: bool,
-    /// Enrolled factors.
     pub factors: Vec<Factor>,
 }
 
 /// The fields of a [`User`] that may change without touching the store's indexes.
 #[derive(Debug)]
-pub struct UserMut<'a> {
+pub(crate) struct UserMut<'a> {
     /// Password, if password sign-in can succeed.
     pub password: &'a mut Option<String>,
-    /// Admin or member.
-    pub role: &'a mut Role,
     /// Disabled by the identity provider.
     pub disabled: &'a mut bool,
-    /// Enrolled factors.
     pub factors: &'a mut Vec<Factor>,
 }
 
 /// An enrolled factor.
 #[derive(Clone, Debug)]
-pub struct Factor {
+pub(crate) struct Factor {
     /// The id (`fac_...`).
     pub id: String,
-    /// The type.
     pub kind: FactorType,
     /// WebAuthn factors: the authenticator model.
     pub aaguid: Option<Aaguid>,
@@ -133,16 +122,15 @@ pub struct Factor {
 
 /// Where a bearer token came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenKind {
+pub(crate) enum TokenKind {
     /// Defined by the seed; never expires unless marked expired.
     LongLived,
     /// Issued by sign-in.
     Session,
 }
 
-/// A bearer token.
 #[derive(Clone, Debug)]
-pub struct Token {
+pub(crate) struct Token {
     /// The user it authenticates.
     pub user: String,
     /// That user's workspace.
@@ -157,21 +145,21 @@ pub struct Token {
 
 impl Token {
     /// Whether the token has expired at `now`.
-    pub fn is_expired(&self, now: Instant) -> bool {
+    pub(crate) fn is_expired(&self, now: Instant) -> bool {
         self.expired || self.expires_at.is_some_and(|at| at <= now)
     }
 }
 
 impl Workspace {
     /// Whether the workspace accepts requests at all.
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.status == WorkspaceStatus::Active
     }
 }
 
 impl Store {
     /// Builds the store a seed describes.
-    pub fn from_seed(seed: &Seed) -> Result<Store, SeedError> {
+    pub(crate) fn from_seed(seed: &Seed) -> Result<Store, SeedError> {
         let mut store = Store::default();
         for (id, ws) in &seed.workspaces {
             let allowlist = Allowlist::parse(&ws.allowlist)
@@ -179,8 +167,6 @@ impl Store {
             store.workspaces.insert(
                 id.clone(),
                 Workspace {
-                    id: id.clone(),
-                    name: ws.name.clone(),
                     status: ws.status,
                     sign_in: ws.sign_in.clone(),
                     mfa_required: ws.mfa_required,
@@ -236,7 +222,7 @@ impl Store {
     }
 
     /// The user of `workspace` with `email` (ASCII case-insensitive), in O(1).
-    pub fn user_by_email(&self, workspace: &str, email: &str) -> Option<&User> {
+    pub(crate) fn user_by_email(&self, workspace: &str, email: &str) -> Option<&User> {
         let id = self
             .by_workspace
             .get(workspace)?
@@ -245,22 +231,16 @@ impl Store {
         self.users.get(id)
     }
 
-    /// Every user, by id.
-    pub fn users(&self) -> &HashMap<String, User> {
-        &self.users
-    }
-
     /// The user `id`, in any workspace.
-    pub fn user(&self, id: &str) -> Option<&User> {
+    pub(crate) fn user(&self, id: &str) -> Option<&User> {
         self.users.get(id)
     }
 
-    /// The user `id` to update its password, role or disabled flag (not its email: see
+    /// The user `id` to update its password, disabled flag or factors (not its email: see
     /// [`Store::set_email`]).
-    pub fn user_mut(&mut self, id: &str) -> Option<UserMut<'_>> {
+    pub(crate) fn user_mut(&mut self, id: &str) -> Option<UserMut<'_>> {
         self.users.get_mut(id).map(|user| UserMut {
             password: &mut user.password,
-            role: &mut user.role,
             disabled: &mut user.disabled,
             factors: &mut user.factors,
         })
@@ -268,7 +248,7 @@ impl Store {
 
     /// The ids of `workspace`'s users in order, from the first id after `after` (all when
     /// `None`): paging without materialising the workspace.
-    pub fn user_ids_in<'a>(
+    pub(crate) fn user_ids_in<'a>(
         &'a self,
         workspace: &str,
         after: Option<&str>,
@@ -288,17 +268,16 @@ impl Store {
     }
 
     /// The ordered index of lower-cased emails.
-    pub fn names(&self) -> &NameIndex {
+    pub(crate) fn names(&self) -> &NameIndex {
         &self.names
     }
 
-    /// The number of users in `workspace`.
-    pub fn user_count(&self, workspace: &str) -> usize {
+    pub(crate) fn user_count(&self, workspace: &str) -> usize {
         self.by_workspace.get(workspace).map_or(0, |w| w.ids.len())
     }
 
     /// Adds (or replaces) a user, keeping the indexes in step.
-    pub fn insert_user(&mut self, user: User) {
+    pub(crate) fn insert_user(&mut self, user: User) {
         self.remove_user(&user.id);
         let index = self.by_workspace.entry(user.workspace.clone()).or_default();
         index.ids.insert(user.id.clone());
@@ -310,7 +289,7 @@ impl Store {
     }
 
     /// Removes a user, keeping the indexes in step.
-    pub fn remove_user(&mut self, id: &str) -> Option<User> {
+    pub(crate) fn remove_user(&mut self, id: &str) -> Option<User> {
         let user = self.users.remove(id)?;
         self.names.remove(&user.workspace, id);
         if let Some(index) = self.by_workspace.get_mut(&user.workspace) {
@@ -324,7 +303,7 @@ impl Store {
     }
 
     /// Changes a user's email (SCIM `userName`), keeping the index in step.
-    pub fn set_email(&mut self, id: &str, email: String) {
+    pub(crate) fn set_email(&mut self, id: &str, email: String) {
         let Some(user) = self.users.get_mut(id) else {
             return;
         };
@@ -348,20 +327,20 @@ impl Store {
     /// most once per session lifetime (see [`crate::expiring`]), so a client that signs in in
     /// a loop does not grow the map for ever and a map full of live sessions is not scanned
     /// on every sign-in.
-    pub fn insert_session(&mut self, token: String, entry: Token) {
+    pub(crate) fn insert_session(&mut self, token: String, entry: Token) {
         let deadline = entry.expires_at;
         self.tokens.insert(token, entry, deadline);
     }
 
     /// The user `id` if it belongs to `workspace`; a user of another workspace is as absent as
     /// a missing one.
-    pub fn user_in(&self, workspace: &str, id: &str) -> Option<&User> {
+    pub(crate) fn user_in(&self, workspace: &str, id: &str) -> Option<&User> {
         self.users.get(id).filter(|u| u.workspace == workspace)
     }
 }
 
 /// A fresh credential (`ses_...`, `su_...`): 128 random bits, so tokens cannot be guessed.
-pub fn random_token(prefix: &str) -> String {
+pub(crate) fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
 }
 

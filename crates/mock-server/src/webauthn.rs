@@ -28,16 +28,14 @@ use ciborium::Value;
 use sha2::{Digest, Sha256};
 
 /// Flag bit 0: the user was present (UP).
-pub const FLAG_USER_PRESENT: u8 = 1 << 0;
+pub(crate) const FLAG_USER_PRESENT: u8 = 1 << 0;
 /// Flag bit 2: the user was verified (UV).
-pub const FLAG_USER_VERIFIED: u8 = 1 << 2;
+pub(crate) const FLAG_USER_VERIFIED: u8 = 1 << 2;
 /// Flag bit 6: attested credential data follows the counter (AT).
-pub const FLAG_ATTESTED_CREDENTIAL_DATA: u8 = 1 << 6;
-/// Flag bit 7: an extensions map follows (ED).
-pub const FLAG_EXTENSION_DATA: u8 = 1 << 7;
+pub(crate) const FLAG_ATTESTED_CREDENTIAL_DATA: u8 = 1 << 6;
 
 /// The request field every [`AttestationError`] points at.
-pub const ATTESTATION_OBJECT_FIELD: &str = "attestationObject";
+pub(crate) const ATTESTATION_OBJECT_FIELD: &str = "attestationObject";
 
 /// rpIdHash (32) + flags (1) + signCount (4).
 const AUTH_DATA_HEADER_LEN: usize = 37;
@@ -53,8 +51,8 @@ const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
 
 /// Why an `attestationObject` was rejected.
 ///
-/// Every variant concerns the `attestationObject` request field (see [`AttestationError::field`]);
-/// the message names the location inside it, JSON-pointer style.
+/// Every variant concerns the `attestationObject` request field, which the error response
+/// points at; the message names the location inside it, JSON-pointer style.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AttestationError {
     /// The field is not base64url.
@@ -87,7 +85,7 @@ pub enum AttestationError {
 
 impl AttestationError {
     /// The request field at fault, for error responses that point at a field.
-    pub fn field(&self) -> &'static str {
+    pub(crate) fn field(&self) -> &'static str {
         ATTESTATION_OBJECT_FIELD
     }
 }
@@ -165,19 +163,18 @@ impl fmt::Display for AttestationFormat {
 /// `Display` and `FromStr` use the canonical `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` form in
 /// lowercase hex; parsing also accepts uppercase digits. Serde uses the same string form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Aaguid(pub [u8; 16]);
+pub struct Aaguid(pub(crate) [u8; 16]);
 
 impl Aaguid {
     /// The all-zero AAGUID that `none` attestation and privacy-preserving authenticators report.
     pub const ZERO: Aaguid = Aaguid([0; 16]);
 
     /// Whether every byte is zero, meaning the authenticator model is not disclosed.
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.0 == [0; 16]
     }
 
-    /// The raw bytes.
-    pub fn as_bytes(&self) -> &[u8; 16] {
+    pub(crate) fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }
 }

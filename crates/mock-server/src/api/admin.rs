@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 /// Restores the seed state. Only the TCP peer counts (never a forwarded address): resetting is
 /// for the test harness on the same machine.
-pub async fn reset(
+pub(crate) async fn reset(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<StatusCode, ApiError> {

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::state::AppState;
 
 /// `GET /openapi.json`: the document, with `servers` naming this mock.
-pub async fn openapi(State(state): State<AppState>) -> Response {
+pub(crate) async fn openapi(State(state): State<AppState>) -> Response {
     (
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         state.openapi_document(),
@@ -22,14 +22,14 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
 
 /// `GET /docs/errors`: the reference page every problem `type` points at; each code's row has
 /// `id="<anchor>"`, so `type` URLs open the right row.
-pub async fn error_reference() -> Html<&'static str> {
+pub(crate) async fn error_reference() -> Html<&'static str> {
     static PAGE: OnceLock<String> = OnceLock::new();
     Html(PAGE.get_or_init(catalog::render::html))
 }
 
 /// `GET /docs/errors.json`: the catalog as JSON (`docs/catalog.json`), for other languages'
 /// clients and docs sites.
-pub async fn error_catalog() -> Response {
+pub(crate) async fn error_catalog() -> Response {
     static CATALOG: OnceLock<String> = OnceLock::new();
     (
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
@@ -41,19 +41,19 @@ pub async fn error_catalog() -> Response {
 }
 
 /// `GET /problem.schema.json`, the target of the document's `./problem.schema.json` references.
-pub async fn problem_schema() -> Response {
+pub(crate) async fn problem_schema() -> Response {
     static SCHEMA: OnceLock<String> = OnceLock::new();
     schema_response(SCHEMA.get_or_init(|| pretty(&response_schema::schema::problem())))
 }
 
 /// `GET /scim-error.schema.json`.
-pub async fn scim_error_schema() -> Response {
+pub(crate) async fn scim_error_schema() -> Response {
     static SCHEMA: OnceLock<String> = OnceLock::new();
     schema_response(SCHEMA.get_or_init(|| pretty(&response_schema::schema::scim_error())))
 }
 
 /// `GET /healthz`.
-pub async fn healthz() -> Json<Value> {
+pub(crate) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 

@@ -21,12 +21,11 @@ use crate::store::Factor;
 use crate::webauthn::{Aaguid, AttestationFormat, parse_attestation_object};
 
 /// The TOTP secret the mock hands out; it accepts any six digits anyway.
-pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
+pub(crate) const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
 
 /// The request body (`EnrolFactorRequest`).
 #[derive(Debug, Deserialize)]
-pub struct Enrol {
-    /// The factor type.
+pub(crate) struct Enrol {
     #[serde(rename = "type")]
     pub kind: FactorType,
     /// WebAuthn factors: the registration's attestation object, base64url CBOR.
@@ -36,10 +35,8 @@ pub struct Enrol {
 
 /// The response body (`Factor`).
 #[derive(Debug, Serialize)]
-pub struct Enrolled {
-    /// The factor id.
+pub(crate) struct Enrolled {
     pub id: String,
-    /// The type.
     #[serde(rename = "type")]
     pub kind: FactorType,
     /// WebAuthn: the attestation format.
@@ -54,7 +51,7 @@ pub struct Enrolled {
 }
 
 /// `POST /v1/workspaces/{workspace}/factors`.
-pub async fn enrol(
+pub(crate) async fn enrol(
     State(state): State<AppState>,
     Enrolling(caller): Enrolling,
     body: JsonBody,

@@ -4,10 +4,10 @@
 //! [`crate::guard`] for the full table) followed by the action. Response bodies are typed
 //! structs whose shapes `schemas/openapi.json` documents.
 
-pub mod admin;
-pub mod discovery;
-pub mod factors;
-pub mod network_policy;
-pub mod sessions;
-pub mod step_up;
-pub mod users;
+pub(crate) mod admin;
+pub(crate) mod discovery;
+pub(crate) mod factors;
+pub(crate) mod network_policy;
+pub(crate) mod sessions;
+pub(crate) mod step_up;
+pub(crate) mod users;

@@ -18,13 +18,13 @@ use crate::state::AppState;
 
 /// Request and response body (`NetworkPolicy`).
 #[derive(Debug, Deserialize, Serialize)]
-pub struct NetworkPolicy {
+pub(crate) struct NetworkPolicy {
     /// CIDR ranges or single addresses, IPv4 or IPv6; empty means no restriction.
     pub allowlist: Vec<String>,
 }
 
 /// `GET /v1/workspaces/{workspace}/network-policy`.
-pub async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<NetworkPolicy>, ApiError> {
@@ -39,7 +39,7 @@ pub async fn get(
 }
 
 /// `PUT /v1/workspaces/{workspace}/network-policy` (admin, step-up `change_network_policy`).
-pub async fn put(
+pub(crate) async fn put(
     State(state): State<AppState>,
     caller: Caller,
     step_up: StepUpHeader,

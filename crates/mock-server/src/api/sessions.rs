@@ -21,33 +21,27 @@ use crate::model::SignInMethod;
 use crate::state::AppState;
 use crate::store::{SESSION_TTL, Token, TokenKind, random_token};
 
-/// The request body (`SignInRequest`).
+/// The members of the request body (`SignInRequest`) the handler reads once the schema has
+/// checked it; the password is compared on the raw body.
 #[derive(Debug, Deserialize)]
-pub struct SignIn {
+pub(crate) struct SignIn {
     /// Password or SSO.
     pub method: SignInMethod,
-    /// The user's email.
     pub email: String,
-    /// The password (`password` only).
-    #[serde(default)]
-    pub password: Option<String>,
 }
 
 /// The response body (`Session`).
 #[derive(Debug, Serialize)]
-pub struct Session {
-    /// The bearer token.
+pub(crate) struct Session {
     pub token: String,
-    /// The signed-in user.
     pub user_id: String,
-    /// The workspace.
     pub workspace: String,
     /// Seconds until the token expires.
     pub expires_in: u64,
 }
 
 /// `POST /v1/workspaces/{workspace}/sessions`.
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     State(state): State<AppState>,
     params: PathParams,
     body: JsonBody,

@@ -22,33 +22,29 @@ use crate::model::{FactorType, Purpose, StepUpPolicy};
 use crate::state::AppState;
 use crate::stepup::{ACR_MFA, ACR_PHISHING_RESISTANT, STEP_UP_TTL, StepUpError, X_STEP_UP_TOKEN};
 
-/// The request body (`StepUpRequest`).
+/// The members of the request body (`StepUpRequest`) the handler reads; the schema checks
+/// the `code`.
 #[derive(Debug, Deserialize)]
-pub struct StepUp {
+pub(crate) struct StepUp {
     /// The action the token will be good for.
     pub purpose: Purpose,
-    /// The factor used.
     pub factor: FactorType,
-    /// TOTP: six digits (any).
-    #[serde(default)]
-    pub code: Option<String>,
 }
 
 /// The response body (`StepUpToken`).
 #[derive(Debug, Serialize)]
-pub struct StepUpToken {
+pub(crate) struct StepUpToken {
     /// Send it as `X-Step-Up-Token`.
     pub step_up_token: String,
     /// The action it is good for.
     pub purpose: Purpose,
-    /// The factor used.
     pub factor: FactorType,
     /// Seconds until it expires.
     pub expires_in: u64,
 }
 
 /// `POST /v1/workspaces/{workspace}/step-up`.
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     body: JsonBody,
@@ -80,7 +76,7 @@ pub async fn create(
 
 /// The request's `X-Step-Up-Token` field, taken alone rather than with a copy of every header.
 #[derive(Clone, Debug, Default)]
-pub struct StepUpHeader(Option<HeaderValue>);
+pub(crate) struct StepUpHeader(Option<HeaderValue>);
 
 impl<S: Send + Sync> FromRequestParts<S> for StepUpHeader {
     type Rejection = Infallible;
@@ -96,7 +92,7 @@ impl<S: Send + Sync> FromRequestParts<S> for StepUpHeader {
 /// Call it last, after every other check of the request has passed (it comes last in
 /// `catalog::PRECEDENCE`), and only then perform the action: a token spent on a request that
 /// then fails for another reason would be lost to the caller.
-pub fn require_step_up(
+pub(crate) fn require_step_up(
     state: &AppState,
     caller: &Caller,
     header: &StepUpHeader,

@@ -19,50 +19,42 @@ use crate::state::AppState;
 use crate::store::User;
 
 /// The default and largest page size of `GET users`.
-pub const DEFAULT_LIMIT: usize = 50;
+pub(crate) const DEFAULT_LIMIT: usize = 50;
 /// The largest `limit`.
-pub const MAX_LIMIT: usize = 100;
+pub(crate) const MAX_LIMIT: usize = 100;
 
 /// A user as the API shows it (`User`).
 #[derive(Debug, Serialize)]
-pub struct UserView {
-    /// The id.
+pub(crate) struct UserView {
     pub id: String,
-    /// The workspace id.
     pub workspace: String,
-    /// The email.
     pub email: String,
     /// Admin or member.
     pub role: Role,
     /// Disabled by the identity provider.
     pub disabled: bool,
-    /// Enrolled factors.
     pub factors: Vec<FactorView>,
 }
 
 /// An enrolled factor as the API shows it (`Factor`, without enrolment-only members).
 #[derive(Debug, Serialize)]
-pub struct FactorView {
-    /// The id.
+pub(crate) struct FactorView {
     pub id: String,
-    /// The type.
     #[serde(rename = "type")]
     pub kind: FactorType,
 }
 
 /// `GET users` response (`UserList`).
 #[derive(Debug, Serialize)]
-pub struct UserList {
+pub(crate) struct UserList {
     /// Users ordered by id.
     pub users: Vec<UserView>,
 }
 
 /// `POST users` request body (`InviteUserRequest`).
 #[derive(Debug, Deserialize)]
-pub struct Invite {
-    /// The email to invite.
+pub(crate) struct Invite {
     pub email: String,
-    /// The role to give.
     pub role: Role,
 }
 
@@ -87,7 +79,7 @@ impl From<&User> for UserView {
 }
 
 /// `GET /v1/workspaces/{workspace}/users?limit=1..100`.
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
@@ -117,7 +109,7 @@ pub async fn list(
 }
 
 /// `POST /v1/workspaces/{workspace}/users` (admin): invites a user.
-pub async fn invite(
+pub(crate) async fn invite(
     State(state): State<AppState>,
     caller: Caller,
     body: JsonBody,
@@ -149,7 +141,7 @@ pub async fn invite(
 }
 
 /// `GET /v1/workspaces/{workspace}/users/{user_id}`.
-pub async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,
@@ -162,7 +154,7 @@ pub async fn get(
 }
 
 /// `DELETE /v1/workspaces/{workspace}/users/{user_id}` (admin, step-up `delete_user`).
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,

@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 
 /// The largest request head (request line and headers) the mock reads; a larger one is
 /// answered 400 ValidationError (hyper's 431, see `docs/api.md`). nginx allows 32 KiB.
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Timeouts and the limit for client connections (part of [`crate::Config`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub(super) fn millis(duration: Duration) -> u64 {
 }
 
 /// What the accept loop and a connection's watchdog know about one connection. The IO
-/// wrapper ([`Tracked`]) and the service update it; the connection task reads it.
+/// wrapper ([`super::tracked::Tracked`]) and the service update it; the connection task reads it.
 #[derive(Debug)]
 pub(crate) struct ConnState {
     /// When a byte last moved, or a request last started or finished ([`now_ms`]).

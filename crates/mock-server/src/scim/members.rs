@@ -12,7 +12,7 @@
 use serde_json::{Map, Value};
 
 /// The name of the member of `members` that `name` designates (see the module docs).
-pub fn key<'m>(members: &'m Map<String, Value>, name: &str) -> Option<&'m String> {
+pub(crate) fn key<'m>(members: &'m Map<String, Value>, name: &str) -> Option<&'m String> {
     if let Some((key, _)) = members.get_key_value(name) {
         return Some(key);
     }
@@ -20,24 +20,27 @@ pub fn key<'m>(members: &'m Map<String, Value>, name: &str) -> Option<&'m String
 }
 
 /// The member of `members` that `name` designates.
-pub fn get<'m>(members: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
+pub(crate) fn get<'m>(members: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
     key(members, name).and_then(|k| members.get(k))
 }
 
 /// The member of `object` that `name` designates; `None` when `object` is not an object.
-pub fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
+pub(crate) fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
     get(object.as_object()?, name)
 }
 
 /// The member `name` designates, to change it.
-pub fn get_mut<'m>(members: &'m mut Map<String, Value>, name: &str) -> Option<&'m mut Value> {
+pub(crate) fn get_mut<'m>(
+    members: &'m mut Map<String, Value>,
+    name: &str,
+) -> Option<&'m mut Value> {
     let key = key(members, name)?.clone();
     members.get_mut(&key)
 }
 
 /// Removes every member named `name` ignoring case and returns the one [`get`] would have
 /// returned.
-pub fn remove(members: &mut Map<String, Value>, name: &str) -> Option<Value> {
+pub(crate) fn remove(members: &mut Map<String, Value>, name: &str) -> Option<Value> {
     let winner = key(members, name)?.clone();
     let twins: Vec<String> = members
         .keys()

@@ -1,12 +1,12 @@
 //! SCIM 2.0 (RFC 7643 / RFC 7644): filter grammar, PATCH semantics, the User schema, and the
 //! `/scim/v2` API over the workspace user store.
 
-pub mod filter;
-pub mod members;
-pub mod patch;
-pub mod projection;
-pub mod record;
-pub mod routes;
-pub mod schema;
+pub(crate) mod filter;
+pub(crate) mod members;
+pub(crate) mod patch;
+pub(crate) mod projection;
+pub(crate) mod record;
+pub(crate) mod routes;
+pub(crate) mod schema;
 mod search;
-pub mod store;
+pub(crate) mod store;

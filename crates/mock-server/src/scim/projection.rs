@@ -18,7 +18,7 @@ const ALWAYS: [&str; 3] = ["id", "schemas", "meta"];
 
 /// Which attributes to return.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Projection {
+pub(crate) enum Projection {
     /// Everything `returned: default` or `always`.
     #[default]
     Default,
@@ -30,7 +30,7 @@ pub enum Projection {
 
 /// One attribute named in a parameter.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Selector {
+pub(crate) struct Selector {
     /// The schema the attribute belongs to (its URI, as in [`Schema::id`]).
     pub schema: &'static str,
     /// The attribute's canonical name; `None` selects the whole schema (an extension URI given
@@ -43,17 +43,16 @@ pub struct Selector {
 /// A parameter value that is not a comma-separated list of attribute paths.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{parameter}: {detail}")]
-pub struct ProjectionError {
+pub(crate) struct ProjectionError {
     /// `attributes` or `excludedAttributes`.
     pub parameter: &'static str,
-    /// What is wrong.
     pub detail: String,
 }
 
 impl Projection {
     /// Reads the two parameters (already percent-decoded). When both are given, `attributes`
     /// wins: it is the narrower request, and RFC 7644 does not say how they combine.
-    pub fn parse(
+    pub(crate) fn parse(
         attributes: Option<&str>,
         excluded: Option<&str>,
     ) -> Result<Projection, ProjectionError> {
@@ -67,7 +66,7 @@ impl Projection {
     }
 
     /// The resource with only the members this projection returns.
-    pub fn apply(&self, resource: &Value) -> Value {
+    pub(crate) fn apply(&self, resource: &Value) -> Value {
         let Value::Object(members) = resource else {
             return resource.clone();
         };

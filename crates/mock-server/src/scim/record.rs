@@ -10,11 +10,11 @@ use super::schema::CORE_USER;
 use crate::store::User;
 
 /// The `meta.resourceType` of users.
-pub const USER_RESOURCE_TYPE: &str = "User";
+pub(crate) const USER_RESOURCE_TYPE: &str = "User";
 
 /// What SCIM knows of one user beyond the core user.
 #[derive(Clone, Debug)]
-pub struct Record {
+pub(crate) struct Record {
     /// The attributes as last written, without `id`, `meta` and `password`.
     pub attributes: Value,
     /// `meta.created`.
@@ -26,7 +26,7 @@ pub struct Record {
 }
 
 /// A user's `meta` attribute.
-pub fn meta(
+pub(crate) fn meta(
     id: &str,
     created: SystemTime,
     last_modified: SystemTime,
@@ -43,12 +43,12 @@ pub fn meta(
 }
 
 /// A user's `meta.location`.
-pub fn location(base_url: &str, id: &str) -> String {
+pub(crate) fn location(base_url: &str, id: &str) -> String {
     format!("{}/Users/{id}", base_url.trim_end_matches('/'))
 }
 
 /// The attributes of a user SCIM has no record of: what the core user knows.
-pub fn derived(user: &User) -> Value {
+pub(crate) fn derived(user: &User) -> Value {
     json!({
         "schemas": [CORE_USER],
         "userName": user.email,
@@ -58,7 +58,7 @@ pub fn derived(user: &User) -> Value {
 }
 
 /// A weak ETag for a version number, as `meta.version` and the `ETag` header carry it.
-pub fn etag(version: u64) -> String {
+pub(crate) fn etag(version: u64) -> String {
     format!("W/\"{version}\"")
 }
 
@@ -66,7 +66,7 @@ pub fn etag(version: u64) -> String {
 ///
 /// Whole seconds, always in UTC, so that the code-point ordering the filter evaluator uses
 /// for `gt` / `lt` orders timestamps correctly.
-pub fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;

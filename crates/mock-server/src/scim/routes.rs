@@ -39,10 +39,10 @@ use crate::store::Store;
 use crate::webhooks::delivery::emit;
 
 /// The most resources one list response holds (`filter.maxResults`).
-pub const MAX_RESULTS: usize = 200;
+pub(crate) const MAX_RESULTS: usize = 200;
 
 /// The path parameter naming a resource.
-pub const ID_PARAM: &str = "id";
+pub(crate) const ID_PARAM: &str = "id";
 
 const SERVICE_PROVIDER_CONFIG: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -56,8 +56,7 @@ const DISCOVERY: [&str; 3] = [
 
 /// The workspace a request's SCIM token provisions; [`guard`] puts it in the request.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScimClient {
-    /// The workspace id.
+pub(crate) struct ScimClient {
     pub workspace: String,
 }
 
@@ -78,7 +77,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimClient {
 }
 
 /// The route layer on every SCIM route; see the module docs.
-pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub(crate) async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let discovery = req
         .extensions()
         .get::<MatchedPath>()
@@ -143,7 +142,7 @@ const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchReques
 
 /// `GET /scim/v2/Users` with `filter`, `startIndex`, `count`, `attributes`,
 /// `excludedAttributes`.
-pub async fn list_users(
+pub(crate) async fn list_users(
     State(state): State<AppState>,
     client: ScimClient,
     uri: Uri,
@@ -165,7 +164,7 @@ pub async fn list_users(
 /// `POST /scim/v2/Users/.search` and `POST /scim/v2/.search` (RFC 7644 section 3.4.3): the
 /// list with its parameters in a SearchRequest body. Users are the only resource type, so a
 /// search at the root searches users.
-pub async fn search(
+pub(crate) async fn search(
     State(state): State<AppState>,
     client: ScimClient,
     body: JsonBody,
@@ -290,7 +289,7 @@ fn search_users(
 }
 
 /// `POST /scim/v2/Users`.
-pub async fn create_user(
+pub(crate) async fn create_user(
     State(state): State<AppState>,
     client: ScimClient,
     uri: Uri,
@@ -323,7 +322,7 @@ pub async fn create_user(
 }
 
 /// `GET /scim/v2/Users/{id}`; `If-None-Match` with the current ETag answers 304.
-pub async fn get_user(
+pub(crate) async fn get_user(
     State(state): State<AppState>,
     client: ScimClient,
     params: PathParams,
@@ -365,7 +364,7 @@ pub async fn get_user(
 }
 
 /// `PUT /scim/v2/Users/{id}`.
-pub async fn replace_user(
+pub(crate) async fn replace_user(
     State(state): State<AppState>,
     client: ScimClient,
     params: PathParams,
@@ -376,7 +375,7 @@ pub async fn replace_user(
 }
 
 /// `PATCH /scim/v2/Users/{id}`: a PatchOp message, applied atomically; answers the resource.
-pub async fn patch_user(
+pub(crate) async fn patch_user(
     State(state): State<AppState>,
     client: ScimClient,
     params: PathParams,
@@ -422,7 +421,7 @@ fn update_user(
 }
 
 /// `DELETE /scim/v2/Users/{id}`: the user and their bearer tokens are gone.
-pub async fn delete_user(
+pub(crate) async fn delete_user(
     State(state): State<AppState>,
     client: ScimClient,
     params: PathParams,
@@ -445,7 +444,7 @@ pub async fn delete_user(
 }
 
 /// `GET /scim/v2/ServiceProviderConfig` (RFC 7643 section 5).
-pub async fn service_provider_config(State(state): State<AppState>) -> Response {
+pub(crate) async fn service_provider_config(State(state): State<AppState>) -> Response {
     let base = base_url(&state);
     scim_json(
         StatusCode::OK,
@@ -475,7 +474,7 @@ pub async fn service_provider_config(State(state): State<AppState>) -> Response 
 }
 
 /// `GET /scim/v2/ResourceTypes`.
-pub async fn resource_types(State(state): State<AppState>) -> Response {
+pub(crate) async fn resource_types(State(state): State<AppState>) -> Response {
     let user = user_resource_type(&base_url(&state));
     scim_json(
         StatusCode::OK,
@@ -490,7 +489,7 @@ pub async fn resource_types(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /scim/v2/ResourceTypes/{id}`: only `User`.
-pub async fn resource_type(
+pub(crate) async fn resource_type(
     State(state): State<AppState>,
     params: PathParams,
 ) -> Result<Response, ApiError> {
@@ -505,12 +504,12 @@ pub async fn resource_type(
 }
 
 /// `GET /scim/v2/Schemas`: the User schema and the enterprise extension.
-pub async fn schemas(State(state): State<AppState>) -> Response {
+pub(crate) async fn schemas(State(state): State<AppState>) -> Response {
     scim_json(StatusCode::OK, &schema::schemas_resource(&base_url(&state)))
 }
 
 /// `GET /scim/v2/Schemas/{id}`.
-pub async fn schema(
+pub(crate) async fn schema(
     State(state): State<AppState>,
     params: PathParams,
 ) -> Result<Response, ApiError> {
@@ -540,7 +539,6 @@ fn base_url(state: &AppState) -> String {
     format!("{}{SCIM_PREFIX}", state.public_url())
 }
 
-/// A SCIM JSON response.
 fn scim_json(status: StatusCode, body: &Value) -> Response {
     let mut response = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
     *response.status_mut() = status;

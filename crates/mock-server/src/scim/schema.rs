@@ -11,24 +11,33 @@ use serde_json::{Map, Value, json};
 use super::filter::{AttrPath, AttributeCase};
 
 /// The core User schema URI.
-pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub(crate) const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The enterprise User extension schema URI.
-pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub(crate) const ENTERPRISE_USER: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// The schema URI of `Schema` resources themselves.
-pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+pub(crate) const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 /// The message URI of list responses.
-pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub(crate) const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
 /// An attribute's data type (RFC 7643 section 2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttrType {
+pub(crate) enum AttrType {
     /// `string`.
     String,
     /// `boolean`.
     Boolean,
     /// `decimal`.
+    #[expect(
+        dead_code,
+        reason = "RFC 7643 vocabulary the User schema does not use yet"
+    )]
     Decimal,
     /// `integer`.
+    #[expect(
+        dead_code,
+        reason = "RFC 7643 vocabulary the User schema does not use yet"
+    )]
     Integer,
     /// `dateTime`: an xsd:dateTime string.
     DateTime,
@@ -42,7 +51,7 @@ pub enum AttrType {
 
 impl AttrType {
     /// The name used in schema resources.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AttrType::String => "string",
             AttrType::Boolean => "boolean",
@@ -58,12 +67,16 @@ impl AttrType {
 
 /// Who may change an attribute (RFC 7643 section 7, `mutability`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mutability {
+pub(crate) enum Mutability {
     /// Set by the service provider only.
     ReadOnly,
     /// Freely updated.
     ReadWrite,
     /// Set once, never changed.
+    #[expect(
+        dead_code,
+        reason = "RFC 7643 vocabulary the User schema does not use yet"
+    )]
     Immutable,
     /// Set but never returned.
     WriteOnly,
@@ -71,7 +84,7 @@ pub enum Mutability {
 
 impl Mutability {
     /// The name used in schema resources.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Mutability::ReadOnly => "readOnly",
             Mutability::ReadWrite => "readWrite",
@@ -83,10 +96,8 @@ impl Mutability {
 
 /// When an attribute is returned (RFC 7643 section 7, `returned`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Returned {
-    /// Always returned.
+pub(crate) enum Returned {
     Always,
-    /// Never returned.
     Never,
     /// Returned unless excluded.
     Default,
@@ -96,7 +107,7 @@ pub enum Returned {
 
 impl Returned {
     /// The name used in schema resources.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Returned::Always => "always",
             Returned::Never => "never",
@@ -108,18 +119,22 @@ impl Returned {
 
 /// How unique values must be (RFC 7643 section 7, `uniqueness`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Uniqueness {
+pub(crate) enum Uniqueness {
     /// No constraint.
     None,
     /// Unique within the service provider.
     Server,
     /// Globally unique.
+    #[expect(
+        dead_code,
+        reason = "RFC 7643 vocabulary the User schema does not use yet"
+    )]
     Global,
 }
 
 impl Uniqueness {
     /// The name used in schema resources.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Uniqueness::None => "none",
             Uniqueness::Server => "server",
@@ -130,14 +145,12 @@ impl Uniqueness {
 
 /// One attribute definition (RFC 7643 section 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Attribute {
+pub(crate) struct Attribute {
     /// The attribute name, in its canonical case.
     pub name: &'static str,
-    /// The data type.
     pub kind: AttrType,
     /// Whether the value is an array.
     pub multi_valued: bool,
-    /// Human-readable description.
     pub description: &'static str,
     /// Whether a resource must have a value.
     pub required: bool,
@@ -145,9 +158,7 @@ pub struct Attribute {
     pub case_exact: bool,
     /// Who may change it.
     pub mutability: Mutability,
-    /// When it is returned.
     pub returned: Returned,
-    /// Uniqueness constraint.
     pub uniqueness: Uniqueness,
     /// Suggested values (`type` sub-attributes).
     pub canonical_values: &'static [&'static str],
@@ -251,19 +262,19 @@ impl Attribute {
     }
 
     /// A sub-attribute by name, ignoring case.
-    pub fn sub_attribute(&self, name: &str) -> Option<&'static Attribute> {
+    pub(crate) fn sub_attribute(&self, name: &str) -> Option<&'static Attribute> {
         self.sub_attributes
             .iter()
             .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     /// Whether values are objects of sub-attributes.
-    pub fn is_complex(&self) -> bool {
+    pub(crate) fn is_complex(&self) -> bool {
         self.kind == AttrType::Complex
     }
 
     /// The RFC 7643 section 7 representation.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(self) -> Value {
         let mut out = Map::new();
         out.insert("name".into(), json!(self.name));
         out.insert("type".into(), json!(self.kind.as_str()));
@@ -284,7 +295,7 @@ impl Attribute {
             out.insert("referenceTypes".into(), json!(self.reference_types));
         }
         if self.is_complex() {
-            let subs: Vec<Value> = self.sub_attributes.iter().map(Attribute::to_json).collect();
+            let subs: Vec<Value> = self.sub_attributes.iter().map(|a| a.to_json()).collect();
             out.insert("subAttributes".into(), Value::Array(subs));
         }
         out.insert("mutability".into(), json!(self.mutability.as_str()));
@@ -298,12 +309,11 @@ impl Attribute {
 
 /// A schema: its URI, name and top-level attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Schema {
+pub(crate) struct Schema {
     /// The schema URI.
     pub id: &'static str,
     /// Short name.
     pub name: &'static str,
-    /// Human-readable description.
     pub description: &'static str,
     /// Top-level attributes, without the common ones.
     pub attributes: &'static [Attribute],
@@ -312,13 +322,13 @@ pub struct Schema {
 impl Schema {
     /// Whether this is the core schema, whose attributes (and the common
     /// ones) sit at the top level of a resource.
-    pub fn is_core(&self) -> bool {
+    pub(crate) fn is_core(&self) -> bool {
         self.id == CORE_USER
     }
 
     /// A top-level attribute by name, ignoring case; the core schema also
     /// answers for the common attributes.
-    pub fn attribute(&self, name: &str) -> Option<&'static Attribute> {
+    pub(crate) fn attribute(&self, name: &str) -> Option<&'static Attribute> {
         let common: &'static [Attribute] = if self.is_core() {
             COMMON_ATTRIBUTES
         } else {
@@ -333,8 +343,8 @@ impl Schema {
     /// The `Schema` resource (RFC 7643 section 7) served at
     /// `{base_url}/Schemas/{id}`; `base_url` is the SCIM root, such as
     /// `https://example.com/scim/v2`.
-    pub fn to_json(&self, base_url: &str) -> Value {
-        let attributes: Vec<Value> = self.attributes.iter().map(Attribute::to_json).collect();
+    pub(crate) fn to_json(self, base_url: &str) -> Value {
+        let attributes: Vec<Value> = self.attributes.iter().map(|a| a.to_json()).collect();
         json!({
             "schemas": [SCHEMA_SCHEMA],
             "id": self.id,
@@ -360,7 +370,7 @@ const DISPLAY: Attribute = Attribute::string(
 );
 
 /// The common attributes of RFC 7643 section 3.1.
-pub static COMMON_ATTRIBUTES: &[Attribute] = &[
+pub(crate) static COMMON_ATTRIBUTES: &[Attribute] = &[
     Attribute::reference(
         "schemas",
         "The schema URIs the resource conforms to.",
@@ -413,7 +423,7 @@ pub static COMMON_ATTRIBUTES: &[Attribute] = &[
 ];
 
 /// The core User schema (RFC 7643 sections 4.1 and 8.7.1).
-pub static USER_SCHEMA: Schema = Schema {
+pub(crate) static USER_SCHEMA: Schema = Schema {
     id: CORE_USER,
     name: "User",
     description: "User Account",
@@ -629,7 +639,7 @@ pub static USER_SCHEMA: Schema = Schema {
 };
 
 /// The enterprise User extension (RFC 7643 sections 4.3 and 8.7.1).
-pub static ENTERPRISE_USER_SCHEMA: Schema = Schema {
+pub(crate) static ENTERPRISE_USER_SCHEMA: Schema = Schema {
     id: ENTERPRISE_USER,
     name: "EnterpriseUser",
     description: "Enterprise User",
@@ -663,10 +673,10 @@ pub static ENTERPRISE_USER_SCHEMA: Schema = Schema {
 };
 
 /// Every schema a User resource may use, core first.
-pub static USER_SCHEMAS: [&Schema; 2] = [&USER_SCHEMA, &ENTERPRISE_USER_SCHEMA];
+pub(crate) static USER_SCHEMAS: [&Schema; 2] = [&USER_SCHEMA, &ENTERPRISE_USER_SCHEMA];
 
 /// The schema a URI names, ignoring case.
-pub fn schema_by_urn(urn: &str) -> Option<&'static Schema> {
+pub(crate) fn schema_by_urn(urn: &str) -> Option<&'static Schema> {
     USER_SCHEMAS
         .iter()
         .copied()
@@ -675,7 +685,7 @@ pub fn schema_by_urn(urn: &str) -> Option<&'static Schema> {
 
 /// A top-level attribute: without a URI (or with the core one) from the core
 /// schema and the common attributes, with the extension URI from the extension.
-pub fn find_attribute(urn: Option<&str>, name: &str) -> Option<&'static Attribute> {
+pub(crate) fn find_attribute(urn: Option<&str>, name: &str) -> Option<&'static Attribute> {
     let schema = match urn {
         None => &USER_SCHEMA,
         Some(urn) => schema_by_urn(urn)?,
@@ -684,7 +694,7 @@ pub fn find_attribute(urn: Option<&str>, name: &str) -> Option<&'static Attribut
 }
 
 /// The attribute or sub-attribute a filter path names.
-pub fn lookup(path: &AttrPath) -> Option<&'static Attribute> {
+pub(crate) fn lookup(path: &AttrPath) -> Option<&'static Attribute> {
     let attribute = find_attribute(path.urn.as_deref(), &path.name)?;
     match &path.sub_attr {
         None => Some(attribute),
@@ -695,7 +705,7 @@ pub fn lookup(path: &AttrPath) -> Option<&'static Attribute> {
 /// Case rules of the User schemas for filter evaluation; attributes the
 /// schemas do not know compare case-insensitively, the RFC 7643 default.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct UserAttributes;
+pub(crate) struct UserAttributes;
 
 impl AttributeCase for UserAttributes {
     fn case_exact(&self, path: &AttrPath) -> bool {
@@ -704,12 +714,12 @@ impl AttributeCase for UserAttributes {
 }
 
 /// One `Schema` resource by URI (`GET {base_url}/Schemas/{id}`).
-pub fn schema_resource(urn: &str, base_url: &str) -> Option<Value> {
+pub(crate) fn schema_resource(urn: &str, base_url: &str) -> Option<Value> {
     schema_by_urn(urn).map(|s| s.to_json(base_url))
 }
 
 /// The list response served by `GET {base_url}/Schemas`.
-pub fn schemas_resource(base_url: &str) -> Value {
+pub(crate) fn schemas_resource(base_url: &str) -> Value {
     let resources: Vec<Value> = USER_SCHEMAS.iter().map(|s| s.to_json(base_url)).collect();
     json!({
         "schemas": [LIST_RESPONSE],

@@ -9,7 +9,7 @@
 //! comparison evaluates the whole filter only over that range. Only the requested page is
 //! turned into documents, by the caller.
 //!
-//! Every answer is the document-based one (build each user's document, [`filter::matches`]):
+//! Every answer is the document-based one (build each user's document, `filter::matches`):
 //! `tests::search_is_the_document_based_search` holds the two equal over random users and
 //! filters.
 

@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 use super::filter;
 use super::members as ci;
 use super::patch::{self, PatchError};
-pub use super::record::{Record, USER_RESOURCE_TYPE, etag, rfc3339};
+pub(crate) use super::record::{Record, rfc3339};
 use super::record::{derived, meta};
 use super::schema::{self, CORE_USER};
 use super::search;
@@ -41,7 +41,7 @@ const SERVER_OWNED: [&str; 2] = ["id", "meta"];
 
 /// Why a SCIM operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ScimStoreError {
+pub(crate) enum ScimStoreError {
     /// No user with that id in the token's workspace (a user of another workspace is as
     /// absent as a missing one).
     #[error("no user has id {0:?}")]
@@ -57,7 +57,7 @@ pub enum ScimStoreError {
 
 /// SCIM tokens and per-user SCIM records.
 #[derive(Debug)]
-pub struct ScimStore {
+pub(crate) struct ScimStore {
     /// Token to workspace id.
     tokens: HashMap<String, String>,
     /// Shown as `meta.created` of users that have no record yet (seeded or invited).
@@ -67,7 +67,7 @@ pub struct ScimStore {
 
 impl ScimStore {
     /// The store over the seed's SCIM tokens (`Seed::parse` has checked them).
-    pub fn from_seed(seed: &Seed) -> ScimStore {
+    pub(crate) fn from_seed(seed: &Seed) -> ScimStore {
         ScimStore {
             tokens: seed
                 .scim
@@ -81,17 +81,17 @@ impl ScimStore {
     }
 
     /// Forgets every record (the core store is reset by its owner).
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.lock().clear();
     }
 
     /// The workspace a SCIM token provisions.
-    pub fn workspace_of(&self, token: &str) -> Option<&str> {
+    pub(crate) fn workspace_of(&self, token: &str) -> Option<&str> {
         self.tokens.get(token).map(String::as_str)
     }
 
     /// One user as SCIM shows it (no password), or NotFound.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         store: &Store,
         workspace: &str,
@@ -110,7 +110,7 @@ impl ScimStore {
     ///
     /// Filters are evaluated without building each user's document, over the name index
     /// where they can be (see [`super::search`]); documents are built only for the page.
-    pub fn search(
+    pub(crate) fn search(
         &self,
         store: &Store,
         workspace: &str,
@@ -140,7 +140,7 @@ impl ScimStore {
     ///
     /// Read-only attributes in the body (`id`, `meta`, `groups`) are ignored: the server
     /// assigns them.
-    pub fn create(
+    pub(crate) fn create(
         &self,
         store: &mut Store,
         workspace: &str,
@@ -177,7 +177,7 @@ impl ScimStore {
     }
 
     /// Replaces user `id` with a PUT body (RFC 7644 section 3.5.1).
-    pub fn replace(
+    pub(crate) fn replace(
         &self,
         store: &mut Store,
         workspace: &str,
@@ -191,7 +191,7 @@ impl ScimStore {
     }
 
     /// Applies a PatchOp body to user `id` (RFC 7644 section 3.5.2), atomically.
-    pub fn patch(
+    pub(crate) fn patch(
         &self,
         store: &mut Store,
         workspace: &str,
@@ -221,7 +221,7 @@ impl ScimStore {
     }
 
     /// Deletes user `id` and revokes their bearer tokens.
-    pub fn delete(
+    pub(crate) fn delete(
         &self,
         store: &mut Store,
         workspace: &str,

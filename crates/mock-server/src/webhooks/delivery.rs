@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 /// One message, ready to sign and send.
 #[derive(Clone, Debug)]
-pub struct Message {
+pub(crate) struct Message {
     /// `webhook-id`: unique per message (`msg_` and 32 hex digits).
     pub id: String,
     /// `webhook-timestamp`: Unix seconds.
@@ -32,18 +32,12 @@ pub struct Message {
 
 /// What came of one delivery attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The receiver answered 2xx.
-    Delivered {
-        /// Its status.
-        status: u16,
-    },
+    Delivered { status: u16 },
     /// The receiver answered 401 or 403: by the documented convention, it could not verify
     /// the signature.
-    SignatureRejected {
-        /// Its status.
-        status: u16,
-    },
+    SignatureRejected { status: u16 },
     /// Anything else: another status, a timeout, a connection failure.
     Failed {
         /// The receiver's status, when it answered at all.
@@ -55,12 +49,12 @@ pub enum Outcome {
 
 impl Outcome {
     /// Whether the delivery counts as a success for the circuit breaker.
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         matches!(self, Outcome::Delivered { .. })
     }
 
     /// The receiver's status, if it answered.
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             Outcome::Delivered { status } | Outcome::SignatureRejected { status } => Some(*status),
             Outcome::Failed { status, .. } => *status,
@@ -70,7 +64,7 @@ impl Outcome {
 
 impl Message {
     /// A message of `event_type` carrying `data`, stamped now.
-    pub fn new(event_type: &str, data: Value) -> Message {
+    pub(crate) fn new(event_type: &str, data: Value) -> Message {
         let now = SystemTime::now();
         let timestamp = now
             .duration_since(UNIX_EPOCH)
@@ -90,7 +84,7 @@ impl Message {
 }
 
 /// The `webhook-signature` value: one `v1,<base64>` per secret, space-separated.
-pub fn signature_header(secrets: &[Secret], message: &Message) -> String {
+pub(crate) fn signature_header(secrets: &[Secret], message: &Message) -> String {
     secrets
         .iter()
         .map(|s| signing::sign(s, &message.id, message.timestamp, &message.body))
@@ -100,7 +94,7 @@ pub fn signature_header(secrets: &[Secret], message: &Message) -> String {
 
 /// POSTs `message` to `url`, signed with `secrets`, and classifies the answer. The client's
 /// timeout bounds the whole attempt.
-pub async fn post(
+pub(crate) async fn post(
     client: &reqwest::Client,
     url: &str,
     secrets: &[Secret],
@@ -141,7 +135,11 @@ pub async fn post(
 }
 
 /// Delivers an admitted message and records the outcome on the endpoint's circuit.
-pub async fn deliver(webhooks: &Webhooks, admitted: &Admitted, message: &Message) -> Outcome {
+pub(crate) async fn deliver(
+    webhooks: &Webhooks,
+    admitted: &Admitted,
+    message: &Message,
+) -> Outcome {
     let outcome = post(webhooks.client(), &admitted.url, &admitted.secrets, message).await;
     webhooks.record(admitted, outcome.is_success(), Instant::now());
     tracing::info!(
@@ -159,7 +157,7 @@ pub async fn deliver(webhooks: &Webhooks, admitted: &Admitted, message: &Message
 /// workspace); returns at once.
 ///
 /// Outside a Tokio runtime (a synchronous test calling a handler's logic) nothing is sent.
-pub fn emit(state: &AppState, workspace: &str, event_type: &str, data: Value) {
+pub(crate) fn emit(state: &AppState, workspace: &str, event_type: &str, data: Value) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };

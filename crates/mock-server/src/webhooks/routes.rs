@@ -30,7 +30,7 @@ use crate::scim::store::rfc3339;
 use crate::state::AppState;
 
 /// The path parameter naming an endpoint.
-pub const WEBHOOK_PARAM: &str = "webhook_id";
+pub(crate) const WEBHOOK_PARAM: &str = "webhook_id";
 
 /// The shortest and longest signing key a caller may supply, in bytes (the Standard Webhooks
 /// specification recommends 24 to 64).
@@ -38,7 +38,7 @@ const SECRET_KEY_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
 
 /// `POST webhooks` body (`CreateWebhookRequest`).
 #[derive(Debug, Deserialize)]
-pub struct CreateWebhook {
+pub(crate) struct CreateWebhook {
     /// Where to deliver.
     pub url: String,
     /// Event types to subscribe to.
@@ -50,8 +50,7 @@ pub struct CreateWebhook {
 
 /// An endpoint as the API shows it (`Webhook`); the secret only on creation and rotation.
 #[derive(Debug, Serialize)]
-pub struct WebhookView {
-    /// The id.
+pub(crate) struct WebhookView {
     pub id: String,
     /// Where deliveries go.
     pub url: String,
@@ -59,7 +58,6 @@ pub struct WebhookView {
     pub events: Vec<String>,
     /// Whether deliveries are on.
     pub enabled: bool,
-    /// The circuit breaker.
     pub circuit: CircuitView,
     /// When it was registered (RFC 3339).
     pub created_at: String,
@@ -73,7 +71,7 @@ pub struct WebhookView {
 
 /// The circuit breaker as the API shows it.
 #[derive(Debug, Serialize)]
-pub struct CircuitView {
+pub(crate) struct CircuitView {
     /// Closed, open or half-open.
     pub state: CircuitState,
     /// Failed deliveries since the last success or reset.
@@ -85,14 +83,14 @@ pub struct CircuitView {
 
 /// `GET webhooks` response (`WebhookList`).
 #[derive(Debug, Serialize)]
-pub struct WebhookList {
+pub(crate) struct WebhookList {
     /// Endpoints ordered by id, without secrets.
     pub webhooks: Vec<WebhookView>,
 }
 
 /// Test-send response (`WebhookTestResult`).
 #[derive(Debug, Serialize)]
-pub struct TestResult {
+pub(crate) struct TestResult {
     /// Whether the receiver answered 2xx.
     pub delivered: bool,
     /// The receiver's status, when it answered.
@@ -138,7 +136,7 @@ impl CircuitView {
 ///
 /// A caller that is not on loopback may not register a URL on loopback or on the mock's own
 /// address: deliveries leave the mock from loopback, where `/admin/reset` trusts them.
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     client_ip: Option<Extension<ClientIp>>,
     caller: Caller,
@@ -185,7 +183,7 @@ pub async fn create(
 }
 
 /// `GET /v1/workspaces/{workspace}/webhooks`: every endpoint, without secrets.
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Json<WebhookList> {
+pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Json<WebhookList> {
     let now = Instant::now();
     Json(WebhookList {
         webhooks: state
@@ -198,7 +196,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Json<Webhook
 }
 
 /// `POST .../webhooks/{webhook_id}/disable` (admin).
-pub async fn disable(
+pub(crate) async fn disable(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,
@@ -207,7 +205,7 @@ pub async fn disable(
 }
 
 /// `POST .../webhooks/{webhook_id}/enable` (admin): enables it and closes its circuit.
-pub async fn enable(
+pub(crate) async fn enable(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,
@@ -232,7 +230,7 @@ fn change_endpoint(
 
 /// `POST .../webhooks/{webhook_id}/rotate-secret` (admin, step-up `rotate_webhook_secret`):
 /// a new secret; the old one keeps signing, next to the new one, for the grace period.
-pub async fn rotate_secret(
+pub(crate) async fn rotate_secret(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,
@@ -263,7 +261,7 @@ pub async fn rotate_secret(
 }
 
 /// `DELETE .../webhooks/{webhook_id}` (admin).
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,
@@ -285,7 +283,7 @@ pub async fn delete(
 /// else (another status, a timeout, no connection): `200 {"delivered": false, "error"}`, and
 /// the failure counts toward the circuit. A disabled endpoint is a ValidationError; an open
 /// circuit is CIRCUIT_OPEN and nothing is sent.
-pub async fn test(
+pub(crate) async fn test(
     State(state): State<AppState>,
     caller: Caller,
     params: PathParams,

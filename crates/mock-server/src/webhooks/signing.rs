@@ -17,17 +17,18 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// The header that carries the message id, which stays the same across delivery attempts.
-pub const WEBHOOK_ID: &str = "webhook-id";
+pub(crate) const WEBHOOK_ID: &str = "webhook-id";
 /// The header that carries the signing time in whole seconds since the Unix epoch.
-pub const WEBHOOK_TIMESTAMP: &str = "webhook-timestamp";
+pub(crate) const WEBHOOK_TIMESTAMP: &str = "webhook-timestamp";
 /// The header that carries one or more space-separated `v1,<base64>` signatures.
-pub const WEBHOOK_SIGNATURE: &str = "webhook-signature";
+pub(crate) const WEBHOOK_SIGNATURE: &str = "webhook-signature";
 /// The prefix of a serialized secret.
-pub const SECRET_PREFIX: &str = "whsec_";
+pub(crate) const SECRET_PREFIX: &str = "whsec_";
 /// The signature version this module produces and accepts.
-pub const SIGNATURE_VERSION: &str = "v1";
+pub(crate) const SIGNATURE_VERSION: &str = "v1";
 /// The tolerance the Standard Webhooks reference libraries use: five minutes either way.
-pub const DEFAULT_TOLERANCE_SECS: i64 = 5 * 60;
+#[cfg(test)]
+pub(crate) const DEFAULT_TOLERANCE_SECS: i64 = 5 * 60;
 
 /// The key length [`Secret::generate`] produces; the specification recommends 24 to 64 bytes.
 const GENERATED_KEY_LEN: usize = 32;
@@ -44,11 +45,12 @@ type HmacSha256 = Hmac<Sha256>;
 /// The three signature headers as received, in the order id, timestamp, signature.
 ///
 /// `None` (or an empty value) means the header was absent.
-pub type SignatureHeaders<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
+#[cfg(test)]
+pub(crate) type SignatureHeaders<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
 /// Why a serialized secret was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SigningError {
+pub(crate) enum SigningError {
     /// The secret does not start with `whsec_`.
     #[error("secret does not start with {SECRET_PREFIX}")]
     MissingPrefix,
@@ -61,8 +63,9 @@ pub enum SigningError {
 }
 
 /// Why a received webhook failed verification.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VerifyError {
+pub(crate) enum VerifyError {
     /// A required header is absent or empty; the value names the header.
     #[error("missing {0} header")]
     MissingHeader(&'static str),
@@ -91,13 +94,13 @@ pub enum VerifyError {
 /// `Debug` hides the key so secrets do not leak into logs; `Display` renders the
 /// `whsec_<base64>` form meant to be shown to the endpoint owner once.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret {
+pub(crate) struct Secret {
     key: Vec<u8>,
 }
 
 impl Secret {
     /// Parses the serialized `whsec_<base64>` form.
-    pub fn parse(s: &str) -> Result<Secret, SigningError> {
+    pub(crate) fn parse(s: &str) -> Result<Secret, SigningError> {
         let encoded = s
             .strip_prefix(SECRET_PREFIX)
             .ok_or(SigningError::MissingPrefix)?;
@@ -108,7 +111,7 @@ impl Secret {
     }
 
     /// Wraps raw key bytes, rejecting an empty key.
-    pub fn from_bytes(key: &[u8]) -> Result<Secret, SigningError> {
+    pub(crate) fn from_bytes(key: &[u8]) -> Result<Secret, SigningError> {
         if key.is_empty() {
             return Err(SigningError::EmptyKey);
         }
@@ -122,7 +125,7 @@ impl Secret {
     /// SHA-256 together with a process-wide counter. The counter keeps two secrets from the
     /// same process distinct even if the entropy source misbehaved. This is good enough for a
     /// mock; a production service should draw key bytes from a dedicated CSPRNG.
-    pub fn generate() -> Secret {
+    pub(crate) fn generate() -> Secret {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let mut hasher = Sha256::new();
         hasher.update(b"mock-server webhook secret");
@@ -136,8 +139,7 @@ impl Secret {
         }
     }
 
-    /// The raw key bytes.
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.key
     }
 
@@ -181,7 +183,7 @@ impl FromStr for Secret {
 }
 
 /// Signs a message and returns the `webhook-signature` header value `v1,<base64>`.
-pub fn sign(secret: &Secret, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+pub(crate) fn sign(secret: &Secret, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
     let tag = secret
         .mac_over(msg_id, &timestamp.to_string(), body)
         .finalize()
@@ -193,7 +195,8 @@ pub fn sign(secret: &Secret, msg_id: &str, timestamp: i64, body: &[u8]) -> Strin
 ///
 /// A header whose value is not visible ASCII is reported as absent, because it cannot hold a
 /// valid id, timestamp or signature list anyway.
-pub fn headers_from_map(headers: &http::HeaderMap) -> SignatureHeaders<'_> {
+#[cfg(test)]
+pub(crate) fn headers_from_map(headers: &http::HeaderMap) -> SignatureHeaders<'_> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     (
         get(WEBHOOK_ID),
@@ -208,7 +211,8 @@ pub fn headers_from_map(headers: &http::HeaderMap) -> SignatureHeaders<'_> {
 /// integer (no `+`, leading zeros or fraction), the timestamp is within `tolerance_secs` of
 /// `now` in either direction (which bounds replays), and finally at least one `v1` entry in the signature header matches one of the secrets. Entries with other
 /// versions (such as the asymmetric `v1a`) are skipped. MAC comparison is constant-time.
-pub fn verify(
+#[cfg(test)]
+pub(crate) fn verify(
     secrets: &[Secret],
     headers: SignatureHeaders<'_>,
     body: &[u8],

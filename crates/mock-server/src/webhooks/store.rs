@@ -28,21 +28,18 @@ use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use super::signing::Secret;
-pub use crate::seed::WebhookSettings;
+pub(crate) use crate::seed::WebhookSettings;
 use crate::seed::{Seed, SeedError};
 
-/// The event types an endpoint can subscribe to, in documented order.
-pub const EVENT_TYPES: &[&str] = &["user.created", "user.updated", "user.deleted"];
-
 /// The event type of a test send; every endpoint receives it, subscribed or not.
-pub const TEST_EVENT: &str = "webhook.test";
+pub(crate) const TEST_EVENT: &str = "webhook.test";
 
 /// Deliveries in flight per workspace; one more abandons the oldest (see the module docs).
-pub const MAX_IN_FLIGHT: usize = 64;
+pub(crate) const MAX_IN_FLIGHT: usize = 64;
 
 /// One registered endpoint.
 #[derive(Clone, Debug)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// The id (`whk_000012`).
     pub id: String,
     /// The owning workspace.
@@ -70,7 +67,7 @@ pub struct Endpoint {
 /// Where an endpoint's circuit stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CircuitState {
+pub(crate) enum CircuitState {
     /// Deliveries go out.
     Closed,
     /// Deliveries are refused until the cooldown ends.
@@ -82,7 +79,7 @@ pub enum CircuitState {
 /// Why a delivery was not attempted (the routes turn it into WEBHOOK_DISABLED or
 /// CIRCUIT_OPEN).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// The owner disabled the endpoint.
     #[error("the endpoint is disabled")]
     Disabled,
@@ -96,10 +93,8 @@ pub enum Refusal {
 
 /// What a delivery attempt needs, copied out so no lock is held while it runs.
 #[derive(Clone, Debug)]
-pub struct Admitted {
-    /// The endpoint id.
+pub(crate) struct Admitted {
     pub id: String,
-    /// The URL.
     pub url: String,
     /// Secrets to sign with: the current one, then the previous one during its grace period.
     pub secrets: Vec<Secret>,
@@ -109,7 +104,7 @@ pub struct Admitted {
 
 impl Endpoint {
     /// The circuit at `now`.
-    pub fn circuit(&self, now: Instant) -> CircuitState {
+    pub(crate) fn circuit(&self, now: Instant) -> CircuitState {
         match self.open_until {
             None => CircuitState::Closed,
             Some(until) if now < until => CircuitState::Open,
@@ -118,7 +113,7 @@ impl Endpoint {
     }
 
     /// Whether a delivery may go out at `now`, and what it needs.
-    pub fn admit(&self, now: Instant) -> Result<Admitted, Refusal> {
+    pub(crate) fn admit(&self, now: Instant) -> Result<Admitted, Refusal> {
         if !self.enabled {
             return Err(Refusal::Disabled);
         }
@@ -140,7 +135,7 @@ impl Endpoint {
     }
 
     /// Seconds until an open circuit lets a trial delivery through; `None` unless open.
-    pub fn open_for(&self, now: Instant) -> Option<u64> {
+    pub(crate) fn open_for(&self, now: Instant) -> Option<u64> {
         match (self.circuit(now), self.open_until) {
             (CircuitState::Open, Some(until)) => Some(ceil_secs(until - now)),
             _ => None,
@@ -149,7 +144,7 @@ impl Endpoint {
 
     /// Counts a delivery's outcome: a success closes the circuit, a failure counts toward
     /// opening it (and reopens a half-open one).
-    pub fn record(&mut self, success: bool, now: Instant, settings: &WebhookSettings) {
+    pub(crate) fn record(&mut self, success: bool, now: Instant, settings: &WebhookSettings) {
         if success {
             self.consecutive_failures = 0;
             self.open_until = None;
@@ -162,7 +157,7 @@ impl Endpoint {
     }
 
     /// Enables the endpoint and closes its circuit.
-    pub fn enable(&mut self) {
+    pub(crate) fn enable(&mut self) {
         self.enabled = true;
         self.consecutive_failures = 0;
         self.open_until = None;
@@ -189,7 +184,7 @@ pub enum WebhookError {
 
 /// Every endpoint, the settings, and the HTTP client deliveries go out on.
 #[derive(Debug)]
-pub struct Webhooks {
+pub(crate) struct Webhooks {
     settings: WebhookSettings,
     client: reqwest::Client,
     endpoints: Mutex<HashMap<String, Endpoint>>,
@@ -210,7 +205,7 @@ impl Webhooks {
     /// webhook senders, and the signature was made for the registered URL), ignores proxy
     /// environment variables (a mock delivering to loopback must not be routed elsewhere),
     /// and times out after `delivery_timeout_ms`, connection included.
-    pub fn from_seed(seed: &Seed) -> Result<Webhooks, WebhookError> {
+    pub(crate) fn from_seed(seed: &Seed) -> Result<Webhooks, WebhookError> {
         let settings = seed.webhooks;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -228,18 +223,17 @@ impl Webhooks {
         })
     }
 
-    /// The settings.
-    pub fn settings(&self) -> &WebhookSettings {
+    pub(crate) fn settings(&self) -> &WebhookSettings {
         &self.settings
     }
 
     /// The client deliveries use.
-    pub fn client(&self) -> &reqwest::Client {
+    pub(crate) fn client(&self) -> &reqwest::Client {
         &self.client
     }
 
     /// Forgets every endpoint and abandons every delivery in flight.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.lock().clear();
         let mut in_flight = self.lock_in_flight();
         for (_, task) in in_flight.by_workspace.drain().flat_map(|(_, tasks)| tasks) {
@@ -253,7 +247,7 @@ impl Webhooks {
     ///
     /// The task is spawned while the bookkeeping is locked, so it cannot report itself
     /// finished before it is recorded as started.
-    pub fn track(&self, workspace: &str, spawn: impl FnOnce(u64) -> AbortHandle) {
+    pub(crate) fn track(&self, workspace: &str, spawn: impl FnOnce(u64) -> AbortHandle) {
         let mut in_flight = self.lock_in_flight();
         let ticket = in_flight.next_ticket;
         in_flight.next_ticket += 1;
@@ -276,7 +270,7 @@ impl Webhooks {
     }
 
     /// Forgets delivery `ticket` of `workspace`, which has ended.
-    pub fn finished(&self, workspace: &str, ticket: u64) {
+    pub(crate) fn finished(&self, workspace: &str, ticket: u64) {
         let mut in_flight = self.lock_in_flight();
         if let Some(tasks) = in_flight.by_workspace.get_mut(workspace) {
             // At most `MAX_IN_FLIGHT` entries, and usually the first.
@@ -290,7 +284,8 @@ impl Webhooks {
     }
 
     /// How many deliveries of `workspace` are in flight.
-    pub fn in_flight(&self, workspace: &str) -> usize {
+    #[cfg(test)]
+    pub(crate) fn in_flight(&self, workspace: &str) -> usize {
         self.lock_in_flight()
             .by_workspace
             .get(workspace)
@@ -298,12 +293,12 @@ impl Webhooks {
     }
 
     /// Registers an endpoint.
-    pub fn insert(&self, endpoint: Endpoint) {
+    pub(crate) fn insert(&self, endpoint: Endpoint) {
         self.lock().insert(endpoint.id.clone(), endpoint);
     }
 
     /// The workspace's endpoints, ordered by id.
-    pub fn list(&self, workspace: &str) -> Vec<Endpoint> {
+    pub(crate) fn list(&self, workspace: &str) -> Vec<Endpoint> {
         let mut out: Vec<Endpoint> = self
             .lock()
             .values()
@@ -315,7 +310,7 @@ impl Webhooks {
     }
 
     /// Endpoint `id` of `workspace` (another workspace's is as absent as a missing one).
-    pub fn get(&self, workspace: &str, id: &str) -> Option<Endpoint> {
+    pub(crate) fn get(&self, workspace: &str, id: &str) -> Option<Endpoint> {
         self.lock()
             .get(id)
             .filter(|e| e.workspace == workspace)
@@ -323,7 +318,7 @@ impl Webhooks {
     }
 
     /// Changes endpoint `id` of `workspace` and returns it as changed.
-    pub fn update(
+    pub(crate) fn update(
         &self,
         workspace: &str,
         id: &str,
@@ -336,7 +331,7 @@ impl Webhooks {
     }
 
     /// Removes endpoint `id` of `workspace`; whether it was there.
-    pub fn remove(&self, workspace: &str, id: &str) -> bool {
+    pub(crate) fn remove(&self, workspace: &str, id: &str) -> bool {
         let mut endpoints = self.lock();
         if endpoints.get(id).is_some_and(|e| e.workspace == workspace) {
             endpoints.remove(id);
@@ -347,7 +342,7 @@ impl Webhooks {
     }
 
     /// Admits a delivery to endpoint `id` (see [`Endpoint::admit`]); `None` if it is gone.
-    pub fn admit(
+    pub(crate) fn admit(
         &self,
         workspace: &str,
         id: &str,
@@ -360,7 +355,7 @@ impl Webhooks {
     }
 
     /// Endpoints of `workspace` subscribed to `event_type` that admit a delivery now.
-    pub fn admit_subscribers(
+    pub(crate) fn admit_subscribers(
         &self,
         workspace: &str,
         event_type: &str,
@@ -378,7 +373,12 @@ impl Webhooks {
 
     /// Records the outcome of an admitted delivery, unless the endpoint was reset or removed
     /// meanwhile; returns the endpoint as it now stands.
-    pub fn record(&self, admitted: &Admitted, success: bool, now: Instant) -> Option<Endpoint> {
+    pub(crate) fn record(
+        &self,
+        admitted: &Admitted,
+        success: bool,
+        now: Instant,
+    ) -> Option<Endpoint> {
         let mut endpoints = self.lock();
         let endpoint = endpoints.get_mut(&admitted.id)?;
         if endpoint.generation == admitted.generation {

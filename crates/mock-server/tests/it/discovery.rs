@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use catalog::Code;
 use http::Method;
-use mock_server::error::UNKNOWN_ROUTE_DETAIL;
+use mock_server::UNKNOWN_ROUTE_DETAIL;
 use mock_server::openapi;
 use mock_server::routes::ROUTES;
 use serde_json::Value;
@@ -306,7 +306,11 @@ async fn unknown_routes_and_methods_are_not_found_in_the_right_envelope() {
 #[tokio::test]
 async fn reset_restores_the_seed_and_is_loopback_only() {
     let client = Client::new();
-    client.state.write().remove_user("usr_acme_member");
+    let member = || Req::get("/scim/v2/Users/usr_acme_member").token("scim_acme");
+    client
+        .send(Req::delete("/scim/v2/Users/usr_acme_member").token("scim_acme"))
+        .await
+        .assert_status(204);
     client
         .send(Req::post("/admin/reset").peer("198.51.100.7"))
         .await
@@ -315,12 +319,12 @@ async fn reset_restores_the_seed_and_is_loopback_only() {
         .send(Req::post("/admin/reset").no_peer())
         .await
         .assert_error(Code::Forbidden);
-    assert!(client.state.read().user("usr_acme_member").is_none());
+    client.send(member()).await.assert_status(404);
     client
         .send(Req::post("/admin/reset"))
         .await
         .assert_status(204);
-    assert!(client.state.read().user("usr_acme_member").is_some());
+    client.send(member()).await.assert_status(200);
     client
         .send(Req::post("/admin/reset").peer("::1"))
         .await

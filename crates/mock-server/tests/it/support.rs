@@ -38,7 +38,6 @@ pub fn state_with(edit: impl FnOnce(&mut Seed)) -> AppState {
 #[derive(Clone)]
 pub struct Client {
     pub app: Router,
-    pub state: AppState,
 }
 
 impl Client {
@@ -47,10 +46,7 @@ impl Client {
     }
 
     pub fn over(state: AppState) -> Client {
-        Client {
-            app: app(state.clone()),
-            state,
-        }
+        Client { app: app(state) }
     }
 
     pub async fn send(&self, req: Req) -> Resp {

@@ -9,7 +9,7 @@ use super::{AttrPath, CORE_SCHEMA_PREFIX, CompValue, CompareOp, Filter};
 
 /// Tells the evaluator how string values of an attribute compare (RFC 7643
 /// `caseExact`); attribute names themselves always match case-insensitively.
-pub trait AttributeCase {
+pub(crate) trait AttributeCase {
     /// Whether string values at `path` compare case-sensitively. Inside a
     /// value filter the path is the full one: `emails[type eq "work"]` asks
     /// about `emails.type`.
@@ -36,13 +36,14 @@ impl<F: Fn(&AttrPath) -> bool> AttributeCase for F {
 /// `co`, `sw`, `ew` apply to strings, `gt`, `ge`, `lt`, `le` to strings
 /// (by code point after case folding, which orders ISO 8601 UTC timestamps)
 /// and numbers; booleans support only `eq` and `ne`; a type mismatch does not match.
-pub fn matches(filter: &Filter, resource: &Value, schema: &dyn AttributeCase) -> bool {
+#[cfg(test)]
+pub(crate) fn matches(filter: &Filter, resource: &Value, schema: &dyn AttributeCase) -> bool {
     eval(filter, resource, None, schema)
 }
 
 /// Whether one value of the multi-valued attribute `parent` matches a value
 /// filter (the part inside brackets), as PATCH needs to select values.
-pub fn matches_element(
+pub(crate) fn matches_element(
     filter: &Filter,
     parent: &AttrPath,
     element: &Value,
@@ -56,7 +57,7 @@ pub fn matches_element(
 ///
 /// Every answer must be what [`member`] would give on the resource's JSON document: the
 /// evaluator then gives exactly [`matches`]'s result.
-pub trait Resource {
+pub(crate) trait Resource {
     /// The top-level member `name` (matched ignoring case, as [`member`] does).
     fn attribute(&self, name: &str) -> Option<Cow<'_, Value>>;
 
@@ -78,7 +79,7 @@ impl Resource for Value {
 /// is looked up once, and resources are read through [`Resource`]. Same rules as
 /// [`matches`].
 #[derive(Debug)]
-pub struct Compiled<'f> {
+pub(crate) struct Compiled<'f> {
     root: Node<'f>,
 }
 
@@ -102,14 +103,14 @@ enum Node<'f> {
 
 impl<'f> Compiled<'f> {
     /// Prepares `filter` with the case rules of `schema`.
-    pub fn new(filter: &'f Filter, schema: &dyn AttributeCase) -> Compiled<'f> {
+    pub(crate) fn new(filter: &'f Filter, schema: &dyn AttributeCase) -> Compiled<'f> {
         Compiled {
             root: compile(filter, None, schema),
         }
     }
 
     /// Whether `resource` matches.
-    pub fn matches<R: Resource + ?Sized>(&self, resource: &R) -> bool {
+    pub(crate) fn matches<R: Resource + ?Sized>(&self, resource: &R) -> bool {
         eval_top(&self.root, resource)
     }
 }
@@ -330,7 +331,7 @@ fn has_prefix_ignore_case(s: &str, prefix: &str) -> bool {
 
 /// The member of an object named `name`, ignoring case as RFC 7643 section
 /// 2.1 says attribute names do (the rule of `crate::scim::members`).
-pub fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
+pub(crate) fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
     crate::scim::members::member(object, name)
 }
 
@@ -388,7 +389,7 @@ fn compare(op: CompareOp, literal: &CompValue, candidates: &[&Value], case_exact
 
 /// `actual <op> literal` for strings, as a filter compares them (case-insensitively unless
 /// `case_exact`).
-pub fn compare_str(op: CompareOp, actual: &str, lit: &str, case_exact: bool) -> bool {
+pub(crate) fn compare_str(op: CompareOp, actual: &str, lit: &str, case_exact: bool) -> bool {
     // `co` by windows is quadratic, so long literals take the allocating (linear) way.
     let short = op != CompareOp::Co || lit.len() <= 32;
     if !case_exact && short && actual.is_ascii() && lit.is_ascii() {

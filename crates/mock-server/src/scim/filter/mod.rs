@@ -36,19 +36,21 @@ mod parse;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use evaluate::{
-    AttributeCase, Compiled, Resource, compare_str, matches, matches_element, member,
+#[cfg(test)]
+pub(crate) use evaluate::matches;
+pub(crate) use evaluate::{
+    AttributeCase, Compiled, Resource, compare_str, matches_element, member,
 };
-pub use parse::{parse, parse_path};
+pub(crate) use parse::{parse, parse_path};
 
 /// How deeply parentheses, `not (...)` and value filters may nest; deeper input
 /// is rejected so that parsing never exhausts the stack.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// How many attribute expressions one filter may hold. A long `and` / `or`
 /// chain builds a deep binary tree, and printing, comparing, evaluating and
 /// dropping it recurse, so its length is bounded too.
-pub const MAX_EXPRESSIONS: usize = 1000;
+pub(crate) const MAX_EXPRESSIONS: usize = 1000;
 
 /// Schema URIs with this prefix name a core schema, whose attributes sit at the
 /// top level of a resource (extension attributes sit under their schema URI).
@@ -56,7 +58,7 @@ const CORE_SCHEMA_PREFIX: &str = "urn:ietf:params:scim:schemas:core:2.0:";
 
 /// An attribute path: `[URI ":"] ATTRNAME ["." subAttr]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct AttrPath {
+pub(crate) struct AttrPath {
     /// The schema URI prefix, without the colon that separates it from the name.
     pub urn: Option<String>,
     /// The attribute name, as written.
@@ -65,9 +67,10 @@ pub struct AttrPath {
     pub sub_attr: Option<String>,
 }
 
+#[cfg(test)]
 impl AttrPath {
     /// A path without schema URI or sub-attribute.
-    pub fn new(name: impl Into<String>) -> Self {
+    pub(crate) fn new(name: impl Into<String>) -> Self {
         Self {
             urn: None,
             name: name.into(),
@@ -76,7 +79,7 @@ impl AttrPath {
     }
 
     /// A path to a sub-attribute, without schema URI.
-    pub fn with_sub(name: impl Into<String>, sub_attr: impl Into<String>) -> Self {
+    pub(crate) fn with_sub(name: impl Into<String>, sub_attr: impl Into<String>) -> Self {
         Self {
             urn: None,
             name: name.into(),
@@ -100,7 +103,7 @@ impl fmt::Display for AttrPath {
 
 /// A comparison operator of RFC 7644 table 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CompareOp {
+pub(crate) enum CompareOp {
     /// `eq`: equal.
     Eq,
     /// `ne`: not equal.
@@ -123,7 +126,7 @@ pub enum CompareOp {
 
 impl CompareOp {
     /// Every operator, in RFC order.
-    pub const ALL: [CompareOp; 9] = [
+    pub(crate) const ALL: [CompareOp; 9] = [
         CompareOp::Eq,
         CompareOp::Ne,
         CompareOp::Co,
@@ -136,7 +139,7 @@ impl CompareOp {
     ];
 
     /// The lowercase keyword.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CompareOp::Eq => "eq",
             CompareOp::Ne => "ne",
@@ -151,7 +154,7 @@ impl CompareOp {
     }
 
     /// The operator a keyword names, ignoring ASCII case.
-    pub fn from_keyword(word: &str) -> Option<Self> {
+    pub(crate) fn from_keyword(word: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
             .find(|op| op.as_str().eq_ignore_ascii_case(word))
@@ -166,7 +169,7 @@ impl fmt::Display for CompareOp {
 
 /// A comparison value: a JSON literal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CompValue {
+pub(crate) enum CompValue {
     /// `null`.
     Null,
     /// `true` or `false`.
@@ -210,12 +213,11 @@ fn write_json_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 
 /// A parsed filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
+pub(crate) enum Filter {
     /// `attrPath compareOp compValue`.
     Compare {
         /// The attribute compared.
         path: AttrPath,
-        /// The operator.
         op: CompareOp,
         /// The literal compared against.
         value: CompValue,
@@ -277,7 +279,7 @@ fn write_operand(f: &mut fmt::Formatter<'_>, operand: &Filter, parens: bool) -> 
 
 /// A PATCH operation path (RFC 7644 section 3.5.2): `attrPath / valuePath [subAttr]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatchPath {
+pub(crate) struct PatchPath {
     /// The attribute; without a value filter it may name a sub-attribute itself.
     pub attr: AttrPath,
     /// The value filter in brackets, if any.
@@ -302,7 +304,7 @@ impl fmt::Display for PatchPath {
 /// Why a filter or path did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("at position {position}: {message}")]
-pub struct FilterError {
+pub(crate) struct FilterError {
     /// Byte offset into the input where the problem is; at most the input length.
     pub position: usize,
     /// What was expected and what was found.

@@ -8,7 +8,7 @@ use super::{
 };
 
 /// Parses a filter (the `filter` query parameter or `/.search` member).
-pub fn parse(input: &str) -> Result<Filter, FilterError> {
+pub(crate) fn parse(input: &str) -> Result<Filter, FilterError> {
     let mut parser = Parser::new(input);
     parser.skip_spaces();
     let filter = parser.filter(0, false)?;
@@ -26,7 +26,7 @@ pub fn parse(input: &str) -> Result<Filter, FilterError> {
 }
 
 /// Parses a PATCH operation `path`: `attrPath / valuePath [subAttr]`.
-pub fn parse_path(input: &str) -> Result<PatchPath, FilterError> {
+pub(crate) fn parse_path(input: &str) -> Result<PatchPath, FilterError> {
     let mut parser = Parser::new(input);
     let attr = parser.attr_path()?;
     let mut filter = None;

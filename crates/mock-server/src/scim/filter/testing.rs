@@ -7,9 +7,9 @@ use serde_json::{Number, Value, json};
 use super::{AttrPath, CompValue, CompareOp, Filter};
 
 /// The core User schema URN.
-pub const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub(crate) const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The enterprise extension URN.
-pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub(crate) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// Short strings that collide often, with case variants and non-ASCII letters whose
 /// lower-case forms differ from ASCII folding (`K`, the Kelvin sign, lower-cases to `k`).
@@ -36,7 +36,7 @@ fn arb_text() -> impl Strategy<Value = String> {
 }
 
 /// A SCIM User create body (valid for the mock's schema).
-pub fn arb_body() -> impl Strategy<Value = Value> {
+pub(crate) fn arb_body() -> impl Strategy<Value = Value> {
     let email = (
         arb_text(),
         proptest::option::of("work|home|other"),
@@ -179,7 +179,7 @@ fn with_logic(leaf: BoxedStrategy<Filter>) -> BoxedStrategy<Filter> {
 
 /// A filter over User attributes: comparisons, `pr`, `and` / `or` / `not`, and `emails[...]`
 /// / `name[...]` value filters.
-pub fn arb_filter() -> BoxedStrategy<Filter> {
+pub(crate) fn arb_filter() -> BoxedStrategy<Filter> {
     let sub = prop_oneof![
         Just("value"),
         Just("type"),
@@ -200,7 +200,7 @@ pub fn arb_filter() -> BoxedStrategy<Filter> {
 }
 
 /// RFC 7643 section 8.2's full User example (with one empty string and an empty array).
-pub fn user() -> Value {
+pub(crate) fn user() -> Value {
     json!({
         "schemas": [
             "urn:ietf:params:scim:schemas:core:2.0:User",
@@ -239,7 +239,7 @@ pub fn user() -> Value {
 }
 
 /// RFC 7643 caseExact for the attributes the tests use.
-pub fn case_rules(path: &AttrPath) -> bool {
+pub(crate) fn case_rules(path: &AttrPath) -> bool {
     let exact = ["id", "externalId"];
     path.sub_attr.is_none() && exact.iter().any(|n| n.eq_ignore_ascii_case(&path.name))
 }

@@ -13,13 +13,13 @@ use crate::scim::schema::{
 };
 
 /// Parses a PatchOp body and applies it to `resource`.
-pub fn patch(resource: &Value, body: &Value) -> Result<Value, PatchError> {
+pub(crate) fn patch(resource: &Value, body: &Value) -> Result<Value, PatchError> {
     apply(resource, &parse_request(body)?)
 }
 
 /// Applies every operation in order to a copy of `resource` (a User) and
 /// returns it, or the first error; `meta` is left for the caller to update.
-pub fn apply(resource: &Value, request: &PatchRequest) -> Result<Value, PatchError> {
+pub(crate) fn apply(resource: &Value, request: &PatchRequest) -> Result<Value, PatchError> {
     let mut doc = resource.clone();
     if !doc.is_object() {
         return Err(PatchError::value("the resource is not a JSON object"));

@@ -6,10 +6,8 @@ use response_schema::ScimType;
 /// status 400 (`mutability` too, per RFC 7644 table 9).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{scim_type}: {detail}")]
-pub struct PatchError {
-    /// The `scimType`.
+pub(crate) struct PatchError {
     pub scim_type: ScimType,
-    /// The `detail` text.
     pub detail: String,
 }
 

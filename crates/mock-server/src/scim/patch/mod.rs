@@ -1,6 +1,6 @@
 //! RFC 7644 section 3.5.2 PATCH and section 3.5.1 PUT semantics over User resources.
 //!
-//! Everything works on `serde_json::Value` clones: [`apply`] and
+//! Everything works on `serde_json::Value` clones: [`patch`] and
 //! [`check_put`] return a new resource or the first error, and never touch
 //! their input, which makes a request atomic for the caller.
 //!
@@ -19,7 +19,7 @@
 //! - Setting `primary` to true on one value clears it on the others
 //!   (RFC 7643 section 2.4).
 //!
-//! `parse.rs` reads a PatchOp message into a [`PatchRequest`]; `apply.rs` applies one to a
+//! `parse.rs` reads a PatchOp message into a [`parse::PatchRequest`]; `apply.rs` applies one to a
 //! resource; `put.rs` checks a PUT; `error.rs` is the [`PatchError`] both report.
 
 mod apply;
@@ -27,7 +27,8 @@ mod error;
 mod parse;
 mod put;
 
-pub use apply::{apply, patch};
-pub use error::PatchError;
-pub use parse::{OpKind, PATCH_OP, PatchOperation, PatchRequest, parse_request};
-pub use put::check_put;
+pub(crate) use apply::patch;
+pub(crate) use error::PatchError;
+#[cfg(test)]
+pub(crate) use parse::PATCH_OP;
+pub(crate) use put::check_put;

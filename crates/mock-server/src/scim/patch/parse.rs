@@ -7,22 +7,19 @@ use super::error::{PatchError, at_operation};
 use crate::scim::filter::{self, PatchPath};
 
 /// The message URI a PATCH body must list in `schemas`.
-pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub(crate) const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// A PATCH operation kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpKind {
-    /// `add`.
+pub(crate) enum OpKind {
     Add,
-    /// `remove`.
     Remove,
-    /// `replace`.
     Replace,
 }
 
 impl OpKind {
     /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             OpKind::Add => "add",
             OpKind::Remove => "remove",
@@ -33,8 +30,7 @@ impl OpKind {
 
 /// One entry of `Operations`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PatchOperation {
-    /// The operation.
+pub(crate) struct PatchOperation {
     pub op: OpKind,
     /// The target; absent means the resource itself (add and replace only).
     pub path: Option<PatchPath>,
@@ -44,13 +40,13 @@ pub struct PatchOperation {
 
 /// A parsed PatchOp message.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PatchRequest {
+pub(crate) struct PatchRequest {
     /// The operations, in order.
     pub operations: Vec<PatchOperation>,
 }
 
 /// Parses a PatchOp message body.
-pub fn parse_request(body: &Value) -> Result<PatchRequest, PatchError> {
+pub(crate) fn parse_request(body: &Value) -> Result<PatchRequest, PatchError> {
     if !body.is_object() {
         return Err(PatchError::syntax("the request body must be a JSON object"));
     }

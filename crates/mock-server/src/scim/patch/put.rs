@@ -22,7 +22,7 @@ use crate::scim::schema::{self, Mutability, Schema, USER_SCHEMA, USER_SCHEMAS};
 /// cleared), except `password`: clients cannot read it back, so an omitted
 /// one is kept. Types are checked as for PATCH, `userName` is required and
 /// `schemas` defaults to the stored list.
-pub fn check_put(old: &Value, new: &Value) -> Result<Value, PatchError> {
+pub(crate) fn check_put(old: &Value, new: &Value) -> Result<Value, PatchError> {
     let Value::Object(sent) = new else {
         return Err(PatchError::syntax("a PUT body must be a JSON object"));
     };
