@@ -237,6 +237,21 @@ mod tests {
     }
 
     #[test]
+    fn the_path_names_the_workspace_as_the_router_decodes_it() {
+        let ws = |path| path_workspace(path).map(|w| w.into_owned());
+        assert_eq!(ws("/v1/workspaces/acme/users").as_deref(), Some("acme"));
+        assert_eq!(ws("/v1/workspaces/acme").as_deref(), Some("acme"));
+        assert_eq!(ws("/v1/workspaces/ac%6De/users/x").as_deref(), Some("acme"));
+        assert_eq!(ws("/v1/workspaces/a%2Fb/users").as_deref(), Some("a/b"));
+        // Not UTF-8 once decoded: a workspace, just not one that exists.
+        assert_eq!(ws("/v1/workspaces/%FF/users").as_deref(), Some(""));
+        assert_eq!(ws("/v1/workspaces//users"), None);
+        assert_eq!(ws("/v1/workspaces/"), None);
+        assert_eq!(ws("/v1/workspacesacme/users"), None);
+        assert_eq!(ws("/scim/v2/Users"), None);
+    }
+
+    #[test]
     fn bearer_parsing() {
         assert_eq!(bearer(&HeaderMap::new()), Bearer::Absent);
         assert_eq!(bearer(&with("Bearer tok_a")), Bearer::Token("tok_a"));

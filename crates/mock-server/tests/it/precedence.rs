@@ -62,6 +62,12 @@ async fn the_first_applicable_code_in_precedence_order_wins() {
             Code::NotFound,
             Req::get("/v1/workspaces/dormant/no-such-route"),
         ),
+        // The guard reads the workspace percent-decoded, as the router does.
+        case(
+            Code::IpBlocked,
+            Code::Unauthorized,
+            Req::get("/v1/workspaces/fort%72ess/users").peer("198.51.100.7"),
+        ),
         case(
             Code::NotProvisioned,
             Code::ValidationError,
