@@ -18,7 +18,6 @@ use crate::error::ApiError;
 use crate::model::{Role, is_b64token};
 use crate::state::AppState;
 use crate::stepup::ACR_MFA;
-use crate::store::TokenKind;
 
 /// The path parameter naming the workspace in `/v1/workspaces/{workspace}/...`.
 pub(crate) const WORKSPACE_PARAM: &str = "workspace";
@@ -31,9 +30,6 @@ pub(crate) struct Caller {
     /// The caller's user id.
     pub user: String,
     pub role: Role,
-    pub token: String,
-    /// Long-lived or session token.
-    pub token_kind: TokenKind,
 }
 
 /// A caller who may still be missing the factor their workspace requires: only factor
@@ -164,8 +160,6 @@ pub(crate) fn authenticate(
         workspace: user.workspace.clone(),
         user: user.id.clone(),
         role: user.role,
-        token: token.to_owned(),
-        token_kind: entry.kind,
     })
 }
 
@@ -178,10 +172,9 @@ pub(crate) fn authenticate(
 /// when the segment has no escapes.
 pub(crate) fn path_workspace(path: &str) -> Option<Cow<'_, str>> {
     let rest = path.strip_prefix("/v1/workspaces/")?;
+    // An empty segment (`/v1/workspaces//users`, which the router matches too) names no
+    // workspace that exists, like one that is not UTF-8.
     let segment = rest.split('/').next().unwrap_or(rest);
-    if segment.is_empty() {
-        return None;
-    }
     Some(
         percent_encoding::percent_decode_str(segment)
             .decode_utf8()
@@ -245,8 +238,9 @@ mod tests {
         assert_eq!(ws("/v1/workspaces/a%2Fb/users").as_deref(), Some("a/b"));
         // Not UTF-8 once decoded: a workspace, just not one that exists.
         assert_eq!(ws("/v1/workspaces/%FF/users").as_deref(), Some(""));
-        assert_eq!(ws("/v1/workspaces//users"), None);
-        assert_eq!(ws("/v1/workspaces/"), None);
+        // Empty: the router matches it as a `{workspace}` of "", which exists nowhere.
+        assert_eq!(ws("/v1/workspaces//users").as_deref(), Some(""));
+        assert_eq!(ws("/v1/workspaces/").as_deref(), Some(""));
         assert_eq!(ws("/v1/workspacesacme/users"), None);
         assert_eq!(ws("/scim/v2/Users"), None);
     }

@@ -281,6 +281,18 @@ const BARE_CHALLENGE: &str = "Bearer realm=\"platform\"";
 
 /// Appends `text` as a JSON string, escaped exactly as serde_json escapes it.
 fn json_string(out: &mut Vec<u8>, text: &str) {
+    // Most details and every request id need no escape: printable ASCII other than `"` and
+    // `\` is copied as it is, which is what serde_json writes for it.
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // Writing a string into a `Vec` cannot fail.
     let _ = serde_json::to_writer(out, text);
 }
@@ -494,6 +506,24 @@ mod tests {
             expected.errors = Some(error.errors.clone());
             expected.retry_after = Some(7);
             assert_eq!(body, serde_json::to_vec(&expected).unwrap(), "{code}");
+        }
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_escapes_them() {
+        for text in [
+            "",
+            "plain ASCII, with `ticks` and /slashes/",
+            "req_00ff00ff00000001",
+            "a \"quoted\" word",
+            "back\\slash",
+            "new\nline\ttab\u{7}bell",
+            "\u{7f} delete",
+            "caf\u{e9} \u{1f600}",
+        ] {
+            let mut ours = Vec::new();
+            json_string(&mut ours, text);
+            assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text:?}");
         }
     }
 

@@ -11,11 +11,13 @@
 //! The policies are named `"token"` and `"address"`. The older `X-RateLimit-*` fields are not
 //! sent.
 
+use std::fmt::Write as _;
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::expiring::ExpiringMap;
@@ -188,27 +190,28 @@ impl RateLimitStatus {
         if self.0.is_empty() {
             return;
         }
-        let policy = self
-            .0
-            .iter()
-            .map(|u| {
-                format!(
-                    "\"{}\";q={};w={}",
-                    u.policy, u.quota.limit, u.quota.window_secs
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let current = self
-            .0
-            .iter()
-            .map(|u| format!("\"{}\";r={};t={}", u.policy, u.remaining, u.reset_secs))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if let Ok(value) = HeaderValue::from_str(&policy) {
+        // Written straight into each field's bytes: no string per policy, no join.
+        let mut policy = String::with_capacity(40 * self.0.len());
+        let mut current = String::with_capacity(32 * self.0.len());
+        for (i, u) in self.0.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            // Writing into a `String` cannot fail.
+            let _ = write!(
+                policy,
+                "{sep}\"{}\";q={};w={}",
+                u.policy, u.quota.limit, u.quota.window_secs
+            );
+            let _ = write!(
+                current,
+                "{sep}\"{}\";r={};t={}",
+                u.policy, u.remaining, u.reset_secs
+            );
+        }
+        // `from_maybe_shared` takes the bytes over without a copy.
+        if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(policy)) {
             headers.insert(RATELIMIT_POLICY, value);
         }
-        if let Ok(value) = HeaderValue::from_str(&current) {
+        if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(current)) {
             headers.insert(RATELIMIT, value);
         }
     }

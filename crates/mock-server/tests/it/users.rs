@@ -141,6 +141,8 @@ async fn hidden_and_missing_resources_answer_the_same_not_found() {
         ("/v1/workspaces/vault/users", "/v1/workspaces/nowhere/users"),
         // A segment that does not even decode names no workspace either.
         ("/v1/workspaces/vault/users", "/v1/workspaces/%FF%FE/users"),
+        // Nor does an empty one, which the router still matches as `{workspace}`.
+        ("/v1/workspaces/vault/users", "/v1/workspaces//users"),
         (
             "/v1/workspaces/vault/users/usr_vault_admin",
             "/v1/workspaces/nowhere/users/usr_vault_admin",
