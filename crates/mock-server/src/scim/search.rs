@@ -15,14 +15,15 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::HashMap;
 use std::time::SystemTime;
 
 use serde_json::Value;
 
+use super::columns::Plan;
 use super::filter::{self, AttrPath, CompValue, CompareOp, Filter, Resource};
 use super::record::{self, Record};
 use super::schema::{CORE_USER, UserAttributes};
+use super::table::{Row, Table};
 use crate::names::NameRange;
 use crate::store::{Store, User};
 
@@ -224,8 +225,8 @@ fn index_use(filter: &Filter) -> Option<IndexUse> {
 pub(super) struct Users<'a> {
     /// The core store.
     pub store: &'a Store,
-    /// The SCIM records by user id.
-    pub records: &'a HashMap<String, Record>,
+    /// The workspace's SCIM records, in step with the core store ([`Table::sync`]).
+    pub table: &'a Table,
     /// The times of users without a record.
     pub started: SystemTime,
     /// The workspace searched.
@@ -234,16 +235,40 @@ pub(super) struct Users<'a> {
     pub base_url: &'a str,
 }
 
-impl<'a> Users<'a> {
-    fn view(&self, id: &'a str) -> Option<UserView<'a>> {
-        // A user with a record needs nothing of the core user: one look-up.
-        if let Some(record) = self.records.get(id) {
-            return Some(UserView::stored(id, record, self.base_url));
+/// A filter prepared for one search: over the columns of rows that have them, and whole
+/// over the views of the others.
+struct Matcher<'a, 'f> {
+    users: &'a Users<'a>,
+    plan: Plan<'f>,
+    whole: filter::Compiled<'f>,
+}
+
+impl<'a> Matcher<'a, '_> {
+    fn row(&self, row: &'a Row) -> bool {
+        let view = UserView::stored(&row.id, &row.record, self.users.base_url);
+        match &row.columns {
+            Some(columns) => self.plan.matches(&row.id, &row.record, columns, &view),
+            None => self.whole.matches(&view),
         }
-        let user = self.store.user(id)?;
-        Some(UserView::new(user, None, self.started, self.base_url))
     }
 
+    /// A user without a record.
+    fn derived(&self, id: &str) -> bool {
+        self.users.store.user(id).is_some_and(|user| {
+            let view = UserView::new(user, None, self.users.started, self.users.base_url);
+            self.whole.matches(&view)
+        })
+    }
+
+    fn id(&self, id: &str) -> bool {
+        match self.users.table.row(id) {
+            Some(row) => self.row(row),
+            None => self.derived(id),
+        }
+    }
+}
+
+impl<'a> Users<'a> {
     /// How many users match `filter` in all, and the ids of those on the page (`skip`
     /// matches skipped, at most `count`), in id order.
     pub(super) fn search(
@@ -264,8 +289,11 @@ impl<'a> Users<'a> {
         let Some(names) = store.names().workspace(self.workspace) else {
             return (0, Vec::new());
         };
-        let compiled = filter::Compiled::new(filter, &UserAttributes);
-        let matches = |id: &str| self.view(id).is_some_and(|view| compiled.matches(&view));
+        let matcher = Matcher {
+            users: self,
+            plan: Plan::new(filter),
+            whole: filter::Compiled::new(filter, &UserAttributes),
+        };
         match index_use(filter) {
             Some(IndexUse::Range(range)) => {
                 page_of(names.ids_in(range.as_name_range()).collect(), skip, count)
@@ -273,7 +301,7 @@ impl<'a> Users<'a> {
             Some(IndexUse::Within(range)) => page_of(
                 names
                     .ids_in(range.as_name_range())
-                    .filter(|id| matches(id))
+                    .filter(|id| matcher.id(id))
                     .collect(),
                 skip,
                 count,
@@ -286,14 +314,24 @@ impl<'a> Users<'a> {
                 skip,
                 count,
             ),
-            None => in_order(
-                names
-                    .in_id_order()
-                    .map(|(id, _)| id)
-                    .filter(|id| matches(id)),
-                skip,
-                count,
-            ),
+            None => {
+                // Every row in memory order, then the users without a record.
+                let table = self.table;
+                let mut ids: Vec<&'a str> = table
+                    .rows()
+                    .iter()
+                    .filter(|row| matcher.row(row))
+                    .map(|row| &*row.id)
+                    .collect();
+                ids.extend(
+                    table
+                        .derived()
+                        .iter()
+                        .map(|id| &**id)
+                        .filter(|id| matcher.derived(id)),
+                );
+                page_of(ids, skip, count)
+            }
         }
     }
 }
