@@ -41,67 +41,222 @@ const STRINGS: [(&str, Option<&str>); 7] = [
 /// Schema URIs with this prefix name the top level (the evaluator's rule).
 const CORE_SCHEMA_PREFIX: &str = "urn:ietf:params:scim:schemas:core:2.0:";
 
-/// What searches read of one record.
+/// What searches read of one record: spans of its table's [`Arena`].
 #[derive(Debug)]
 pub struct Columns {
+    /// The user id (a copy in the arena, so that paging compares ids in order in memory).
+    id: Span,
     /// In the order of [`STRINGS`].
-    strings: [Option<Box<str>>; STRINGS.len()],
+    strings: [Option<Span>; STRINGS.len()],
     active: Option<bool>,
-    emails: Box<[Email]>,
+    /// A range of [`Arena::emails`].
+    emails: Span,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Email {
-    value: Option<Box<str>>,
-    kind: Option<Box<str>>,
+    value: Option<Span>,
+    kind: Option<Span>,
     primary: Option<bool>,
 }
 
+/// A range of an arena's text or emails.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        // u32 to usize never truncates on the platforms the mock builds for (64-bit).
+        let start = self.start as usize;
+        start..start + self.len as usize
+    }
+}
+
+/// The strings and emails of one table's columns, appended in the order rows are written, so
+/// a scan over the rows reads them in memory order instead of following a pointer per
+/// string. A row rewritten or removed leaves its part unused; the table compacts the arena
+/// once more than half of it is (see [`Arena::wasteful`]).
+#[derive(Debug, Default)]
+pub struct Arena {
+    text: String,
+    emails: Vec<Email>,
+    unused_text: usize,
+    unused_emails: usize,
+}
+
+/// What [`Columns::of`] reads of a record, borrowed from it.
+struct Extracted<'v> {
+    strings: [Option<&'v str>; STRINGS.len()],
+    active: Option<bool>,
+    emails: Vec<(Option<&'v str>, Option<&'v str>, Option<bool>)>,
+}
+
 impl Columns {
-    /// The columns of a record's attributes, or `None` when they cannot stand for them
-    /// exactly (see the module docs).
-    pub fn of(attributes: &Value) -> Option<Columns> {
-        let top = attributes.as_object()?;
-        let under_core_uri = top.iter().any(|(key, value)| {
-            value.is_object() && has_prefix_ignore_case(key, CORE_SCHEMA_PREFIX)
-        });
-        if under_core_uri {
+    /// The columns of user `id`'s record, stored in `arena`, or `None` when they cannot stand
+    /// for the record exactly (see the module docs).
+    pub fn of(id: &str, attributes: &Value, arena: &mut Arena) -> Option<Columns> {
+        let extracted = extract(attributes)?;
+        let text_len = id.len()
+            + extracted
+                .strings
+                .iter()
+                .flatten()
+                .map(|s| s.len())
+                .sum::<usize>()
+            + extracted
+                .emails
+                .iter()
+                .map(|(v, k, _)| v.map_or(0, str::len) + k.map_or(0, str::len))
+                .sum::<usize>();
+        // Spans are 32-bit: a workspace with 4 GiB of column text searches the rest over
+        // their JSON.
+        if u32::try_from(arena.text.len() + text_len).is_err()
+            || u32::try_from(arena.emails.len() + extracted.emails.len()).is_err()
+        {
             return None;
         }
-        let mut strings: [Option<Box<str>>; STRINGS.len()] = Default::default();
-        for (slot, (name, sub)) in strings.iter_mut().zip(STRINGS) {
-            let value = match sub {
-                None => single(top, name)?,
-                Some(sub) => match single(top, name)? {
-                    None | Some(Value::Null) => None,
-                    Some(Value::Object(parent)) => single(parent, sub)?,
-                    Some(_) => return None,
-                },
+        let id = arena.push_str(id);
+        let strings = extracted.strings.map(|s| s.map(|s| arena.push_str(s)));
+        let start = arena.emails.len();
+        for (value, kind, primary) in extracted.emails {
+            let email = Email {
+                value: value.map(|s| arena.push_str(s)),
+                kind: kind.map(|s| arena.push_str(s)),
+                primary,
             };
-            *slot = string(value)?;
+            arena.emails.push(email);
         }
-        let active = boolean(single(top, "active")?)?;
-        let emails = match single(top, "emails")? {
-            None => Box::default(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| {
-                    let item = item.as_object()?;
-                    Some(Email {
-                        value: string(single(item, "value")?)?,
-                        kind: string(single(item, "type")?)?,
-                        primary: boolean(single(item, "primary")?)?,
-                    })
-                })
-                .collect::<Option<_>>()?,
-            Some(_) => return None,
-        };
         Some(Columns {
+            id,
             strings,
-            active,
-            emails,
+            active: extracted.active,
+            emails: Span {
+                start: start as u32,
+                len: (arena.emails.len() - start) as u32,
+            },
         })
     }
+
+    /// The user id.
+    pub fn id<'a>(&self, arena: &'a Arena) -> &'a str {
+        arena.str(self.id)
+    }
+}
+
+impl Arena {
+    /// How many bytes of text the arena holds, used or not.
+    #[cfg(test)]
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    fn push_str(&mut self, s: &str) -> Span {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        Span {
+            start,
+            len: s.len() as u32,
+        }
+    }
+
+    fn str(&self, span: Span) -> &str {
+        self.text.get(span.range()).unwrap_or_default()
+    }
+
+    fn emails(&self, columns: &Columns) -> &[Email] {
+        self.emails.get(columns.emails.range()).unwrap_or_default()
+    }
+
+    /// Counts the part of `columns` as unused (its row is being rewritten or removed).
+    pub fn release(&mut self, columns: &Columns) {
+        let spans = std::iter::once(Some(columns.id))
+            .chain(columns.strings)
+            .chain(self.emails(columns).iter().flat_map(|e| [e.value, e.kind]));
+        self.unused_text += spans.flatten().map(|s| s.len as usize).sum::<usize>();
+        self.unused_emails += columns.emails.len as usize;
+    }
+
+    /// Whether more than half of the arena is unused (and it is large enough to bother).
+    pub fn wasteful(&self) -> bool {
+        const SMALL: usize = 64 * 1024;
+        (self.text.len() > SMALL && self.unused_text > self.text.len() / 2)
+            || (self.emails.len() > SMALL / 16 && self.unused_emails > self.emails.len() / 2)
+    }
+
+    /// `columns` copied into `into`, to compact: every row's columns moved, in row order,
+    /// into a fresh arena.
+    pub fn moved(&self, columns: &Columns, into: &mut Arena) -> Columns {
+        let mut copy = |span: Span| into.push_str(self.str(span));
+        let id = copy(columns.id);
+        let strings = columns.strings.map(|s| s.map(&mut copy));
+        let emails: Vec<Email> = self
+            .emails(columns)
+            .iter()
+            .map(|e| Email {
+                value: e.value.map(&mut copy),
+                kind: e.kind.map(&mut copy),
+                primary: e.primary,
+            })
+            .collect();
+        let start = into.emails.len();
+        into.emails.extend(emails);
+        Columns {
+            id,
+            strings,
+            active: columns.active,
+            emails: Span {
+                start: start as u32,
+                len: columns.emails.len,
+            },
+        }
+    }
+}
+
+/// What the columns of `attributes` hold, or `None` when they cannot stand for them.
+fn extract(attributes: &Value) -> Option<Extracted<'_>> {
+    let top = attributes.as_object()?;
+    let under_core_uri = top
+        .iter()
+        .any(|(key, value)| value.is_object() && has_prefix_ignore_case(key, CORE_SCHEMA_PREFIX));
+    if under_core_uri {
+        return None;
+    }
+    let mut strings = [None; STRINGS.len()];
+    for (slot, (name, sub)) in strings.iter_mut().zip(STRINGS) {
+        let value = match sub {
+            None => single(top, name)?,
+            Some(sub) => match single(top, name)? {
+                None | Some(Value::Null) => None,
+                Some(Value::Object(parent)) => single(parent, sub)?,
+                Some(_) => return None,
+            },
+        };
+        *slot = string(value)?;
+    }
+    let active = boolean(single(top, "active")?)?;
+    let emails = match single(top, "emails")? {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                let item = item.as_object()?;
+                Some((
+                    string(single(item, "value")?)?,
+                    string(single(item, "type")?)?,
+                    boolean(single(item, "primary")?)?,
+                ))
+            })
+            .collect::<Option<_>>()?,
+        Some(_) => return None,
+    };
+    Some(Extracted {
+        strings,
+        active,
+        emails,
+    })
 }
 
 /// The member named `name` ignoring ASCII case (`Some(None)`: none), or `None` when several
@@ -120,10 +275,10 @@ fn single<'m>(members: &'m Map<String, Value>, name: &str) -> Option<Option<&'m 
 }
 
 /// A string member as a column (`Some(None)`: absent or `null`), `None` for another type.
-fn string(value: Option<&Value>) -> Option<Option<Box<str>>> {
+fn string(value: Option<&Value>) -> Option<Option<&str>> {
     match value {
         None | Some(Value::Null) => Some(None),
-        Some(Value::String(s)) => Some(Some(s.as_str().into())),
+        Some(Value::String(s)) => Some(Some(s)),
         Some(_) => None,
     }
 }
@@ -141,6 +296,17 @@ fn has_prefix_ignore_case(s: &str, prefix: &str) -> bool {
     s.as_bytes()
         .get(..prefix.len())
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// What a [`Plan`] reads of one row.
+#[derive(Debug, Clone, Copy)]
+pub struct RowRef<'a> {
+    /// The record (for `meta` times).
+    pub record: &'a Record,
+    /// Its columns.
+    pub columns: &'a Columns,
+    /// The arena they are in.
+    pub arena: &'a Arena,
 }
 
 /// A filter compiled over [`Columns`]: leaves the columns answer, the others evaluated over
@@ -232,27 +398,15 @@ impl<'f> Plan<'f> {
         }
     }
 
-    /// Whether the user matches: `record` and `columns` are its row's, `resource` its view
-    /// (for the leaves the columns do not answer).
-    pub fn matches<R: Resource + ?Sized>(
-        &self,
-        id: &str,
-        record: &Record,
-        columns: &Columns,
-        resource: &R,
-    ) -> bool {
+    /// Whether the user matches: `row` is its record and columns (in `arena`), `resource`
+    /// its view (for the leaves the columns do not answer).
+    pub fn matches<R: Resource + ?Sized>(&self, row: RowRef<'_>, resource: &R) -> bool {
         match self {
-            Plan::Leaf(leaf) => leaf.matches(id, record, columns),
+            Plan::Leaf(leaf) => leaf.matches(row),
             Plan::Record(compiled) => compiled.matches(resource),
-            Plan::And(left, right) => {
-                left.matches(id, record, columns, resource)
-                    && right.matches(id, record, columns, resource)
-            }
-            Plan::Or(left, right) => {
-                left.matches(id, record, columns, resource)
-                    || right.matches(id, record, columns, resource)
-            }
-            Plan::Not(inner) => !inner.matches(id, record, columns, resource),
+            Plan::And(left, right) => left.matches(row, resource) && right.matches(row, resource),
+            Plan::Or(left, right) => left.matches(row, resource) || right.matches(row, resource),
+            Plan::Not(inner) => !inner.matches(row, resource),
         }
     }
 }
@@ -297,11 +451,11 @@ impl<'f> Leaf<'f> {
         }
     }
 
-    fn matches(&self, id: &str, record: &Record, columns: &Columns) -> bool {
+    fn matches(&self, row: RowRef<'_>) -> bool {
         let time = match self.source {
-            Source::Created => record.created,
-            Source::LastModified => record.last_modified,
-            _ => return self.matches_columns(id, columns),
+            Source::Created => row.record.created,
+            Source::LastModified => row.record.last_modified,
+            _ => return self.matches_columns(row),
         };
         let secs = time
             .duration_since(std::time::UNIX_EPOCH)
@@ -325,13 +479,15 @@ impl<'f> Leaf<'f> {
         answer
     }
 
-    fn matches_columns(&self, id: &str, columns: &Columns) -> bool {
-        let emails = columns.emails.iter();
+    fn matches_columns(&self, row: RowRef<'_>) -> bool {
+        let RowRef { columns, arena, .. } = row;
+        let text = |span: Span| arena.str(span);
+        let emails = arena.emails(columns).iter();
         let any_string = |f: &dyn Fn(&str) -> bool| match self.source {
-            Source::String(i) => columns.strings[i].as_deref().is_some_and(f),
-            Source::EmailValues => emails.clone().filter_map(|e| e.value.as_deref()).any(f),
-            Source::EmailTypes => emails.clone().filter_map(|e| e.kind.as_deref()).any(f),
-            Source::Id => f(id),
+            Source::String(i) => columns.strings[i].map(text).is_some_and(f),
+            Source::EmailValues => emails.clone().filter_map(|e| e.value.map(text)).any(f),
+            Source::EmailTypes => emails.clone().filter_map(|e| e.kind.map(text)).any(f),
+            Source::Id => f(columns.id(arena)),
             _ => false,
         };
         let any_bool = |f: &dyn Fn(bool) -> bool| match self.source {
@@ -341,7 +497,7 @@ impl<'f> Leaf<'f> {
         };
         let is_bool = matches!(self.source, Source::Active | Source::EmailPrimaries);
         match (&self.test, is_bool) {
-            (Test::Emails(element), _) => columns.emails.iter().any(|e| element.matches(e)),
+            (Test::Emails(element), _) => emails.clone().any(|e| element.matches(e, arena)),
             (Test::Present, false) => any_string(&|s| !s.is_empty()),
             (Test::Present, true) => any_bool(&|_| true),
             (
@@ -431,10 +587,10 @@ impl<'f> Element<'f> {
         })
     }
 
-    fn matches(&self, email: &Email) -> bool {
+    fn matches(&self, email: &Email, arena: &Arena) -> bool {
         let text = |field: Field| match field {
-            Field::Value => email.value.as_deref(),
-            Field::Type => email.kind.as_deref(),
+            Field::Value => email.value.map(|s| arena.str(s)),
+            Field::Type => email.kind.map(|s| arena.str(s)),
             Field::Primary => None,
         };
         match self {
@@ -452,9 +608,9 @@ impl<'f> Element<'f> {
             } => strings(*op, value, *case_exact, |f| text(*field).is_some_and(f)),
             Element::Present(Field::Primary) => email.primary.is_some(),
             Element::Present(field) => text(*field).is_some_and(|s| !s.is_empty()),
-            Element::And(left, right) => left.matches(email) && right.matches(email),
-            Element::Or(left, right) => left.matches(email) || right.matches(email),
-            Element::Not(inner) => !inner.matches(email),
+            Element::And(left, right) => left.matches(email, arena) && right.matches(email, arena),
+            Element::Or(left, right) => left.matches(email, arena) || right.matches(email, arena),
+            Element::Not(inner) => !inner.matches(email, arena),
         }
     }
 }
@@ -553,13 +709,15 @@ mod tests {
             filter in prop_oneof![arb_column_filter(), arb_filter()],
         ) {
             let plan = Plan::new(&filter);
+            let mut arena = Arena::default();
             for (n, record) in records.iter().enumerate() {
                 let id = format!("usr_{n}");
                 let doc = document(&id, record);
                 let expected = filter::matches(&filter, &doc, &UserAttributes);
-                if let Some(columns) = Columns::of(&record.attributes) {
+                if let Some(columns) = Columns::of(&id, &record.attributes, &mut arena) {
+                    let row = RowRef { record, columns: &columns, arena: &arena };
                     prop_assert_eq!(
-                        plan.matches(&id, record, &columns, &doc),
+                        plan.matches(row, &doc),
                         expected,
                         "{} over {}", filter, doc
                     );
@@ -582,7 +740,10 @@ mod tests {
             json!({"userName": "a", "urn:ietf:params:scim:schemas:core:2.0:User": {}}),
             json!(["not an object"]),
         ] {
-            assert!(Columns::of(&odd).is_none(), "{odd}");
+            assert!(
+                Columns::of("u", &odd, &mut Arena::default()).is_none(),
+                "{odd}"
+            );
         }
         let plain = json!({
             "userName": "a",
@@ -591,6 +752,6 @@ mod tests {
             "emails": [{"value": null, "type": "work", "primary": true, "display": 1}],
             "urn:ietf:params:scim:schemas:core:2.0:User": "not an object",
         });
-        assert!(Columns::of(&plain).is_some());
+        assert!(Columns::of("u", &plain, &mut Arena::default()).is_some());
     }
 }

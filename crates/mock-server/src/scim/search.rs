@@ -15,6 +15,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::collections::BinaryHeap;
 use std::time::SystemTime;
 
 use serde_json::Value;
@@ -246,8 +247,8 @@ struct Matcher<'a, 'f> {
 impl<'a> Matcher<'a, '_> {
     fn row(&self, row: &'a Row) -> bool {
         let view = UserView::stored(&row.id, &row.record, self.users.base_url);
-        match &row.columns {
-            Some(columns) => self.plan.matches(&row.id, &row.record, columns, &view),
+        match self.users.table.columns(row) {
+            Some(columns) => self.plan.matches(columns, &view),
             None => self.whole.matches(&view),
         }
     }
@@ -317,22 +318,57 @@ impl<'a> Users<'a> {
             None => {
                 // Every row in memory order, then the users without a record.
                 let table = self.table;
-                let mut ids: Vec<&'a str> = table
-                    .rows()
-                    .iter()
-                    .filter(|row| matcher.row(row))
-                    .map(|row| &*row.id)
-                    .collect();
-                ids.extend(
-                    table
-                        .derived()
-                        .iter()
-                        .map(|id| &**id)
-                        .filter(|id| matcher.derived(id)),
-                );
-                page_of(ids, skip, count)
+                let mut page = Top::new(skip.saturating_add(count));
+                for row in table.rows() {
+                    if matcher.row(row) {
+                        page.push(table.id(row));
+                    }
+                }
+                for id in table.derived() {
+                    if matcher.derived(id) {
+                        page.push(id);
+                    }
+                }
+                page.finish(skip)
             }
         }
+    }
+}
+
+/// Count and page of matches that come in any order, keeping only the first `keep` in id
+/// order as they come (matches mostly come in id order, as rows are written, so most are
+/// compared once with the largest kept and dropped).
+struct Top<'a> {
+    keep: usize,
+    kept: BinaryHeap<&'a str>,
+    total: usize,
+}
+
+impl<'a> Top<'a> {
+    fn new(keep: usize) -> Top<'a> {
+        Top {
+            keep,
+            kept: BinaryHeap::new(),
+            total: 0,
+        }
+    }
+
+    fn push(&mut self, id: &'a str) {
+        self.total += 1;
+        if self.kept.len() < self.keep {
+            self.kept.push(id);
+        } else if let Some(mut largest) = self.kept.peek_mut()
+            && id < *largest
+        {
+            *largest = id;
+        }
+    }
+
+    /// The total and the page (the kept ids after the first `skip`), in id order.
+    fn finish(self, skip: usize) -> (usize, Vec<&'a str>) {
+        let mut page = self.kept.into_sorted_vec();
+        page.drain(..skip.min(page.len()));
+        (self.total, page)
     }
 }
 
@@ -422,9 +458,20 @@ mod tests {
         assert_eq!(page_of(ids.clone(), 1, 0), (5, vec![]));
         assert_eq!(page_of(ids.clone(), 9, 1), (5, vec![]));
         assert_eq!(
-            page_of(ids, 0, usize::MAX),
+            page_of(ids.clone(), 0, usize::MAX),
             (5, vec!["a", "b", "c", "d", "e"])
         );
         assert_eq!(in_order(["a", "b", "c"].into_iter(), 1, 1), (3, vec!["b"]));
+        for (skip, count) in [(0, 2), (3, 10), (1, 0), (9, 1), (0, usize::MAX), (2, 2)] {
+            let mut top = Top::new(skip + count.min(100));
+            for id in &ids {
+                top.push(id);
+            }
+            assert_eq!(
+                top.finish(skip),
+                page_of(ids.clone(), skip, count),
+                "{skip} {count}"
+            );
+        }
     }
 }

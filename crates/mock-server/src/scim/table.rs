@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::columns::Columns;
+use super::columns::{Arena, Columns, RowRef};
 use super::record::Record;
 use crate::store::Store;
 
@@ -26,6 +26,8 @@ pub struct Table {
     /// The core store's stamp `derived` agrees with (and that no row belongs to a user the
     /// core store no longer has).
     synced: u64,
+    /// The text and emails of the rows' columns.
+    arena: Arena,
 }
 
 /// A user's record and the attributes searches read most, extracted from it.
@@ -54,6 +56,24 @@ impl Table {
     /// Every row.
     pub fn rows(&self) -> &[Row] {
         &self.rows
+    }
+
+    /// What a filter plan reads of `row` (`None`: it has no columns).
+    pub fn columns<'a>(&'a self, row: &'a Row) -> Option<RowRef<'a>> {
+        row.columns.as_ref().map(|columns| RowRef {
+            record: &row.record,
+            columns,
+            arena: &self.arena,
+        })
+    }
+
+    /// The id of `row`, from the arena when it has columns: paging compares the ids of the
+    /// matches, and there they sit in row order.
+    pub fn id<'a>(&'a self, row: &'a Row) -> &'a str {
+        match &row.columns {
+            Some(columns) => columns.id(&self.arena),
+            None => &row.id,
+        }
     }
 
     /// The users of the workspace without a record; exact after [`Table::sync`].
@@ -101,13 +121,17 @@ impl Table {
 
     /// Stores `record` as user `id`'s (new or replacing the old one).
     pub fn insert(&mut self, id: &str, record: Record) {
-        let columns = Columns::of(&record.attributes);
         if let Some(&slot) = self.slots.get(id) {
             let row = &mut self.rows[slot];
+            if let Some(old) = &row.columns {
+                self.arena.release(old);
+            }
+            row.columns = Columns::of(id, &record.attributes, &mut self.arena);
             row.record = record;
-            row.columns = columns;
+            self.compact_if_wasteful();
             return;
         }
+        let columns = Columns::of(id, &record.attributes, &mut self.arena);
         self.derived.retain(|d| &**d != id);
         self.slots.insert(Box::from(id), self.rows.len());
         self.rows.push(Row {
@@ -123,10 +147,29 @@ impl Table {
         let Some(slot) = self.slots.remove(id) else {
             return;
         };
-        self.rows.swap_remove(slot);
+        let row = self.rows.swap_remove(slot);
+        if let Some(old) = &row.columns {
+            self.arena.release(old);
+        }
         if let Some(moved) = self.rows.get(slot) {
             self.slots.insert(moved.id.clone(), slot);
         }
+        self.compact_if_wasteful();
+    }
+
+    /// Rebuilds the arena from the rows' columns once most of it is unused: each row's part
+    /// copied once, so compaction costs O(1) per write amortised.
+    fn compact_if_wasteful(&mut self) {
+        if !self.arena.wasteful() {
+            return;
+        }
+        let mut fresh = Arena::default();
+        for row in &mut self.rows {
+            if let Some(columns) = &mut row.columns {
+                *columns = self.arena.moved(columns, &mut fresh);
+            }
+        }
+        self.arena = fresh;
     }
 }
 
@@ -169,6 +212,52 @@ mod tests {
         }
         assert_eq!(table.get("b").unwrap().attributes["userName"], "b2");
         assert!(table.get("a").is_none());
+    }
+
+    #[test]
+    fn rewrites_and_removals_compact_the_arena_without_losing_a_row() {
+        use crate::scim::columns::Plan;
+        use crate::scim::filter;
+
+        let mut table = Table::default();
+        let record = |id: &str, round: usize| Record {
+            attributes: json!({
+                "userName": format!("{id}@acme.example"),
+                "displayName": format!("{id} {round} {}", "x".repeat(100)),
+                "emails": [{"value": format!("{id}-{round}@acme.example"), "type": "work"}],
+            }),
+            ..record(id)
+        };
+        let ids: Vec<String> = (0..2000).map(|i| format!("usr_{i:06}")).collect();
+        let mut written = 0;
+        for round in 0..4 {
+            for id in &ids {
+                table.insert(id, record(id, round));
+                written += id.len() * 4 + 120;
+            }
+        }
+        for id in ids.iter().step_by(2) {
+            table.remove(id);
+        }
+        // Compacted at least once: far less text than was ever written.
+        assert!(
+            table.arena.text_len() < written / 2,
+            "{}",
+            table.arena.text_len()
+        );
+        assert_eq!(table.rows().len(), 1000);
+        for id in ids.iter().skip(1).step_by(2) {
+            let row = table.row(id).unwrap();
+            assert_eq!(table.id(row), id);
+            let text =
+                format!(r#"displayName sw "{id} 3 " and emails[value eq "{id}-3@acme.example"]"#);
+            let filter = filter::parse(&text).unwrap();
+            let plan = Plan::new(&filter);
+            assert!(
+                plan.matches(table.columns(row).unwrap(), &row.record.attributes),
+                "{text}"
+            );
+        }
     }
 
     #[test]
