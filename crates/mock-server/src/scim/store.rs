@@ -7,7 +7,7 @@
 //! SCIM-created user can sign in (no more NOT_PROVISIONED), and deleting one revokes their
 //! bearer tokens. Users the seed or `/v1` invites created appear in SCIM lists too. The
 //! attributes the core user has no field for (name, emails, the enterprise extension, ...) are
-//! kept here in a [`Record`] keyed by user id; a user without one (seeded or invited) is shown
+//! kept here in a [`Record`], per workspace in a table (`super::table`); a user without one (seeded or invited) is shown
 //! with attributes derived from the core user.
 //!
 //! The password lives only in the core user; it is put into the working document of a PUT or
