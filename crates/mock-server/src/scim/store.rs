@@ -7,8 +7,8 @@
 //! SCIM-created user can sign in (no more NOT_PROVISIONED), and deleting one revokes their
 //! bearer tokens. Users the seed or `/v1` invites created appear in SCIM lists too. The
 //! attributes the core user has no field for (name, emails, the enterprise extension, ...) are
-//! kept here in a [`Record`], per workspace in a table (`super::table`); a user without one (seeded or invited) is shown
-//! with attributes derived from the core user.
+//! kept here in a [`Record`], per workspace in a table (`super::table`); a user without one
+//! (seeded or invited) is shown with attributes derived from the core user.
 //!
 //! The password lives only in the core user; it is put into the working document of a PUT or
 //! PATCH (so "omitted on PUT" and "removed by PATCH" behave as RFC 7644 says) and taken out
