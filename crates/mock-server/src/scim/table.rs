@@ -8,7 +8,7 @@
 //! store's own writes keep the list exact as they go, and any other change (an invite, a
 //! `/v1` delete) is caught up with by one walk of the workspace at the next search.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::columns::{Arena, Columns, RowRef};
 use super::record::Record;
@@ -22,7 +22,7 @@ pub struct Table {
     /// In no particular order; a removal moves the last row into the gap.
     rows: Vec<Row>,
     /// The users of the workspace without a row, as of `synced`.
-    derived: Vec<Box<str>>,
+    derived: BTreeSet<Box<str>>,
     /// The core store's stamp `derived` agrees with (and that no row belongs to a user the
     /// core store no longer has).
     synced: u64,
@@ -77,7 +77,7 @@ impl Table {
     }
 
     /// The users of the workspace without a record; exact after [`Table::sync`].
-    pub fn derived(&self) -> &[Box<str>] {
+    pub fn derived(&self) -> &BTreeSet<Box<str>> {
         &self.derived
     }
 
@@ -132,7 +132,7 @@ impl Table {
             return;
         }
         let columns = Columns::of(id, &record.attributes, &mut self.arena);
-        self.derived.retain(|d| &**d != id);
+        self.derived.remove(id);
         self.slots.insert(Box::from(id), self.rows.len());
         self.rows.push(Row {
             id: Box::from(id),
@@ -143,7 +143,7 @@ impl Table {
 
     /// Forgets user `id`: its row, or its place among the users without one.
     pub fn remove(&mut self, id: &str) {
-        self.derived.retain(|d| &**d != id);
+        self.derived.remove(id);
         let Some(slot) = self.slots.remove(id) else {
             return;
         };
