@@ -1,10 +1,10 @@
 //! `cargo xtask bench-scale`: provisions N users into one workspace of the mock's release
 //! binary over SCIM and prints what a client team notices at that size: one create, a
-//! `userName eq` list, the first page (`count=10`) of lists filtered by `userName sw`,
-//! `userName co`, a compound filter over other attributes, a value filter on `emails` and
-//! `meta.lastModified gt`, the unfiltered first page, the `/v1` first page, a GET by id, and
-//! the resident memory per user; then, for the largest N, each figure against the issue's
-//! target.
+//! `userName eq` list, the first page (`count=10`) of lists filtered on `userName`, with
+//! `and` / `or` / `not`, by an `emails[...]` value filter, on `emails.value`,
+//! `name.familyName`, `active`, `externalId`, `displayName` and `meta` times, the unfiltered
+//! first page, the `/v1` first page, a GET by id, and the resident memory per user; then, for
+//! the largest N, each figure against the issue's target.
 //!
 //! Each N gets a fresh mock process, so the RSS figures are its own. Latencies are medians
 //! of sequential requests over one keep-alive connection (loopback, load generator in the
@@ -37,15 +37,18 @@ struct List {
     expected: fn(usize) -> Option<usize>,
 }
 
-/// `userName`s are `user{i:06}@acme.example`, `name.familyName` is `Family{i % 100}`.
+/// Provisioned user `i` has `userName` and work email `user{i:06}@acme.example`,
+/// `name.familyName` `Family{i % 100}`, `externalId` `ext{i:06}`, `displayName`
+/// `Bench User {i:06}`, `active: true`; the seed's users and the users the create timing
+/// adds (`Extra`) match none of the filters with an exact count.
 const LISTS: &[List] = &[
     List {
-        label: "sw",
+        label: "userName sw",
         filter: Some(r#"userName sw "user00""#),
         expected: |n| Some(n.min(10_000)),
     },
     List {
-        label: "co",
+        label: "userName co",
         filter: Some(r#"userName co "99@""#),
         expected: |n| Some(n / 100),
     },
@@ -55,17 +58,57 @@ const LISTS: &[List] = &[
         expected: |n| Some(n / 100),
     },
     List {
-        label: "emails[]",
+        label: "or",
+        filter: Some(r#"name.familyName eq "Family42" or emails.value co "99@""#),
+        expected: |n| Some(2 * (n / 100)),
+    },
+    List {
+        label: "not",
+        filter: Some(r#"not (name.familyName ne "Family42") and not (active eq false)"#),
+        expected: |n| Some(n / 100),
+    },
+    List {
+        label: "emails[...]",
         filter: Some(r#"emails[type eq "work" and value co "99@"]"#),
         expected: |n| Some(n / 100),
     },
     List {
-        label: "meta gt",
+        label: "emails.value",
+        filter: Some(r#"emails.value ew "42@acme.example""#),
+        expected: |n| Some(n / 100),
+    },
+    List {
+        label: "familyName",
+        filter: Some(r#"name.familyName eq "family7""#),
+        expected: |n| Some(n / 100),
+    },
+    List {
+        label: "active",
+        filter: Some("active eq true"),
+        expected: |_| None,
+    },
+    List {
+        label: "externalId",
+        filter: Some(r#"externalId eq "ext000042""#),
+        expected: |_| Some(1),
+    },
+    List {
+        label: "displayName",
+        filter: Some(r#"displayName co "r 0000""#),
+        expected: |n| Some(n.min(100)),
+    },
+    List {
+        label: "created lt",
+        filter: Some(r#"meta.created lt "2000-01-01T00:00:00Z""#),
+        expected: |_| Some(0),
+    },
+    List {
+        label: "modified gt",
         filter: Some(r#"meta.lastModified gt "2000-01-01T00:00:00Z""#),
         expected: |_| None,
     },
     List {
-        label: "page",
+        label: "unfiltered",
         filter: None,
         expected: |_| None,
     },
@@ -92,22 +135,10 @@ pub fn run(options: &Options) -> Result<()> {
     );
     for list in LISTS {
         if let Some(filter) = list.filter {
-            println!("  {:<9} {filter}", list.label);
+            println!("  {:<12} {filter}", list.label);
         }
     }
-    let mut header = format!(
-        "{:>7} {:>9} {:>9} {:>9}",
-        "users", "provision", "create", "eq"
-    );
-    for list in LISTS {
-        header.push_str(&format!(" {:>9}", list.label));
-    }
-    header.push_str(&format!(
-        " {:>9} {:>9} {:>9}",
-        "v1 page", "GET id", "RSS/user"
-    ));
-    println!("{header}");
-    let mut last = None;
+    let mut runs = Vec::new();
     for &n in &options.users {
         let mock = Server::start(
             &mock_bin,
@@ -125,27 +156,44 @@ pub fn run(options: &Options) -> Result<()> {
         let figures = runtime.block_on(measure(&mock, n, options.repeat))?;
         let after = mock.rss_kib().unwrap_or(0);
         let per_user = (after.saturating_sub(before) as f64 * 1024.0) / n as f64;
-        let mut line = format!(
-            "{:>7} {:>8.1}s {:>9} {:>9}",
-            n,
-            figures.provision.as_secs_f64(),
-            ms(figures.create),
-            ms(figures.eq)
-        );
-        for d in &figures.lists {
-            line.push_str(&format!(" {:>9}", ms(*d)));
-        }
-        line.push_str(&format!(
-            " {:>9} {:>9} {:>7.0} B",
-            ms(figures.v1_page),
-            ms(figures.get),
-            per_user
-        ));
-        println!("{line}");
-        last = Some((n, figures, per_user));
+        eprintln!("measured {n} users");
+        runs.push((n, figures, per_user));
     }
-    if let Some((n, figures, per_user)) = last {
-        let slowest = figures.lists.iter().copied().max().unwrap_or_default();
+
+    // One line per figure, one column per size.
+    let mut header = format!("{:<22}", "users");
+    for (n, _, _) in &runs {
+        header.push_str(&format!(" {n:>10}"));
+    }
+    println!("{header}");
+    let row = |label: &str, cell: &dyn Fn(&Figures, f64) -> String| {
+        let mut line = format!("{label:<22}");
+        for (_, figures, per_user) in &runs {
+            line.push_str(&format!(" {:>10}", cell(figures, *per_user)));
+        }
+        println!("{line}");
+    };
+    row("provision", &|f, _| {
+        format!("{:.1} s", f.provision.as_secs_f64())
+    });
+    row("create", &|f, _| ms(f.create));
+    row("list userName eq", &|f, _| ms(f.eq));
+    for (i, list) in LISTS.iter().enumerate() {
+        row(&format!("list {}", list.label), &|f, _| ms(f.lists[i]));
+    }
+    row("/v1 first page", &|f, _| ms(f.v1_page));
+    row("GET by id", &|f, _| ms(f.get));
+    row("RSS per user", &|_, per_user| format!("{per_user:.0} B"));
+
+    if let Some((n, figures, per_user)) = runs.last() {
+        let (slowest, label) = figures
+            .lists
+            .iter()
+            .zip(LISTS)
+            .filter(|(_, list)| list.filter.is_some())
+            .map(|(d, list)| (*d, list.label))
+            .max()
+            .unwrap_or_default();
         println!("targets at {n} users (the issue's, for 100k):");
         let check = |what: &str, value: f64, target: f64, unit: &str| {
             let verdict = if value <= target { "ok" } else { "MISSED" };
@@ -157,7 +205,7 @@ pub fn run(options: &Options) -> Result<()> {
         check("create", secs_ms(figures.create), CREATE_TARGET_MS, "ms");
         check("userName eq list", secs_ms(figures.eq), EQ_TARGET_MS, "ms");
         check(
-            "slowest filtered first page",
+            &format!("slowest filtered ({label})"),
             secs_ms(slowest),
             PAGE_TARGET_MS,
             "ms",
@@ -182,9 +230,15 @@ struct Figures {
     get: Duration,
 }
 
-fn create_target(name: &str, family: &str) -> Target {
+/// The create body of one user: `extra` for those with no number (they match no filter
+/// with an exact count).
+fn create_target(name: &str, family: &str, number: Option<usize>) -> Target {
+    let more = match number {
+        Some(i) => format!(r#""externalId":"ext{i:06}","displayName":"Bench User {i:06}","#),
+        None => String::new(),
+    };
     let body = format!(
-        r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{name}","active":true,"name":{{"givenName":"Bench","familyName":"{family}"}},"emails":[{{"value":"{name}","type":"work","primary":true}}]}}"#
+        r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{name}",{more}"active":true,"name":{{"givenName":"Bench","familyName":"{family}"}},"emails":[{{"value":"{name}","type":"work","primary":true}}]}}"#
     );
     Target::new(
         "create",
@@ -235,6 +289,7 @@ async fn measure(mock: &Server, n: usize, repeat: usize) -> Result<Figures> {
                 let target = create_target(
                     &format!("user{i:06}@acme.example"),
                     &format!("Family{}", i % 100),
+                    Some(i),
                 );
                 let (status, body) = conn.send(&target).await?;
                 if status != 201 {
@@ -254,7 +309,7 @@ async fn measure(mock: &Server, n: usize, repeat: usize) -> Result<Figures> {
     let mut created_id = String::new();
     let mut samples = Vec::new();
     for r in 0..repeat {
-        let target = create_target(&format!("extra{r:04}@acme.example"), "Extra");
+        let target = create_target(&format!("extra{r:04}@acme.example"), "Extra", None);
         let t = Instant::now();
         let (status, body) = conn.send(&target).await?;
         samples.push(t.elapsed());

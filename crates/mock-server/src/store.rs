@@ -5,6 +5,7 @@
 //! holds it behind a `std::sync::RwLock`.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::expiring::ExpiringMap;
@@ -59,6 +60,17 @@ const SESSION_SWEEP_AT: usize = 4096;
 struct WorkspaceUsers {
     ids: BTreeSet<String>,
     by_email: HashMap<String, String>,
+    /// The stamp of the last change of the workspace's users (see [`Store::users_changed`]).
+    changed: u64,
+}
+
+impl WorkspaceUsers {
+    fn touch(&mut self) {
+        // Process-wide, so a stamp is never handed out twice, not even across a reset that
+        // rebuilds the store: a feature store that remembers one can trust it.
+        static STAMPS: AtomicU64 = AtomicU64::new(1);
+        self.changed = STAMPS.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// A workspace and its policies.
@@ -272,6 +284,14 @@ impl Store {
         &self.names
     }
 
+    /// A stamp that changes whenever a user is added to or removed from `workspace`, and
+    /// never comes back (0: no user was ever added): a feature store that keeps something per
+    /// user knows it is still in step when the stamp is the one it last saw.
+    pub(crate) fn users_changed(&self, workspace: &str) -> u64 {
+        self.by_workspace.get(workspace).map_or(0, |w| w.changed)
+    }
+
+    /// The number of users in `workspace`.
     pub(crate) fn user_count(&self, workspace: &str) -> usize {
         self.by_workspace.get(workspace).map_or(0, |w| w.ids.len())
     }
@@ -280,6 +300,7 @@ impl Store {
     pub(crate) fn insert_user(&mut self, user: User) {
         self.remove_user(&user.id);
         let index = self.by_workspace.entry(user.workspace.clone()).or_default();
+        index.touch();
         index.ids.insert(user.id.clone());
         index
             .by_email
@@ -293,6 +314,7 @@ impl Store {
         let user = self.users.remove(id)?;
         self.names.remove(&user.workspace, id);
         if let Some(index) = self.by_workspace.get_mut(&user.workspace) {
+            index.touch();
             index.ids.remove(id);
             let key = user.email.to_ascii_lowercase();
             if index.by_email.get(&key).is_some_and(|owner| owner == id) {

@@ -1,28 +1,33 @@
 //! SCIM list searches without building every user's document.
 //!
-//! A filter is compiled once ([`filter::Compiled`]) and evaluated over a [`UserView`] of each
-//! candidate: the SCIM record's stored attributes borrowed as they are (`id` and `meta` made
-//! only when the filter names them), so nothing is cloned per user. Comparisons of
-//! `userName` with a string use the core store's ordered index of lower-cased emails
-//! ([`crate::names`]): `eq`, `sw`, `gt`, `ge`, `lt` and `le` are one range scan (the count is
-//! the range's size), `co`, `ew` and `ne` a scan of names alone, and an `and` with such a
-//! comparison evaluates the whole filter only over that range. Only the requested page is
-//! turned into documents, by the caller.
+//! Comparisons of `userName` with a string that select a range of names (`eq`, `sw`, `gt`,
+//! `ge`, `lt`, `le`) use the core store's ordered index of lower-cased emails
+//! ([`crate::names`]): one range scan, whose size is the count, and an `and` with such a
+//! comparison evaluates the whole filter only over that range. Any other filter is one scan
+//! of the workspace's [`Table`] in memory order (no look-up per user): the filter is compiled
+//! to a [`Plan`] that answers comparisons, `pr` and `emails[...]` on the common attributes
+//! from each row's columns (`super::columns`) and evaluates the rest over a [`UserView`] of
+//! the record (its stored attributes borrowed, `id` and `meta` made only when named); rows
+//! without columns, and the users without a record, are evaluated whole over their view.
+//! Only the first `skip + count` matches in id order are kept as the scan goes, and only the
+//! requested page is turned into documents, by the caller.
 //!
 //! Every answer is the document-based one (build each user's document, `filter::matches`):
-//! `tests::search_is_the_document_based_search` holds the two equal over random users and
-//! filters.
+//! `tests::search_is_the_document_based_search` in `store.rs` holds the two equal over random
+//! users, histories and filters, and `columns.rs` holds a plan equal to the evaluator.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::BinaryHeap;
 use std::time::SystemTime;
 
 use serde_json::Value;
 
+use super::columns::Plan;
 use super::filter::{self, AttrPath, CompValue, CompareOp, Filter, Resource};
 use super::record::{self, Record};
 use super::schema::{CORE_USER, UserAttributes};
+use super::table::{Row, Table};
 use crate::names::NameRange;
 use crate::store::{Store, User};
 
@@ -151,9 +156,6 @@ impl Resource for UserView<'_> {
 enum IndexUse {
     /// The matches are exactly a range of names.
     Range(Range),
-    /// The matches are the users whose lower-cased name compares so with the lower-cased
-    /// literal.
-    Scan(CompareOp, String),
     /// The matches are within a range of names; the whole filter decides.
     Within(Range),
 }
@@ -203,7 +205,8 @@ fn index_use(filter: &Filter) -> Option<IndexUse> {
                 | CompareOp::Ge
                 | CompareOp::Lt
                 | CompareOp::Le => IndexUse::Range(Range(*op, lower)),
-                CompareOp::Co | CompareOp::Ew | CompareOp::Ne => IndexUse::Scan(*op, lower),
+                // Not a range: the scan of the columns reads the names in memory order.
+                CompareOp::Co | CompareOp::Ew | CompareOp::Ne => return None,
             })
         }
         Filter::And(left, right) => {
@@ -213,7 +216,6 @@ fn index_use(filter: &Filter) -> Option<IndexUse> {
                     IndexUse::Range(range) | IndexUse::Within(range) => {
                         Some(IndexUse::Within(range))
                     }
-                    IndexUse::Scan(..) => None,
                 })
         }
         _ => None,
@@ -224,8 +226,8 @@ fn index_use(filter: &Filter) -> Option<IndexUse> {
 pub(super) struct Users<'a> {
     /// The core store.
     pub store: &'a Store,
-    /// The SCIM records by user id.
-    pub records: &'a HashMap<String, Record>,
+    /// The workspace's SCIM records, in step with the core store ([`Table::sync`]).
+    pub table: &'a Table,
     /// The times of users without a record.
     pub started: SystemTime,
     /// The workspace searched.
@@ -234,16 +236,40 @@ pub(super) struct Users<'a> {
     pub base_url: &'a str,
 }
 
-impl<'a> Users<'a> {
-    fn view(&self, id: &'a str) -> Option<UserView<'a>> {
-        // A user with a record needs nothing of the core user: one look-up.
-        if let Some(record) = self.records.get(id) {
-            return Some(UserView::stored(id, record, self.base_url));
+/// A filter prepared for one search: over the columns of rows that have them, and whole
+/// over the views of the others.
+struct Matcher<'a, 'f> {
+    users: &'a Users<'a>,
+    plan: Plan<'f>,
+    whole: filter::Compiled<'f>,
+}
+
+impl<'a> Matcher<'a, '_> {
+    fn row(&self, row: &'a Row) -> bool {
+        let view = UserView::stored(&row.id, &row.record, self.users.base_url);
+        match self.users.table.columns(row) {
+            Some(columns) => self.plan.matches(columns, &view),
+            None => self.whole.matches(&view),
         }
-        let user = self.store.user(id)?;
-        Some(UserView::new(user, None, self.started, self.base_url))
     }
 
+    /// A user without a record.
+    fn derived(&self, id: &str) -> bool {
+        self.users.store.user(id).is_some_and(|user| {
+            let view = UserView::new(user, None, self.users.started, self.users.base_url);
+            self.whole.matches(&view)
+        })
+    }
+
+    fn id(&self, id: &str) -> bool {
+        match self.users.table.row(id) {
+            Some(row) => self.row(row),
+            None => self.derived(id),
+        }
+    }
+}
+
+impl<'a> Users<'a> {
     /// How many users match `filter` in all, and the ids of those on the page (`skip`
     /// matches skipped, at most `count`), in id order.
     pub(super) fn search(
@@ -264,8 +290,11 @@ impl<'a> Users<'a> {
         let Some(names) = store.names().workspace(self.workspace) else {
             return (0, Vec::new());
         };
-        let compiled = filter::Compiled::new(filter, &UserAttributes);
-        let matches = |id: &str| self.view(id).is_some_and(|view| compiled.matches(&view));
+        let matcher = Matcher {
+            users: self,
+            plan: Plan::new(filter),
+            whole: filter::Compiled::new(filter, &UserAttributes),
+        };
         match index_use(filter) {
             Some(IndexUse::Range(range)) => {
                 page_of(names.ids_in(range.as_name_range()).collect(), skip, count)
@@ -273,46 +302,66 @@ impl<'a> Users<'a> {
             Some(IndexUse::Within(range)) => page_of(
                 names
                     .ids_in(range.as_name_range())
-                    .filter(|id| matches(id))
+                    .filter(|id| matcher.id(id))
                     .collect(),
                 skip,
                 count,
             ),
-            Some(IndexUse::Scan(op, lower)) => in_order(
-                names
-                    .in_id_order()
-                    .filter(|(_, name)| filter::compare_str(op, name, &lower, true))
-                    .map(|(id, _)| id),
-                skip,
-                count,
-            ),
-            None => in_order(
-                names
-                    .in_id_order()
-                    .map(|(id, _)| id)
-                    .filter(|id| matches(id)),
-                skip,
-                count,
-            ),
+            None => {
+                // Every row in memory order, then the users without a record.
+                let table = self.table;
+                let mut page = Top::new(skip.saturating_add(count));
+                for row in table.rows() {
+                    if matcher.row(row) {
+                        page.push(table.id(row));
+                    }
+                }
+                for id in table.derived() {
+                    if matcher.derived(id) {
+                        page.push(id);
+                    }
+                }
+                page.finish(skip)
+            }
         }
     }
 }
 
-/// Count and page of matches that come in id order.
-fn in_order<'a>(
-    ids: impl Iterator<Item = &'a str>,
-    skip: usize,
-    count: usize,
-) -> (usize, Vec<&'a str>) {
-    let mut total = 0;
-    let mut page = Vec::new();
-    for id in ids {
-        if total >= skip && page.len() < count {
-            page.push(id);
+/// Count and page of matches that come in any order, keeping only the first `keep` in id
+/// order as they come (matches mostly come in id order, as rows are written, so most are
+/// compared once with the largest kept and dropped).
+struct Top<'a> {
+    keep: usize,
+    kept: BinaryHeap<&'a str>,
+    total: usize,
+}
+
+impl<'a> Top<'a> {
+    fn new(keep: usize) -> Top<'a> {
+        Top {
+            keep,
+            kept: BinaryHeap::new(),
+            total: 0,
         }
-        total += 1;
     }
-    (total, page)
+
+    fn push(&mut self, id: &'a str) {
+        self.total += 1;
+        if self.kept.len() < self.keep {
+            self.kept.push(id);
+        } else if let Some(mut largest) = self.kept.peek_mut()
+            && id < *largest
+        {
+            *largest = id;
+        }
+    }
+
+    /// The total and the page (the kept ids after the first `skip`), in id order.
+    fn finish(self, skip: usize) -> (usize, Vec<&'a str>) {
+        let mut page = self.kept.into_sorted_vec();
+        page.drain(..skip.min(page.len()));
+        (self.total, page)
+    }
 }
 
 /// Count and page of matches in any order: only the first `skip + count` in id order are
@@ -355,16 +404,14 @@ mod tests {
             Some(IndexUse::Range(range(CompareOp::Le, "b")))
         );
         assert_eq!(
-            plan(r#"userName co "99@""#),
-            Some(IndexUse::Scan(CompareOp::Co, "99@".to_owned()))
-        );
-        assert_eq!(
             plan(r#"active eq true and (title pr and userName sw "U")"#),
             Some(IndexUse::Within(range(CompareOp::Sw, "u")))
         );
         for other in [
             r#"userName eq 1"#,
             r#"userName eq null"#,
+            r#"userName co "99@""#,
+            r#"userName ne "u""#,
             r#"not (userName sw "u")"#,
             r#"userName sw "u" or active eq true"#,
             r#"userName co "u" and active eq true"#,
@@ -384,9 +431,19 @@ mod tests {
         assert_eq!(page_of(ids.clone(), 1, 0), (5, vec![]));
         assert_eq!(page_of(ids.clone(), 9, 1), (5, vec![]));
         assert_eq!(
-            page_of(ids, 0, usize::MAX),
+            page_of(ids.clone(), 0, usize::MAX),
             (5, vec!["a", "b", "c", "d", "e"])
         );
-        assert_eq!(in_order(["a", "b", "c"].into_iter(), 1, 1), (3, vec!["b"]));
+        for (skip, count) in [(0, 2), (3, 10), (1, 0), (9, 1), (0, usize::MAX), (2, 2)] {
+            let mut top = Top::new(skip + count.min(100));
+            for id in &ids {
+                top.push(id);
+            }
+            assert_eq!(
+                top.finish(skip),
+                page_of(ids.clone(), skip, count),
+                "{skip} {count}"
+            );
+        }
     }
 }

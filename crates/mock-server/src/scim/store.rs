@@ -7,8 +7,8 @@
 //! SCIM-created user can sign in (no more NOT_PROVISIONED), and deleting one revokes their
 //! bearer tokens. Users the seed or `/v1` invites created appear in SCIM lists too. The
 //! attributes the core user has no field for (name, emails, the enterprise extension, ...) are
-//! kept here in a [`Record`] keyed by user id; a user without one (seeded or invited) is shown
-//! with attributes derived from the core user.
+//! kept here in a [`Record`], per workspace in a table (`super::table`); a user without one
+//! (seeded or invited) is shown with attributes derived from the core user.
 //!
 //! The password lives only in the core user; it is put into the working document of a PUT or
 //! PATCH (so "omitted on PUT" and "removed by PATCH" behave as RFC 7644 says) and taken out
@@ -32,6 +32,7 @@ pub(crate) use super::record::{Record, rfc3339};
 use super::record::{derived, meta};
 use super::schema::{self, CORE_USER};
 use super::search;
+use super::table::Table;
 use crate::model::Role;
 use crate::seed::Seed;
 use crate::store::{Store, User};
@@ -62,7 +63,8 @@ pub(crate) struct ScimStore {
     tokens: HashMap<String, String>,
     /// Shown as `meta.created` of users that have no record yet (seeded or invited).
     started: SystemTime,
-    records: Mutex<HashMap<String, Record>>,
+    /// The SCIM records of each workspace's users.
+    records: Mutex<HashMap<String, Table>>,
 }
 
 impl ScimStore {
@@ -102,7 +104,8 @@ impl ScimStore {
             .user_in(workspace, id)
             .ok_or_else(|| ScimStoreError::NotFound(id.to_owned()))?;
         let records = self.lock();
-        Ok(self.document(user, records.get(id), base_url, false))
+        let record = records.get(workspace).and_then(|t| t.get(id));
+        Ok(self.document(user, record, base_url, false))
     }
 
     /// One page of the workspace's users matching `filter` (ordered by id, a stable order, so
@@ -119,10 +122,13 @@ impl ScimStore {
         skip: usize,
         count: usize,
     ) -> (usize, Vec<Value>) {
-        let records = self.lock();
+        let mut records = self.lock();
+        let table = table_mut(&mut records, workspace);
+        table.sync(store, workspace);
+        let table = &*table;
         let users = search::Users {
             store,
-            records: &records,
+            table,
             started: self.started,
             workspace,
             base_url,
@@ -131,7 +137,7 @@ impl ScimStore {
         let page = ids
             .into_iter()
             .filter_map(|id| store.user(id))
-            .map(|user| self.document(user, records.get(&user.id), base_url, false))
+            .map(|user| self.document(user, table.get(&user.id), base_url, false))
             .collect();
         (total, page)
     }
@@ -173,7 +179,14 @@ impl ScimStore {
         // attributes refused, `userName` required.
         let doc = patch::check_put(&json!({}), &Value::Object(sent))?;
         let mut records = self.lock();
-        self.commit(store, &mut records, workspace, id, doc, base_url)
+        self.commit(
+            store,
+            table_mut(&mut records, workspace),
+            workspace,
+            id,
+            doc,
+            base_url,
+        )
     }
 
     /// Replaces user `id` with a PUT body (RFC 7644 section 3.5.1).
@@ -215,9 +228,10 @@ impl ScimStore {
         edit: impl FnOnce(&Value) -> Result<Value, PatchError>,
     ) -> Result<Value, ScimStoreError> {
         let mut records = self.lock();
-        let old = self.working_document(store, &records, workspace, id, base_url)?;
+        let table = table_mut(&mut records, workspace);
+        let old = self.working_document(store, table, workspace, id, base_url)?;
         let doc = edit(&old)?;
-        self.commit(store, &mut records, workspace, id, doc, base_url)
+        self.commit(store, table, workspace, id, doc, base_url)
     }
 
     /// Deletes user `id` and revokes their bearer tokens.
@@ -230,9 +244,15 @@ impl ScimStore {
         if store.user_in(workspace, id).is_none() {
             return Err(ScimStoreError::NotFound(id.to_owned()));
         }
+        let mut records = self.lock();
+        let table = table_mut(&mut records, workspace);
+        let in_step = table.in_step(store, workspace);
         store.remove_user(id);
         store.tokens.retain(|_, t| t.user != id);
-        self.lock().remove(id);
+        table.remove(id);
+        if in_step {
+            table.synced_with(store, workspace);
+        }
         Ok(())
     }
 
@@ -241,7 +261,7 @@ impl ScimStore {
     fn working_document(
         &self,
         store: &Store,
-        records: &HashMap<String, Record>,
+        table: &Table,
         workspace: &str,
         id: &str,
         base_url: &str,
@@ -249,14 +269,14 @@ impl ScimStore {
         let user = store
             .user_in(workspace, id)
             .ok_or_else(|| ScimStoreError::NotFound(id.to_owned()))?;
-        Ok(self.document(user, records.get(id), base_url, true))
+        Ok(self.document(user, table.get(id), base_url, true))
     }
 
     /// Stores `doc` as user `id` (new or existing) in both stores and returns it as shown.
     fn commit(
         &self,
         store: &mut Store,
-        records: &mut HashMap<String, Record>,
+        table: &mut Table,
         workspace: &str,
         id: &str,
         mut doc: Value,
@@ -290,6 +310,9 @@ impl ScimStore {
         }
 
         let now = SystemTime::now();
+        // The table stays exact through this write (the user gets a row), so it stays in
+        // step with the core store if it was.
+        let in_step = table.in_step(store, workspace);
         let existed = store.user(id).is_some();
         if existed {
             store.set_email(id, user_name);
@@ -311,7 +334,7 @@ impl ScimStore {
             *user.disabled = active == Some(false);
         }
 
-        let (created, version) = match records.get(id) {
+        let (created, version) = match table.get(id) {
             Some(previous) => (previous.created, previous.version + 1),
             // A user the seed or `/v1` created keeps the creation time it was shown with, and
             // its first SCIM write moves it past the version it was shown with.
@@ -328,7 +351,10 @@ impl ScimStore {
             Some(user) => self.document(user, Some(&record), base_url, false),
             None => Value::Null,
         };
-        records.insert(id.to_owned(), record);
+        table.insert(id, record);
+        if in_step {
+            table.synced_with(store, workspace);
+        }
         Ok(shown)
     }
 
@@ -372,13 +398,14 @@ impl ScimStore {
         count: usize,
     ) -> (usize, Vec<Value>) {
         let records = self.lock();
+        let table = records.get(workspace);
         let mut total = 0;
         let mut page = Vec::new();
         for user in store
             .user_ids_in(workspace, None)
             .filter_map(|id| store.user(id))
         {
-            let doc = self.document(user, records.get(&user.id), base_url, false);
+            let doc = self.document(user, table.and_then(|t| t.get(&user.id)), base_url, false);
             if filter.is_none_or(|f| filter::matches(f, &doc, &schema::UserAttributes)) {
                 if total >= skip && page.len() < count {
                     page.push(doc);
@@ -389,11 +416,21 @@ impl ScimStore {
         (total, page)
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Record>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Table>> {
         // As for the core store: a mock keeps serving with what it has rather than failing
         // every later request because one handler panicked.
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The table of `workspace`, made empty on first use.
+fn table_mut<'t>(records: &'t mut HashMap<String, Table>, workspace: &str) -> &'t mut Table {
+    if !records.contains_key(workspace) {
+        records.insert(workspace.to_owned(), Table::default());
+    }
+    records
+        .get_mut(workspace)
+        .unwrap_or_else(|| unreachable!("inserted above"))
 }
 
 /// Rewrites PATCH operations whose `path` is a whole extension schema URI.
@@ -468,7 +505,7 @@ fn lists_core_schema(body: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scim::filter::testing::{arb_body, arb_filter};
+    use crate::scim::filter::testing::{arb_body, arb_column_filter, arb_filter, arb_odd_body};
     use proptest::prelude::*;
     use proptest::strategy::ValueTree;
 
@@ -571,20 +608,42 @@ mod tests {
     // The fast search (`super::search`) against the document-based one.
 
     /// One step of a random history: create a user (into `acme` or `pwonly`), replace one
-    /// (which may rename it), or delete one.
+    /// (which may rename it), delete one; invite or delete one through `/v1` (behind the
+    /// SCIM store's back); store a record of an odd shape; move a record's times to one of
+    /// a few instants (a second apart, a day apart) around 2000-01-01.
     #[derive(Debug, Clone)]
     enum Step {
         Create(bool, Value),
         Replace(usize, Value),
         Delete(usize),
+        Invite(String),
+        V1Delete(usize),
+        Odd(usize, Value),
+        Age(usize, u64, u64),
     }
 
     fn arb_step() -> impl Strategy<Value = Step> {
+        let instant = proptest::sample::select(vec![0, 1, 2, 86_400]);
         prop_oneof![
             6 => (any::<bool>(), arb_body()).prop_map(|(other, body)| Step::Create(other, body)),
             2 => (any::<usize>(), arb_body()).prop_map(|(i, body)| Step::Replace(i, body)),
             1 => any::<usize>().prop_map(Step::Delete),
+            1 => "[a-c]{1,2}@acme\\.example".prop_map(Step::Invite),
+            1 => any::<usize>().prop_map(Step::V1Delete),
+            1 => (any::<usize>(), arb_odd_body()).prop_map(|(i, body)| Step::Odd(i, body)),
+            2 => (any::<usize>(), instant.clone(), instant).prop_map(|(i, c, m)| Step::Age(i, c, m)),
         ]
+    }
+
+    /// Rewrites the record of `id` as no request would (keeping its `userName`, which the
+    /// core store indexes), or does nothing when it has none.
+    fn edit_record(scim: &ScimStore, id: &str, edit: impl FnOnce(&mut Record)) {
+        let mut records = scim.lock();
+        let table = table_mut(&mut records, "acme");
+        if let Some(mut record) = table.get(id).cloned() {
+            edit(&mut record);
+            table.insert(id, record);
+        }
     }
 
     proptest! {
@@ -593,7 +652,7 @@ mod tests {
         #[test]
         fn search_is_the_document_based_search(
             steps in proptest::collection::vec(arb_step(), 0..14),
-            filters in proptest::collection::vec(arb_filter(), 1..6),
+            filters in proptest::collection::vec(prop_oneof![arb_filter(), arb_column_filter()], 1..6),
             skip in 0usize..4,
             count in 0usize..6,
         ) {
@@ -614,6 +673,31 @@ mod tests {
                     Step::Delete(i) if !ids.is_empty() => {
                         let id = ids.remove(i % ids.len());
                         scim.delete(&mut store, "acme", &id).unwrap();
+                    }
+                    Step::Invite(email) if store.user_by_email("acme", &email).is_none() => {
+                        let mut user = store.user("usr_acme_member").unwrap().clone();
+                        user.id = format!("usr_t{n:03}");
+                        user.email = email;
+                        ids.push(user.id.clone());
+                        store.insert_user(user);
+                    }
+                    Step::V1Delete(i) if !ids.is_empty() => {
+                        let id = ids.remove(i % ids.len());
+                        store.remove_user(&id);
+                    }
+                    Step::Odd(i, mut body) if !ids.is_empty() => {
+                        edit_record(&scim, &ids[i % ids.len()], |record| {
+                            body["userName"] = record.attributes["userName"].clone();
+                            record.attributes = body;
+                        });
+                    }
+                    Step::Age(i, created, modified) if !ids.is_empty() => {
+                        let at = |secs| std::time::UNIX_EPOCH
+                            + std::time::Duration::from_secs(946_684_800 + secs);
+                        edit_record(&scim, &ids[i % ids.len()], |record| {
+                            record.created = at(created);
+                            record.last_modified = at(modified);
+                        });
                     }
                     _ => {}
                 }
