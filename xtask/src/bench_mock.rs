@@ -285,7 +285,8 @@ async fn bench(
          date, request id and rate-limit countdown masked)"
     );
     println!(
-        "{} rounds x {:.2} s per path, server and connection count, interleaved; {}",
+        "{} rounds x {:.2} s per path, server and connection count, interleaved (ratio: the median \
+         of the rounds' mock/axum req/s); {}",
         options.rounds,
         per_round.as_secs_f64(),
         if pin {
@@ -318,7 +319,11 @@ async fn bench(
             let mut mock_total = load::Stats::default();
             let mut base_total = load::Stats::default();
             let (mut mock_cpu, mut base_cpu) = (CpuUse::default(), CpuUse::default());
+            // Each round's mock/axum ratio: their median is what load bursts move least (a
+            // burst hits one server's run of one round, not the whole total).
+            let mut round_ratios = Vec::new();
             for round in 0..options.rounds.max(1) {
+                let (mut mock_rps, mut base_rps) = (0.0, 0.0);
                 let order: [(&Server, bool); 2] = if round % 2 == 0 {
                     [(mock, true), (&baseline, false)]
                 } else {
@@ -330,16 +335,18 @@ async fn bench(
                     let used = before
                         .zip(server.cpu_time())
                         .map(|(b, a)| a.saturating_sub(b));
-                    let (total, cpu) = if is_mock {
-                        (&mut mock_total, &mut mock_cpu)
+                    let (total, cpu, rps) = if is_mock {
+                        (&mut mock_total, &mut mock_cpu, &mut mock_rps)
                     } else {
-                        (&mut base_total, &mut base_cpu)
+                        (&mut base_total, &mut base_cpu, &mut base_rps)
                     };
+                    *rps = stats.rps();
                     cpu.add(used, stats.requests());
                     total.merge(stats);
                 }
+                round_ratios.push(mock_rps / base_rps);
             }
-            let ratio = mock_total.rps() / base_total.rps();
+            let ratio = median(&mut round_ratios);
             worst = Some(worst.map_or(ratio, |w: f64| w.min(ratio)));
             let cpu_ratio = base_cpu
                 .per_request()
@@ -385,6 +392,16 @@ async fn bench(
         );
     }
     Ok(())
+}
+
+/// The median of `values` (the mean of the middle two for an even count); NaN when empty.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 /// A server's CPU time over some runs and the requests it served in them.
@@ -526,7 +543,14 @@ fn micros(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::masked;
+    use super::{masked, median};
+
+    #[test]
+    fn the_median_of_round_ratios() {
+        assert_eq!(median(&mut [0.9, 0.2, 0.8]), 0.8);
+        assert_eq!(median(&mut [1.0, 0.5, 0.7, 0.9]), 0.8);
+        assert!(median(&mut []).is_nan());
+    }
 
     #[test]
     fn masking_hides_only_the_date_and_request_ids() {
