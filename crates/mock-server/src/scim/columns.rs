@@ -38,9 +38,6 @@ const STRINGS: [(&str, Option<&str>); 7] = [
     ("name", Some("givenName")),
 ];
 
-/// Schema URIs with this prefix name the top level (the evaluator's rule).
-const CORE_SCHEMA_PREFIX: &str = "urn:ietf:params:scim:schemas:core:2.0:";
-
 /// What searches read of one record: spans of its table's [`Arena`].
 #[derive(Debug)]
 pub(super) struct Columns {
@@ -220,7 +217,7 @@ fn extract(attributes: &Value) -> Option<Extracted<'_>> {
     let top = attributes.as_object()?;
     let under_core_uri = top
         .iter()
-        .any(|(key, value)| value.is_object() && has_prefix_ignore_case(key, CORE_SCHEMA_PREFIX));
+        .any(|(key, value)| value.is_object() && filter::is_core_schema(key));
     if under_core_uri {
         return None;
     }
@@ -290,12 +287,6 @@ fn boolean(value: Option<&Value>) -> Option<Option<bool>> {
         Some(Value::Bool(b)) => Some(Some(*b)),
         Some(_) => None,
     }
-}
-
-fn has_prefix_ignore_case(s: &str, prefix: &str) -> bool {
-    s.as_bytes()
-        .get(..prefix.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// What a [`Plan`] reads of one row.
@@ -521,9 +512,7 @@ fn is_plain(path: &AttrPath, name: &str) -> bool {
 /// Whether `path` reads the top level: no schema URI, or a core one (the columns exist only
 /// for records without an object under a core URI).
 fn top_level(path: &AttrPath) -> bool {
-    path.urn
-        .as_deref()
-        .is_none_or(|urn| has_prefix_ignore_case(urn, CORE_SCHEMA_PREFIX))
+    path.urn.as_deref().is_none_or(filter::is_core_schema)
 }
 
 /// The column a comparison or `pr` on `path` reads.

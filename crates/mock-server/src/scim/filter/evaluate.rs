@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use serde_json::{Number, Value};
 
-use super::{AttrPath, CORE_SCHEMA_PREFIX, CompValue, CompareOp, Filter};
+use super::{AttrPath, CompValue, CompareOp, Filter, is_core_schema};
 
 /// Tells the evaluator how string values of an attribute compare (RFC 7643
 /// `caseExact`); attribute names themselves always match case-insensitively.
@@ -226,7 +226,7 @@ fn with_values<R: Resource + ?Sized>(
         None => top_level(&mut call),
         Some(urn) => match resource.attribute(urn) {
             Some(extension) if extension.is_object() => with_values_at(&extension, path, &mut call),
-            _ if has_prefix_ignore_case(urn, CORE_SCHEMA_PREFIX) => top_level(&mut call),
+            _ if is_core_schema(urn) => top_level(&mut call),
             _ => call(&[]),
         },
     }
@@ -313,7 +313,7 @@ fn resolve<'v>(
         None => Some(target),
         Some(urn) => match member(target, urn) {
             Some(extension @ Value::Object(_)) => Some(extension),
-            _ if has_prefix_ignore_case(urn, CORE_SCHEMA_PREFIX) => Some(target),
+            _ if is_core_schema(urn) => Some(target),
             _ => None,
         },
     };
@@ -321,12 +321,6 @@ fn resolve<'v>(
         .map(|c| values_at(c, &path.name, path.sub_attr.as_deref()))
         .unwrap_or_default();
     (values, path.clone())
-}
-
-fn has_prefix_ignore_case(s: &str, prefix: &str) -> bool {
-    s.as_bytes()
-        .get(..prefix.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// The member of an object named `name`, ignoring case as RFC 7643 section

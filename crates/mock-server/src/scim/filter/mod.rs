@@ -56,6 +56,13 @@ pub(crate) const MAX_EXPRESSIONS: usize = 1000;
 /// top level of a resource (extension attributes sit under their schema URI).
 const CORE_SCHEMA_PREFIX: &str = "urn:ietf:params:scim:schemas:core:2.0:";
 
+/// Whether `urn` names a core schema ([`CORE_SCHEMA_PREFIX`], any case).
+pub(crate) fn is_core_schema(urn: &str) -> bool {
+    urn.as_bytes()
+        .get(..CORE_SCHEMA_PREFIX.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(CORE_SCHEMA_PREFIX.as_bytes()))
+}
+
 /// An attribute path: `[URI ":"] ATTRNAME ["." subAttr]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct AttrPath {
