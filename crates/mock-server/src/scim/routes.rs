@@ -15,7 +15,7 @@
 //! catalog documents no 409, so the conflict is a 400 ValidationError; see `docs/api.md`).
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, MatchedPath, Query, Request, State};
+use axum::extract::{FromRequestParts, Query, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use catalog::Code;
@@ -78,10 +78,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimClient {
 
 /// The route layer on every SCIM route; see the module docs.
 pub(crate) async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let discovery = req
-        .extensions()
-        .get::<MatchedPath>()
-        .is_some_and(|p| DISCOVERY.iter().any(|d| p.as_str().starts_with(d)));
+    // This layer runs for matched routes only, and the router matches the path's bytes as
+    // they are: a request under a discovery route's static prefix was routed to it.
+    let path = req.uri().path();
+    let discovery = DISCOVERY.iter().any(|d| path.starts_with(d));
     let ip = client_addr(&state, req.extensions(), req.headers());
     let bearer = auth::bearer(req.headers());
     let workspace = match bearer {
