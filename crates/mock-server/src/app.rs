@@ -1,18 +1,67 @@
-//! The axum app: routes from [`crate::routes::ROUTES`], the NotFound fallback for unknown
-//! routes and methods, and the request-context middleware around it all (which also runs the
-//! workspace guard).
+//! The app: the axum router (routes from [`crate::routes::ROUTES`], the NotFound fallback for
+//! unknown routes and methods) inside the request-context layer, which also runs the
+//! workspace guard before the router sees the request.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum::Router;
+use axum::extract::Request;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
+use axum::routing::future::RouteFuture;
+use tower::{Layer, Service};
 
-use crate::context;
+use crate::context::{self, RequestContext, RequestContextFuture};
 use crate::error::ApiError;
 use crate::routes::{ROUTES, Scope};
 use crate::state::AppState;
 
+/// The whole mock as a tower service, what [`app()`] returns: the request-context layer
+/// around the router. Cheap to clone (it shares the state); drive it with
+/// `tower::ServiceExt::oneshot` or serve it with [`crate::serve()`].
+///
+/// The layer wraps the router from the outside rather than through `Router::layer` (which
+/// wraps every route one by one): a request the workspace guard refuses never reaches the
+/// router, and a routed request goes through one boxed service fewer.
+#[derive(Clone, Debug)]
+pub struct App(RequestContext<Router>);
+
+/// The response future of [`App`].
+pub struct AppFuture(RequestContextFuture<RouteFuture<Infallible>>);
+
+impl std::fmt::Debug for AppFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppFuture").finish_non_exhaustive()
+    }
+}
+
+impl Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AppFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> AppFuture {
+        AppFuture(self.0.call(request))
+    }
+}
+
+impl Future for AppFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.get_mut().0).poll(cx)
+    }
+}
+
 /// The whole app over `state`.
-pub fn app(state: AppState) -> Router {
+pub fn app(state: AppState) -> App {
     let mut public = Router::new();
     let mut workspace = Router::new();
     let mut scim = Router::new();
@@ -26,14 +75,14 @@ pub fn app(state: AppState) -> Router {
     }
     let scim = scim_layer(scim, &state);
 
-    Router::new()
+    let router = Router::new()
         .merge(public)
         .merge(workspace)
         .merge(scim)
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_route)
-        .layer(context::RequestContextLayer::new(&state))
-        .with_state(state)
+        .with_state(state.clone());
+    App(context::RequestContextLayer::new(&state).layer(router))
 }
 
 /// The layer(s) in front of the SCIM routes: their own authentication (SCIM tokens) and the
@@ -104,7 +153,7 @@ mod tests {
         let response = tracing::subscriber::with_default(subscriber, || {
             runtime.block_on(
                 app(state).oneshot(
-                    axum::extract::Request::get("/v1/workspaces/acme/users")
+                    Request::get("/v1/workspaces/acme/users")
                         .body(axum::body::Body::empty())
                         .unwrap(),
                 ),

@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::Router;
+use axum::body::Body;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -50,6 +50,7 @@ pub(crate) use self::activity::MAX_HEAD_BYTES;
 use self::activity::{CLOSE_GRACE_MS, ConnState, millis, now_ms};
 use self::reject::Rejects;
 use self::tracked::Tracked;
+use crate::app::App;
 
 /// The open connections.
 #[derive(Default)]
@@ -116,19 +117,19 @@ impl Drop for Registration {
 
 /// What every connection task shares.
 struct Shared {
-    router: Router,
+    app: App,
     http: http1::Builder,
     limits: Connections,
     registry: Arc<Registry>,
     rejects: Arc<Rejects>,
 }
 
-/// Serves `router` on `listener` under `limits` until `shutdown` completes, then lets every
+/// Serves `app` on `listener` under `limits` until `shutdown` completes, then lets every
 /// connection finish the request it is serving and waits for all of them. `public_url` is the
 /// base of the `type` links in the bodies of hyper's rejections.
 pub(crate) async fn serve_connections(
     listener: TcpListener,
-    router: Router,
+    app: App,
     public_url: &str,
     limits: Connections,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -140,7 +141,7 @@ pub(crate) async fn serve_connections(
         .max_header_size(MAX_HEAD_BYTES);
     let max = limits.max_connections.max(1);
     let shared = Arc::new(Shared {
-        router,
+        app,
         http,
         limits,
         registry: Arc::default(),
@@ -239,14 +240,14 @@ async fn connection(
         Arc::clone(&state),
         Arc::clone(&shared.rejects),
     ));
-    let router = shared.router.clone();
+    let app = shared.app.clone();
     let service_state = Arc::clone(&state);
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let busy = service_state.enter();
-        let router = router.clone();
+        let app = app.clone();
         async move {
-            let response = router.oneshot(request).await;
+            let response = app.oneshot(request.map(Body::new)).await;
             drop(busy);
             response
         }

@@ -137,6 +137,7 @@ where
         let id = RequestId::generate();
         req.extensions_mut().insert(id);
         let scim = is_scim_path(req.uri().path());
+        let head = req.method() == Method::HEAD;
         // Debug level: at the default `info` a span per request costs more than the request.
         let span = tracing::debug_span!(
             "request",
@@ -162,6 +163,7 @@ where
             span,
             id,
             scim,
+            head,
             access,
             templates: Arc::clone(&self.templates),
         }
@@ -184,6 +186,8 @@ pub(crate) struct RequestContextFuture<F> {
     span: Span,
     id: RequestId,
     scim: bool,
+    /// A HEAD request: the body of a rendered error is dropped (its length is kept).
+    head: bool,
     access: Option<Access>,
     templates: Arc<ErrorTemplates>,
 }
@@ -213,7 +217,10 @@ where
         };
         // Before `finish`, which keeps these fields when it renders a parked error.
         this.limits.apply(response.headers_mut());
-        let response = finish(response, &this.id, &this.templates, this.scim);
+        let mut response = finish(response, &this.id, &this.templates, this.scim);
+        if this.head {
+            strip_body(&mut response);
+        }
         if let Some(access) = this.access.take() {
             tracing::info!(
                 request_id = %this.id,
@@ -264,6 +271,21 @@ fn finish(
         response.headers_mut().insert(X_REQUEST_ID_NAME, value);
     }
     response
+}
+
+/// What HTTP asks of a response to HEAD (RFC 9110 section 9.3.2): the header fields of the GET
+/// response, `Content-Length` included, and no content. axum does this for the responses of
+/// its routes, but errors are rendered here, after the router.
+fn strip_body(response: &mut Response) {
+    let length = axum::body::HttpBody::size_hint(response.body()).exact();
+    if let Some(length) = length.filter(|&n| n > 0) {
+        if !response.headers().contains_key(CONTENT_LENGTH) {
+            response
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        *response.body_mut() = axum::body::Body::empty();
+    }
 }
 
 /// The catalog code for an error response nobody built from an [`ApiError`].

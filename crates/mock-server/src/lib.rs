@@ -37,7 +37,7 @@ mod store;
 pub mod webauthn;
 mod webhooks;
 
-pub use app::app;
+pub use app::{App, AppFuture, app};
 pub use conn::Connections;
 pub use error::UNKNOWN_ROUTE_DETAIL;
 pub use network::{NetworkError, TrustedProxies};

@@ -3,13 +3,12 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use catalog::Code;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use mock_server::seed::Seed;
-use mock_server::{AppState, Config, app};
+use mock_server::{App, AppState, Config, app};
 use response_schema::{Expect, Response, check};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -37,7 +36,7 @@ pub fn state_with(edit: impl FnOnce(&mut Seed)) -> AppState {
 /// The router over a state.
 #[derive(Clone)]
 pub struct Client {
-    pub app: Router,
+    pub app: App,
 }
 
 impl Client {

@@ -208,3 +208,24 @@ async fn deleting_a_user_needs_a_step_up_for_delete_user() {
         .await
         .assert_error(Code::Unauthorized);
 }
+
+/// HEAD answers what GET answers, without the content: the error is rendered after the
+/// router, so the request-context layer drops the body itself (as axum does for routes).
+#[tokio::test]
+async fn head_gets_the_error_head_without_the_body() {
+    let client = Client::new();
+    for path in ["/v1/workspaces/acme/users", "/v1/no/such/route"] {
+        let get = client.send(Req::get(path)).await;
+        let head = client.send(Req::new(http::Method::HEAD, path)).await;
+        assert!(get.status >= 400, "{path}: {}", get.status);
+        assert_eq!(head.status, get.status, "{path}");
+        assert_eq!(head.header("x-error-code"), get.header("x-error-code"));
+        assert!(head.bytes.is_empty(), "{path}: {:?}", head.bytes);
+        assert!(!get.bytes.is_empty(), "{path}");
+        assert_eq!(
+            head.header("content-length"),
+            Some(get.bytes.len().to_string().as_str()),
+            "{path}"
+        );
+    }
+}
