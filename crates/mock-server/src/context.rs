@@ -135,7 +135,6 @@ where
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         let id = RequestId::generate();
-        req.extensions_mut().insert(id);
         let scim = is_scim_path(req.uri().path());
         let head = req.method() == Method::HEAD;
         // Debug level: at the default `info` a span per request costs more than the request.

@@ -11,7 +11,6 @@
 //! The policies are named `"token"` and `"address"`. The older `X-RateLimit-*` fields are not
 //! sent.
 
-use std::fmt::Write as _;
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
@@ -117,6 +116,9 @@ impl RateLimiter {
 
     /// Counts one request for `key`; `None` when the quota is unlimited.
     pub(crate) fn hit(&self, key: RateKey, quota: Quota) -> Option<Usage> {
+        if quota.limit == 0 {
+            return None;
+        }
         self.hit_at(key, quota, Instant::now())
     }
 
@@ -190,22 +192,37 @@ impl RateLimitStatus {
         if self.0.is_empty() {
             return;
         }
-        // Written straight into each field's bytes: no string per policy, no join.
-        let mut policy = String::with_capacity(40 * self.0.len());
-        let mut current = String::with_capacity(32 * self.0.len());
+        // Written straight into each field's bytes: no string per policy, no join, and
+        // numbers through `itoa` rather than the formatting machinery.
+        let mut policy = String::with_capacity(48 * self.0.len());
+        let mut current = String::with_capacity(40 * self.0.len());
+        let mut digits = itoa::Buffer::new();
         for (i, u) in self.0.iter().enumerate() {
             let sep = if i == 0 { "" } else { ", " };
-            // Writing into a `String` cannot fail.
-            let _ = write!(
-                policy,
-                "{sep}\"{}\";q={};w={}",
-                u.policy, u.quota.limit, u.quota.window_secs
-            );
-            let _ = write!(
-                current,
-                "{sep}\"{}\";r={};t={}",
-                u.policy, u.remaining, u.reset_secs
-            );
+            for (out, (a, b), (x, y)) in [
+                (
+                    &mut policy,
+                    ("q", "w"),
+                    (u64::from(u.quota.limit), u.quota.window_secs),
+                ),
+                (
+                    &mut current,
+                    ("r", "t"),
+                    (u64::from(u.remaining), u.reset_secs),
+                ),
+            ] {
+                out.push_str(sep);
+                out.push('"');
+                out.push_str(u.policy);
+                out.push_str("\";");
+                out.push_str(a);
+                out.push('=');
+                out.push_str(digits.format(x));
+                out.push(';');
+                out.push_str(b);
+                out.push('=');
+                out.push_str(digits.format(y));
+            }
         }
         // `from_maybe_shared` takes the bytes over without a copy.
         if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(policy)) {
