@@ -1,7 +1,8 @@
 //! The outermost layer: request ids, logging, and rendering every error.
 //!
-//! [`RequestContextLayer`] gives each request a fresh [`RequestId`] (a request extension, for
-//! handlers that want it), runs the rest of the app inside a debug-level `tracing` span
+//! [`RequestContextLayer`] wraps the router (see `crate::app::App`). It gives each request a
+//! fresh [`RequestId`] (kept in the response future; no handler needs it), runs the rest of
+//! the app inside a debug-level `tracing` span
 //! carrying that id, and then finishes the response: an [`ApiError`] parked in the response by
 //! `IntoResponse` is rendered with the id and the public base URL, and any other error
 //! response (axum's own 404/405 or an extractor rejection that slipped through) is turned into
