@@ -208,16 +208,14 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let _entered = this.span.enter();
-        let mut response = match &mut this.inner {
+        let response = match &mut this.inner {
             Inner::Running(inner) => ready!(Pin::new(inner).poll(cx))?,
             Inner::Refused(error) => error
                 .take()
                 .map(IntoResponse::into_response)
                 .unwrap_or_default(),
         };
-        // Before `finish`, which keeps these fields when it renders a parked error.
-        this.limits.apply(response.headers_mut());
-        let mut response = finish(response, &this.id, &this.templates, this.scim);
+        let mut response = finish(response, &this.id, &this.templates, this.scim, &this.limits);
         if this.head {
             strip_body(&mut response);
         }
@@ -235,12 +233,18 @@ where
     }
 }
 
-/// Renders a parked [`ApiError`] or converts a stray error response; sets `x-request-id`.
+/// Renders a parked [`ApiError`] or converts a stray error response; adds the rate-limit
+/// fields `limits` and sets `x-request-id`.
+///
+/// Header order: a rendered error's own fields, then what inner layers put on the response it
+/// replaces, then the rate-limit fields; any other response keeps its fields, then gets the
+/// rate-limit fields and the request id.
 fn finish(
     mut response: Response,
     id: &RequestId,
     templates: &ErrorTemplates,
     scim: bool,
+    limits: &RateLimitStatus,
 ) -> Response {
     let error = response
         .extensions_mut()
@@ -252,8 +256,8 @@ fn finish(
     let mut response = match error {
         Some(error) => {
             let mut rendered = error.render_with(templates, id.as_str());
-            // Keep what inner layers added (the rate-limit fields), but not the description of
-            // the body that is being replaced.
+            // Keep what inner layers added (the SCIM layer's rate-limit fields), but not the
+            // description of the body that is being replaced. Most parked errors carry none.
             for (name, value) in response.headers() {
                 if ![CONTENT_TYPE, CONTENT_LENGTH, ALLOW].contains(name)
                     && !rendered.headers().contains_key(name)
@@ -261,9 +265,13 @@ fn finish(
                     rendered.headers_mut().append(name.clone(), value.clone());
                 }
             }
+            limits.apply(rendered.headers_mut());
             rendered
         }
-        None => response,
+        None => {
+            limits.apply(response.headers_mut());
+            response
+        }
     };
     if !response.headers().contains_key(&X_REQUEST_ID_NAME)
         && let Ok(value) = HeaderValue::from_str(id.as_str())
