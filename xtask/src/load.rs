@@ -21,6 +21,10 @@ pub struct Target {
     pub method: String,
     /// The request path.
     pub path: String,
+    /// The header fields besides `host`, `content-type` and `content-length`.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body, if any.
+    pub json: Option<String>,
     /// The request, rendered as HTTP/1.1 bytes.
     pub request: Vec<u8>,
     /// The status every response must have.
@@ -50,6 +54,11 @@ impl Target {
             name,
             method: method.to_owned(),
             path: path.to_owned(),
+            headers: headers
+                .iter()
+                .map(|&(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
+            json: json.map(str::to_owned),
             request: request.into_bytes(),
             status,
         }
