@@ -121,10 +121,17 @@ pub(crate) fn require_step_up(
         .map(str::trim)
         .filter(|t| !t.is_empty())
     else {
-        return Err(required(format!(
-            "This action needs a fresh step-up for `{purpose}`: call POST /v1/workspaces/{}/step-up and send the token in X-Step-Up-Token.",
-            caller.workspace
-        )));
+        // One allocation, no formatting machinery: this is the error a client meets first.
+        return Err(required(
+            [
+                "This action needs a fresh step-up for `",
+                purpose.as_str(),
+                "`: call POST /v1/workspaces/",
+                &caller.workspace,
+                "/step-up and send the token in X-Step-Up-Token.",
+            ]
+            .concat(),
+        ));
     };
     match state.step_ups().spend(token, &caller.user, purpose, policy) {
         Ok(()) => Ok(()),
