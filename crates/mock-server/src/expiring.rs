@@ -17,14 +17,15 @@
 //! token is kept past its expiry on purpose).
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
+
+use crate::fast_map::FastMap;
 
 /// A map with a deadline per entry, swept at most once per window; see the module docs.
 #[derive(Debug)]
 pub(crate) struct ExpiringMap<K, V> {
-    entries: HashMap<K, Entry<V>>,
+    entries: FastMap<K, Entry<V>>,
     threshold: usize,
     window: Duration,
     last_sweep: Option<Instant>,
@@ -42,7 +43,7 @@ impl<K: Eq + Hash, V> ExpiringMap<K, V> {
     /// An empty map that sweeps at `threshold` entries or more, at most once per `window`.
     pub(crate) fn new(threshold: usize, window: Duration) -> ExpiringMap<K, V> {
         ExpiringMap {
-            entries: HashMap::new(),
+            entries: FastMap::default(),
             threshold,
             window,
             last_sweep: None,

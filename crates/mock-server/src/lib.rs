@@ -21,6 +21,7 @@ mod context;
 mod error;
 mod expiring;
 mod extract;
+mod fast_map;
 mod guard;
 mod model;
 mod names;

@@ -11,7 +11,7 @@
 //! The policies are named `"token"` and `"address"`. The older `X-RateLimit-*` fields are not
 //! sent.
 
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use axum::body::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::expiring::ExpiringMap;
+use crate::fast_map::FastState;
 
 /// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers-09).
 pub(crate) const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
@@ -94,7 +95,7 @@ struct Window {
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     epoch: Instant,
-    hasher: RandomState,
+    hasher: FastState,
     shards: Vec<Mutex<Shard>>,
 }
 
@@ -109,7 +110,7 @@ impl RateLimiter {
     pub(crate) fn new() -> RateLimiter {
         RateLimiter {
             epoch: Instant::now(),
-            hasher: RandomState::new(),
+            hasher: FastState::default(),
             shards: (0..SHARDS).map(|_| Mutex::new(shard())).collect(),
         }
     }

@@ -4,11 +4,12 @@
 //! import this one, and `crate::state::AppState` (the one module that knows every feature)
 //! holds it behind a `std::sync::RwLock`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::expiring::ExpiringMap;
+use crate::fast_map::FastMap;
 use crate::model::{FactorType, Role, SignInMethod, StepUpPolicy, WorkspaceStatus};
 use crate::names::NameIndex;
 use crate::network::Allowlist;
@@ -27,11 +28,11 @@ pub(crate) const SESSION_TTL: Duration = Duration::from_secs(3600);
 #[derive(Debug)]
 pub(crate) struct Store {
     /// Workspaces by id.
-    pub workspaces: HashMap<String, Workspace>,
+    pub workspaces: FastMap<String, Workspace>,
     /// Users by id, across workspaces.
-    users: HashMap<String, User>,
+    users: FastMap<String, User>,
     /// Per workspace: user ids in order and ids by lower-cased email.
-    by_workspace: HashMap<String, WorkspaceUsers>,
+    by_workspace: FastMap<String, WorkspaceUsers>,
     /// Bearer tokens (long-lived and sessions) by token; sessions are dropped after they
     /// expire (see [`Store::insert_session`]).
     pub tokens: ExpiringMap<String, Token>,
@@ -42,9 +43,9 @@ pub(crate) struct Store {
 impl Default for Store {
     fn default() -> Store {
         Store {
-            workspaces: HashMap::new(),
-            users: HashMap::new(),
-            by_workspace: HashMap::new(),
+            workspaces: FastMap::default(),
+            users: FastMap::default(),
+            by_workspace: FastMap::default(),
             tokens: ExpiringMap::new(SESSION_SWEEP_AT, SESSION_TTL),
             names: NameIndex::default(),
         }
@@ -59,7 +60,7 @@ const SESSION_SWEEP_AT: usize = 4096;
 #[derive(Debug, Default)]
 struct WorkspaceUsers {
     ids: BTreeSet<String>,
-    by_email: HashMap<String, String>,
+    by_email: FastMap<String, String>,
     /// The stamp of the last change of the workspace's users (see [`Store::users_changed`]).
     changed: u64,
 }
