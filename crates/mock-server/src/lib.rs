@@ -2,8 +2,8 @@
 //! documented error because of what a request really does.
 //!
 //! Start it with [`serve()`] on a bound listener or [`spawn()`] in the background; build the
-//! router alone with [`app()`] over an [`AppState`] (tests drive it with
-//! `tower::ServiceExt::oneshot`). The public API is what the binary, the tests and `xtask`
+//! app alone with [`app()`] over an [`AppState`]: an [`App`], a tower service that tests drive
+//! with `tower::ServiceExt::oneshot`. The public API is what the binary, the tests and `xtask`
 //! use: the [`Config`] (a [`seed::Seed`] plus [`Connections`] limits), the handles
 //! [`Running`] and [`AppState`], the route table ([`routes::ROUTES`]), the OpenAPI document
 //! ([`openapi::document()`]), the WebAuthn attestation helpers ([`webauthn`]),
