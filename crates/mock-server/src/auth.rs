@@ -123,7 +123,7 @@ pub(crate) fn authenticate(
     let Some(entry) = store.tokens.get(token) else {
         return Err(invalid_token("The bearer token is not valid."));
     };
-    if entry.is_expired(std::time::Instant::now()) {
+    if entry.is_expired() {
         return Err(invalid_token(
             "The bearer token has expired; sign in again.",
         ));

@@ -21,7 +21,6 @@
 //! The guard also attaches the rate-limit header fields to every response it lets through.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Instant;
 
 use axum::extract::Request;
 use catalog::Code;
@@ -115,7 +114,7 @@ pub(crate) fn check_workspace_request(
         let ws = workspace.and_then(|id| store.workspaces.get(id));
         let token_quota = token
             .and_then(|t| store.tokens.get(t))
-            .filter(|t| !t.is_expired(Instant::now()))
+            .filter(|t| !t.is_expired())
             .map(|t| {
                 let session_override = (t.kind == TokenKind::Session)
                     .then(|| store.workspaces.get(&t.workspace))

@@ -157,9 +157,10 @@ pub(crate) struct Token {
 }
 
 impl Token {
-    /// Whether the token has expired at `now`.
-    pub(crate) fn is_expired(&self, now: Instant) -> bool {
-        self.expired || self.expires_at.is_some_and(|at| at <= now)
+    /// Whether the token has expired. The clock is read only for a token that can expire
+    /// (a session), not for the long-lived ones.
+    pub(crate) fn is_expired(&self) -> bool {
+        self.expired || self.expires_at.is_some_and(|at| at <= Instant::now())
     }
 }
 
@@ -370,6 +371,23 @@ pub(crate) fn random_token(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_expires_at_its_deadline_or_when_seeded_expired() {
+        let token = |expires_at, expired| Token {
+            user: "usr_acme_admin".into(),
+            workspace: "acme".into(),
+            kind: TokenKind::Session,
+            expires_at,
+            expired,
+        };
+        let now = Instant::now();
+        assert!(token(Some(now), false).is_expired());
+        assert!(!token(Some(now + SESSION_TTL), false).is_expired());
+        assert!(!token(None, false).is_expired());
+        assert!(token(None, true).is_expired());
+        assert!(token(Some(now + SESSION_TTL), true).is_expired());
+    }
 
     #[test]
     fn expired_sessions_are_swept_once_per_session_lifetime() {
