@@ -2,16 +2,16 @@
 //!
 //! [`RequestContextLayer`] wraps the router (see `crate::app::App`). It gives each request a
 //! fresh [`RequestId`] (kept in the response future; no handler needs it), runs the rest of
-//! the app inside a debug-level `tracing` span
-//! carrying that id, and then finishes the response: an [`ApiError`] parked in the response by
-//! `IntoResponse` is rendered with the id and the public base URL, and any other error
-//! response (axum's own 404/405 or an extractor rejection that slipped through) is turned into
-//! the catalog code it stands for, so nothing leaves the mock as plain text. Before routing
-//! it runs the workspace guard ([`guard::admit`]) on `/v1/workspaces/{workspace}/...` paths
-//! and adds the rate-limit header fields to whatever is answered. Under
-//! `/scim/v2` every error is sent in the SCIM envelope. Every response carries `x-request-id`.
-//! At `info` it logs one access line per request (`served`, with the request id, method,
-//! path, status and microseconds).
+//! the app inside a debug-level `tracing` span carrying that id, and then finishes the
+//! response: an [`ApiError`] parked in the response by `IntoResponse` is rendered with the id
+//! and the public base URL, and any other error response (axum's own 404/405 or an extractor
+//! rejection that slipped through) is turned into the catalog code it stands for, so nothing
+//! leaves the mock as plain text. Before routing it runs the workspace guard
+//! ([`guard::admit`]) on `/v1/workspaces/{workspace}/...` paths, renders its refusal without
+//! routing, and adds the rate-limit header fields to whatever is answered. Under `/scim/v2`
+//! every error is sent in the SCIM envelope. Every response carries `x-request-id`. At `info`
+//! it logs one access line per request (`served`, with the request id, method, path, status
+//! and microseconds).
 //!
 //! It is a hand-written tower [`Layer`] rather than `axum::middleware::from_fn`, which boxes
 //! the next service and the response future on every request: error responses are the mock's
@@ -26,7 +26,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use catalog::Code;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode, Uri};
@@ -208,14 +208,23 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let _entered = this.span.enter();
-        let response = match &mut this.inner {
-            Inner::Running(inner) => ready!(Pin::new(inner).poll(cx))?,
-            Inner::Refused(error) => error
-                .take()
-                .map(IntoResponse::into_response)
-                .unwrap_or_default(),
+        // The guard's refusal is rendered as it is, without a round trip through a response.
+        let (response, error) = match &mut this.inner {
+            Inner::Running(inner) => {
+                let mut response = ready!(Pin::new(inner).poll(cx))?;
+                let error = parked(&mut response);
+                (response, error)
+            }
+            Inner::Refused(error) => (Response::default(), error.take()),
         };
-        let mut response = finish(response, &this.id, &this.templates, this.scim, &this.limits);
+        let mut response = finish(
+            response,
+            error,
+            &this.id,
+            &this.templates,
+            this.scim,
+            &this.limits,
+        );
         if this.head {
             strip_body(&mut response);
         }
@@ -233,26 +242,32 @@ where
     }
 }
 
-/// Renders a parked [`ApiError`] or converts a stray error response; adds the rate-limit
-/// fields `limits` and sets `x-request-id`.
+/// The [`ApiError`] parked in `response`, or the catalog code a stray error response stands
+/// for.
+fn parked(response: &mut Response) -> Option<ApiError> {
+    response
+        .extensions_mut()
+        .remove::<ApiError>()
+        .or_else(|| stray(response.status()))
+}
+
+/// Renders `error` in place of `response` (what [`parked`] found, or the guard's refusal);
+/// adds the rate-limit fields `limits` and sets `x-request-id`.
 ///
 /// Header order: a rendered error's own fields, then what inner layers put on the response it
 /// replaces, then the rate-limit fields; any other response keeps its fields, then gets the
 /// rate-limit fields and the request id.
 fn finish(
     mut response: Response,
+    error: Option<ApiError>,
     id: &RequestId,
     templates: &ErrorTemplates,
     scim: bool,
     limits: &RateLimitStatus,
 ) -> Response {
-    let error = response
-        .extensions_mut()
-        .remove::<ApiError>()
-        .or_else(|| stray(response.status()))
-        // Everything under /scim/v2 answers in the SCIM envelope (RFC 7644 section 3.12),
-        // whichever shared extractor or guard produced the error.
-        .map(|error| if scim { error.scim() } else { error });
+    // Everything under /scim/v2 answers in the SCIM envelope (RFC 7644 section 3.12), whichever
+    // shared extractor or guard produced the error.
+    let error = error.map(|error| if scim { error.scim() } else { error });
     let mut response = match error {
         Some(error) => {
             let mut rendered = error.render_with(templates, id.as_str());
