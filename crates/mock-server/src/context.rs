@@ -134,7 +134,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request) -> Self::Future {
+    fn call(&mut self, req: Request) -> Self::Future {
         let id = RequestId::generate();
         let scim = is_scim_path(req.uri().path());
         let head = req.method() == Method::HEAD;
@@ -152,7 +152,7 @@ where
             started: Instant::now(),
         });
         // The workspace guard, before routing: a refused request never reaches the router.
-        let (limits, verdict) = span.in_scope(|| guard::admit(&self.state, &mut req));
+        let (limits, verdict) = span.in_scope(|| guard::admit(&self.state, &req));
         let inner = match verdict {
             Ok(()) => Inner::Running(span.in_scope(|| self.inner.call(req))),
             Err(error) => Inner::Refused(Some(error)),

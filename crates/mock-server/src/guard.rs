@@ -20,10 +20,12 @@
 //!
 //! The guard also attaches the rate-limit header fields to every response it lets through.
 
+use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr};
 
-use axum::extract::Request;
+use axum::extract::{FromRef, FromRequestParts, Request};
 use catalog::Code;
+use http::request::Parts;
 use http::{Extensions, HeaderMap};
 
 use crate::auth::{self, Bearer};
@@ -34,9 +36,27 @@ use crate::ratelimit::{Quota, RateKey, RateLimitStatus};
 use crate::state::AppState;
 use crate::store::TokenKind;
 
-/// The client address of a request, as the guard resolved it (a request extension).
+/// The client address of a request, as the guard resolves it ([`client_addr`]); an extractor
+/// for the one handler that needs it, so the guard leaves nothing in the request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ClientIp(pub IpAddr);
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ClientIp, Infallible> {
+        let state = AppState::from_ref(state);
+        Ok(ClientIp(client_addr(
+            &state,
+            &parts.extensions,
+            &parts.headers,
+        )))
+    }
+}
 
 /// The client address: the TCP peer, or what a trusted proxy forwarded.
 ///
@@ -52,47 +72,26 @@ pub(crate) fn client_addr(
 }
 
 /// The guard for a request to `/v1/workspaces/{workspace}/...`, routed or not: the checks
-/// above, run by the request-context layer before routing. On success the client address is
-/// left in the request's extensions as [`ClientIp`]. Returns the rate-limit status to report
-/// on whatever is answered (nothing for other paths).
+/// above for the request's client address and bearer token, run by the request-context layer
+/// before routing. Returns the rate-limit status to report on whatever is answered (nothing
+/// for other paths) and the verdict.
 ///
 /// It runs in front of the router rather than as a route layer: one pass for matched routes,
 /// unknown routes and wrong methods alike (axum runs route layers only for matched routes),
 /// and no boxed service per request.
 pub(crate) fn admit(
     state: &AppState,
-    request: &mut Request,
+    request: &Request,
 ) -> (RateLimitStatus, Result<(), ApiError>) {
     let Some(workspace) = auth::path_workspace(request.uri().path()) else {
         return (RateLimitStatus::default(), Ok(()));
     };
-    let (ip, limits, verdict) = check_request(
-        state,
-        Some(&workspace),
-        request.extensions(),
-        request.headers(),
-    );
-    if verdict.is_ok() {
-        request.extensions_mut().insert(ClientIp(ip));
-    }
-    (limits, verdict)
-}
-
-/// [`check_workspace_request`] for a request's own client address and bearer token; also
-/// returns the client address.
-pub(crate) fn check_request(
-    state: &AppState,
-    workspace: Option<&str>,
-    extensions: &Extensions,
-    headers: &HeaderMap,
-) -> (IpAddr, RateLimitStatus, Result<(), ApiError>) {
-    let ip = client_addr(state, extensions, headers);
-    let token = match auth::bearer(headers) {
+    let ip = client_addr(state, request.extensions(), request.headers());
+    let token = match auth::bearer(request.headers()) {
         Bearer::Token(token) => Some(token),
         Bearer::Absent | Bearer::Malformed => None,
     };
-    let (limits, verdict) = check_workspace_request(state, workspace, ip, token);
-    (ip, limits, verdict)
+    check_workspace_request(state, Some(&workspace), ip, token)
 }
 
 /// IP_BLOCKED, RateLimited and WORKSPACE_INACTIVE, in that (`catalog::PRECEDENCE`) order, for

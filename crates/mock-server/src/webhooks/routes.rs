@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use axum::Json;
 use axum::extract::State;
-use axum::{Extension, Json};
 use catalog::Code;
 use http::StatusCode;
 use response_schema::FieldError;
@@ -138,15 +138,14 @@ impl CircuitView {
 /// address: deliveries leave the mock from loopback, where `/admin/reset` trusts them.
 pub(crate) async fn create(
     State(state): State<AppState>,
-    client_ip: Option<Extension<ClientIp>>,
+    ClientIp(client_ip): ClientIp,
     caller: Caller,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     caller.require(Role::Admin)?;
     let request: CreateWebhook = body.parse(state.schemas(), "CreateWebhookRequest")?;
     let url = check_url(&request.url)?;
-    let loopback_caller =
-        client_ip.is_some_and(|Extension(ClientIp(ip))| ip.to_canonical().is_loopback());
+    let loopback_caller = client_ip.to_canonical().is_loopback();
     if !loopback_caller && targets_this_host(&url, state.public_url()) {
         return Err(ApiError::invalid_body(
             "/url",
