@@ -245,29 +245,43 @@ impl ApiError {
     /// in the order of [`response_schema::Problem`] with serde_json's own string escaping (a
     /// test holds the two to the same bytes for every code).
     fn problem_body(&self, template: &CodeTemplate, request_id: &str) -> Vec<u8> {
-        let mut body = Vec::with_capacity(
-            template.problem_head.len()
-                + template.problem_code.len()
-                + self.detail.len()
-                + request_id.len()
-                + 64,
-        );
+        const PURPOSE: &[u8] = b",\"purpose\":";
+        const ERRORS: &[u8] = b",\"errors\":";
+        const RETRY_AFTER: &[u8] = b",\"retry_after\":";
+        let purpose = self.purpose.map(Purpose::as_str);
+        let mut digits = itoa::Buffer::new();
+        let retry_after = self.retry_after.map(|s| digits.format(s));
+        // The exact length, so that the buffer becomes the body's `Bytes` as it is (a buffer
+        // with spare room costs `Bytes` an allocation of its own); only `errors` is guessed.
+        let length = template.problem_head.len()
+            + json_len(&self.detail)
+            + template.problem_code.len()
+            + json_len(request_id)
+            + purpose.map_or(0, |p| PURPOSE.len() + json_len(p))
+            + if self.errors.is_empty() {
+                0
+            } else {
+                ERRORS.len() + 128 * self.errors.len()
+            }
+            + retry_after.map_or(0, |r| RETRY_AFTER.len() + r.len())
+            + 1;
+        let mut body = Vec::with_capacity(length);
         body.extend_from_slice(&template.problem_head);
         json_string(&mut body, &self.detail);
         body.extend_from_slice(&template.problem_code);
         json_string(&mut body, request_id);
-        if let Some(purpose) = self.purpose {
-            body.extend_from_slice(b",\"purpose\":");
-            json_string(&mut body, purpose.as_str());
+        if let Some(purpose) = purpose {
+            body.extend_from_slice(PURPOSE);
+            json_string(&mut body, purpose);
         }
         if !self.errors.is_empty() {
-            body.extend_from_slice(b",\"errors\":");
+            body.extend_from_slice(ERRORS);
             // Writing into a `Vec` cannot fail, nor can serializing these plain structs.
             let _ = serde_json::to_writer(&mut body, &self.errors);
         }
-        if let Some(seconds) = self.retry_after {
-            body.extend_from_slice(b",\"retry_after\":");
-            body.extend_from_slice(itoa::Buffer::new().format(seconds).as_bytes());
+        if let Some(retry_after) = retry_after {
+            body.extend_from_slice(RETRY_AFTER);
+            body.extend_from_slice(retry_after.as_bytes());
         }
         body.push(b'}');
         body
@@ -278,15 +292,38 @@ impl ApiError {
 /// start of every challenge.
 const BARE_CHALLENGE: &str = "Bearer realm=\"platform\"";
 
+/// Whether `text` is printable ASCII other than `"` and `\\`: what JSON strings and RFC 6750
+/// `error_description` values carry as it is.
+fn is_plain(text: &str) -> bool {
+    // A fold without an early exit, which the compiler turns into vector instructions.
+    text.bytes().fold(true, |plain, b| {
+        plain & (0x20..0x7f).contains(&b) & (b != b'"') & (b != b'\\')
+    })
+}
+
+/// The length of `text` as a JSON string, quotes included, escaped as serde_json escapes it:
+/// `"`, `\\` and the five named control characters take two bytes, other control characters
+/// six (`\\u00XX`), everything else (DEL and non-ASCII too) is copied.
+fn json_len(text: &str) -> usize {
+    if is_plain(text) {
+        return text.len() + 2;
+    }
+    let escaped: usize = text
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0..0x20 => 6,
+            _ => 1,
+        })
+        .sum();
+    escaped + 2
+}
+
 /// Appends `text` as a JSON string, escaped exactly as serde_json escapes it.
 fn json_string(out: &mut Vec<u8>, text: &str) {
-    // Most details and every request id need no escape: printable ASCII other than `"` and
-    // `\` is copied as it is, which is what serde_json writes for it.
-    // A fold without an early exit, which the compiler turns into vector instructions.
-    let plain = text.bytes().fold(true, |plain, b| {
-        plain & (0x20..0x7f).contains(&b) & (b != b'"') & (b != b'\\')
-    });
-    if plain {
+    // Most details and every request id need no escape: plain text is copied as it is, which
+    // is what serde_json writes for it.
+    if is_plain(text) {
         out.reserve(text.len() + 2);
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
@@ -360,38 +397,54 @@ impl CodeTemplate {
 impl BearerChallenge {
     /// The header value.
     pub(crate) fn render(&self, error_uri: &str, description: &str) -> String {
-        // The fixed parts of the longest challenge (error, acr_values, max_age) come to about
-        // 150 bytes: one allocation, no growth.
-        let mut out = String::with_capacity(160 + description.len() + error_uri.len());
-        out.push_str(BARE_CHALLENGE);
-        if let Some(error) = self.error {
-            out.push_str(", error=\"");
-            out.push_str(error);
-            out.push_str("\", error_description=\"");
-            // Catalog details are plain ASCII; only others are filtered character by character.
-            // Every allowed character is ASCII, so a byte test decides for the whole text.
-            if description
-                .bytes()
-                .all(|b| is_description_char(char::from(b)))
-            {
-                out.push_str(description);
-            } else {
-                out.extend(description.chars().filter(|&c| is_description_char(c)));
-            }
-            out.push_str("\", error_uri=\"");
-            out.push_str(error_uri);
-            out.push('"');
-        }
-        if let Some(acr) = self.acr_values {
-            out.push_str(", acr_values=\"");
-            out.push_str(acr);
-            out.push('"');
-        }
-        if let Some(max_age) = self.max_age {
-            out.push_str(", max_age=");
-            out.push_str(itoa::Buffer::new().format(max_age));
-        }
-        out
+        // Catalog details are plain; others lose what `error_description` cannot carry. Every
+        // character it can carry is ASCII, so filtering bytes filters characters.
+        let description: Cow<'_, str> = if is_plain(description) {
+            Cow::Borrowed(description)
+        } else {
+            Cow::Owned(
+                description
+                    .chars()
+                    .filter(|&c| is_description_char(c))
+                    .collect(),
+            )
+        };
+        let error = self.error.map_or([""; 7], |error| {
+            [
+                ", error=\"",
+                error,
+                "\", error_description=\"",
+                &description,
+                "\", error_uri=\"",
+                error_uri,
+                "\"",
+            ]
+        });
+        let acr = self
+            .acr_values
+            .map_or([""; 3], |acr| [", acr_values=\"", acr, "\""]);
+        let mut digits = itoa::Buffer::new();
+        let max_age = self
+            .max_age
+            .map_or(["", ""], |s| [", max_age=", digits.format(s)]);
+        // `concat` sizes the string exactly, so its buffer becomes the header value's `Bytes`
+        // as it is.
+        [
+            BARE_CHALLENGE,
+            error[0],
+            error[1],
+            error[2],
+            error[3],
+            error[4],
+            error[5],
+            error[6],
+            acr[0],
+            acr[1],
+            acr[2],
+            max_age[0],
+            max_age[1],
+        ]
+        .concat()
     }
 }
 
@@ -555,6 +608,27 @@ mod tests {
         assert!(response.extensions().get::<ApiError>().is_some());
     }
 
+    /// Bodies and challenges fill their buffers exactly, so each becomes a `Bytes` without an
+    /// allocation of its own (only a body listing `errors` is sized by a guess).
+    #[test]
+    fn bodies_and_challenges_are_sized_exactly() {
+        let templates = ErrorTemplates::new("http://127.0.0.1:8080");
+        for &code in Code::ALL {
+            for detail in ["Plain detail.", "Not \"plain\"\n\u{1}\u{e9}\\."] {
+                let error = ApiError::new(code, detail)
+                    .with_purpose(Purpose::DeleteUser)
+                    .with_retry_after(7)
+                    .with_acr("mfa", Some(300));
+                let body = error.problem_body(templates.get(code), "req_1");
+                assert_eq!(body.len(), body.capacity(), "{code} {detail:?}");
+                if let Some(challenge) = &error.www_authenticate {
+                    let value = challenge.render("http://x/#a", detail);
+                    assert_eq!(value.len(), value.capacity(), "{code} {detail:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn json_strings_are_escaped_as_serde_json_escapes_them() {
         for text in [
@@ -563,13 +637,14 @@ mod tests {
             "req_00ff00ff00000001",
             "a \"quoted\" word",
             "back\\slash",
-            "new\nline\ttab\u{7}bell",
+            "new\nline\ttab\u{7}bell\r\u{8}\u{c}\u{1f}",
             "\u{7f} delete",
             "caf\u{e9} \u{1f600}",
         ] {
             let mut ours = Vec::new();
             json_string(&mut ours, text);
             assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text:?}");
+            assert_eq!(json_len(text), ours.len(), "{text:?}");
         }
     }
 

@@ -151,7 +151,8 @@ pub(crate) fn check_workspace_request(
     // 2. RateLimited: per token (valid tokens only, so made-up tokens cannot fill memory) and
     // per address.
     let mut status = RateLimitStatus::default();
-    if let (Some(token), Some(quota)) = (token, token_quota) {
+    // The key is built only for a quota that counts (an unlimited one allocates nothing).
+    if let (Some(token), Some(quota)) = (token, token_quota.filter(|q| q.limit > 0)) {
         status
             .0
             .extend(state.limiter().hit(RateKey::Token(token.to_owned()), quota));
