@@ -174,7 +174,12 @@ pub(crate) fn path_workspace(path: &str) -> Option<Cow<'_, str>> {
     let rest = path.strip_prefix("/v1/workspaces/")?;
     // An empty segment (`/v1/workspaces//users`, which the router matches too) names no
     // workspace that exists, like one that is not UTF-8.
-    let segment = rest.split('/').next().unwrap_or(rest);
+    let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    let segment = &rest[..end];
+    // Without an escape the segment is its own decoding (and UTF-8 already).
+    if !segment.contains('%') {
+        return Some(Cow::Borrowed(segment));
+    }
     Some(
         percent_encoding::percent_decode_str(segment)
             .decode_utf8()

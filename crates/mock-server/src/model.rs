@@ -126,7 +126,24 @@ pub(crate) enum StepUpPolicy {
 pub(crate) fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+        && body.bytes().all(|b| {
+            matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_b64token;
+
+    #[test]
+    fn b64tokens_are_rfc_6750_b64tokens() {
+        for token in ["tok_acme_admin", "A-Z.a_z~0+9/", "abc==", "x="] {
+            assert!(is_b64token(token), "{token:?}");
+        }
+        for token in [
+            "", "==", "a b", "a=b", "tok,1", "tök", "a\"", "a\\b", "a:b", "a%20",
+        ] {
+            assert!(!is_b64token(token), "{token:?}");
+        }
+    }
 }
