@@ -137,8 +137,12 @@ pub(crate) async fn serve_connections(
     let mut http = http1::Builder::new();
     // The connection task keeps the header-read timeout itself (hyper's also runs while a
     // keep-alive connection waits for its next request, which is the idle timeout's job).
+    // Head and body are copied into one buffer and sent with one plain `send` rather than a
+    // two-part `writev`: for the mock's small responses that costs the server 7-16% less CPU
+    // per request on loopback (`cargo xtask bench-mock`; README "Benchmarks").
     http.header_read_timeout(None)
-        .max_header_size(MAX_HEAD_BYTES);
+        .max_header_size(MAX_HEAD_BYTES)
+        .writev(false);
     let max = limits.max_connections.max(1);
     let shared = Arc::new(Shared {
         app,
