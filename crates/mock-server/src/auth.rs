@@ -70,6 +70,9 @@ pub(crate) enum Bearer<'a> {
 }
 
 /// Reads `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 section 2.1).
+///
+/// Byte by byte: every character a scheme or a token may hold is ASCII, so a value that is not
+/// visible ASCII cannot pass either check, and no text validation runs first.
 pub(crate) fn bearer(headers: &HeaderMap) -> Bearer<'_> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
@@ -78,17 +81,16 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Bearer<'_> {
     if values.next().is_some() {
         return Bearer::Malformed;
     }
-    let Ok(text) = value.to_str() else {
+    let text = value.as_bytes().trim_ascii();
+    let Some(space) = text.iter().position(|&b| b == b' ') else {
         return Bearer::Malformed;
     };
-    match text.trim().split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && is_b64token(token.trim()) =>
-        {
-            Bearer::Token(token.trim())
-        }
-        _ => Bearer::Malformed,
+    let (scheme, token) = (&text[..space], text[space + 1..].trim_ascii());
+    if !scheme.eq_ignore_ascii_case(b"bearer") || !is_b64token(token) {
+        return Bearer::Malformed;
     }
+    // A b64token is ASCII, hence UTF-8.
+    std::str::from_utf8(token).map_or(Bearer::Malformed, Bearer::Token)
 }
 
 /// Resolves the request's bearer token to a caller, in precedence order, and checks that the
@@ -259,5 +261,17 @@ mod tests {
         assert_eq!(bearer(&with("Bearer")), Bearer::Malformed);
         assert_eq!(bearer(&with("Bearer a b")), Bearer::Malformed);
         assert_eq!(bearer(&with("Bearer ===")), Bearer::Malformed);
+        assert_eq!(bearer(&with("BEARER tok_a==")), Bearer::Token("tok_a=="));
+        assert_eq!(bearer(&with("Bearer\ttok_a")), Bearer::Malformed);
+        assert_eq!(bearer(&with("Bearers tok_a")), Bearer::Malformed);
+        // Bytes beyond ASCII (obs-text) are in no scheme and no token.
+        let mut headers = HeaderMap::new();
+        let value = http::HeaderValue::from_bytes(b"Bearer t\xc3\xb6k").unwrap();
+        headers.insert(AUTHORIZATION, value);
+        assert_eq!(bearer(&headers), Bearer::Malformed);
+        // Two fields are not one token.
+        let mut headers = with("Bearer tok_a");
+        headers.append(AUTHORIZATION, "Bearer tok_b".parse().unwrap());
+        assert_eq!(bearer(&headers), Bearer::Malformed);
     }
 }

@@ -123,10 +123,11 @@ pub(crate) enum StepUpPolicy {
 }
 
 /// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
-pub(crate) fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
+pub(crate) fn is_b64token(token: impl AsRef<[u8]>) -> bool {
+    let token = token.as_ref();
+    let body = &token[..token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1)];
     !body.is_empty()
-        && body.bytes().all(|b| {
+        && body.iter().all(|&b| {
             matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
         })
 }
