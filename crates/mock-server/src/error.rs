@@ -204,16 +204,19 @@ impl ApiError {
 
     fn render_in(&self, template: &CodeTemplate, request_id: &str) -> Response {
         let (media_type, body) = match self.envelope {
-            Envelope::Problem => (PROBLEM_JSON, self.problem_body(template, request_id)),
+            Envelope::Problem => (PROBLEM_JSON_VALUE, self.problem_body(template, request_id)),
             Envelope::Scim => {
                 let scim = ScimError::new(self.code, self.scim_type, self.detail.as_ref());
                 // Serializing this plain struct cannot fail; an empty body would still carry
                 // the status and headers.
-                (SCIM_JSON, serde_json::to_vec(&scim).unwrap_or_default())
+                (
+                    SCIM_JSON_VALUE,
+                    serde_json::to_vec(&scim).unwrap_or_default(),
+                )
             }
         };
         let mut headers = HeaderMap::with_capacity(6);
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
+        headers.insert(CONTENT_TYPE, media_type);
         // The code in a header on every error: its only place in a SCIM error.
         headers.insert(ERROR_CODE_NAME, template.code_header.clone());
         if let Ok(value) = HeaderValue::from_str(request_id) {
@@ -221,7 +224,7 @@ impl ApiError {
         }
         if let Some(challenge) = &self.www_authenticate {
             let value = if *challenge == BearerChallenge::default() {
-                Ok(HeaderValue::from_static(BARE_CHALLENGE))
+                Ok(BARE_CHALLENGE_VALUE)
             } else {
                 // `from_maybe_shared` takes the rendered bytes over without a copy.
                 HeaderValue::from_maybe_shared(Bytes::from(
@@ -291,6 +294,12 @@ impl ApiError {
 /// `WWW-Authenticate` of a 401 without error information (no credentials were sent): the
 /// start of every challenge.
 const BARE_CHALLENGE: &str = "Bearer realm=\"platform\"";
+
+// Header values checked once, at compile time (`from_static` on a value only known at run
+// time checks it byte by byte on every call).
+const BARE_CHALLENGE_VALUE: HeaderValue = HeaderValue::from_static(BARE_CHALLENGE);
+const PROBLEM_JSON_VALUE: HeaderValue = HeaderValue::from_static(PROBLEM_JSON);
+const SCIM_JSON_VALUE: HeaderValue = HeaderValue::from_static(SCIM_JSON);
 
 /// Whether `text` is printable ASCII other than `"` and `\\`: what JSON strings and RFC 6750
 /// `error_description` values carry as it is.
