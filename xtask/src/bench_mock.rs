@@ -34,6 +34,35 @@ pub struct Options {
     pub rounds: usize,
     /// Pin the servers to CPU 0 and the load generator to CPU 1 with `taskset`.
     pub pin: bool,
+    /// The paths to measure, by name (case-insensitive); empty for all.
+    pub paths: Vec<String>,
+}
+
+/// The names of the measured paths, in order.
+pub const PATHS: [&str; 4] = [
+    "Unauthorized",
+    "NotFound",
+    "STEP_UP_REQUIRED",
+    "RateLimited",
+];
+
+/// `wanted` checked against [`PATHS`]: an unknown name is an error that lists the known ones.
+fn selected(wanted: &[String]) -> Result<Vec<&'static str>> {
+    if wanted.is_empty() {
+        return Ok(PATHS.to_vec());
+    }
+    wanted
+        .iter()
+        .map(|name| {
+            PATHS
+                .iter()
+                .copied()
+                .find(|p| p.eq_ignore_ascii_case(name.trim()))
+                .with_context(|| {
+                    format!("no path named {name:?}; the paths are {}", PATHS.join(", "))
+                })
+        })
+        .collect()
 }
 
 /// Kills a server when the benchmark ends, however it ends.
@@ -110,6 +139,7 @@ impl Server {
 
 /// Builds both release binaries, runs every path on both servers, prints a table.
 pub fn run(options: &Options) -> Result<()> {
+    selected(&options.paths)?;
     let (mock_bin, baseline_bin, xtask_bin) = build()?;
     if cfg!(debug_assertions) {
         return reexec_in_release(&xtask_bin);
@@ -244,6 +274,12 @@ async fn bench(
             429,
         ),
     ];
+
+    let wanted = selected(&options.paths)?;
+    let targets: Vec<Target> = targets
+        .into_iter()
+        .filter(|t| wanted.contains(&t.name))
+        .collect();
 
     // The baseline answers each path with the mock's own bytes.
     let mut canned = Vec::new();
@@ -625,7 +661,20 @@ fn micros(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{masked, median};
+    use super::{PATHS, masked, median, selected};
+
+    #[test]
+    fn paths_are_chosen_by_name() {
+        assert_eq!(selected(&[]).unwrap(), PATHS.to_vec());
+        assert_eq!(
+            selected(&["step_up_required".into(), " NotFound".into()]).unwrap(),
+            ["STEP_UP_REQUIRED", "NotFound"]
+        );
+        assert_eq!(
+            selected(&["Forbidden".into()]).unwrap_err().to_string(),
+            "no path named \"Forbidden\"; the paths are Unauthorized, NotFound, STEP_UP_REQUIRED, RateLimited"
+        );
+    }
 
     #[test]
     fn the_median_of_round_ratios() {

@@ -71,6 +71,9 @@ enum Command {
         /// Do not pin the servers and the load generator to separate CPUs.
         #[arg(long)]
         no_pin: bool,
+        /// Only these paths (comma-separated names, e.g. `STEP_UP_REQUIRED`; default: all).
+        #[arg(long, value_delimiter = ',')]
+        paths: Vec<String>,
     },
     /// Hold thousands of idle connections to the mock's release binary (default limit, and
     /// under 1,024 descriptors) and print other clients' p50/p99/max latency beside the same
@@ -157,11 +160,13 @@ fn main() -> ExitCode {
             seconds,
             rounds,
             no_pin,
+            paths,
         } => bench_mock::run(&bench_mock::Options {
             connections,
             seconds,
             rounds,
             pin: !no_pin,
+            paths,
         })
         .map(|()| ExitCode::SUCCESS),
         Command::BenchIdle {
