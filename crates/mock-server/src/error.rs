@@ -301,7 +301,7 @@ const BARE_CHALLENGE_VALUE: HeaderValue = HeaderValue::from_static(BARE_CHALLENG
 const PROBLEM_JSON_VALUE: HeaderValue = HeaderValue::from_static(PROBLEM_JSON);
 const SCIM_JSON_VALUE: HeaderValue = HeaderValue::from_static(SCIM_JSON);
 
-/// Whether `text` is printable ASCII other than `"` and `\\`: what JSON strings and RFC 6750
+/// Whether `text` is printable ASCII other than `"` and `\`: what JSON strings and RFC 6750
 /// `error_description` values carry as it is.
 fn is_plain(text: &str) -> bool {
     // A fold without an early exit, which the compiler turns into vector instructions.
@@ -311,8 +311,8 @@ fn is_plain(text: &str) -> bool {
 }
 
 /// The length of `text` as a JSON string, quotes included, escaped as serde_json escapes it:
-/// `"`, `\\` and the five named control characters take two bytes, other control characters
-/// six (`\\u00XX`), everything else (DEL and non-ASCII too) is copied.
+/// `"`, `\` and the five named control characters take two bytes, other control characters
+/// six (`\u00XX`), everything else (DEL and non-ASCII too) is copied.
 fn json_len(text: &str) -> usize {
     if is_plain(text) {
         return text.len() + 2;
@@ -406,8 +406,8 @@ impl CodeTemplate {
 impl BearerChallenge {
     /// The header value.
     pub(crate) fn render(&self, error_uri: &str, description: &str) -> String {
-        // Catalog details are plain; others lose what `error_description` cannot carry. Every
-        // character it can carry is ASCII, so filtering bytes filters characters.
+        // Catalog details are plain and go in as they are; others lose the characters
+        // `error_description` cannot carry.
         let description: Cow<'_, str> = if is_plain(description) {
             Cow::Borrowed(description)
         } else {
