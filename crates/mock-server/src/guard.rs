@@ -151,11 +151,12 @@ pub(crate) fn check_workspace_request(
     // 2. RateLimited: per token (valid tokens only, so made-up tokens cannot fill memory) and
     // per address.
     let mut status = RateLimitStatus::default();
-    // The key is built only for a quota that counts (an unlimited one allocates nothing).
-    if let (Some(token), Some(quota)) = (token, token_quota.filter(|q| q.limit > 0)) {
-        status
-            .0
-            .extend(state.limiter().hit(RateKey::Token(token.to_owned()), quota));
+    if let (Some(token), Some(quota)) = (token, token_quota) {
+        status.0.extend(
+            state
+                .limiter()
+                .hit(|| RateKey::Token(token.to_owned()), quota),
+        );
     }
     let address_quota = Quota {
         limit: limits.per_address,
@@ -163,7 +164,7 @@ pub(crate) fn check_workspace_request(
     };
     status
         .0
-        .extend(state.limiter().hit(RateKey::Address(ip), address_quota));
+        .extend(state.limiter().hit(|| RateKey::Address(ip), address_quota));
     if let Some(retry_after) = status.retry_after() {
         let which: Vec<&str> = status
             .0

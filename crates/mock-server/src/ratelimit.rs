@@ -115,19 +115,17 @@ impl RateLimiter {
         }
     }
 
-    /// Counts one request for `key`; `None` when the quota is unlimited.
-    pub(crate) fn hit(&self, key: RateKey, quota: Quota) -> Option<Usage> {
+    /// Counts one request for the key `key` builds; `None` when the quota is unlimited, which
+    /// neither builds the key (a token key allocates) nor reads the clock.
+    pub(crate) fn hit(&self, key: impl FnOnce() -> RateKey, quota: Quota) -> Option<Usage> {
         if quota.limit == 0 {
             return None;
         }
-        self.hit_at(key, quota, Instant::now())
+        Some(self.hit_at(key(), quota, Instant::now()))
     }
 
-    /// Counts one request for `key` at `now`.
-    fn hit_at(&self, key: RateKey, quota: Quota, now: Instant) -> Option<Usage> {
-        if quota.limit == 0 {
-            return None;
-        }
+    /// Counts one request for `key` at `now` against a limited quota (`quota.limit > 0`).
+    fn hit_at(&self, key: RateKey, quota: Quota, now: Instant) -> Usage {
         let window_secs = quota.window_secs.max(1);
         let since_epoch = now.saturating_duration_since(self.epoch);
         let now_ms = u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX);
@@ -158,7 +156,7 @@ impl RateLimiter {
                 1
             }
         };
-        Some(Usage {
+        Usage {
             policy,
             quota: Quota {
                 limit: quota.limit,
@@ -167,7 +165,7 @@ impl RateLimiter {
             remaining: quota.limit.saturating_sub(count),
             reset_secs,
             exceeded: count > quota.limit,
-        })
+        }
     }
 
     /// Forgets every counter (`POST /admin/reset`).
@@ -247,21 +245,21 @@ mod tests {
             window_secs: 60,
         };
         let key = || RateKey::Token("t".into());
-        let first = limiter.hit(key(), quota).unwrap();
+        let first = limiter.hit(key, quota).unwrap();
         assert_eq!((first.remaining, first.exceeded), (1, false));
         assert!((1..=60).contains(&first.reset_secs));
-        assert_eq!(limiter.hit(key(), quota).unwrap().remaining, 0);
-        let third = limiter.hit(key(), quota).unwrap();
+        assert_eq!(limiter.hit(key, quota).unwrap().remaining, 0);
+        let third = limiter.hit(key, quota).unwrap();
         assert_eq!((third.remaining, third.exceeded), (0, true));
         // Another key has its own counter.
         assert!(
             !limiter
-                .hit(RateKey::Token("u".into()), quota)
+                .hit(|| RateKey::Token("u".into()), quota)
                 .unwrap()
                 .exceeded
         );
         limiter.clear();
-        assert!(!limiter.hit(key(), quota).unwrap().exceeded);
+        assert!(!limiter.hit(key, quota).unwrap().exceeded);
     }
 
     #[test]
@@ -271,7 +269,10 @@ mod tests {
             limit: 0,
             window_secs: 1,
         };
-        assert_eq!(limiter.hit(RateKey::Token("t".into()), quota), None);
+        assert_eq!(
+            limiter.hit(|| unreachable!("an unlimited quota builds no key"), quota),
+            None
+        );
     }
 
     #[test]
