@@ -7,6 +7,7 @@
 //! because only the handler knows what the action needs.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
 use catalog::Code;
@@ -25,10 +26,11 @@ pub(crate) const WORKSPACE_PARAM: &str = "workspace";
 /// An authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Caller {
-    /// The caller's workspace (equal to the path's, where the path names one).
-    pub workspace: String,
-    /// The caller's user id.
-    pub user: String,
+    /// The caller's workspace (equal to the path's, where the path names one); shared with
+    /// the token's entry in the store.
+    pub workspace: Arc<str>,
+    /// The caller's user id, shared likewise.
+    pub user: Arc<str>,
     pub role: Role,
 }
 
@@ -159,8 +161,8 @@ pub(crate) fn authenticate(
         return Err(ApiError::not_found());
     }
     Ok(Caller {
-        workspace: user.workspace.clone(),
-        user: user.id.clone(),
+        workspace: Arc::clone(&entry.workspace),
+        user: Arc::clone(&entry.user),
         role: user.role,
     })
 }

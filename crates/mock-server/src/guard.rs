@@ -116,7 +116,7 @@ pub(crate) fn check_workspace_request(
             .filter(|t| !t.is_expired())
             .map(|t| {
                 let session_override = (t.kind == TokenKind::Session)
-                    .then(|| store.workspaces.get(&t.workspace))
+                    .then(|| store.workspaces.get(&*t.workspace))
                     .flatten()
                     .and_then(|w| w.session_rate_limit);
                 match session_override {

@@ -5,6 +5,7 @@
 //! holds it behind a `std::sync::RwLock`.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -144,10 +145,11 @@ pub(crate) enum TokenKind {
 
 #[derive(Clone, Debug)]
 pub(crate) struct Token {
-    /// The user it authenticates.
-    pub user: String,
-    /// That user's workspace.
-    pub workspace: String,
+    /// The user it authenticates (shared with every [`crate::auth::Caller`] it resolves to,
+    /// so authenticating copies no string).
+    pub user: Arc<str>,
+    /// That user's workspace (shared likewise).
+    pub workspace: Arc<str>,
     /// Long-lived or session.
     pub kind: TokenKind,
     /// When it stops working; `None` never.
@@ -223,8 +225,8 @@ impl Store {
             store.tokens.insert(
                 token.token.clone(),
                 Token {
-                    user: token.user.clone(),
-                    workspace,
+                    user: token.user.as_str().into(),
+                    workspace: workspace.into(),
                     kind: TokenKind::LongLived,
                     expires_at: None,
                     expired: token.expired,

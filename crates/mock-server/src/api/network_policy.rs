@@ -31,7 +31,7 @@ pub(crate) async fn get(
     let store = state.read();
     let workspace = store
         .workspaces
-        .get(&caller.workspace)
+        .get(&*caller.workspace)
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(NetworkPolicy {
         allowlist: workspace.allowlist_text.clone(),
@@ -69,7 +69,7 @@ pub(crate) async fn put(
     let mut store = state.write();
     let workspace = store
         .workspaces
-        .get_mut(&caller.workspace)
+        .get_mut(&*caller.workspace)
         .ok_or_else(ApiError::not_found)?;
     workspace.allowlist = allowlist;
     workspace.allowlist_text = policy

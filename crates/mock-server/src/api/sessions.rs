@@ -83,8 +83,8 @@ pub(crate) async fn sign_in(
     state.write().insert_session(
         token.clone(),
         Token {
-            user: user_id.clone(),
-            workspace: workspace.to_owned(),
+            user: user_id.as_str().into(),
+            workspace: workspace.into(),
             kind: TokenKind::Session,
             expires_at: Some(Instant::now() + SESSION_TTL),
             expired: false,

@@ -101,7 +101,7 @@ pub(crate) fn require_step_up(
     let policy = state
         .read()
         .workspaces
-        .get(&caller.workspace)
+        .get(&*caller.workspace)
         .map(|w| w.step_up)
         .unwrap_or_default();
     let acr = match policy {

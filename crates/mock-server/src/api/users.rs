@@ -128,7 +128,7 @@ pub(crate) async fn invite(
     }
     let user = User {
         id: state.next_id("usr_"),
-        workspace: caller.workspace.clone(),
+        workspace: caller.workspace.to_string(),
         email: invite.email,
         password: None,
         role: invite.role,
@@ -168,6 +168,6 @@ pub(crate) async fn delete(
     require_step_up(&state, &caller, &step_up, Purpose::DeleteUser)?;
     let mut store = state.write();
     store.remove_user(id);
-    store.tokens.retain(|_, t| t.user != id);
+    store.tokens.retain(|_, t| *t.user != *id);
     Ok(StatusCode::NO_CONTENT)
 }

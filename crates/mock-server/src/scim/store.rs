@@ -248,7 +248,7 @@ impl ScimStore {
         let table = table_mut(&mut records, workspace);
         let in_step = table.in_step(store, workspace);
         store.remove_user(id);
-        store.tokens.retain(|_, t| t.user != id);
+        store.tokens.retain(|_, t| *t.user != *id);
         table.remove(id);
         if in_step {
             table.synced_with(store, workspace);

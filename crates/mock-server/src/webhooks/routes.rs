@@ -164,7 +164,7 @@ pub(crate) async fn create(
     }
     let endpoint = Endpoint {
         id: state.next_id("whk_"),
-        workspace: caller.workspace.clone(),
+        workspace: caller.workspace.to_string(),
         url,
         events,
         enabled: true,
@@ -318,7 +318,7 @@ pub(crate) async fn test(
     };
     let message = Message::new(
         TEST_EVENT,
-        json!({ "webhook_id": admitted.id, "workspace": caller.workspace }),
+        json!({ "webhook_id": admitted.id, "workspace": &*caller.workspace }),
     );
     let outcome = delivery::deliver(state.webhooks(), &admitted, &message).await;
     let now = Instant::now();
