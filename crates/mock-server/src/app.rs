@@ -1,36 +1,31 @@
-//! The app: the axum router (routes from [`crate::routes::ROUTES`], the NotFound fallback for
-//! unknown routes and methods) inside the request-context layer, which also runs the
-//! workspace guard before the router sees the request.
+//! The app: the route table ([`crate::dispatch::RouteTable`] over [`crate::routes::ROUTES`],
+//! NotFound for unknown routes and methods) inside the request-context layer, which also runs
+//! the workspace guard before the table sees the request.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum::Router;
 use axum::extract::Request;
-use axum::middleware::from_fn_with_state;
-use axum::response::{IntoResponse, Response};
-use axum::routing::future::RouteFuture;
+use axum::response::Response;
 use tower::{Layer, Service};
 
 use crate::context::{self, RequestContext, RequestContextFuture};
-use crate::error::ApiError;
-use crate::routes::{ROUTES, Scope};
+use crate::dispatch::{RouteFuture, RouteTable};
 use crate::state::AppState;
 
 /// The whole mock as a tower service, what [`app()`] returns: the request-context layer
-/// around the router. Cheap to clone (it shares the state); drive it with
+/// around the route table. Cheap to clone (it shares the state); drive it with
 /// `tower::ServiceExt::oneshot` or serve it with [`crate::serve()`].
 ///
-/// The layer wraps the router from the outside rather than through `Router::layer` (which
-/// wraps every route one by one): a request the workspace guard refuses never reaches the
-/// router, and a routed request goes through one boxed service fewer.
+/// The layer wraps the table from the outside: a request the workspace guard refuses is
+/// never routed.
 #[derive(Clone, Debug)]
-pub struct App(RequestContext<Router>);
+pub struct App(RequestContext<RouteTable>);
 
 /// The response future of [`App`].
-pub struct AppFuture(RequestContextFuture<RouteFuture<Infallible>>);
+pub struct AppFuture(RequestContextFuture<RouteFuture>);
 
 impl std::fmt::Debug for AppFuture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -62,50 +57,8 @@ impl Future for AppFuture {
 
 /// The whole app over `state`.
 pub fn app(state: AppState) -> App {
-    let mut public = Router::new();
-    let mut workspace = Router::new();
-    let mut scim = Router::new();
-    for route in ROUTES {
-        let method_router = (route.handler)(route.verb.filter());
-        match route.scope {
-            Scope::Public => public = public.route(route.path, method_router),
-            Scope::Workspace => workspace = workspace.route(route.path, method_router),
-            Scope::Scim => scim = scim.route(route.path, method_router),
-        }
-    }
-    let scim = scim_layer(scim, &state);
-
-    let router = Router::new()
-        .merge(public)
-        .merge(workspace)
-        .merge(scim)
-        .fallback(unknown_route)
-        .method_not_allowed_fallback(unknown_route)
-        .with_state(state.clone());
-    App(context::RequestContextLayer::new(&state).layer(router))
-}
-
-/// The layer(s) in front of the SCIM routes: their own authentication (SCIM tokens) and the
-/// SCIM envelope. `guard::check_workspace_request` gives them the network policy and rate
-/// limits once the token names the workspace.
-fn scim_layer(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    if !router.has_routes() {
-        return router;
-    }
-    router.route_layer(from_fn_with_state(
-        state.clone(),
-        crate::scim::routes::guard,
-    ))
-}
-
-/// NotFound for anything no route serves (the request-context middleware switches it to the
-/// SCIM envelope under `/scim/v2`).
-///
-/// Under `/v1/workspaces/{workspace}/` the workspace guard has run already, in the
-/// request-context layer, for unknown routes as for known ones: IP_BLOCKED, RateLimited and
-/// WORKSPACE_INACTIVE precede NotFound in `catalog::PRECEDENCE`.
-async fn unknown_route() -> Response {
-    ApiError::unknown_route().into_response()
+    let routes = RouteTable::new(state.clone());
+    App(context::RequestContextLayer::new(&state).layer(routes))
 }
 
 /// The context layer's log lines, seen through the whole app.

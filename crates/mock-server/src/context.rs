@@ -1,6 +1,6 @@
 //! The outermost layer: request ids, logging, and rendering every error.
 //!
-//! [`RequestContextLayer`] wraps the router (see `crate::app::App`). It gives each request a
+//! [`RequestContextLayer`] wraps the route table (see `crate::app::App`). It gives each request a
 //! fresh [`RequestId`] (kept in the response future; no handler needs it), runs the rest of
 //! the app inside a debug-level `tracing` span carrying that id, and then finishes the
 //! response: an [`ApiError`] parked in the response by `IntoResponse` is rendered with the id
@@ -151,7 +151,7 @@ where
             uri: req.uri().clone(),
             started: Instant::now(),
         });
-        // The workspace guard, before routing: a refused request never reaches the router.
+        // The workspace guard, before routing: a refused request is never routed.
         let (limits, verdict) = span.in_scope(|| guard::admit(&self.state, &req));
         let inner = match verdict {
             Ok(()) => Inner::Running(span.in_scope(|| self.inner.call(req))),
@@ -297,8 +297,8 @@ fn finish(
 }
 
 /// What HTTP asks of a response to HEAD (RFC 9110 section 9.3.2): the header fields of the GET
-/// response, `Content-Length` included, and no content. axum does this for the responses of
-/// its routes, but errors are rendered here, after the router.
+/// response, `Content-Length` included, and no content. The route table answers HEAD with
+/// the GET route; this drops the body of whatever it answered, rendered errors included.
 fn strip_body(response: &mut Response) {
     let length = axum::body::HttpBody::size_hint(response.body()).exact();
     if let Some(length) = length.filter(|&n| n > 0) {

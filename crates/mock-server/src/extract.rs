@@ -9,10 +9,11 @@
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::ops::Range;
 
 use axum::body::Bytes;
 use axum::extract::connect_info::{ConnectInfo, MockConnectInfo};
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::request::Parts;
 use http::{Extensions, Uri};
@@ -215,29 +216,89 @@ fn truncate(text: &str) -> String {
     format!("{}…", &text[..end])
 }
 
-/// The path parameters of the matched route, percent-decoded (axum's own, shared rather than
-/// copied into new strings).
+/// The most path parameters a route has (a test of the route table holds every route to it).
+pub(crate) const MAX_PARAMS: usize = 2;
+
+/// Where the matched route's path parameters sit in the request's path: put in the request by
+/// the route table (`crate::dispatch`), read by [`PathParams`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RouteMatch {
+    names: [&'static str; MAX_PARAMS],
+    params: [Range<usize>; MAX_PARAMS],
+    len: usize,
+}
+
+impl RouteMatch {
+    /// Adds the parameter `name`, at `range` in the path; ignored past [`MAX_PARAMS`].
+    pub(crate) fn push(&mut self, name: &'static str, range: Range<usize>) {
+        if let (Some(n), Some(r)) = (self.names.get_mut(self.len), self.params.get_mut(self.len)) {
+            (*n, *r) = (name, range);
+            self.len += 1;
+        }
+    }
+
+    /// Where the parameter `name` sits in the path.
+    pub(crate) fn param(&self, name: &str) -> Option<Range<usize>> {
+        let index = self.names[..self.len].iter().position(|n| *n == name)?;
+        self.params.get(index).cloned()
+    }
+
+    /// Where every parameter sits in the path, in the template's order.
+    pub(crate) fn params(&self) -> &[Range<usize>] {
+        &self.params[..self.len]
+    }
+}
+
+/// The path parameters of the matched route, percent-decoded, read where the route table
+/// found them ([`RouteMatch`]): a parameter without escapes is a slice of the request's path.
 #[derive(Debug)]
-pub(crate) struct PathParams(RawPathParams);
+pub(crate) struct PathParams {
+    uri: Uri,
+    matched: RouteMatch,
+    /// The decoded values of the parameters that had escapes (rare), by position.
+    decoded: Vec<(usize, String)>,
+}
 
 impl PathParams {
     /// The parameter `name`, or `""` if the route has none (a bug the route's tests catch).
     pub(crate) fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, v)| v)
+        let Some(range) = self.matched.param(name) else {
+            return "";
+        };
+        match self.decoded.iter().find(|(start, _)| *start == range.start) {
+            Some((_, value)) => value,
+            None => self.uri.path().get(range).unwrap_or(""),
+        }
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PathParams {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<PathParams, ApiError> {
-        let raw = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found())?;
-        Ok(PathParams(raw))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<PathParams, ApiError> {
+        // Every routed request has a match; without one there is nothing to name.
+        let matched = parts
+            .extensions
+            .get::<RouteMatch>()
+            .cloned()
+            .ok_or_else(ApiError::not_found)?;
+        let path = parts.uri.path();
+        let mut decoded = Vec::new();
+        for range in matched.params() {
+            let raw = path.get(range.clone()).unwrap_or("");
+            if raw.contains('%') {
+                // A segment that is not UTF-8 once decoded names nothing.
+                let value = percent_encoding::percent_decode_str(raw)
+                    .decode_utf8()
+                    .map_err(|_| ApiError::not_found())?;
+                decoded.push((range.start, value.into_owned()));
+            }
+        }
+        Ok(PathParams {
+            uri: parts.uri.clone(),
+            matched,
+            decoded,
+        })
     }
 }
 
@@ -260,6 +321,55 @@ pub(crate) fn peer_addr(extensions: &Extensions) -> Option<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use catalog::Code;
+
+    /// `PathParams` of `path`, whose parameters sit at `params` (as the route table finds them).
+    fn path_params(
+        path: &str,
+        params: &[(&'static str, Range<usize>)],
+    ) -> Result<PathParams, ApiError> {
+        let mut matched = RouteMatch::default();
+        for (name, range) in params {
+            matched.push(name, range.clone());
+        }
+        let (mut parts, ()) = Request::get(path).body(()).unwrap().into_parts();
+        parts.extensions.insert(matched);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(PathParams::from_request_parts(&mut parts, &()))
+    }
+
+    #[test]
+    fn path_params_are_read_in_place_and_decoded_where_escaped() {
+        let path = "/v1/workspaces/acme/users/usr%5F1";
+        let params = path_params(path, &[("workspace", 15..19), ("user_id", 26..33)]).unwrap();
+        assert_eq!(params.get("workspace"), "acme");
+        assert_eq!(params.get("user_id"), "usr_1");
+        assert_eq!(params.get("webhook_id"), "");
+        // Past `MAX_PARAMS`, a parameter is not kept.
+        let mut matched = RouteMatch::default();
+        for name in ["a", "b", "c"] {
+            matched.push(name, 0..1);
+        }
+        assert_eq!(matched.params().len(), MAX_PARAMS);
+        assert_eq!(matched.param("c"), None);
+    }
+
+    #[test]
+    fn a_parameter_that_is_not_utf8_once_decoded_is_not_found() {
+        let error = path_params("/scim/v2/Users/%FF%FE", &[("id", 15..21)]).unwrap_err();
+        assert_eq!(error.code, Code::NotFound);
+        // A request the route table did not match has no parameters to name.
+        let (mut parts, ()) = Request::get("/x").body(()).unwrap().into_parts();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let error = runtime
+            .block_on(PathParams::from_request_parts(&mut parts, &()))
+            .unwrap_err();
+        assert_eq!(error.code, Code::NotFound);
+    }
 
     #[test]
     fn json_media_types() {

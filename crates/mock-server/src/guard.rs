@@ -76,9 +76,8 @@ pub(crate) fn client_addr(
 /// before routing. Returns the rate-limit status to report on whatever is answered (nothing
 /// for other paths) and the verdict.
 ///
-/// It runs in front of the router rather than as a route layer: one pass for matched routes,
-/// unknown routes and wrong methods alike (axum runs route layers only for matched routes),
-/// and no boxed service per request.
+/// It runs in front of the route table rather than per route: one pass for matched routes,
+/// unknown routes and wrong methods alike.
 pub(crate) fn admit(
     state: &AppState,
     request: &Request,

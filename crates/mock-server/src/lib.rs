@@ -18,6 +18,7 @@ mod app;
 mod auth;
 mod conn;
 mod context;
+mod dispatch;
 mod error;
 mod expiring;
 mod extract;

@@ -1,21 +1,29 @@
 //! The route table: every (method, path) the mock serves, in one list.
 //!
-//! [`crate::app::app`] builds the router from [`ROUTES`], and a test holds the same list
-//! against `schemas/openapi.json` (same methods, paths and `operationId`s), so the router and
+//! [`crate::dispatch::RouteTable`] routes requests by [`ROUTES`], and a test holds the same list
+//! against `schemas/openapi.json` (same methods, paths and `operationId`s), so the routing and
 //! the document cannot drift apart. Adding an endpoint means one row here, one operation in
 //! the document, and the handler.
 
-use axum::routing::{MethodFilter, MethodRouter, on};
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::extract::Request;
+use axum::response::Response;
+use http::Method;
 
 use crate::api::{admin, discovery, factors, network_policy, sessions, step_up, users};
 use crate::scim::routes as scim;
 use crate::state::AppState;
 use crate::webhooks::routes as webhooks;
 
+/// What a route's handler returns: axum's boxed handler future.
+pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
 /// An HTTP method the table uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verb {
-    /// GET (axum also answers HEAD on GET routes).
+    /// GET (HEAD is answered by the GET route, without the body).
     Get,
     /// POST.
     Post,
@@ -39,13 +47,14 @@ impl Verb {
         }
     }
 
-    pub(crate) fn filter(self) -> MethodFilter {
+    /// The method itself.
+    pub(crate) fn method(self) -> Method {
         match self {
-            Verb::Get => MethodFilter::GET,
-            Verb::Post => MethodFilter::POST,
-            Verb::Put => MethodFilter::PUT,
-            Verb::Patch => MethodFilter::PATCH,
-            Verb::Delete => MethodFilter::DELETE,
+            Verb::Get => Method::GET,
+            Verb::Post => Method::POST,
+            Verb::Put => Method::PUT,
+            Verb::Patch => Method::PATCH,
+            Verb::Delete => Method::DELETE,
         }
     }
 }
@@ -57,7 +66,8 @@ pub enum Scope {
     Public,
     /// `/v1/workspaces/{workspace}/...`: behind the workspace guard (`guard.rs`).
     Workspace,
-    /// `/scim/v2/...`: behind the SCIM routes' own layer (see `app::scim_layer`).
+    /// `/scim/v2/...`: behind the SCIM routes' own guard (`scim::routes::admit`, run by the
+    /// route table).
     Scim,
 }
 
@@ -66,14 +76,14 @@ pub enum Scope {
 pub struct Route {
     /// The method.
     pub verb: Verb,
-    /// The path in axum (and OpenAPI) template syntax: `/v1/workspaces/{workspace}/users`.
+    /// The path in matchit (and OpenAPI) template syntax: `/v1/workspaces/{workspace}/users`.
     pub path: &'static str,
     /// The OpenAPI `operationId`.
     pub operation_id: &'static str,
     /// The middleware it sits behind.
     pub scope: Scope,
-    /// Builds the method router from the method filter.
-    pub(crate) handler: fn(MethodFilter) -> MethodRouter<AppState>,
+    /// Calls the axum handler with the request and the state.
+    pub(crate) handler: fn(Request, AppState) -> HandlerFuture,
 }
 
 impl std::fmt::Debug for Route {
@@ -95,7 +105,7 @@ macro_rules! route {
             path: $path,
             operation_id: $op,
             scope: Scope::$scope,
-            handler: |filter| on(filter, $handler),
+            handler: |request, state| axum::handler::Handler::call($handler, request, state),
         }
     };
 }

@@ -1,7 +1,7 @@
 //! The SCIM 2.0 API (RFC 7644) under `/scim/v2`: Users, and the discovery endpoints
 //! `ServiceProviderConfig`, `ResourceTypes` and `Schemas`.
 //!
-//! [`guard`] sits in front of every SCIM route. It authenticates the workspace's SCIM bearer
+//! [`admit`] runs in front of every SCIM route (the route table calls it for `Scope::Scim`). It authenticates the workspace's SCIM bearer
 //! token (from the seed's `[scim]` section) and runs the workspace checks in
 //! `catalog::PRECEDENCE` order: IP_BLOCKED, RateLimited and WORKSPACE_INACTIVE for the
 //! workspace the token names, then Unauthorized. Discovery needs no token (its content is the
@@ -16,8 +16,7 @@
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Query, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use catalog::Code;
 use http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 use http::request::Parts;
@@ -34,6 +33,7 @@ use crate::context::SCIM_PREFIX;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams};
 use crate::guard::{check_workspace_request, client_addr};
+use crate::ratelimit::RateLimitStatus;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::webhooks::delivery::emit;
@@ -54,7 +54,7 @@ const DISCOVERY: [&str; 3] = [
     "/scim/v2/Schemas",
 ];
 
-/// The workspace a request's SCIM token provisions; [`guard`] puts it in the request.
+/// The workspace a request's SCIM token provisions; [`admit`] puts it in the request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ScimClient {
     pub workspace: String,
@@ -64,8 +64,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimClient {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<ScimClient, ApiError> {
-        // Only reachable on a route the guard does not cover; `app::scim_layer` puts it on
-        // every `Scope::Scim` route, and the guard inserts a client for every non-discovery one.
+        // Only reachable on a route the guard does not cover; the route table runs it for
+        // every `Scope::Scim` route, and it inserts a client for every non-discovery one.
         parts
             .extensions
             .get::<ScimClient>()
@@ -76,37 +76,37 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimClient {
     }
 }
 
-/// The route layer on every SCIM route; see the module docs.
-pub(crate) async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    // This layer runs for matched routes only, and the router matches the path's bytes as
-    // they are: a request under a discovery route's static prefix was routed to it.
+/// The guard of every SCIM route (see the module docs), run by the route table once the
+/// request matched one: on success it puts the [`ScimClient`] in the request. Returns the
+/// rate-limit status to report on whatever is answered, and the verdict.
+pub(crate) fn admit(
+    state: &AppState,
+    req: &mut Request,
+) -> (RateLimitStatus, Result<(), ApiError>) {
+    // Only matched requests get here, and the table matches the path's bytes as they are: a
+    // request under a discovery route's static prefix was routed to it.
     let path = req.uri().path();
     let discovery = DISCOVERY.iter().any(|d| path.starts_with(d));
-    let ip = client_addr(&state, req.extensions(), req.headers());
+    let ip = client_addr(state, req.extensions(), req.headers());
     let bearer = auth::bearer(req.headers());
     let workspace = match bearer {
         Bearer::Token(token) if !discovery => state.scim().workspace_of(token).map(str::to_owned),
         _ => None,
     };
-    let (limits, verdict) = check_workspace_request(&state, workspace.as_deref(), ip, None);
+    let (limits, verdict) = check_workspace_request(state, workspace.as_deref(), ip, None);
     let verdict = verdict
         .map_err(ApiError::scim)
         .and_then(|()| match workspace {
             Some(workspace) => Ok(Some(ScimClient { workspace })),
             None if discovery => Ok(None),
             None => Err(unauthorized(bearer)),
-        });
-    let mut response = match verdict {
-        Ok(client) => {
+        })
+        .map(|client| {
             if let Some(client) = client {
                 req.extensions_mut().insert(client);
             }
-            next.run(req).await
-        }
-        Err(error) => error.into_response(),
-    };
-    limits.apply(response.headers_mut());
-    response
+        });
+    (limits, verdict)
 }
 
 fn unauthorized(bearer: Bearer<'_>) -> ApiError {
