@@ -9,10 +9,10 @@ use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::Response;
-use tower::{Layer, Service};
+use tower::Service;
 
-use crate::context::{self, RequestContext, RequestContextFuture};
-use crate::dispatch::{RouteFuture, RouteTable};
+use crate::context::{RequestContext, RequestContextFuture};
+use crate::dispatch::RouteTable;
 use crate::state::AppState;
 
 /// The whole mock as a tower service, what [`app()`] returns: the request-context layer
@@ -22,10 +22,10 @@ use crate::state::AppState;
 /// The layer wraps the table from the outside: a request the workspace guard refuses is
 /// never routed.
 #[derive(Clone, Debug)]
-pub struct App(RequestContext<RouteTable>);
+pub struct App(RequestContext);
 
 /// The response future of [`App`].
-pub struct AppFuture(RequestContextFuture<RouteFuture>);
+pub struct AppFuture(RequestContextFuture);
 
 impl std::fmt::Debug for AppFuture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -38,12 +38,20 @@ impl Service<Request> for App {
     type Error = Infallible;
     type Future = AppFuture;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.0.poll_ready(cx)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request) -> AppFuture {
-        AppFuture(self.0.call(request))
+        self.serve(request)
+    }
+}
+
+impl App {
+    /// Serves `request`, as `Service::call` does but through `&self`, so a connection needs
+    /// no copy of the app per request.
+    pub(crate) fn serve(&self, request: Request) -> AppFuture {
+        AppFuture(self.0.serve(request))
     }
 }
 
@@ -51,14 +59,14 @@ impl Future for AppFuture {
     type Output = Result<Response, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.get_mut().0).poll(cx)
+        Pin::new(&mut self.get_mut().0).poll(cx).map(Ok)
     }
 }
 
 /// The whole app over `state`.
 pub fn app(state: AppState) -> App {
     let routes = RouteTable::new(state.clone());
-    App(context::RequestContextLayer::new(&state).layer(routes))
+    App(RequestContext::new(&state, routes))
 }
 
 /// The context layer's log lines, seen through the whole app.

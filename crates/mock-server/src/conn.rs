@@ -43,7 +43,6 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
-use tower::ServiceExt;
 
 pub use self::activity::Connections;
 pub(crate) use self::activity::MAX_HEAD_BYTES;
@@ -249,9 +248,9 @@ async fn connection(
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let busy = service_state.enter();
-        let app = app.clone();
+        let response = app.serve(request.map(Body::new));
         async move {
-            let response = app.oneshot(request.map(Body::new)).await;
+            let response = response.await;
             drop(busy);
             response
         }

@@ -1,6 +1,6 @@
 //! The outermost layer: request ids, logging, and rendering every error.
 //!
-//! [`RequestContextLayer`] wraps the route table (see `crate::app::App`). It gives each request a
+//! [`RequestContext`] wraps the route table (see `crate::app::App`). It gives each request a
 //! fresh [`RequestId`] (kept in the response future; no handler needs it), runs the rest of
 //! the app inside a debug-level `tracing` span carrying that id, and then finishes the
 //! response: an [`ApiError`] parked in the response by `IntoResponse` is rendered with the id
@@ -13,8 +13,9 @@
 //! it logs one access line per request (`served`, with the request id, method, path, status
 //! and microseconds).
 //!
-//! It is a hand-written tower [`Layer`] rather than `axum::middleware::from_fn`, which boxes
-//! the next service and the response future on every request: error responses are the mock's
+//! It is a plain struct around the table rather than `axum::middleware::from_fn`, which boxes
+//! the next service and the response future on every request, and it serves through `&self`,
+//! so a connection needs no copy of the app per request: error responses are the mock's
 //! hottest path, and `cargo xtask bench-mock` holds them to a bare axum handler's speed.
 
 use std::fmt;
@@ -30,16 +31,14 @@ use axum::response::Response;
 use catalog::Code;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, StatusCode, Uri};
-use tower::{Layer, Service};
 use tracing::Span;
 
+use crate::dispatch::{RouteFuture, RouteTable};
 use crate::error::{ApiError, ErrorTemplates, X_REQUEST_ID_NAME};
 use crate::guard;
 use crate::ratelimit::RateLimitStatus;
+use crate::scim::is_scim_path;
 use crate::state::AppState;
-
-/// The path prefix of the SCIM API, whose errors use the SCIM envelope.
-pub(crate) const SCIM_PREFIX: &str = "/scim/v2";
 
 /// A request's id, `req_` and 16 hex digits: a per-process random prefix and a counter, so ids
 /// are unique without a random draw per request. Kept inline (no allocation per request).
@@ -76,65 +75,27 @@ impl fmt::Display for RequestId {
     }
 }
 
-pub(crate) fn is_scim_path(path: &str) -> bool {
-    path == SCIM_PREFIX
-        || path
-            .strip_prefix(SCIM_PREFIX)
-            .is_some_and(|rest| rest.starts_with('/'))
-}
-
-/// The request-context layer over the whole app; see the module docs.
+/// The request-context layer around the route table; see the module docs.
 #[derive(Clone, Debug)]
-pub(crate) struct RequestContextLayer {
+pub(crate) struct RequestContext {
+    routes: RouteTable,
     state: AppState,
     templates: Arc<ErrorTemplates>,
 }
 
-impl RequestContextLayer {
-    /// The layer for `state`'s app (error `type` URLs under its public URL).
-    pub(crate) fn new(state: &AppState) -> RequestContextLayer {
-        RequestContextLayer {
+impl RequestContext {
+    /// The layer around `routes` for `state`'s app (error `type` URLs under its public URL).
+    pub(crate) fn new(state: &AppState, routes: RouteTable) -> RequestContext {
+        RequestContext {
+            routes,
             state: state.clone(),
             templates: Arc::new(ErrorTemplates::new(state.public_url())),
         }
     }
-}
 
-impl<S> Layer<S> for RequestContextLayer {
-    type Service = RequestContext<S>;
-
-    fn layer(&self, inner: S) -> RequestContext<S> {
-        RequestContext {
-            inner,
-            state: self.state.clone(),
-            templates: Arc::clone(&self.templates),
-        }
-    }
-}
-
-/// The service [`RequestContextLayer`] wraps around the app.
-#[derive(Clone, Debug)]
-pub(crate) struct RequestContext<S> {
-    inner: S,
-    state: AppState,
-    templates: Arc<ErrorTemplates>,
-}
-
-impl<S> Service<Request> for RequestContext<S>
-where
-    S: Service<Request, Response = Response>,
-    // axum's `Route` futures are boxed, hence `Unpin`: no pinning needed here.
-    S::Future: Unpin,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = RequestContextFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
+    /// Serves `req` (through `&self`: a connection serves each request without a copy of
+    /// the app).
+    pub(crate) fn serve(&self, req: Request) -> RequestContextFuture {
         let id = RequestId::generate();
         let scim = is_scim_path(req.uri().path());
         let head = req.method() == Method::HEAD;
@@ -154,7 +115,7 @@ where
         // The workspace guard, before routing: a refused request is never routed.
         let (limits, verdict) = span.in_scope(|| guard::admit(&self.state, &req));
         let inner = match verdict {
-            Ok(()) => Inner::Running(span.in_scope(|| self.inner.call(req))),
+            Ok(()) => Inner::Running(span.in_scope(|| self.routes.route(req))),
             Err(error) => Inner::Refused(Some(error)),
         };
         RequestContextFuture {
@@ -178,9 +139,10 @@ struct Access {
     started: Instant,
 }
 
+/// The response future of [`RequestContext::serve`].
 #[derive(Debug)]
-pub(crate) struct RequestContextFuture<F> {
-    inner: Inner<F>,
+pub(crate) struct RequestContextFuture {
+    inner: Inner,
     /// The rate-limit header fields for whatever is answered.
     limits: RateLimitStatus,
     span: Span,
@@ -194,16 +156,13 @@ pub(crate) struct RequestContextFuture<F> {
 
 /// The app's response future, or the guard's refusal.
 #[derive(Debug)]
-enum Inner<F> {
-    Running(F),
+enum Inner {
+    Running(RouteFuture),
     Refused(Option<ApiError>),
 }
 
-impl<F, E> Future for RequestContextFuture<F>
-where
-    F: Future<Output = Result<Response, E>> + Unpin,
-{
-    type Output = Result<Response, E>;
+impl Future for RequestContextFuture {
+    type Output = Response;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
@@ -211,7 +170,7 @@ where
         // The guard's refusal is rendered as it is, without a round trip through a response.
         let (response, error) = match &mut this.inner {
             Inner::Running(inner) => {
-                let mut response = ready!(Pin::new(inner).poll(cx))?;
+                let mut response = ready!(Pin::new(inner).poll(cx));
                 let error = parked(&mut response);
                 (response, error)
             }
@@ -238,7 +197,7 @@ where
                 "served"
             );
         }
-        Poll::Ready(Ok(response))
+        Poll::Ready(response)
     }
 }
 
@@ -339,13 +298,5 @@ mod tests {
         assert!(a.as_str()[4..].bytes().all(|b| b.is_ascii_hexdigit()));
         // Same process, same prefix.
         assert_eq!(a.as_str()[..12], b.as_str()[..12]);
-    }
-
-    #[test]
-    fn scim_paths() {
-        assert!(is_scim_path("/scim/v2"));
-        assert!(is_scim_path("/scim/v2/Users"));
-        assert!(!is_scim_path("/scim/v20"));
-        assert!(!is_scim_path("/v1/scim/v2"));
     }
 }

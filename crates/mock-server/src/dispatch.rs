@@ -17,7 +17,6 @@
 //! ([`crate::scim::routes::admit`]) first, whose rate-limit fields go on whatever is answered.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::future::Future;
 use std::ops::Range;
 use std::pin::Pin;
@@ -27,7 +26,6 @@ use std::task::{Context, Poll, ready};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::Method;
-use tower::Service;
 
 use crate::error::ApiError;
 use crate::extract::{MAX_PARAMS, RouteMatch};
@@ -120,16 +118,9 @@ fn param_names(template: &'static str) -> impl Iterator<Item = &'static str> {
         .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
 }
 
-impl Service<Request> for RouteTable {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = RouteFuture;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, mut request: Request) -> RouteFuture {
+impl RouteTable {
+    /// Routes `request` to its handler (NotFound when no route serves it).
+    pub(crate) fn route(&self, mut request: Request) -> RouteFuture {
         let Some((route, found)) = self.find(request.method(), request.uri().path()) else {
             return RouteFuture::answered(ApiError::unknown_route().into_response(), None);
         };
@@ -151,7 +142,7 @@ impl Service<Request> for RouteTable {
     }
 }
 
-/// The response future of [`RouteTable`].
+/// The response future of [`RouteTable::route`].
 pub(crate) struct RouteFuture {
     inner: Inner,
     /// Rate-limit fields to add to the response (the SCIM guard's).
@@ -179,7 +170,7 @@ impl std::fmt::Debug for RouteFuture {
 }
 
 impl Future for RouteFuture {
-    type Output = Result<Response, Infallible>;
+    type Output = Response;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
@@ -190,7 +181,7 @@ impl Future for RouteFuture {
         if let Some(limits) = &this.limits {
             limits.apply(response.headers_mut());
         }
-        Poll::Ready(Ok(response))
+        Poll::Ready(response)
     }
 }
 

@@ -1,8 +1,8 @@
 //! The route table: every (method, path) the mock serves, in one list.
 //!
-//! [`crate::dispatch::RouteTable`] routes requests by [`ROUTES`], and a test holds the same list
-//! against `schemas/openapi.json` (same methods, paths and `operationId`s), so the routing and
-//! the document cannot drift apart. Adding an endpoint means one row here, one operation in
+//! The mock routes requests by [`ROUTES`] (`dispatch::RouteTable`), and a test holds the same
+//! list against `schemas/openapi.json` (same methods, paths and `operationId`s), so the
+//! routing and the document cannot drift apart. Adding an endpoint means one row here, one operation in
 //! the document, and the handler.
 
 use std::future::Future;

@@ -14,8 +14,9 @@ use axum::body::HttpBody;
 use response_schema::ScimType;
 
 use super::activity::MAX_HEAD_BYTES;
-use crate::context::{RequestId, is_scim_path};
+use crate::context::RequestId;
 use crate::error::ApiError;
+use crate::scim::is_scim_path;
 
 /// Renders rejections for one server.
 pub(crate) struct Rejects {

@@ -24,12 +24,12 @@ use http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use response_schema::{FieldError, SCIM_JSON, ScimType};
 use serde_json::{Value, json};
 
+use super::SCIM_PREFIX;
 use super::filter;
 use super::projection::Projection;
 use super::schema::{self, CORE_USER, ENTERPRISE_USER, LIST_RESPONSE};
 use super::store::{ScimStore, ScimStoreError};
 use crate::auth::{self, Bearer};
-use crate::context::SCIM_PREFIX;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams};
 use crate::guard::{check_workspace_request, client_addr};
