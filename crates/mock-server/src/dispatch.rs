@@ -55,17 +55,12 @@ impl std::fmt::Debug for RouteTable {
 }
 
 impl RouteTable {
-    /// The table of [`ROUTES`] over `state`.
+    /// The table of [`ROUTES`] over `state`. Two templates that overlap (which matchit
+    /// refuses, as axum's router does) are a bug in the static table, which every test that
+    /// builds the app would show at once.
     pub(crate) fn new(state: AppState) -> RouteTable {
-        RouteTable::of(ROUTES, state)
-    }
-
-    /// The table of `routes`. Two templates that overlap (which matchit refuses, as axum's
-    /// router does) are a bug in the static table, which every test that builds the app
-    /// would show at once.
-    fn of(routes: &'static [Route], state: AppState) -> RouteTable {
         let mut by_path: BTreeMap<&'static str, Vec<&'static Route>> = BTreeMap::new();
-        for route in routes {
+        for route in ROUTES {
             by_path.entry(route.path).or_default().push(route);
         }
         let mut tree = matchit::Router::new();
@@ -102,23 +97,7 @@ impl RouteTable {
         // A template with more parameters than `MAX_PARAMS` (a test rules it out) is no match.
         (found.params().len() == matched.params.len()).then_some((route, found))
     }
-}
 
-/// Where `part`, a slice of `whole`, sits in it.
-fn within(whole: &str, part: &str) -> Option<Range<usize>> {
-    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
-    let end = start + part.len();
-    (end <= whole.len()).then_some(start..end)
-}
-
-/// The parameter names of a path template, in order: `{workspace}` gives `workspace`.
-fn param_names(template: &'static str) -> impl Iterator<Item = &'static str> {
-    template
-        .split('/')
-        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
-}
-
-impl RouteTable {
     /// Routes `request` to its handler (NotFound when no route serves it).
     pub(crate) fn route(&self, mut request: Request) -> RouteFuture {
         let Some((route, found)) = self.find(request.method(), request.uri().path()) else {
@@ -140,6 +119,20 @@ impl RouteTable {
             limits,
         }
     }
+}
+
+/// Where `part`, a slice of `whole`, sits in it.
+fn within(whole: &str, part: &str) -> Option<Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let end = start + part.len();
+    (end <= whole.len()).then_some(start..end)
+}
+
+/// The parameter names of a path template, in order: `{workspace}` gives `workspace`.
+fn param_names(template: &'static str) -> impl Iterator<Item = &'static str> {
+    template
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
 }
 
 /// The response future of [`RouteTable::route`].
