@@ -16,6 +16,7 @@ use http::header::AUTHORIZATION;
 use http::request::Parts;
 
 use crate::error::ApiError;
+use crate::extract::decode_segment;
 use crate::model::{Role, is_b64token};
 use crate::state::AppState;
 use crate::stepup::ACR_MFA;
@@ -167,8 +168,8 @@ pub(crate) fn authenticate(
     })
 }
 
-/// The `{workspace}` segment of a `/v1/workspaces/{workspace}/...` path, percent-decoded as the
-/// router decodes path parameters; `""` when it is not UTF-8 once decoded (it names a workspace,
+/// The `{workspace}` segment of a `/v1/workspaces/{workspace}/...` path, percent-decoded as
+/// `PathParams` decodes path parameters ([`decode_segment`]); `""` when it is not UTF-8 once decoded (it names a workspace,
 /// just not one that exists). `None` for every other path.
 ///
 /// Every route with a `{workspace}` parameter starts with that prefix, so this is the path
@@ -176,19 +177,10 @@ pub(crate) fn authenticate(
 /// when the segment has no escapes.
 pub(crate) fn path_workspace(path: &str) -> Option<Cow<'_, str>> {
     let rest = path.strip_prefix("/v1/workspaces/")?;
-    // An empty segment (`/v1/workspaces//users`, which the router matches too) names no
+    // An empty segment (`/v1/workspaces//users`, which the route table matches too) names no
     // workspace that exists, like one that is not UTF-8.
     let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
-    let segment = &rest[..end];
-    // Without an escape the segment is its own decoding (and UTF-8 already).
-    if !segment.contains('%') {
-        return Some(Cow::Borrowed(segment));
-    }
-    Some(
-        percent_encoding::percent_decode_str(segment)
-            .decode_utf8()
-            .unwrap_or(Cow::Borrowed("")),
-    )
+    Some(decode_segment(&rest[..end]).unwrap_or(Cow::Borrowed("")))
 }
 
 impl<S> FromRequestParts<S> for Caller
@@ -247,7 +239,7 @@ mod tests {
         assert_eq!(ws("/v1/workspaces/a%2Fb/users").as_deref(), Some("a/b"));
         // Not UTF-8 once decoded: a workspace, just not one that exists.
         assert_eq!(ws("/v1/workspaces/%FF/users").as_deref(), Some(""));
-        // Empty: the router matches it as a `{workspace}` of "", which exists nowhere.
+        // Empty: the route table matches it as a `{workspace}` of "", which exists nowhere.
         assert_eq!(ws("/v1/workspaces//users").as_deref(), Some(""));
         assert_eq!(ws("/v1/workspaces/").as_deref(), Some(""));
         assert_eq!(ws("/v1/workspacesacme/users"), None);

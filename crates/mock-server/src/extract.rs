@@ -6,6 +6,7 @@
 //! becomes a ValidationError listing each offending place by JSON Pointer. [`PathParams`] turns
 //! an undecodable path segment into NotFound, since such a segment names nothing.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -285,13 +286,11 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
         let path = parts.uri.path();
         let mut decoded = Vec::new();
         for range in matched.params() {
-            let raw = path.get(range.clone()).unwrap_or("");
-            if raw.contains('%') {
-                // A segment that is not UTF-8 once decoded names nothing.
-                let value = percent_encoding::percent_decode_str(raw)
-                    .decode_utf8()
-                    .map_err(|_| ApiError::not_found())?;
-                decoded.push((range.start, value.into_owned()));
+            // A segment that is not UTF-8 once decoded names nothing.
+            let value = decode_segment(path.get(range.clone()).unwrap_or(""))
+                .ok_or_else(ApiError::not_found)?;
+            if let Cow::Owned(value) = value {
+                decoded.push((range.start, value));
             }
         }
         Ok(PathParams {
@@ -300,6 +299,17 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
             decoded,
         })
     }
+}
+
+/// A path segment percent-decoded, as the route's parameter it fills: borrowed as it is when
+/// it has no escapes; `None` when it is not UTF-8 once decoded.
+pub(crate) fn decode_segment(segment: &str) -> Option<Cow<'_, str>> {
+    if !segment.contains('%') {
+        return Some(Cow::Borrowed(segment));
+    }
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
 }
 
 /// The raw value of query parameter `name` (first occurrence), not percent-decoded.
