@@ -65,8 +65,7 @@ impl Future for AppFuture {
 
 /// The whole app over `state`.
 pub fn app(state: AppState) -> App {
-    let routes = RouteTable::new(state.clone());
-    App(RequestContext::new(&state, routes))
+    App(RequestContext::new(RouteTable::new(state)))
 }
 
 /// The context layer's log lines, seen through the whole app.

@@ -38,7 +38,6 @@ use crate::error::{ApiError, ErrorTemplates, X_REQUEST_ID_NAME};
 use crate::guard;
 use crate::ratelimit::RateLimitStatus;
 use crate::scim::is_scim_path;
-use crate::state::AppState;
 
 /// A request's id, `req_` and 16 hex digits: a per-process random prefix and a counter, so ids
 /// are unique without a random draw per request. Kept inline (no allocation per request).
@@ -78,19 +77,16 @@ impl fmt::Display for RequestId {
 /// The request-context layer around the route table; see the module docs.
 #[derive(Clone, Debug)]
 pub(crate) struct RequestContext {
+    /// The table, and through it the state the guard reads.
     routes: RouteTable,
-    state: AppState,
     templates: Arc<ErrorTemplates>,
 }
 
 impl RequestContext {
-    /// The layer around `routes` for `state`'s app (error `type` URLs under its public URL).
-    pub(crate) fn new(state: &AppState, routes: RouteTable) -> RequestContext {
-        RequestContext {
-            routes,
-            state: state.clone(),
-            templates: Arc::new(ErrorTemplates::new(state.public_url())),
-        }
+    /// The layer around `routes` (error `type` URLs under its state's public URL).
+    pub(crate) fn new(routes: RouteTable) -> RequestContext {
+        let templates = Arc::new(ErrorTemplates::new(routes.state().public_url()));
+        RequestContext { routes, templates }
     }
 
     /// Serves `req` (through `&self`: a connection serves each request without a copy of
@@ -113,7 +109,7 @@ impl RequestContext {
             started: Instant::now(),
         });
         // The workspace guard, before routing: a refused request is never routed.
-        let (limits, verdict) = span.in_scope(|| guard::admit(&self.state, &req));
+        let (limits, verdict) = span.in_scope(|| guard::admit(self.routes.state(), &req));
         let inner = match verdict {
             Ok(()) => Inner::Running(span.in_scope(|| self.routes.route(req))),
             Err(error) => Inner::Refused(Some(error)),

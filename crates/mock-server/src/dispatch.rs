@@ -98,6 +98,11 @@ impl RouteTable {
         (found.params().len() == matched.params.len()).then_some((route, found))
     }
 
+    /// The state every handler gets.
+    pub(crate) fn state(&self) -> &AppState {
+        &self.0.state
+    }
+
     /// Routes `request` to its handler (NotFound when no route serves it).
     pub(crate) fn route(&self, mut request: Request) -> RouteFuture {
         let Some((route, found)) = self.find(request.method(), request.uri().path()) else {
