@@ -42,6 +42,8 @@ use crate::report::{
 use crate::scenario::{Body, CaptureFrom, HttpStep, ReceiverStep, Request, Scenario, Step};
 use crate::template::{RenderError, Var, Vars};
 
+mod webauthn;
+
 /// Retries of a setup step answered 429.
 pub const SETUP_RETRIES: u32 = 3;
 /// Longest `Retry-After` a setup step waits for; a longer one fails the step.
@@ -468,6 +470,8 @@ async fn run_setup(
         match step {
             Step::Receiver(r) => configure_receiver(shared, slug, r, vars)
                 .map_err(|e| setup_finding("receiver", "a receiver setting".into(), e))?,
+            Step::WebAuthn(step) => webauthn::run(shared, step, vars)
+                .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?,
             Step::Http(step) => {
                 // Recorded before the request is sent: if the run stops now,
                 // the list of what was left names this step.
@@ -707,6 +711,24 @@ async fn assert_request(
 
 async fn run_cleanup(shared: &Shared, scenario: &Scenario, vars: &mut Vars<'_>) {
     for step in &scenario.cleanup {
+        if let Step::WebAuthn(w) = step {
+            let missing = w
+                .templates()
+                .iter()
+                .flat_map(|t| t.vars())
+                .any(|v| matches!(v, Var::Capture(n) if !vars.captures.contains_key(n)));
+            if missing {
+                continue;
+            }
+            if let Err((_, actual)) = webauthn::run(shared, w, vars) {
+                shared.warn(format!(
+                    "{}: cleanup step `{}` failed: {actual}",
+                    scenario.id, w.name
+                ));
+                return;
+            }
+            continue;
+        }
         let Step::Http(step) = step else { continue };
         // A step whose captures never happened has nothing to clean up.
         let missing = step_vars(&step.request)
@@ -849,6 +871,11 @@ fn capture_source(scenario: &Scenario, name: &str) -> String {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, from)| (h.name.as_str(), from)),
+        Step::WebAuthn(w) => w
+            .captures
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, from)| (w.name.as_str(), from)),
         Step::Receiver(_) => None,
     });
     match from {

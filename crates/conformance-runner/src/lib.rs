@@ -27,6 +27,7 @@
 #![recursion_limit = "256"]
 
 pub mod attestation;
+mod ceremony;
 pub mod check;
 pub mod cli;
 pub mod diff;
@@ -735,7 +736,7 @@ fn json_body_vars(scenario: &Scenario) -> Vec<Var> {
         .chain(&scenario.cleanup)
         .filter_map(|s| match s {
             Step::Http(h) => Some(&h.request),
-            Step::Receiver(_) => None,
+            Step::Receiver(_) | Step::WebAuthn(_) => None,
         })
         .chain([&scenario.request]);
     for request in requests {

@@ -39,6 +39,10 @@ use toml::Spanned;
 
 use crate::template::{Template, Var};
 
+mod webauthn;
+
+pub use webauthn::{AttestationFormat, Ceremony, WebAuthnStep};
+
 /// One validated scenario.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -85,6 +89,8 @@ pub enum Step {
     Http(HttpStep),
     /// Configure how the webhook receiver answers this scenario's deliveries.
     Receiver(ReceiverStep),
+    /// A WebAuthn ceremony of the runner's software authenticator.
+    WebAuthn(WebAuthnStep),
 }
 
 /// A request sent during setup or cleanup.
@@ -281,6 +287,7 @@ impl Scenario {
                 Step::Http(s) => request_templates(&s.request, s.line, &mut out),
                 Step::Receiver(ReceiverStep::Verify(t)) => out.push((t, line)),
                 Step::Receiver(ReceiverStep::Respond(_)) => {}
+                Step::WebAuthn(w) => out.extend(w.templates().into_iter().map(|t| (t, w.line))),
             }
         }
         request_templates(&self.request, line, &mut out);
@@ -496,6 +503,7 @@ struct RawStep {
     allow_status: Vec<Spanned<u16>>,
     repeat: Option<Spanned<u32>>,
     receiver: Option<Spanned<RawReceiver>>,
+    webauthn: Option<Spanned<webauthn::RawWebAuthn>>,
 }
 
 #[derive(Deserialize)]
@@ -765,6 +773,25 @@ impl Cx<'_> {
         let span = raw.span();
         let line = self.line(&span);
         let raw = raw.into_inner();
+        if let Some(webauthn) = raw.webauthn {
+            let has_request = raw.method.is_some()
+                || raw.path.is_some()
+                || !raw.headers.is_empty()
+                || raw.json.is_some()
+                || raw.body.is_some()
+                || !raw.allow_status.is_empty()
+                || raw.repeat.is_some()
+                || raw.receiver.is_some();
+            if has_request {
+                self.error(
+                    span,
+                    format!("a {section} step is a request, a `receiver` setting or a `webauthn` ceremony, not several"),
+                );
+                return None;
+            }
+            let name = raw.name.map(Spanned::into_inner);
+            return self.webauthn_step(name, webauthn, raw.capture, captures, line);
+        }
         if let Some(receiver) = raw.receiver {
             let has_request = raw.method.is_some()
                 || raw.path.is_some()

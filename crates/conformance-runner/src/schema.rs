@@ -82,6 +82,33 @@ pub fn scenario() -> Value {
                 }
             }),
         );
+        let template = |d: &str| json!({ "type": "string", "description": d });
+        map.insert(
+            "webauthn".into(),
+            json!({
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["ceremony", "challenge"],
+                "description": "A ceremony of the runner's software authenticator (ES256); capture from its answer with JSON Pointers. `create` answers /credentialId, /clientDataJSON, /attestationObject, /privateKey, /fmt; `get` answers /credentialId, /clientDataJSON, /authenticatorData, /signature.",
+                "properties": {
+                    "ceremony": { "enum": ["create", "get"], "description": "Registration (`create`) or assertion (`get`)." },
+                    "challenge": template("The challenge the target answered, base64url (a template)."),
+                    "attestation": { "enum": ["none", "packed", "packed-x5c"], "description": "`create`: the attestation statement (`packed` is self attestation)." },
+                    "aaguid": template("`create`: the AAGUID the authenticator claims (a template)."),
+                    "attestation_key": template("`packed-x5c`: the attestation private key, PKCS#8 DER in base64url (a template)."),
+                    "attestation_cert": template("`packed-x5c`: the attestation certificate, DER in base64url (a template)."),
+                    "credential_id": template("`get`: the credential id, base64url (a template)."),
+                    "private_key": template("`get`: the credential's private key, PKCS#8 DER in base64url (a template)."),
+                    "origin": template("The origin the client claims instead of the profile's `[webauthn] origin`."),
+                    "rp_id": template("The RP id the authenticator hashes instead of the profile's `[webauthn] rp_id`."),
+                    "type": { "type": "string", "description": "The clientDataJSON type instead of the ceremony's own." },
+                    "user_present": { "type": "boolean", "description": "The UP flag (default true)." },
+                    "user_verified": { "type": "boolean", "description": "The UV flag (default true)." },
+                    "counter": { "type": "integer", "minimum": 0, "maximum": 4294967295_u64, "description": "The signature counter (default 0)." },
+                    "tamper": { "const": "signature", "description": "Flip a bit of the signature after signing." }
+                }
+            }),
+        );
     }
     let request_only = [
         "method",
@@ -147,13 +174,17 @@ pub fn scenario() -> Value {
             "step": {
                 "type": "object",
                 "additionalProperties": false,
-                "description": "A request, or a setting of the webhook receiver for this scenario.",
+                "description": "A request, a setting of the webhook receiver for this scenario, or a WebAuthn ceremony of the runner's authenticator.",
                 "properties": step_props,
                 "oneOf": [
-                    { "required": ["method", "path"], "not": { "required": ["receiver"] } },
+                    { "required": ["method", "path"], "not": { "anyOf": [{ "required": ["receiver"] }, { "required": ["webauthn"] }] } },
                     {
                         "required": ["receiver"],
-                        "not": { "anyOf": request_only.iter().map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
+                        "not": { "anyOf": request_only.iter().chain(&["webauthn"]).map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
+                    },
+                    {
+                        "required": ["webauthn"],
+                        "not": { "anyOf": request_only.iter().filter(|k| **k != "capture").chain(&["receiver"]).map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
                     }
                 ],
                 "allOf": [not_json_and_body]

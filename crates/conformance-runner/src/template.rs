@@ -13,6 +13,7 @@
 //! | `{{fixture.NAME}}` | a fixture the target provides: an id, a workspace, an email (from the profile) |
 //! | `{{path.NAME}}` | a base path of the target, `path.api` or `path.scim` (from the profile) |
 //! | `{{capture.NAME}}` | a value captured by an earlier setup step |
+//! | `{{totp(credential.NAME)}}`, `{{totp(capture.NAME)}}` | the current RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret, computed when the request is sent |
 //! | `{{attestation(FMT, AAGUID)}}` | a WebAuthn attestation object, base64url (see [`crate::attestation`]) |
 //!
 //! `AAGUID` is a literal UUID or `fixture.NAME`.
@@ -55,6 +56,9 @@ pub enum Var {
     Path(String),
     /// `{{capture.NAME}}`
     Capture(String),
+    /// `{{totp(credential.NAME)}}` or `{{totp(capture.NAME)}}`: the current
+    /// RFC 6238 code of the base32 secret the inner variable holds.
+    Totp(Box<Var>),
     /// `{{attestation(FMT, AAGUID)}}`
     Attestation {
         /// The attestation statement format (`packed`, `none`, ...).
@@ -81,7 +85,7 @@ pub enum TemplateError {
     Unclosed(usize),
     /// An unknown variable.
     #[error(
-        "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, path.NAME, capture.NAME, attestation(FMT, AAGUID))"
+        "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, path.NAME, capture.NAME, totp(credential.NAME | capture.NAME), attestation(FMT, AAGUID))"
     )]
     Unknown(String),
 }
@@ -99,6 +103,14 @@ pub enum RenderError {
         kind: &'static str,
         /// Its name.
         name: String,
+    },
+    /// A `totp(...)` argument that is not a base32 secret.
+    #[error("{var} is not a TOTP secret: {error}")]
+    Totp {
+        /// The argument, as written.
+        var: String,
+        /// What is wrong with it.
+        error: String,
     },
     /// A bad argument to `attestation(...)`.
     #[error("{0}")]
@@ -165,11 +177,16 @@ impl Template {
         }
     }
 
-    /// The variables this template refers to.
+    /// The variables this template refers to, the argument of a function
+    /// (`totp(credential.NAME)`) right after the function itself.
     pub fn vars(&self) -> impl Iterator<Item = &Var> {
-        self.pieces.iter().filter_map(|p| match p {
-            Piece::Var(v) => Some(v),
-            Piece::Literal(_) => None,
+        self.pieces.iter().flat_map(|p| {
+            let (outer, inner) = match p {
+                Piece::Var(v @ Var::Totp(inner)) => (Some(v), Some(&**inner)),
+                Piece::Var(v) => (Some(v), None),
+                Piece::Literal(_) => (None, None),
+            };
+            outer.into_iter().chain(inner)
         })
     }
 
@@ -218,6 +235,11 @@ impl Var {
                 .get(name)
                 .cloned()
                 .ok_or_else(|| RenderError::MissingCapture(name.clone()))?,
+            Var::Totp(secret) => crate::ceremony::totp::current_code(&secret.value(vars)?)
+                .map_err(|e| RenderError::Totp {
+                    var: secret.to_string(),
+                    error: e.to_string(),
+                })?,
             Var::Attestation { fmt, aaguid } => {
                 let aaguid = match aaguid {
                     Arg::Literal(text) => text.clone(),
@@ -239,6 +261,11 @@ impl fmt::Display for Var {
             Var::Fixture(n) => write!(f, "{{{{fixture.{n}}}}}"),
             Var::Path(n) => write!(f, "{{{{path.{n}}}}}"),
             Var::Capture(n) => write!(f, "{{{{capture.{n}}}}}"),
+            Var::Totp(inner) => {
+                let inner = inner.to_string();
+                let inner = inner.trim_start_matches("{{").trim_end_matches("}}");
+                write!(f, "{{{{totp({inner})}}}}")
+            }
             Var::Attestation { fmt, aaguid } => {
                 let arg = match aaguid {
                     Arg::Literal(t) => t.clone(),
@@ -301,6 +328,12 @@ fn parse_var(text: &str) -> Result<Var, TemplateError> {
         "scenario.slug" => return Ok(Var::ScenarioSlug),
         "receiver.url" => return Ok(Var::ReceiverUrl),
         _ => {}
+    }
+    if let Some(arg) = text.strip_prefix("totp(").and_then(|r| r.strip_suffix(')')) {
+        return match parse_var(arg.trim()) {
+            Ok(inner @ (Var::Credential(_) | Var::Capture(_))) => Ok(Var::Totp(Box::new(inner))),
+            _ => Err(unknown()),
+        };
     }
     if let Some(args) = text
         .strip_prefix("attestation(")
@@ -381,6 +414,60 @@ mod tests {
             Template::parse("{{attestation(packed)}}"),
             Err(TemplateError::Unknown("attestation(packed)".into()))
         );
+    }
+
+    #[test]
+    fn totp_renders_the_current_code_of_a_credential_or_capture() {
+        let t = Template::parse("{{ totp(credential.seed) }}/{{totp(capture.fresh)}}").unwrap();
+        assert_eq!(
+            t.vars().map(ToString::to_string).collect::<Vec<_>>(),
+            [
+                "{{totp(credential.seed)}}",
+                "{{credential.seed}}",
+                "{{totp(capture.fresh)}}",
+                "{{capture.fresh}}"
+            ]
+        );
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let credentials = BTreeMap::from([("seed".to_owned(), secret.to_owned())]);
+        let vars = Vars {
+            credentials: Some(&credentials),
+            captures: BTreeMap::from([("fresh".to_owned(), secret.to_owned())]),
+            ..Vars::default()
+        };
+        let rendered = t.render(&vars).unwrap();
+        let (a, b) = rendered.split_once('/').unwrap();
+        assert!(
+            a.len() == 6 && a.bytes().all(|c| c.is_ascii_digit()),
+            "{rendered}"
+        );
+        // Two codes of one secret rendered together can straddle a step.
+        assert!(a == b || b.len() == 6, "{rendered}");
+
+        let bad = Vars {
+            captures: BTreeMap::from([("fresh".to_owned(), "not base32!".to_owned())]),
+            ..Vars::default()
+        };
+        assert_eq!(
+            Template::parse("{{totp(capture.fresh)}}")
+                .unwrap()
+                .render(&bad)
+                .unwrap_err()
+                .to_string(),
+            "{{capture.fresh}} is not a TOTP secret: the TOTP secret is not base32 (RFC 4648: A-Z and 2-7)"
+        );
+        for text in [
+            "totp(fixture.x)",
+            "totp(123456)",
+            "totp(credential.a, 1)",
+            "totp()",
+        ] {
+            assert_eq!(
+                Template::parse(&format!("{{{{{text}}}}}")),
+                Err(TemplateError::Unknown(text.into())),
+                "{text}"
+            );
+        }
     }
 
     #[test]
