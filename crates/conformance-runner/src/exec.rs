@@ -472,6 +472,8 @@ async fn run_setup(
                 .map_err(|e| setup_finding("receiver", "a receiver setting".into(), e))?,
             Step::WebAuthn(step) => webauthn::run(shared, step, vars)
                 .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?,
+            Step::Totp(step) => webauthn::run_totp(shared, step, vars)
+                .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?,
             Step::Http(step) => {
                 // Recorded before the request is sent: if the run stops now,
                 // the list of what was left names this step.
@@ -711,19 +713,28 @@ async fn assert_request(
 
 async fn run_cleanup(shared: &Shared, scenario: &Scenario, vars: &mut Vars<'_>) {
     for step in &scenario.cleanup {
-        if let Step::WebAuthn(w) = step {
-            let missing = w
-                .templates()
+        let local = match step {
+            Step::WebAuthn(w) => Some((w.name.as_str(), w.templates())),
+            Step::Totp(t) => Some((t.name.as_str(), vec![&t.secret])),
+            Step::Http(_) | Step::Receiver(_) => None,
+        };
+        if let Some((name, templates)) = local {
+            let missing = templates
                 .iter()
                 .flat_map(|t| t.vars())
                 .any(|v| matches!(v, Var::Capture(n) if !vars.captures.contains_key(n)));
             if missing {
                 continue;
             }
-            if let Err((_, actual)) = webauthn::run(shared, w, vars) {
+            let result = match step {
+                Step::WebAuthn(w) => webauthn::run(shared, w, vars),
+                Step::Totp(t) => webauthn::run_totp(shared, t, vars),
+                Step::Http(_) | Step::Receiver(_) => Ok(()),
+            };
+            if let Err((_, actual)) = result {
                 shared.warn(format!(
-                    "{}: cleanup step `{}` failed: {actual}",
-                    scenario.id, w.name
+                    "{}: cleanup step `{name}` failed: {actual}",
+                    scenario.id
                 ));
                 return;
             }
@@ -876,6 +887,11 @@ fn capture_source(scenario: &Scenario, name: &str) -> String {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, from)| (w.name.as_str(), from)),
+        Step::Totp(t) => t
+            .captures
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, from)| (t.name.as_str(), from)),
         Step::Receiver(_) => None,
     });
     match from {

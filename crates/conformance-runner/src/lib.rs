@@ -736,7 +736,7 @@ fn json_body_vars(scenario: &Scenario) -> Vec<Var> {
         .chain(&scenario.cleanup)
         .filter_map(|s| match s {
             Step::Http(h) => Some(&h.request),
-            Step::Receiver(_) | Step::WebAuthn(_) => None,
+            Step::Receiver(_) | Step::WebAuthn(_) | Step::Totp(_) => None,
         })
         .chain([&scenario.request]);
     for request in requests {

@@ -150,7 +150,7 @@ pub fn requirements(
             .iter()
             .filter_map(|step| match step {
                 Step::Http(h) => Some(&h.request),
-                Step::Receiver(_) | Step::WebAuthn(_) => None,
+                Step::Receiver(_) | Step::WebAuthn(_) | Step::Totp(_) => None,
             })
             .chain([&s.request]);
         let names_client = requests

@@ -41,7 +41,7 @@ use crate::template::{Template, Var};
 
 mod webauthn;
 
-pub use webauthn::{AttestationFormat, Ceremony, WebAuthnStep};
+pub use webauthn::{AttestationFormat, Ceremony, TotpStep, WebAuthnStep};
 
 /// One validated scenario.
 #[derive(Clone, Debug)]
@@ -91,6 +91,8 @@ pub enum Step {
     Receiver(ReceiverStep),
     /// A WebAuthn ceremony of the runner's software authenticator.
     WebAuthn(WebAuthnStep),
+    /// The current code of a TOTP secret, captured once.
+    Totp(TotpStep),
 }
 
 /// A request sent during setup or cleanup.
@@ -288,6 +290,7 @@ impl Scenario {
                 Step::Receiver(ReceiverStep::Verify(t)) => out.push((t, line)),
                 Step::Receiver(ReceiverStep::Respond(_)) => {}
                 Step::WebAuthn(w) => out.extend(w.templates().into_iter().map(|t| (t, w.line))),
+                Step::Totp(t) => out.push((&t.secret, t.line)),
             }
         }
         request_templates(&self.request, line, &mut out);
@@ -504,6 +507,7 @@ struct RawStep {
     repeat: Option<Spanned<u32>>,
     receiver: Option<Spanned<RawReceiver>>,
     webauthn: Option<Spanned<webauthn::RawWebAuthn>>,
+    totp: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -773,7 +777,8 @@ impl Cx<'_> {
         let span = raw.span();
         let line = self.line(&span);
         let raw = raw.into_inner();
-        if let Some(webauthn) = raw.webauthn {
+        let local = raw.webauthn.is_some() || raw.totp.is_some();
+        if local {
             let has_request = raw.method.is_some()
                 || raw.path.is_some()
                 || !raw.headers.is_empty()
@@ -781,16 +786,21 @@ impl Cx<'_> {
                 || raw.body.is_some()
                 || !raw.allow_status.is_empty()
                 || raw.repeat.is_some()
-                || raw.receiver.is_some();
+                || raw.receiver.is_some()
+                || (raw.webauthn.is_some() && raw.totp.is_some());
             if has_request {
                 self.error(
                     span,
-                    format!("a {section} step is a request, a `receiver` setting or a `webauthn` ceremony, not several"),
+                    format!("a {section} step is one of a request, a `receiver` setting, a `webauthn` ceremony or a `totp` code"),
                 );
                 return None;
             }
             let name = raw.name.map(Spanned::into_inner);
-            return self.webauthn_step(name, webauthn, raw.capture, captures, line);
+            return match (raw.webauthn, raw.totp) {
+                (Some(w), _) => self.webauthn_step(name, w, raw.capture, captures, line),
+                (_, Some(t)) => self.totp_step(name, t, raw.capture, captures, line),
+                (None, None) => None,
+            };
         }
         if let Some(receiver) = raw.receiver {
             let has_request = raw.method.is_some()

@@ -109,6 +109,10 @@ pub fn scenario() -> Value {
                 }
             }),
         );
+        map.insert(
+            "totp".into(),
+            template("The authenticator app: the current RFC 6238 code of this base32 secret (a template), answered as /code for a capture."),
+        );
     }
     let request_only = [
         "method",
@@ -174,17 +178,21 @@ pub fn scenario() -> Value {
             "step": {
                 "type": "object",
                 "additionalProperties": false,
-                "description": "A request, a setting of the webhook receiver for this scenario, or a WebAuthn ceremony of the runner's authenticator.",
+                "description": "A request, a setting of the webhook receiver for this scenario, a WebAuthn ceremony of the runner's authenticator, or a TOTP code.",
                 "properties": step_props,
                 "oneOf": [
-                    { "required": ["method", "path"], "not": { "anyOf": [{ "required": ["receiver"] }, { "required": ["webauthn"] }] } },
+                    { "required": ["method", "path"], "not": { "anyOf": [{ "required": ["receiver"] }, { "required": ["webauthn"] }, { "required": ["totp"] }] } },
                     {
                         "required": ["receiver"],
-                        "not": { "anyOf": request_only.iter().chain(&["webauthn"]).map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
+                        "not": { "anyOf": request_only.iter().chain(&["webauthn", "totp"]).map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
                     },
                     {
                         "required": ["webauthn"],
-                        "not": { "anyOf": request_only.iter().filter(|k| **k != "capture").chain(&["receiver"]).map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
+                        "not": { "anyOf": request_only.iter().filter(|k| **k != "capture").chain(&["receiver", "totp"]).map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
+                    },
+                    {
+                        "required": ["totp"],
+                        "not": { "anyOf": request_only.iter().filter(|k| **k != "capture").chain(&["receiver", "webauthn"]).map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
                     }
                 ],
                 "allOf": [not_json_and_body]

@@ -5,8 +5,9 @@ use serde_json::Value;
 
 use super::Shared;
 use crate::ceremony::authenticator::{self, Attestation, Claims, decode_b64url};
+use crate::ceremony::totp;
 use crate::redact::Redactor;
-use crate::scenario::{AttestationFormat, CaptureFrom, Ceremony, WebAuthnStep};
+use crate::scenario::{AttestationFormat, CaptureFrom, Ceremony, TotpStep, WebAuthnStep};
 use crate::template::Vars;
 
 /// Performs the ceremony; errors are (expected, actual) like a failed step.
@@ -84,12 +85,39 @@ pub(super) fn run(
                 .to_json()
         }
     };
-    for (name, from) in &step.captures {
+    capture(shared, &step.captures, &answer, vars).map_err(fail)
+}
+
+/// Shows the current code of the step's secret, for its captures.
+pub(super) fn run_totp(
+    shared: &Shared,
+    step: &TotpStep,
+    vars: &mut Vars<'_>,
+) -> Result<(), (String, String)> {
+    let fail = |actual: String| ("the authenticator app's code".to_owned(), actual);
+    let secret = step.secret.render(vars).map_err(|e| fail(e.to_string()))?;
+    let code = totp::current_code(&secret).map_err(|e| fail(e.to_string()))?;
+    capture(
+        shared,
+        &step.captures,
+        &serde_json::json!({ "code": code }),
+        vars,
+    )
+    .map_err(fail)
+}
+
+fn capture(
+    shared: &Shared,
+    captures: &[(String, CaptureFrom)],
+    answer: &Value,
+    vars: &mut Vars<'_>,
+) -> Result<(), String> {
+    for (name, from) in captures {
         let CaptureFrom::Body(pointer) = from else {
             continue;
         };
         let Some(Value::String(value)) = answer.pointer(pointer) else {
-            return Err(fail(format!("no {pointer} in the authenticator's answer")));
+            return Err(format!("no {pointer} in the authenticator's answer"));
         };
         if Redactor::is_secret_name(name) {
             shared.add_secret(value);

@@ -20,6 +20,16 @@
 //! `[webauthn]` origin and RP id: `origin`, `rp_id`, `type` (the client data
 //! type), `user_present = false`, `user_verified = false`, `counter`, and
 //! `tamper = "signature"` (one bit flipped after signing).
+//!
+//! A `totp` step is the authenticator app: it shows the current code of a
+//! base32 secret once, so a scenario can send the same code twice (a
+//! replay) where `{{totp(...)}}` would compute it afresh:
+//!
+//! ```toml
+//! [[scenario.setup]]
+//! totp = "{{capture.totp_secret}}"
+//! capture = { code = "/code" }
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -126,6 +136,19 @@ impl WebAuthnStep {
     }
 }
 
+/// The authenticator app showing the current code of a secret.
+#[derive(Clone, Debug)]
+pub struct TotpStep {
+    /// A name for reports.
+    pub name: String,
+    /// The base32 secret.
+    pub secret: Template,
+    /// Values to capture from the answer (`/code`).
+    pub captures: Vec<(String, CaptureFrom)>,
+    /// Line of the step in its file.
+    pub line: usize,
+}
+
 /// Members a `create` answer has.
 const CREATE_OUTPUTS: &[&str] = &[
     "/credentialId",
@@ -164,6 +187,40 @@ pub(super) struct RawWebAuthn {
 }
 
 impl Cx<'_> {
+    /// Validates a `totp` step.
+    pub(super) fn totp_step(
+        &mut self,
+        name: Option<String>,
+        secret: Spanned<String>,
+        capture: BTreeMap<Spanned<String>, Spanned<String>>,
+        captures: &mut BTreeSet<String>,
+        line: usize,
+    ) -> Option<super::Step> {
+        let secret = self.template(&secret, captures);
+        let mut step_captures = Vec::new();
+        for (name, from) in capture {
+            if from.get_ref() != "/code" {
+                self.error(
+                    from.span(),
+                    format!(
+                        "capture `{}`: a `totp` step answers /code, not `{}`",
+                        name.get_ref(),
+                        from.get_ref()
+                    ),
+                );
+                return None;
+            }
+            captures.insert(name.get_ref().clone());
+            step_captures.push((name.into_inner(), CaptureFrom::Body("/code".into())));
+        }
+        Some(super::Step::Totp(TotpStep {
+            name: name.unwrap_or_else(|| "the authenticator app shows a code".into()),
+            secret: secret?,
+            captures: step_captures,
+            line,
+        }))
+    }
+
     /// Validates a `webauthn` step; `capture` is the step's capture table.
     pub(super) fn webauthn_step(
         &mut self,
