@@ -417,7 +417,7 @@ async fn run_one(
             report.outcome = Outcome::Skipped;
             report.skip_reason = Some("interrupted".into());
         }
-        Ok(()) => assert_request(shared, &scenario, &vars, &mut report).await,
+        Ok(()) => assert_request(shared, &scenario, &mut vars, &mut report).await,
     }
     // Non-secret captures let snapshots name generated values; secret ones
     // are redacted in the report already and never leave memory.
@@ -622,11 +622,20 @@ fn capture(
     observed: &Observed,
     vars: &mut Vars<'_>,
 ) -> Result<(), (String, String)> {
-    if step.captures.is_empty() {
+    capture_values(shared, &step.captures, observed, vars)
+}
+
+fn capture_values(
+    shared: &Shared,
+    captures: &[(String, CaptureFrom)],
+    observed: &Observed,
+    vars: &mut Vars<'_>,
+) -> Result<(), (String, String)> {
+    if captures.is_empty() {
         return Ok(());
     }
     let body: Option<Value> = serde_json::from_slice(&observed.body).ok();
-    for (name, from) in &step.captures {
+    for (name, from) in captures {
         let value = match from {
             CaptureFrom::Body(pointer) => {
                 body.as_ref()
@@ -662,7 +671,7 @@ fn capture(
 async fn assert_request(
     shared: &Shared,
     scenario: &Scenario,
-    vars: &Vars<'_>,
+    vars: &mut Vars<'_>,
     report: &mut ScenarioReport,
 ) {
     let prepared = match prepare(shared, &scenario.request, vars) {
@@ -707,6 +716,13 @@ async fn assert_request(
             let shown = redacted(shared, &observed);
             report.findings = check::check(scenario, &shown, &shared.profile, vars);
             report.response = Some(record(&shown));
+            // A target that wrongly succeeded may have made something the
+            // cleanup must remove; what is not there is simply not captured.
+            if (200..300).contains(&observed.status) {
+                for capture in &scenario.request_captures {
+                    let _ = capture_values(shared, std::slice::from_ref(capture), &observed, vars);
+                }
+            }
         }
     }
 }
@@ -743,7 +759,11 @@ async fn run_cleanup(shared: &Shared, scenario: &Scenario, vars: &mut Vars<'_>) 
         let Step::Http(step) = step else { continue };
         // A step whose captures never happened has nothing to clean up.
         let missing = step_vars(&step.request)
-            .any(|v| matches!(v, Var::Capture(n) if !vars.captures.contains_key(&n)));
+            .any(|v| matches!(v, Var::Capture(n) if !vars.captures.contains_key(&n)))
+            || step
+                .if_captured
+                .as_ref()
+                .is_some_and(|n| !vars.captures.contains_key(n));
         if missing {
             continue;
         }

@@ -67,6 +67,10 @@ pub struct Scenario {
     pub request: Request,
     /// Expectations beyond the catalog contract.
     pub expect: Expectations,
+    /// What the asserted request would leave behind on a target that wrongly
+    /// succeeds (a factor it should have refused), captured only then, for
+    /// cleanup steps to remove.
+    pub request_captures: Vec<(String, CaptureFrom)>,
     /// Steps that remove what setup created; run after the scenario, whatever its outcome.
     pub cleanup: Vec<Step>,
     /// Where the scenario is written.
@@ -108,6 +112,8 @@ pub struct HttpStep {
     pub allow_status: Vec<u16>,
     /// How many times to send it (to exhaust a quota or trip a circuit).
     pub repeat: u32,
+    /// A capture that must exist for the step to run (`if_captured`).
+    pub if_captured: Option<String>,
     /// Line of the step in its file.
     pub line: usize,
 }
@@ -488,6 +494,8 @@ struct RawRequest {
     json: Option<Spanned<toml::Value>>,
     body: Option<Spanned<String>>,
     status: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    capture: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -508,6 +516,7 @@ struct RawStep {
     receiver: Option<Spanned<RawReceiver>>,
     webauthn: Option<Spanned<webauthn::RawWebAuthn>>,
     totp: Option<Spanned<String>>,
+    if_captured: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -734,13 +743,16 @@ impl Cx<'_> {
             .into_iter()
             .filter_map(|s| self.step(s, &mut captures, "setup"))
             .collect();
-        let request = self.request(raw.request.into_inner(), &captures);
+        let mut raw_request = raw.request.into_inner();
+        let request_capture = std::mem::take(&mut raw_request.capture);
+        let request = self.request(raw_request, &captures);
         let expect = raw
             .expect
             .map(|e| self.expect(e.into_inner(), &captures))
             .unwrap_or_default();
         // Cleanup may use any capture: its steps run only when their captures exist.
         let mut cleanup_captures = captures.clone();
+        let request_captures = self.captures(request_capture, &mut cleanup_captures);
         let cleanup: Vec<Step> = raw
             .cleanup
             .into_iter()
@@ -760,6 +772,7 @@ impl Cx<'_> {
             setup,
             request: request?,
             expect,
+            request_captures,
             cleanup,
             source: SourceLocation {
                 file: self.file.name.clone(),
@@ -778,6 +791,10 @@ impl Cx<'_> {
         let line = self.line(&span);
         let raw = raw.into_inner();
         let local = raw.webauthn.is_some() || raw.totp.is_some();
+        if let (true, Some(c)) = (local, &raw.if_captured) {
+            self.error(c.span(), "`if_captured` applies to a request step");
+            return None;
+        }
         if local {
             let has_request = raw.method.is_some()
                 || raw.path.is_some()
@@ -846,6 +863,20 @@ impl Cx<'_> {
                 }
             };
         }
+        let if_captured = raw.if_captured.and_then(|c| {
+            if captures.contains(c.get_ref()) {
+                Some(c.into_inner())
+            } else {
+                self.error(
+                    c.span(),
+                    format!(
+                        "`if_captured`: no earlier step or request captures `{}`",
+                        c.get_ref()
+                    ),
+                );
+                None
+            }
+        });
         let (Some(method), Some(path)) = (raw.method, raw.path) else {
             self.error(
                 span,
@@ -865,6 +896,7 @@ impl Cx<'_> {
                 json: raw.json,
                 body: raw.body,
                 status: None,
+                capture: BTreeMap::new(),
             },
             captures,
         );
@@ -886,8 +918,26 @@ impl Cx<'_> {
             Some(r) => r.into_inner(),
             None => 1,
         };
-        let mut step_captures = Vec::new();
-        for (name, from) in raw.capture {
+        let step_captures = self.captures(raw.capture, captures);
+        Some(Step::Http(HttpStep {
+            name,
+            request: request?,
+            captures: step_captures,
+            allow_status,
+            repeat,
+            if_captured,
+            line,
+        }))
+    }
+
+    /// Validates a capture table; the names become known to later templates.
+    fn captures(
+        &mut self,
+        raw: BTreeMap<Spanned<String>, Spanned<String>>,
+        captures: &mut BTreeSet<String>,
+    ) -> Vec<(String, CaptureFrom)> {
+        let mut out = Vec::new();
+        for (name, from) in raw {
             let n = name.get_ref();
             if n.is_empty()
                 || !n
@@ -914,7 +964,7 @@ impl Cx<'_> {
             match parsed {
                 Some(p) => {
                     captures.insert(n.clone());
-                    step_captures.push((n.clone(), p));
+                    out.push((n.clone(), p));
                 }
                 None => self.error(
                     from.span(),
@@ -922,14 +972,7 @@ impl Cx<'_> {
                 ),
             }
         }
-        Some(Step::Http(HttpStep {
-            name,
-            request: request?,
-            captures: step_captures,
-            allow_status,
-            repeat,
-            line,
-        }))
+        out
     }
 
     fn request(&mut self, raw: RawRequest, captures: &BTreeSet<String>) -> Option<Request> {

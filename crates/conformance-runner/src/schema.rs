@@ -37,7 +37,23 @@ pub fn scenario() -> Value {
         }
     });
     let mut step_props = request_props.clone();
+    let mut request_props = request_props;
+    if let Value::Object(map) = &mut request_props {
+        map.insert(
+            "capture".into(),
+            json!({
+                "type": "object",
+                "description": "Values to capture from a 2xx answer to the asserted request (a target that wrongly succeeded), for cleanup steps to remove what it made. Missing values are not an error.",
+                "propertyNames": { "pattern": "^[A-Za-z0-9_-]+$" },
+                "additionalProperties": { "type": "string", "pattern": "^(header:.+|(/([^~]|~[01])*)*)$" }
+            }),
+        );
+    }
     if let Value::Object(map) = &mut step_props {
+        map.insert(
+            "if_captured".into(),
+            json!({ "type": "string", "description": "Run this request step only when this capture exists (a cleanup of what a wrong target made)." }),
+        );
         map.insert("name".into(), json!({ "type": "string", "description": "A name for reports (default: METHOD path)." }));
         map.insert(
             "capture".into(),
@@ -123,6 +139,7 @@ pub fn scenario() -> Value {
         "capture",
         "allow_status",
         "repeat",
+        "if_captured",
     ];
     let not_json_and_body = json!({ "not": { "required": ["json", "body"] } });
     json!({
