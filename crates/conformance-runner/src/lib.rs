@@ -63,6 +63,7 @@ use scenario::{LoadError, Scenario, SourceFile, Step};
 use select::{Filter, Shard};
 use template::{Arg, Var};
 
+pub use ceremony::cli::{AuthenticatorCommand, run_authenticator};
 pub use exec::left_behind;
 
 /// Default number of scenarios in flight: requests are I/O-bound.

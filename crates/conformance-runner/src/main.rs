@@ -44,6 +44,11 @@ enum Command {
     /// Write a commented profile for a target and print the environment
     /// variables it reads.
     Init(init::InitArgs),
+    /// The runner's software authenticator and TOTP generator, by hand:
+    /// `create` and `get` print WebAuthn JSON for a challenge, `totp` the
+    /// current code of a secret.
+    #[command(subcommand)]
+    Authenticator(conformance_runner::AuthenticatorCommand),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -65,6 +70,15 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::exit_code(&result));
         }
         Some(Command::Init(args)) => return finish(init::run(args, &mut std::io::stdout())),
+        Some(Command::Authenticator(command)) => {
+            return match conformance_runner::run_authenticator(command, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(conformance_runner::exit::CONFIG)
+                }
+            };
+        }
         Some(Command::Completions { shell }) => {
             let mut text = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "conformance-runner", &mut text);

@@ -5,4 +5,5 @@
 //! layer (`{{totp(...)}}`) and the executor (`webauthn` steps) both use it.
 
 pub(crate) mod authenticator;
+pub mod cli;
 pub(crate) mod totp;
