@@ -26,7 +26,6 @@
 // The report schema is one large `json!` literal (src/schema.rs).
 #![recursion_limit = "256"]
 
-pub mod attestation;
 mod ceremony;
 pub mod check;
 pub mod cli;
@@ -61,7 +60,7 @@ use report::Report;
 use report::progress::Progress;
 use scenario::{LoadError, Scenario, SourceFile, Step};
 use select::{Filter, Shard};
-use template::{Arg, Var};
+use template::Var;
 
 pub use ceremony::cli::{AuthenticatorCommand, run_authenticator};
 pub use exec::left_behind;
@@ -701,11 +700,7 @@ fn check_var(
                 .entry(name.clone())
                 .or_insert_with(|| scenario.id.clone());
         }
-        Var::Fixture(name)
-        | Var::Attestation {
-            aaguid: Arg::Fixture(name),
-            ..
-        } if !profile.fixtures.contains_key(name) => {
+        Var::Fixture(name) if !profile.fixtures.contains_key(name) => {
             return Err(missing("fixture", name));
         }
         Var::Path(name) if !profile.paths.contains_key(name) => {

@@ -13,7 +13,7 @@ use std::fmt::{self, Write as _};
 use crate::profile::{Credential, Profile};
 use crate::scenario::{Scenario, Step};
 use crate::select::{self, Filter, Shard};
-use crate::template::{Arg, Var};
+use crate::template::Var;
 
 /// Everything the selected scenarios need from a target.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -115,11 +115,7 @@ pub fn requirements(
                     };
                     add(&mut out.credentials, name, source);
                 }
-                Var::Fixture(name)
-                | Var::Attestation {
-                    aaguid: Arg::Fixture(name),
-                    ..
-                } => {
+                Var::Fixture(name) => {
                     let value = profile
                         .fixtures
                         .get(name)

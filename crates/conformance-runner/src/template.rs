@@ -14,9 +14,6 @@
 //! | `{{path.NAME}}` | a base path of the target, `path.api` or `path.scim` (from the profile) |
 //! | `{{capture.NAME}}` | a value captured by an earlier setup step |
 //! | `{{totp(credential.NAME)}}`, `{{totp(capture.NAME)}}` | the current RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret, computed when the request is sent |
-//! | `{{attestation(FMT, AAGUID)}}` | a WebAuthn attestation object, base64url (see [`crate::attestation`]) |
-//!
-//! `AAGUID` is a literal UUID or `fixture.NAME`.
 //!
 //! A captured value comes from the target, so in a request path
 //! ([`Template::render_path`]) it is encoded as one path segment, and one that
@@ -59,22 +56,6 @@ pub enum Var {
     /// `{{totp(credential.NAME)}}` or `{{totp(capture.NAME)}}`: the current
     /// RFC 6238 code of the base32 secret the inner variable holds.
     Totp(Box<Var>),
-    /// `{{attestation(FMT, AAGUID)}}`
-    Attestation {
-        /// The attestation statement format (`packed`, `none`, ...).
-        fmt: String,
-        /// A literal AAGUID, or a fixture name holding one.
-        aaguid: Arg,
-    },
-}
-
-/// An argument of a template function.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Arg {
-    /// Used as written.
-    Literal(String),
-    /// `fixture.NAME`: the profile's fixture.
-    Fixture(String),
 }
 
 /// Why a template does not parse.
@@ -85,7 +66,7 @@ pub enum TemplateError {
     Unclosed(usize),
     /// An unknown variable.
     #[error(
-        "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, path.NAME, capture.NAME, totp(credential.NAME | capture.NAME), attestation(FMT, AAGUID))"
+        "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, path.NAME, capture.NAME, totp(credential.NAME | capture.NAME))"
     )]
     Unknown(String),
 }
@@ -112,9 +93,6 @@ pub enum RenderError {
         /// What is wrong with it.
         error: String,
     },
-    /// A bad argument to `attestation(...)`.
-    #[error("{0}")]
-    Attestation(String),
     /// A captured value that would change a request path's structure.
     #[error(
         "capture `{name}` is {value:?}, which would change the request path's structure (a `/`, `\\`, `?`, `#`, `.` or `..` segment, or a control character): refused"
@@ -240,13 +218,6 @@ impl Var {
                     var: secret.to_string(),
                     error: e.to_string(),
                 })?,
-            Var::Attestation { fmt, aaguid } => {
-                let aaguid = match aaguid {
-                    Arg::Literal(text) => text.clone(),
-                    Arg::Fixture(name) => lookup(vars.fixtures, "fixture", name)?,
-                };
-                crate::attestation::build(fmt, &aaguid).map_err(RenderError::Attestation)?
-            }
         })
     }
 }
@@ -265,13 +236,6 @@ impl fmt::Display for Var {
                 let inner = inner.to_string();
                 let inner = inner.trim_start_matches("{{").trim_end_matches("}}");
                 write!(f, "{{{{totp({inner})}}}}")
-            }
-            Var::Attestation { fmt, aaguid } => {
-                let arg = match aaguid {
-                    Arg::Literal(t) => t.clone(),
-                    Arg::Fixture(n) => format!("fixture.{n}"),
-                };
-                write!(f, "{{{{attestation({fmt}, {arg})}}}}")
             }
         }
     }
@@ -334,27 +298,6 @@ fn parse_var(text: &str) -> Result<Var, TemplateError> {
             Ok(inner @ (Var::Credential(_) | Var::Capture(_))) => Ok(Var::Totp(Box::new(inner))),
             _ => Err(unknown()),
         };
-    }
-    if let Some(args) = text
-        .strip_prefix("attestation(")
-        .and_then(|r| r.strip_suffix(')'))
-    {
-        let mut parts = args.split(',').map(str::trim);
-        let (Some(fmt), Some(aaguid), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(unknown());
-        };
-        if !name_ok(fmt) || aaguid.is_empty() {
-            return Err(unknown());
-        }
-        let aaguid = match aaguid.strip_prefix("fixture.") {
-            Some(name) if name_ok(name) => Arg::Fixture(name.to_owned()),
-            Some(_) => return Err(unknown()),
-            None => Arg::Literal(aaguid.to_owned()),
-        };
-        return Ok(Var::Attestation {
-            fmt: fmt.to_owned(),
-            aaguid,
-        });
     }
     let (namespace, name) = text.split_once('.').ok_or_else(unknown)?;
     if !name_ok(name) {
@@ -523,21 +466,5 @@ mod tests {
         );
         // Outside paths (bodies, headers) the value is used as it is.
         assert_eq!(t.render(&vars("a/b")).unwrap(), "/v1/acme/users/a/b");
-    }
-
-    #[test]
-    fn attestation_arguments_are_literals_or_fixtures() {
-        let t = Template::parse("{{attestation(none, fixture.blocked)}}").unwrap();
-        assert_eq!(
-            t.vars().collect::<Vec<_>>(),
-            [&Var::Attestation {
-                fmt: "none".into(),
-                aaguid: Arg::Fixture("blocked".into())
-            }]
-        );
-        assert_eq!(
-            t.vars().next().unwrap().to_string(),
-            "{{attestation(none, fixture.blocked)}}"
-        );
     }
 }
