@@ -238,7 +238,7 @@ fn literal_facts(line: &str) -> Vec<&'static str> {
         ("an IPv4 address", r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"),
         (
             "an IPv6 address",
-            r"(?i)\b[0-9a-f]{1,4}(:[0-9a-f]{0,4}){2,7}\b|::[0-9a-f]{1,4}\b",
+            r#"(?i)\b[0-9a-f]{1,4}(:[0-9a-f]{0,4}){2,7}\b|::[0-9a-f]{1,4}([\]"', ]|:[0-9a-f])"#,
         ),
         ("a TOTP code", r#"\bcode\s*=\s*"\d{6,8}""#),
     ];
