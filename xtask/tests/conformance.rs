@@ -430,7 +430,7 @@ async fn the_suite_passes_in_a_renamed_world_twice() {
 #[derive(clap::Parser)]
 struct RunnerCli {
     #[command(flatten)]
-    args: conformance_runner::cli::Args,
+    args: conformance_runner::cli::run::Args,
 }
 
 /// Runs the runner's command line in-process: exit code, report, stdout.
@@ -446,10 +446,10 @@ async fn runner(args: &[&str]) -> (u8, Report, String) {
     ];
     let parsed = RunnerCli::try_parse_from(argv.iter().chain(args)).expect("valid flags");
     let mut out = Vec::new();
-    let result = cli::run(&parsed.args, &mut out, std::future::pending()).await;
-    let code = cli::exit_code(&result);
+    let result = cli::run::run(&parsed.args, &mut out, std::future::pending()).await;
+    let code = cli::exit::exit_code(&result);
     match result {
-        Ok(cli::Done::Ran(report)) => (code, *report, String::from_utf8(out).unwrap()),
+        Ok(cli::exit::Done::Ran(report)) => (code, *report, String::from_utf8(out).unwrap()),
         other => panic!("the run did not produce a report: {other:?}"),
     }
 }

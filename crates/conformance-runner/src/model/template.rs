@@ -13,7 +13,7 @@
 //! | `{{fixture.NAME}}` | a fixture the target provides: an id, a workspace, an email (from the profile) |
 //! | `{{path.NAME}}` | a base path of the target, `path.api` or `path.scim` (from the profile) |
 //! | `{{capture.NAME}}` | a value captured by an earlier setup step |
-//! | `{{attestation(FMT, AAGUID)}}` | a WebAuthn attestation object, base64url (see [`crate::attestation`]) |
+//! | `{{attestation(FMT, AAGUID)}}` | a WebAuthn attestation object, base64url (see [`crate::model::attestation`]) |
 //!
 //! `AAGUID` is a literal UUID or `fixture.NAME`.
 //!
@@ -223,7 +223,7 @@ impl Var {
                     Arg::Literal(text) => text.clone(),
                     Arg::Fixture(name) => lookup(vars.fixtures, "fixture", name)?,
                 };
-                crate::attestation::build(fmt, &aaguid).map_err(RenderError::Attestation)?
+                crate::model::attestation::build(fmt, &aaguid).map_err(RenderError::Attestation)?
             }
         })
     }
