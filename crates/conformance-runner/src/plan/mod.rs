@@ -417,9 +417,10 @@ impl Plan {
         &self.warnings
     }
 
-    /// The target's base URL.
-    pub fn target(&self) -> &reqwest::Url {
-        &self.target
+    /// The target's base URL, as validated (an http or https URL with a
+    /// host). A string, so the HTTP client stays out of the public API.
+    pub fn target(&self) -> &str {
+        self.target.as_str()
     }
 
     /// The profile.
