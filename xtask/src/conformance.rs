@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use conformance_runner::cli::{self, Args};
+use conformance_runner::cli::run::{self as cli, Args};
+use conformance_runner::exit::exit_code;
 use conformance_runner::report::progress::Progress;
 use conformance_runner::{DEFAULT_JOBS, Options, Plan};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -89,7 +90,7 @@ pub fn run(args: ConformanceArgs) -> Result<ExitCode> {
             // The report is out; a failing shutdown changes nothing about it.
             let _ = mock.shutdown().await;
         }
-        Ok(ExitCode::from(cli::exit_code(&result)))
+        Ok(ExitCode::from(exit_code(&result)))
     })
 }
 

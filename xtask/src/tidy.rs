@@ -132,12 +132,10 @@ mod tests {
         }
     }
 
-    /// No file of the mock imports a module that imports it back, directly or through others
-    /// (`module_graph` says how imports are read).
-    #[test]
-    fn the_mock_modules_import_one_way() {
-        let src = workspace_root().join("crates/mock-server/src");
-        // `main.rs` is the binary's own crate root; it reaches the library as `mock_server::`.
+    /// The module graph of a crate's library (`src/` without the binary's own `main.rs`, which
+    /// reaches the library by its name), as `module_graph` reads it.
+    fn module_graph(krate: &str) -> super::module_graph::Graph {
+        let src = workspace_root().join(krate).join("src");
         let sources: Vec<(String, String)> = with_extension(&src, "rs")
             .into_iter()
             .filter(|path| path != &src.join("main.rs"))
@@ -151,15 +149,40 @@ mod tests {
                 (relative, text)
             })
             .collect();
-        let graph = super::module_graph::Graph::from_sources(
+        super::module_graph::Graph::from_sources(
             sources.iter().map(|(p, s)| (p.as_str(), s.as_str())),
-        );
-        assert!(graph.modules.contains_key("crate::state"));
-        let cycles = graph.cycles();
+        )
+    }
+
+    fn assert_one_way(krate: &str) {
+        let cycles = module_graph(krate).cycles();
         assert!(
             cycles.is_empty(),
-            "module cycles in crates/mock-server/src (split the shared part into a lower module):\n{}",
+            "module cycles in {krate}/src (split the shared part into a lower module):\n{}",
             cycles.join("\n")
         );
+    }
+
+    /// No file of the mock imports a module that imports it back, directly or through others
+    /// (`module_graph` says how imports are read).
+    #[test]
+    fn the_mock_modules_import_one_way() {
+        assert!(
+            module_graph("crates/mock-server")
+                .modules
+                .contains_key("crate::state")
+        );
+        assert_one_way("crates/mock-server");
+    }
+
+    /// The runner's layers (model, plan, check, report, exec, cli) import only downward.
+    #[test]
+    fn the_runner_modules_import_one_way() {
+        assert!(
+            module_graph("crates/conformance-runner")
+                .modules
+                .contains_key("crate::exec::steps")
+        );
+        assert_one_way("crates/conformance-runner");
     }
 }

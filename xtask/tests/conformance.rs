@@ -131,21 +131,6 @@ async fn the_suite_passes_against_the_embedded_mock_and_every_error_body_is_snap
     });
 }
 
-#[test]
-fn the_runners_attestation_objects_parse_as_the_mock_reads_them() {
-    for (fmt, aaguid) in [
-        ("packed", "ee882879-721c-4913-9775-3dfcce97072a"),
-        ("none", "00000000-0000-0000-0000-000000000000"),
-        ("fido-u2f", "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4"),
-    ] {
-        let encoded = conformance_runner::attestation::build(fmt, aaguid).unwrap();
-        let parsed = mock_server::webauthn::parse_attestation_object(&encoded)
-            .unwrap_or_else(|e| panic!("{fmt} {aaguid}: {e}"));
-        assert_eq!(parsed.fmt.as_str(), fmt);
-        assert_eq!(parsed.aaguid.to_string(), aaguid);
-    }
-}
-
 /// How the proxy corrupts a response of the mock, chosen by its code.
 fn corrupt(status: &mut u16, headers: &mut http::HeaderMap, body: &mut Vec<u8>) {
     let code = headers
@@ -430,7 +415,7 @@ async fn the_suite_passes_in_a_renamed_world_twice() {
 #[derive(clap::Parser)]
 struct RunnerCli {
     #[command(flatten)]
-    args: conformance_runner::cli::Args,
+    args: conformance_runner::cli::run::Args,
 }
 
 /// Runs the runner's command line in-process: exit code, report, stdout.
@@ -446,10 +431,10 @@ async fn runner(args: &[&str]) -> (u8, Report, String) {
     ];
     let parsed = RunnerCli::try_parse_from(argv.iter().chain(args)).expect("valid flags");
     let mut out = Vec::new();
-    let result = cli::run(&parsed.args, &mut out, std::future::pending()).await;
-    let code = cli::exit_code(&result);
+    let result = cli::run::run(&parsed.args, &mut out, std::future::pending()).await;
+    let code = cli::exit::exit_code(&result);
     match result {
-        Ok(cli::Done::Ran(report)) => (code, *report, String::from_utf8(out).unwrap()),
+        Ok(cli::exit::Done::Ran(report)) => (code, *report, String::from_utf8(out).unwrap()),
         other => panic!("the run did not produce a report: {other:?}"),
     }
 }

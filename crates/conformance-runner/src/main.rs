@@ -1,7 +1,7 @@
 //! `conformance-runner`: the suite against a live server, for teams that
 //! install it outside this repository.
 //!
-//! Thin over the library: clap parses [`cli::Args`], the library validates
+//! Thin over the library: clap parses [`cli::run::Args`], the library validates
 //! and runs them, and [`cli::exit_code`] maps the result to the documented
 //! exit codes (0 passed, 1 failures, 2 usage or configuration, 3 target
 //! unreachable, 130 interrupted). Ctrl-C and SIGTERM stop the run with
@@ -24,7 +24,7 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
-    args: cli::Args,
+    args: cli::run::Args,
 }
 
 /// Commands besides the run itself.
@@ -33,7 +33,7 @@ enum Command {
     /// Print what a target must provide for the selected scenarios
     /// (credentials and their environment variables, fixtures, base paths,
     /// capabilities), without sending anything.
-    Requirements(cli::RequirementsArgs),
+    Requirements(cli::run::RequirementsArgs),
     /// The error catalog as a contract: `diff --base FILE` (compatibility
     /// check), `openapi-lint FILE`, `export` (this build's catalog.json).
     #[command(subcommand)]
@@ -48,7 +48,7 @@ enum Command {
     /// `create` and `get` print WebAuthn JSON for a challenge, `totp` the
     /// current code of a secret.
     #[command(subcommand)]
-    Authenticator(conformance_runner::AuthenticatorCommand),
+    Authenticator(cli::authenticator::AuthenticatorCommand),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -63,15 +63,15 @@ fn main() -> ExitCode {
             return ExitCode::from(catalog_contract::cli::run(command, &mut std::io::stdout()));
         }
         Some(Command::Requirements(args)) => {
-            let result = cli::requirements(args, &mut std::io::stdout());
+            let result = cli::run::requirements(args, &mut std::io::stdout());
             if let Err(e) = &result {
                 eprintln!("error: {e}");
             }
-            return ExitCode::from(cli::exit_code(&result));
+            return ExitCode::from(cli::exit::exit_code(&result));
         }
         Some(Command::Init(args)) => return finish(init::run(args, &mut std::io::stdout())),
         Some(Command::Authenticator(command)) => {
-            return match conformance_runner::run_authenticator(command, &mut std::io::stdout()) {
+            return match cli::authenticator::run_authenticator(command, &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
         Some(Command::Completions { shell }) => {
             let mut text = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "conformance-runner", &mut text);
-            return finish(cli::print(&text));
+            return finish(cli::run::print(&text));
         }
         Some(Command::Diff(_)) | None => {}
     }
@@ -142,11 +142,11 @@ fn main() -> ExitCode {
             std::process::exit(i32::from(conformance_runner::exit::INTERRUPTED));
         });
     };
-    let result = runtime.block_on(cli::run(&cli.args, &mut std::io::stdout(), interrupt));
+    let result = runtime.block_on(cli::run::run(&cli.args, &mut std::io::stdout(), interrupt));
     if let Err(e) = &result {
         eprintln!("error: {e}");
     }
-    ExitCode::from(cli::exit_code(&result))
+    ExitCode::from(cli::exit::exit_code(&result))
 }
 
 fn finish<E: std::fmt::Display>(result: Result<(), E>) -> ExitCode {

@@ -2,8 +2,8 @@
 //! ([`totp`]) and a software WebAuthn authenticator ([`authenticator`]).
 //!
 //! A leaf module: it imports nothing else of the runner, so the template
-//! layer (`{{totp(...)}}`) and the executor (`webauthn` steps) both use it.
+//! layer (`{{totp(...)}}`), the executor (`webauthn` and `totp` steps) and
+//! `conformance-runner authenticator` ([`crate::cli::authenticator`]) use it.
 
 pub(crate) mod authenticator;
-pub mod cli;
 pub(crate) mod totp;

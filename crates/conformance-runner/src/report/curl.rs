@@ -13,7 +13,7 @@ use super::Replay;
 
 /// The command: `curl -sS -i -X METHOD 'URL' -H '...' --data-binary '...'`,
 /// one option per line joined with ` \`, indented by `indent`.
-pub fn command(method: &str, replay: &Replay, indent: &str) -> String {
+pub(crate) fn command(method: &str, replay: &Replay, indent: &str) -> String {
     let names: Vec<&str> = replay.env.iter().map(|e| e.name.as_str()).collect();
     let mut words = vec!["curl -sS -i".to_owned()];
     if method.eq_ignore_ascii_case("HEAD") {
@@ -46,7 +46,7 @@ pub fn command(method: &str, replay: &Replay, indent: &str) -> String {
 }
 
 /// One shell word: literal text quoted, `${NAME}` for each name in `names` expanded.
-pub fn quote(text: &str, names: &[&str]) -> String {
+pub(crate) fn quote(text: &str, names: &[&str]) -> String {
     let mut out = String::new();
     let mut literal = String::new();
     let mut rest = text;

@@ -87,9 +87,9 @@ fn gate_annotations(report: &Report, out: &mut String) {
     }
     for w in &report.waivers {
         let level = match w.state {
-            crate::waiver::WaiverState::Live => continue,
-            crate::waiver::WaiverState::Expired => "error",
-            crate::waiver::WaiverState::Stale => "warning",
+            crate::report::gating::WaiverState::Live => continue,
+            crate::report::gating::WaiverState::Expired => "error",
+            crate::report::gating::WaiverState::Stale => "warning",
         };
         let _ = writeln!(
             out,

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use catalog::Category;
 
+pub use super::color::Color;
 use super::{Outcome, Report, ScenarioReport, curl, escape_text, timing};
 
 /// How many of the slowest scenarios the summary names.
@@ -21,33 +22,6 @@ pub enum Detail {
     Failures,
     /// Every scenario that ran (`--verbose`).
     All,
-}
-
-/// Whether to use ANSI colours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Color {
-    /// Plain text.
-    Never,
-    /// ANSI colours.
-    Always,
-}
-
-impl Color {
-    /// Colours on a terminal, unless `NO_COLOR` is set (to anything non-empty).
-    pub fn detect(is_terminal: bool, no_color: Option<&str>) -> Color {
-        if is_terminal && no_color.is_none_or(str::is_empty) {
-            Color::Always
-        } else {
-            Color::Never
-        }
-    }
-
-    pub(crate) fn paint(self, code: &str, text: &str) -> String {
-        match self {
-            Color::Never => text.to_owned(),
-            Color::Always => format!("\x1b[{code}m{text}\x1b[0m"),
-        }
-    }
 }
 
 /// Renders the report, with requests and responses of failures only.

@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::human::Color;
+use super::color::Color;
 use super::{Outcome, Report, ScenarioReport};
-use crate::waiver::WaiverState;
+use crate::report::gating::WaiverState;
 
 /// Under a scenario's row: its waiver, and each drift with its diff.
 pub(crate) fn scenario_lines(out: &mut String, s: &ScenarioReport, color: Color) {

@@ -160,7 +160,7 @@ pub fn render(report: &Report) -> String {
 /// A `waivers` suite: a failing testcase per expired waiver (they fail the
 /// run), a skipped one per stale waiver (to be removed).
 fn waiver_suite(report: &Report, out: &mut String) {
-    use crate::waiver::WaiverState;
+    use crate::report::gating::WaiverState;
     let listed: Vec<_> = report
         .waivers
         .iter()

@@ -5,14 +5,19 @@
 //! report whose schema is `schemas/report.schema.json`, JUnit, GitHub
 //! annotations and step summary) sees only redacted text.
 
-pub mod curl;
+mod color;
+pub(crate) mod curl;
+pub(crate) mod gating;
 pub mod github;
 pub mod html;
 pub mod human;
 mod human_gate;
 pub mod junit;
 pub mod progress;
-pub mod timing;
+pub(crate) mod schema;
+pub mod snapshot;
+pub(crate) mod timing;
+pub mod waiver;
 
 use std::collections::BTreeMap;
 
@@ -51,10 +56,10 @@ pub struct Report {
     pub interrupted: bool,
     /// The comparison with recorded snapshots, when `--snapshots` was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snapshots: Option<crate::snapshot::SnapshotRun>,
+    pub snapshots: Option<gating::SnapshotRun>,
     /// Every waiver of `--waivers`, with what it matched and its state.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub waivers: Vec<crate::waiver::WaiverStatus>,
+    pub waivers: Vec<gating::WaiverStatus>,
     /// When the run started, RFC 3339 in UTC.
     #[serde(default)]
     pub started_at: String,
@@ -169,10 +174,10 @@ pub struct ScenarioReport {
     pub response: Option<ResponseRecord>,
     /// How the response differs from its recorded snapshot.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub drift: Vec<crate::snapshot::Drift>,
+    pub drift: Vec<gating::Drift>,
     /// The waiver that covers this scenario's findings, when waived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<crate::waiver::WaiverNote>,
+    pub waiver: Option<gating::WaiverNote>,
     /// Captured values whose names do not say secret, for normalisation;
     /// never written out.
     #[serde(skip)]
@@ -211,7 +216,7 @@ pub struct StepRecord {
 
 /// The exact request of a step with every variable filled in, except secrets:
 /// each credential and each captured secret is a `${VAR}` reference to an
-/// environment variable named in `env`, never a value. [`curl::command`]
+/// environment variable named in `env`, never a value. `curl::command`
 /// turns it into a shell command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replay {
@@ -343,7 +348,7 @@ impl Report {
         let expired = self
             .waivers
             .iter()
-            .any(|w| w.state == crate::waiver::WaiverState::Expired);
+            .any(|w| w.state == gating::WaiverState::Expired);
         self.summary.ok = self.summary.ok && !drift_fails && !expired;
     }
 

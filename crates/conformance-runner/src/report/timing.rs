@@ -6,7 +6,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `time` as RFC 3339 in UTC, to the second: `2026-11-29T18:55:17Z`.
-pub fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days);
@@ -36,7 +36,7 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 /// The machine's host name: `/proc/sys/kernel/hostname`, `/etc/hostname`,
 /// `HOSTNAME` or `COMPUTERNAME`, else `localhost`. Control characters are
 /// dropped: the name goes into XML attributes.
-pub fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     let from_file = |path: &str| std::fs::read_to_string(path).ok();
     let name = from_file("/proc/sys/kernel/hostname")
         .or_else(|| from_file("/etc/hostname"))
@@ -52,7 +52,7 @@ pub fn hostname() -> String {
 }
 
 /// Milliseconds as seconds with three decimals, for JUnit and summaries.
-pub fn seconds(ms: u64) -> String {
+pub(crate) fn seconds(ms: u64) -> String {
     format!("{}.{:03}", ms / 1000, ms % 1000)
 }
 

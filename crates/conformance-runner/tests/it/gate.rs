@@ -246,7 +246,7 @@ async fn a_baseline_makes_the_same_run_pass_and_the_next_new_failure_fail() {
     let parsed = conformance_runner::waiver::Waivers::load(Path::new(&baseline)).unwrap();
     assert_eq!(parsed.waivers.len(), 1);
     let as_json = toml_to_json(toml::from_str(&written).unwrap());
-    let schema = conformance_runner::gate::waivers_schema();
+    let schema = conformance_runner::schema::waivers_schema();
     assert!(
         jsonschema::draft202012::new(&schema)
             .unwrap()

@@ -2,7 +2,7 @@
 //!
 //! [`Args`] is the flag set (xtask flattens it into its own subcommand);
 //! [`run`] turns it into a validated [`Options`], runs the [`Plan`] and writes
-//! every requested report; [`exit_code`] is the one place that maps the
+//! every requested report; [`exit_code`](crate::cli::exit::exit_code) is the one place that maps the
 //! result to the documented exit codes.
 
 use std::future::Future;
@@ -10,12 +10,14 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::profile::{Profile, ProfileError};
-use crate::report::Report;
+use crate::cli::exit::{Done, Failure};
+use crate::cli::gate::{Gate, GateArgs};
+use crate::model::profile::Profile;
+use crate::plan::select::{Filter, Shard};
+use crate::plan::{ConfigError, DEFAULT_JOBS, Options, Plan, load_scenarios};
+use crate::report;
 use crate::report::human::{self, Color};
 use crate::report::progress::{Progress, Style};
-use crate::select::{Filter, Shard};
-use crate::{ConfigError, DEFAULT_JOBS, Options, Plan, RunError, exit, load_scenarios, report};
 
 /// Runs the conformance scenarios against a target and reports every finding.
 ///
@@ -111,31 +113,9 @@ pub struct Args {
     #[arg(long)]
     pub list: bool,
 
-    /// Compare every response with its insta snapshot in DIR (`<id>.snap`);
-    /// new or drifted ones are written as `<id>.snap.new` for `cargo insta review`.
-    #[arg(long, value_name = "DIR")]
-    pub snapshots: Option<PathBuf>,
-
-    /// With --snapshots: record every response as its `.snap` (accept all drift).
-    #[arg(long, requires = "snapshots")]
-    pub accept_snapshots: bool,
-
-    /// Known failures (TOML, schemas/waivers.schema.json): a failure a live
-    /// waiver covers is reported as waived and does not fail the run.
-    #[arg(long, value_name = "FILE")]
-    pub waivers: Option<PathBuf>,
-
-    /// Write a waiver for every current failure to FILE (with --owner and --expires).
-    #[arg(long, value_name = "FILE", requires_all = ["owner", "expires"])]
-    pub write_baseline: Option<PathBuf>,
-
-    /// The owner (a name or team) of the waivers --write-baseline writes.
-    #[arg(long, value_name = "NAME", requires = "write_baseline")]
-    pub owner: Option<String>,
-
-    /// The last day (YYYY-MM-DD) the waivers --write-baseline writes hold.
-    #[arg(long, value_name = "DATE", requires = "write_baseline")]
-    pub expires: Option<crate::waiver::Date>,
+    /// Snapshots, waivers and the baseline.
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 /// `conformance-runner requirements`: what a target must provide for a
@@ -167,7 +147,8 @@ pub fn requirements(args: &RequirementsArgs, stdout: &mut dyn Write) -> Result<D
         None => Profile::mock(),
     };
     let scenarios = load_scenarios(args.scenarios.as_deref()).map_err(ConfigError::from)?;
-    let needs = crate::requirements::requirements(&profile, scenarios, &args.filter, args.shard);
+    let needs =
+        crate::plan::requirements::requirements(&profile, scenarios, &args.filter, args.shard);
     write_out(stdout, &needs.to_string(), "standard output")?;
     Ok(Done::Listed)
 }
@@ -215,60 +196,6 @@ fn parse_run_id(s: &str) -> Result<String, String> {
     }
 }
 
-/// Why the command did not produce a verdict.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// Usage or configuration (exit 2).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The run could not happen.
-    #[error(transparent)]
-    Run(#[from] RunError),
-    /// Snapshots could not be read or written (exit 2).
-    #[error(transparent)]
-    Snapshots(#[from] crate::snapshot::SnapshotError),
-    /// The waivers file is invalid, or a baseline's expiry has passed (exit 2).
-    #[error(transparent)]
-    Waivers(#[from] crate::waiver::WaiverError),
-    /// A report file could not be written (exit 2).
-    #[error("failed to write {}: {source}", path.display())]
-    Output {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-}
-
-/// What the command did.
-#[derive(Debug)]
-pub enum Done {
-    /// `--list`: nothing was run.
-    Listed,
-    /// A run, with its report.
-    Ran(Box<Report>),
-}
-
-/// The documented exit code of a result: the only place they are decided.
-pub fn exit_code(result: &Result<Done, Failure>) -> u8 {
-    match result {
-        Ok(Done::Listed) => exit::PASSED,
-        Ok(Done::Ran(report)) if report.interrupted => exit::INTERRUPTED,
-        Ok(Done::Ran(report)) if report.passed() => exit::PASSED,
-        Ok(Done::Ran(_)) => exit::FAILED,
-        Err(Failure::Run(RunError::Unreachable { .. } | RunError::WrongServer { .. })) => {
-            exit::UNREACHABLE
-        }
-        Err(
-            Failure::Config(_)
-            | Failure::Run(_)
-            | Failure::Output { .. }
-            | Failure::Snapshots(_)
-            | Failure::Waivers(_),
-        ) => exit::CONFIG,
-    }
-}
-
 /// Loads, validates, runs and reports; `stdout` receives the report.
 pub async fn run(
     args: &Args,
@@ -300,7 +227,7 @@ pub async fn run(
     if args.list {
         // The same rule as a run (`Plan::new`): a skip that matches nothing
         // is an error, or a warning with --partial.
-        for stale in crate::stale_skips(&options.profile, &options.scenarios) {
+        for stale in crate::plan::stale_skips(&options.profile, &options.scenarios) {
             if options.partial {
                 eprintln!("warning: {stale}");
             } else {
@@ -308,7 +235,8 @@ pub async fn run(
             }
         }
         // Listing needs no target or credentials.
-        let selected = crate::select::select(options.scenarios, &options.filters, options.shard);
+        let selected =
+            crate::plan::select::select(options.scenarios, &options.filters, options.shard);
         for s in &selected {
             let skip = options
                 .profile
@@ -326,12 +254,17 @@ pub async fn run(
         return Ok(Done::Listed);
     }
     let plan = Plan::new(options, &|name| std::env::var(name).ok())?;
-    let gate = crate::gate::Gate::load(args)?;
+    let gate = Gate::load(&args.gate)?;
     // A report file that cannot be written fails now, before any request,
     // rather than after the whole run.
-    for path in [&args.json, &args.junit, &args.html, &args.write_baseline]
-        .into_iter()
-        .flatten()
+    for path in [
+        &args.json,
+        &args.junit,
+        &args.html,
+        &args.gate.write_baseline,
+    ]
+    .into_iter()
+    .flatten()
     {
         check_writable(path)?;
     }
@@ -449,10 +382,4 @@ fn write_file(path: &std::path::Path, text: &str) -> Result<(), Failure> {
         path: path.to_path_buf(),
         source,
     })
-}
-
-impl From<ProfileError> for Failure {
-    fn from(e: ProfileError) -> Failure {
-        Failure::Config(e.into())
-    }
 }

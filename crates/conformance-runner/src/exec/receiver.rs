@@ -29,11 +29,11 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// How far a `webhook-timestamp` may be from now, in seconds.
-pub const TOLERANCE_SECS: i64 = 5 * 60;
+pub(crate) const TOLERANCE_SECS: i64 = 5 * 60;
 
 /// How a slot answers deliveries.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Behaviour {
+pub(crate) enum Behaviour {
     /// Verify signatures with this `whsec_` secret.
     Verify(String),
     /// Answer every delivery with this status.
@@ -42,7 +42,7 @@ pub enum Behaviour {
 
 /// One delivery the receiver saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     /// What the receiver answered.
     pub status: u16,
     /// Why verification failed, when it did.
@@ -51,7 +51,7 @@ pub struct Delivery {
 
 /// Why a signature did not verify.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum VerifyError {
+pub(crate) enum VerifyError {
     /// The slot has no secret.
     #[error("no secret to verify with")]
     NoSecret,
@@ -77,16 +77,18 @@ struct Slots {
 
 /// A running receiver.
 #[derive(Clone)]
-pub struct Receiver {
+pub(crate) struct Receiver {
     slots: Arc<Mutex<Slots>>,
-    local: SocketAddr,
     base_url: String,
 }
 
 impl Receiver {
     /// Binds `bind` and serves until the runtime shuts down. `public_url`
     /// replaces the local address in the URLs handed to scenarios.
-    pub async fn start(bind: SocketAddr, public_url: Option<&str>) -> std::io::Result<Receiver> {
+    pub(crate) async fn start(
+        bind: SocketAddr,
+        public_url: Option<&str>,
+    ) -> std::io::Result<Receiver> {
         let slots = Arc::new(Mutex::new(Slots::default()));
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let local = listener.local_addr()?;
@@ -99,35 +101,17 @@ impl Receiver {
             let _ = axum::serve(listener, app).await;
         });
         let base_url = public_url.map_or_else(|| format!("http://{local}"), str::to_owned);
-        Ok(Receiver {
-            slots,
-            local,
-            base_url,
-        })
-    }
-
-    /// The address the receiver listens on.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local
+        Ok(Receiver { slots, base_url })
     }
 
     /// The URL of a scenario's slot.
-    pub fn url(&self, slot: &str) -> String {
+    pub(crate) fn url(&self, slot: &str) -> String {
         format!("{}/hooks/{slot}", self.base_url)
     }
 
     /// Sets how a slot answers.
-    pub fn set(&self, slot: &str, behaviour: Behaviour) {
+    pub(crate) fn set(&self, slot: &str, behaviour: Behaviour) {
         self.lock().behaviour.insert(slot.to_owned(), behaviour);
-    }
-
-    /// The deliveries a slot received, oldest first.
-    pub fn deliveries(&self, slot: &str) -> Vec<Delivery> {
-        self.lock()
-            .deliveries
-            .get(slot)
-            .cloned()
-            .unwrap_or_default()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
@@ -176,7 +160,12 @@ fn now() -> i64 {
 /// Verifies a Standard Webhooks delivery: `webhook-signature` holds one or
 /// more space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`,
 /// keyed with the base64-decoded part of `whsec_<base64>`.
-pub fn verify(secret: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), VerifyError> {
+pub(crate) fn verify(
+    secret: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<(), VerifyError> {
     let key = secret
         .strip_prefix("whsec_")
         .and_then(|b64| STANDARD.decode(b64).ok())

@@ -5,13 +5,13 @@
 use catalog::Code;
 
 /// The published reference page of every documented code.
-pub fn reference_page() -> String {
+pub(crate) fn reference_page() -> String {
     format!("{}{}", catalog::DEFAULT_DOCS_BASE, catalog::DOCS_PATH)
 }
 
 /// The documented code nearest to `name`: the same one written in another
 /// case or with other separators, else the one within a few edits.
-pub fn nearest_code(name: &str) -> Option<Code> {
+pub(crate) fn nearest_code(name: &str) -> Option<Code> {
     let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-', ' '], "");
     let wanted = norm(name);
     Code::ALL
@@ -23,8 +23,8 @@ pub fn nearest_code(name: &str) -> Option<Code> {
 }
 
 /// "`X` is not a documented error code; did you mean `Y`? (every code:
-/// <reference page>)".
-pub fn unknown_code(name: &str) -> String {
+/// `<reference page>`)".
+pub(crate) fn unknown_code(name: &str) -> String {
     let hint = nearest_code(name)
         .map(|c| format!("; did you mean `{}`?", c.name()))
         .unwrap_or_default();

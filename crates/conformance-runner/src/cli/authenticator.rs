@@ -11,8 +11,8 @@ use std::io::{Read as _, Write};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
-use super::authenticator::{self, Attestation, Claims, decode_b64url};
-use super::totp;
+use crate::ceremony::authenticator::{self, Attestation, Claims, decode_b64url};
+use crate::ceremony::totp;
 
 /// The software authenticator's commands.
 #[derive(Debug, Subcommand)]

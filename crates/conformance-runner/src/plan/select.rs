@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use catalog::{Category, Code};
 
-use crate::scenario::Scenario;
+use crate::model::scenario::Scenario;
 
 /// One `--filter` value. Several filters select the union.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +37,7 @@ impl FromStr for Filter {
         match key {
             "code" => Code::from_name(value)
                 .map(Filter::Code)
-                .map_err(|_| crate::suggest::unknown_code(value)),
+                .map_err(|_| crate::model::diagnostics::unknown_code(value)),
             "category" => Category::from_slug(value)
                 .map(Filter::Category)
                 .ok_or_else(|| {
@@ -112,7 +112,7 @@ impl fmt::Display for Shard {
 /// The scenarios `filters` (any of them; all when empty) and `shard` select,
 /// in id order. Shards deal scenarios round-robin by id, so every shard gets
 /// a similar share and together they run each scenario exactly once.
-pub fn select(
+pub(crate) fn select(
     mut scenarios: Vec<Scenario>,
     filters: &[Filter],
     shard: Option<Shard>,

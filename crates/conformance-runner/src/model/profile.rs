@@ -20,14 +20,14 @@ use response_schema::CodeAt;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::scenario::{Diagnostic, SourceFile, is_json_pointer, line_column, toml_to_json};
-use crate::template::{Template, Var};
+use crate::model::scenario::{Diagnostic, SourceFile, is_json_pointer, line_column, toml_to_json};
+use crate::model::template::{Template, Var};
 
 /// The embedded default profile (the mock's seed).
-pub const MOCK_PROFILE: &str = include_str!("../../../fixtures/profiles/mock.toml");
+pub(crate) const MOCK_PROFILE: &str = include_str!("../../../../fixtures/profiles/mock.toml");
 
 /// Name under which the embedded profile is reported.
-pub const MOCK_PROFILE_NAME: &str = "fixtures/profiles/mock.toml";
+pub(crate) const MOCK_PROFILE_NAME: &str = "fixtures/profiles/mock.toml";
 
 /// A loaded profile; credentials are not resolved yet.
 #[derive(Clone, Debug)]
@@ -70,7 +70,7 @@ pub struct Profile {
     /// Scenarios this target skips, with a reason.
     pub skips: Vec<Skip>,
     /// Snapshot settings: drift policy, extra headers, normalisation rules.
-    pub snapshots: crate::normalize::SnapshotSettings,
+    pub snapshots: crate::model::normalize::SnapshotSettings,
     /// Bounds on what a run spends (`[limits]`).
     pub limits: Limits,
     /// How the runner reaches the target (`[transport]`).
@@ -201,7 +201,7 @@ struct RawProfile {
     receiver: Option<RawReceiver>,
     #[serde(default)]
     skip: Vec<Spanned<RawSkip>>,
-    snapshots: Option<crate::normalize::RawSnapshots>,
+    snapshots: Option<crate::model::normalize::RawSnapshots>,
     limits: Option<RawLimits>,
     transport: Option<RawTransport>,
     webauthn: Option<Spanned<RawWebAuthnClient>>,
@@ -493,7 +493,7 @@ impl Profile {
         }
         let snapshots = raw
             .snapshots
-            .map(|s| crate::normalize::SnapshotSettings::from_raw(s, &mut error))
+            .map(|s| crate::model::normalize::SnapshotSettings::from_raw(s, &mut error))
             .unwrap_or_default();
         let mut limits = Limits::default();
         if let Some(raw) = raw.limits {
@@ -605,7 +605,7 @@ fn default_bind() -> SocketAddr {
 }
 
 /// Whether a URL's host is a loopback address or `localhost`.
-pub fn is_loopback(url: &reqwest::Url) -> bool {
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

@@ -36,9 +36,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{CaptureFrom, Cx};
+use super::CaptureFrom;
+use super::validate::Cx;
+use crate::model::template::Template;
 use crate::redact::Redactor;
-use crate::template::Template;
 
 /// A ceremony of the runner's software authenticator.
 #[derive(Clone, Debug)]
@@ -167,7 +168,7 @@ const GET_OUTPUTS: &[&str] = &[
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawWebAuthn {
+pub(crate) struct RawWebAuthn {
     ceremony: Spanned<String>,
     challenge: Spanned<String>,
     attestation: Option<Spanned<String>>,

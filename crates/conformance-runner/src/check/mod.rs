@@ -16,9 +16,9 @@ use response_schema::{Expect, Rule, Violation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::profile::Profile;
-use crate::scenario::{HeaderMatch, Scenario};
-use crate::template::{RenderError, Template, Vars};
+use crate::model::profile::Profile;
+use crate::model::scenario::{HeaderMatch, Scenario};
+use crate::model::template::{RenderError, Template, Vars};
 
 /// Rule name of a failed scenario header expectation.
 pub const RULE_HEADER: &str = "header";

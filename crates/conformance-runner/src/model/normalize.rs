@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
-use crate::scenario::is_json_pointer;
+use crate::model::scenario::is_json_pointer;
 
 /// Whether drift from the recorded snapshots fails the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,10 +57,10 @@ pub struct NormalRule {
 }
 
 /// A built-in rule: scope, pattern, placeholder.
-pub type BuiltIn = (&'static str, Option<&'static str>, &'static str);
+pub(crate) type BuiltIn = (&'static str, Option<&'static str>, &'static str);
 
 /// The built-in rules, as data. A scope is `/pointer`, `header:NAME` or `*`.
-pub const DEFAULT_RULES: &[BuiltIn] = &[
+pub(crate) const DEFAULT_RULES: &[BuiltIn] = &[
     ("/request_id", None, "[request_id]"),
     ("header:x-request-id", None, "[request_id]"),
     ("/retry_after", None, "[seconds]"),
@@ -86,7 +86,7 @@ pub const DEFAULT_RULES: &[BuiltIn] = &[
 pub struct SnapshotSettings {
     /// Whether drift fails the run.
     pub drift: DriftPolicy,
-    /// Headers recorded besides [`crate::snapshot::CONTRACT_HEADERS`] (lowercase).
+    /// Headers recorded besides [`crate::report::snapshot::CONTRACT_HEADERS`] (lowercase).
     pub headers: Vec<String>,
     /// The profile's own rules, applied after the built-in ones.
     pub rules: Vec<NormalRule>,

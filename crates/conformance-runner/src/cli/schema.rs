@@ -1,14 +1,15 @@
-//! JSON Schemas (2020-12) of the scenario format and of the JSON report.
+//! Every generated JSON Schema ([`all`]), and the schema of the scenario
+//! format.
 //!
-//! Generated into `schemas/scenario.schema.json` and
-//! `schemas/report.schema.json` by `cargo xtask codegen`; the code lists
-//! come from the catalog, so neither can drift from it. Tests validate every
+//! Generated into `schemas/` by `cargo xtask codegen`; the code lists come
+//! from the catalog, so none can drift from it. Tests validate every
 //! scenario file and real reports against them.
 
-use catalog::{Category, Code};
+use catalog::Code;
 use serde_json::{Value, json};
 
-const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+use crate::cli::diff;
+use crate::report::schema::{self as report_schema, DRAFT};
 
 /// An RFC 6901 JSON Pointer.
 const POINTER_PATTERN: &str = "^(/([^~]|~[01])*)*$";
@@ -260,189 +261,13 @@ pub fn scenario() -> Value {
     })
 }
 
-/// The schema of the JSON report (`--format json`, `--json FILE`).
-pub fn report() -> Value {
-    let mut schema = report_core();
-    crate::gate::extend_report_schema(&mut schema);
-    schema
-}
-
-fn report_core() -> Value {
-    let codes: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
-    let categories: Vec<&str> = Category::ALL.iter().map(|c| c.slug()).collect();
-    let count = json!({ "type": "integer", "minimum": 0 });
-    let string_map = json!({ "type": "object", "additionalProperties": { "type": "string" } });
-    json!({
-        "$schema": DRAFT,
-        "$id": "https://docs.platform.example/schemas/report.schema.json",
-        "title": "Conformance report",
-        "description": "What `conformance-runner --format json` prints. Secrets are redacted. Stable: incompatible changes bump `schema_version`.",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["schema_version", "run_id", "target", "profile", "summary", "coverage_enforced", "coverage", "scenarios", "warnings", "interrupted"],
-        "properties": {
-            "schema_version": { "const": crate::report::SCHEMA_VERSION },
-            "run_id": { "type": "string", "description": "Tags every resource the run created." },
-            "target": { "type": "string", "description": "The target's base URL." },
-            "profile": { "type": "string" },
-            "summary": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["passed", "failed", "skipped", "total", "uncovered", "ok"],
-                "properties": {
-                    "passed": count,
-                    "failed": count,
-                    "skipped": count,
-                    "total": count,
-                    "uncovered": {
-                        "type": "array",
-                        "items": { "enum": codes },
-                        "description": "Codes with no passing scenario (when coverage is enforced)."
-                    },
-                    "ok": { "type": "boolean", "description": "No failure, no uncovered code, not interrupted." }
-                }
-            },
-            "coverage_enforced": {
-                "type": "boolean",
-                "description": "True when the whole suite ran (no filter, no shard): then a code without a passing scenario fails the run."
-            },
-            "coverage": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["code", "category", "scenarios", "passed", "failed", "skipped"],
-                    "properties": {
-                        "code": { "enum": codes },
-                        "category": { "enum": categories },
-                        "scenarios": count,
-                        "passed": count,
-                        "failed": count,
-                        "skipped": count,
-                        "skip_reason": { "type": "string", "description": "Why, when the profile skips every scenario of the code; such a code is not counted as uncovered." }
-                    }
-                }
-            },
-            "scenarios": { "type": "array", "items": { "$ref": "#/$defs/scenario" } },
-            "warnings": { "type": "array", "items": { "type": "string" } },
-            "interrupted": { "type": "boolean" },
-            "started_at": { "type": "string", "description": "When the run started, RFC 3339 in UTC." },
-            "wall_ms": { "type": "integer", "minimum": 0, "description": "Wall time of the whole run, in milliseconds." },
-            "hostname": { "type": "string", "description": "The machine the runner ran on." }
-        },
-        "$defs": {
-            "scenario": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["id", "code", "category", "tags", "description", "file", "line", "outcome", "duration_ms", "findings"],
-                "properties": {
-                    "id": { "type": "string" },
-                    "code": { "enum": codes },
-                    "category": { "enum": categories },
-                    "tags": { "type": "array", "items": { "type": "string" } },
-                    "description": { "type": "string" },
-                    "basis": { "type": "string", "description": "The standard rule it proves (`RFC 7644 §3.4.2.2`), or `platform`." },
-                    "file": { "type": "string" },
-                    "line": { "type": "integer", "minimum": 1 },
-                    "outcome": { "enum": ["passed", "failed", "skipped"] },
-                    "skip_reason": { "type": "string" },
-                    "duration_ms": count,
-                    "findings": { "type": "array", "items": { "$ref": "#/$defs/finding" } },
-                    "steps": {
-                        "type": "array",
-                        "description": "The setup steps that were sent, in order.",
-                        "items": {
-                            "type": "object",
-                            "additionalProperties": false,
-                            "required": ["name", "request"],
-                            "properties": {
-                                "name": { "type": "string" },
-                                "request": { "$ref": "#/$defs/request" },
-                                "status": { "type": "integer", "minimum": 100, "maximum": 999 }
-                            }
-                        }
-                    },
-                    "request": { "$ref": "#/$defs/request" },
-                    "response": {
-                        "type": "object",
-                        "additionalProperties": false,
-                        "required": ["status", "headers", "body"],
-                        "properties": {
-                            "status": { "type": "integer", "minimum": 100, "maximum": 999 },
-                            "headers": string_map,
-                            "body": { "description": "JSON when the body parses, a string otherwise." }
-                        }
-                    }
-                },
-                "if": { "properties": { "outcome": { "const": "failed" } } },
-                "then": { "properties": { "findings": { "minItems": 1 } } },
-                "else": { "properties": { "findings": { "maxItems": 0 } } }
-            },
-            "request": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["method", "url", "headers"],
-                "properties": {
-                    "method": { "type": "string" },
-                    "url": { "type": "string" },
-                    "headers": string_map,
-                    "replay": {
-                        "type": "object",
-                        "description": "The exact request with every variable filled in, except secrets: each is a `${VAR}` reference to an environment variable listed in `env`, never a value.",
-                        "additionalProperties": false,
-                        "required": ["url", "headers"],
-                        "properties": {
-                            "url": { "type": "string" },
-                            "headers": {
-                                "type": "array",
-                                "items": { "type": "array", "prefixItems": [{ "type": "string" }, { "type": "string" }], "minItems": 2, "maxItems": 2 }
-                            },
-                            "body": { "type": "string" },
-                            "env": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "additionalProperties": false,
-                                    "required": ["name", "source"],
-                                    "properties": {
-                                        "name": { "type": "string" },
-                                        "source": { "type": "string", "description": "What to set it to." }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            },
-            "finding": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["rule", "at", "expected", "actual"],
-                "properties": {
-                    "rule": {
-                        "type": "string",
-                        "description": "A response-schema rule (status, code, undocumented-code, media-type, not-json, duplicate-member, status-member, type-link, schema, www-authenticate, retry-after, status-code-mismatch) or a runner rule (header, body, setup, transport)."
-                    },
-                    "at": { "type": "string", "description": "status, header:<name>, body:<json-pointer>, setup:<step>, or request." },
-                    "expected": { "type": "string" },
-                    "actual": { "type": "string" },
-                    "fix": { "type": "string", "description": "The catalog's fix for the code." },
-                    "docs": { "type": "string", "description": "The code's row on the reference page." },
-                    "basis": { "type": "string", "description": "What the rule rests on: a standard and its section (`RFC 7644 §3.12`), or `platform`." },
-                    "hint": { "type": "string", "description": "What the server must do, for its developers." }
-                }
-            }
-        }
-    })
-}
-
 /// Every generated schema: file name under `schemas/` and contents.
 pub fn all() -> Vec<(&'static str, Value)> {
     vec![
         ("scenario.schema.json", scenario()),
-        ("report.schema.json", report()),
-        ("waivers.schema.json", crate::gate::waivers_schema()),
-        ("snapshot.schema.json", crate::gate::snapshot_schema()),
-        ("diff.schema.json", crate::diff::schema()),
+        ("report.schema.json", report_schema::report()),
+        ("waivers.schema.json", report_schema::waivers_schema()),
+        ("snapshot.schema.json", report_schema::snapshot_schema()),
+        ("diff.schema.json", diff::schema()),
     ]
 }

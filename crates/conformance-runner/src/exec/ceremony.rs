@@ -1,23 +1,25 @@
-//! Runs a `webauthn` step: renders its inputs, lets the software
-//! authenticator answer, and captures from the answer like from a body.
+//! Runs the local steps: a `webauthn` ceremony of the software
+//! authenticator, and a `totp` code. Each renders its inputs, answers, and
+//! captures from the answer like from a response body.
 
 use serde_json::Value;
 
-use super::Shared;
+use super::shared::Shared;
 use crate::ceremony::authenticator::{self, Attestation, Claims, decode_b64url};
 use crate::ceremony::totp;
+use crate::model::scenario::{AttestationFormat, CaptureFrom, Ceremony, TotpStep, WebAuthnStep};
+use crate::model::template::Vars;
 use crate::redact::Redactor;
-use crate::scenario::{AttestationFormat, CaptureFrom, Ceremony, TotpStep, WebAuthnStep};
-use crate::template::Vars;
 
 /// Performs the ceremony; errors are (expected, actual) like a failed step.
-pub(super) fn run(
+pub(crate) fn run(
     shared: &Shared,
     step: &WebAuthnStep,
     vars: &mut Vars<'_>,
 ) -> Result<(), (String, String)> {
     let fail = |actual: String| ("the authenticator's answer".to_owned(), actual);
-    let render = |t: &crate::template::Template| t.render(vars).map_err(|e| fail(e.to_string()));
+    let render =
+        |t: &crate::model::template::Template| t.render(vars).map_err(|e| fail(e.to_string()));
     let client = shared.profile.webauthn.as_ref();
     let origin = match (&step.origin, client) {
         (Some(t), _) => render(t)?,
@@ -89,7 +91,7 @@ pub(super) fn run(
 }
 
 /// Shows the current code of the step's secret, for its captures.
-pub(super) fn run_totp(
+pub(crate) fn run_totp(
     shared: &Shared,
     step: &TotpStep,
     vars: &mut Vars<'_>,

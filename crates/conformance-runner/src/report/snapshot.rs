@@ -2,7 +2,7 @@
 //! insta `.snap` file, for any target.
 //!
 //! `--snapshots DIR` compares each response with `DIR/<id>.snap` (the id's
-//! `/` written `__`). A difference is [`Drift`], a finding of its own kind
+//! `/` written `__`). A difference is `Drift`, a finding of its own kind
 //! ("detail changed", "member `x` added", "header `y` removed", with a
 //! diff), distinct from a contract violation; the profile's
 //! `[snapshots] drift` says whether it fails the run. A drifted or new
@@ -12,20 +12,20 @@
 //!
 //! A snapshot holds the scenario, the code, the status, the headers of
 //! [`CONTRACT_HEADERS`] (plus the profile's) and the body, normalised by
-//! [`crate::normalize`] and passed through the run's [`Redactor`] after
+//! the profile's normalisation and passed through the run's [`Redactor`] after
 //! `Report::redact`, so secrets never reach a file.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::normalize::{DriftPolicy, Normalizer, SnapshotSettings};
+use crate::model::normalize::{DriftPolicy, Normalizer, SnapshotSettings};
+use crate::model::scenario::Diagnostic;
 use crate::redact::Redactor;
+use crate::report::gating::{Drift, DriftKind, SnapshotRun};
 use crate::report::{Report, ScenarioReport};
-use crate::scenario::Diagnostic;
 
 /// Headers every snapshot records when the response has them.
 pub const CONTRACT_HEADERS: &[&str] = &[
@@ -38,58 +38,6 @@ pub const CONTRACT_HEADERS: &[&str] = &[
 
 /// The `source` written into a snapshot's insta header.
 const SOURCE: &str = "conformance-runner";
-
-/// One way a response differs from its recorded snapshot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Drift {
-    /// Changed, added, removed, or no snapshot yet.
-    pub kind: DriftKind,
-    /// For people: `detail changed`, `member \`x\` added`, `header \`y\` removed`.
-    pub title: String,
-    /// Where: `status`, `header:<name>`, `body:<json-pointer>`, or `snapshot`.
-    pub at: String,
-    /// The recorded value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recorded: Option<Value>,
-    /// The value this run observed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed: Option<Value>,
-    /// `- recorded` / `+ observed` lines.
-    pub diff: String,
-}
-
-/// What kind of drift.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DriftKind {
-    /// A value changed.
-    Changed,
-    /// A member or header appeared.
-    Added,
-    /// A member or header disappeared.
-    Removed,
-    /// No snapshot was recorded for this scenario.
-    New,
-}
-
-impl std::fmt::Display for Drift {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} at {}", self.title, self.at)
-    }
-}
-
-/// What the comparison did, for the report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SnapshotRun {
-    /// The snapshot directory.
-    pub dir: String,
-    /// Whether drift fails the run (the profile's `[snapshots] drift`).
-    pub drift_fails: bool,
-    /// Scenarios whose response matched its snapshot.
-    pub matched: usize,
-    /// Files written: `.snap.new` (pending review) or `.snap` (accepted).
-    pub written: Vec<String>,
-}
 
 /// Why snapshots could not be read or written (exit code 2).
 #[derive(Debug, thiserror::Error)]

@@ -9,11 +9,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::profile::{Credential, Profile, ProfileError};
-use crate::scenario::SourceFile;
+use crate::model::profile::{Credential, Profile, ProfileError};
+use crate::model::scenario::SourceFile;
 
 /// The example profile the written one is made from.
-pub const EXAMPLE: &str = include_str!("../../../fixtures/profiles/staging.example.toml");
+pub const EXAMPLE: &str = include_str!("../../../../fixtures/profiles/staging.example.toml");
 
 /// `init`'s flags.
 #[derive(clap::Args, Clone, Debug)]

@@ -4,10 +4,10 @@
 //!
 //! Each side runs as a normal [`Plan`] (its own run id and profile), one after
 //! the other so two runs never compete for one target's rate limits. Each
-//! response is reduced to its normalised snapshot ([`crate::snapshot::build`]:
+//! response is reduced to its normalised snapshot ([`crate::report::snapshot::build`]:
 //! status, the contract's headers, the body; request ids, timestamps, the
 //! target's address and the run's slugs replaced by placeholders, secrets
-//! redacted) and the two are compared with [`crate::snapshot::compare`]: in a
+//! redacted) and the two are compared with [`crate::report::snapshot::compare`]: in a
 //! diff, a change's `recorded` value is the left target's and `observed` the
 //! right's. The report groups the scenarios that differ by code and ends with
 //! a summary table; the exit status says whether the targets agree (0) or
@@ -22,14 +22,17 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{Failure, Format};
-use crate::normalize::Normalizer;
-use crate::profile::{Profile, ProfileError};
+use crate::cli::exit::{self, Failure};
+use crate::cli::run::Format;
+use crate::exec::run::RunError;
+use crate::model::normalize::Normalizer;
+use crate::model::profile::{Profile, ProfileError};
+use crate::plan::select::{Filter, Shard};
+use crate::plan::{ConfigError, DEFAULT_JOBS, Options, Plan, load_scenarios};
+use crate::report::gating::{Drift, DriftKind};
 use crate::report::progress::Progress;
+use crate::report::snapshot;
 use crate::report::{Outcome, Report, ScenarioReport};
-use crate::select::{Filter, Shard};
-use crate::snapshot::{self, Drift, DriftKind};
-use crate::{ConfigError, DEFAULT_JOBS, Options, Plan, RunError, exit, load_scenarios};
 
 /// Runs the same scenarios against two targets and reports what differs.
 ///
@@ -318,7 +321,7 @@ pub async fn run<F: Future<Output = ()>>(
     let left_profile = load(&args.left_profile)?.unwrap_or_else(Profile::mock);
     let right_profile = load(&args.right_profile)?.unwrap_or_else(|| left_profile.clone());
     let scenarios = load_scenarios(args.scenarios.as_deref()).map_err(ConfigError::from)?;
-    let base_id = crate::new_run_id();
+    let base_id = crate::plan::new_run_id();
     let plan = |target: &str, profile: &Profile, side: &str| {
         let options = Options {
             target: Some(target.to_owned()),
@@ -379,7 +382,7 @@ pub async fn run<F: Future<Output = ()>>(
 pub fn schema() -> serde_json::Value {
     let codes: Vec<&str> = catalog::Code::ALL.iter().map(|c| c.name()).collect();
     let count = serde_json::json!({ "type": "integer", "minimum": 0 });
-    let mut report = crate::schema::report();
+    let mut report = crate::report::schema::report();
     let drift = report
         .pointer_mut("/$defs/drift")
         .map(std::mem::take)

@@ -17,13 +17,14 @@
 use std::fmt::{self, Write as _};
 
 use catalog::Code;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
 use crate::check::{Finding, RULE_BODY, RULE_HEADER, RULE_SETUP, RULE_TRANSPORT};
+use crate::model::scenario::{Diagnostic, SourceFile, line_column};
+use crate::report::gating::{WaiverNote, WaiverState, WaiverStatus};
 use crate::report::{Outcome, Report, ScenarioReport};
-use crate::scenario::{Diagnostic, SourceFile, line_column};
 
 /// A calendar date (proleptic Gregorian), `YYYY-MM-DD`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -186,77 +187,6 @@ pub enum WaiverError {
     /// `--owner` is blank.
     #[error("--owner cannot be empty: name the person or team who answers for the waivers")]
     EmptyOwner,
-}
-
-/// The waiver that covers a waived scenario, in its report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WaiverNote {
-    /// The waivers file.
-    pub file: String,
-    /// The waiver's line.
-    pub line: usize,
-    /// Why.
-    pub reason: String,
-    /// Who owns it.
-    pub owner: String,
-    /// The last day it holds, `YYYY-MM-DD`.
-    pub expires: String,
-}
-
-/// A waiver's state after a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WaiverState {
-    /// Not expired, and it matched a failure.
-    Live,
-    /// Past its date: fails the run.
-    Expired,
-    /// Not expired, but it matched no failure: remove it.
-    Stale,
-}
-
-/// A waiver and what it did in a run, for the report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WaiverStatus {
-    /// The waivers file.
-    pub file: String,
-    /// The waiver's line.
-    pub line: usize,
-    /// What it matches: `scenario \`x\`, rule \`y\``.
-    pub matches: String,
-    /// Why.
-    pub reason: String,
-    /// Who owns it.
-    pub owner: String,
-    /// The last day it holds, `YYYY-MM-DD`.
-    pub expires: String,
-    /// Live, expired or stale.
-    pub state: WaiverState,
-    /// Failed scenarios it matched.
-    pub matched: Vec<String>,
-}
-
-impl fmt::Display for WaiverStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = format!("{}:{}", self.file, self.line);
-        match self.state {
-            WaiverState::Live => write!(
-                f,
-                "{at}: waiver for {} (owner {}) holds until {}",
-                self.matches, self.owner, self.expires
-            ),
-            WaiverState::Expired => write!(
-                f,
-                "{at}: waiver for {} expired on {}: its owner {} must fix the failure or extend the waiver",
-                self.matches, self.expires, self.owner
-            ),
-            WaiverState::Stale => write!(
-                f,
-                "{at}: waiver for {} (owner {}) matches no failure any more: remove it",
-                self.matches, self.owner
-            ),
-        }
-    }
 }
 
 #[derive(Deserialize)]

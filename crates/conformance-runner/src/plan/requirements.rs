@@ -10,14 +10,14 @@
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 
-use crate::profile::{Credential, Profile};
-use crate::scenario::{Scenario, Step};
-use crate::select::{self, Filter, Shard};
-use crate::template::Var;
+use crate::model::profile::{Credential, Profile};
+use crate::model::scenario::{Scenario, Step};
+use crate::model::template::Var;
+use crate::plan::select::{self, Filter, Shard};
 
 /// Everything the selected scenarios need from a target.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Requirements {
+pub(crate) struct Requirements {
     /// The profile's file.
     pub profile: String,
     /// The profile's `base_url`, if any.
@@ -41,12 +41,12 @@ pub struct Requirements {
 }
 
 /// A webhook receiver capability.
-pub const RECEIVER: &str = "a webhook receiver the target can reach ([receiver] public_url or public_url_env, or a loopback target)";
+pub(crate) const RECEIVER: &str = "a webhook receiver the target can reach ([receiver] public_url or public_url_env, or a loopback target)";
 /// A believed client address capability.
-pub const CLIENT_ADDRESS: &str = "the target believes the runner's X-Forwarded-For / Forwarded (the runner is a trusted proxy), so a scenario can name its client address";
+pub(crate) const CLIENT_ADDRESS: &str = "the target believes the runner's X-Forwarded-For / Forwarded (the runner is a trusted proxy), so a scenario can name its client address";
 
 /// The requirements of the scenarios `filters` and `shard` select under `profile`.
-pub fn requirements(
+pub(crate) fn requirements(
     profile: &Profile,
     scenarios: Vec<Scenario>,
     filters: &[Filter],
@@ -62,10 +62,10 @@ pub fn requirements(
         base_url: profile.base_url.clone(),
         reachability: match &profile.reachability {
             Some(r) => {
-                let vars = crate::template::Vars {
+                let vars = crate::model::template::Vars {
                     fixtures: Some(&profile.fixtures),
                     paths: Some(&profile.paths),
-                    ..crate::template::Vars::default()
+                    ..crate::model::template::Vars::default()
                 };
                 // The profile loader checked every variable of this path.
                 let path = r.path.render(&vars).unwrap_or_default();
@@ -94,7 +94,7 @@ pub fn requirements(
             .into_iter()
             .flat_map(|(t, _)| t.vars().cloned().collect::<Vec<_>>())
             .collect();
-        vars.extend(crate::json_body_vars(s));
+        vars.extend(crate::plan::json_body_vars(s));
         for var in vars {
             let id = s.id.clone();
             let add =
@@ -138,7 +138,7 @@ pub fn requirements(
                 list.push(s.id.clone());
             }
         };
-        if crate::uses_receiver(s) {
+        if crate::plan::uses_receiver(s) {
             need(RECEIVER);
         }
         let requests = s

@@ -1,0 +1,544 @@
+//! The plan: scenarios selected and validated against a profile and a target
+//! before anything is sent ([`Plan::new`]). Every credential a selected
+//! scenario needs is resolved here, or the run stops with a [`ConfigError`]
+//! naming all that is missing; nothing below this layer reads the
+//! environment.
+
+pub(crate) mod requirements;
+pub(crate) mod select;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{BuildHasher, RandomState};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::model::profile::{self, Credential, Profile, ProfileError, is_loopback};
+use crate::model::scenario::{self, LoadError, Scenario, SourceFile, Step};
+use crate::model::template::{self, Var};
+use crate::plan::select::{Filter, Shard};
+use crate::redact::Redactor;
+
+/// Default number of scenarios in flight: requests are I/O-bound.
+pub const DEFAULT_JOBS: usize = 8;
+/// Default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_scenarios.rs"));
+
+/// The scenarios compiled into the runner (`fixtures/scenarios`).
+pub fn embedded_scenarios() -> Result<Vec<Scenario>, LoadError> {
+    let files: Vec<SourceFile> = EMBEDDED
+        .iter()
+        .map(|(name, text)| SourceFile {
+            name: (*name).to_owned(),
+            text: (*text).to_owned(),
+        })
+        .collect();
+    scenario::load::load(&files)
+}
+
+/// Scenarios from `dir`, or the embedded ones.
+pub fn load_scenarios(dir: Option<&Path>) -> Result<Vec<Scenario>, LoadError> {
+    match dir {
+        Some(dir) => scenario::load::load_dir(dir),
+        None => embedded_scenarios(),
+    }
+}
+
+/// What to run, before validation.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The profile.
+    pub profile: Profile,
+    /// Every scenario loaded.
+    pub scenarios: Vec<Scenario>,
+    /// The target's base URL; overrides the profile's.
+    pub target: Option<String>,
+    /// `--filter` values (union); empty selects all.
+    pub filters: Vec<Filter>,
+    /// `--shard K/N`.
+    pub shard: Option<Shard>,
+    /// Scenarios in flight at once.
+    pub jobs: usize,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// The run id; generated when `None`.
+    pub run_id: Option<String>,
+    /// Stop starting scenarios once this many have failed (running ones
+    /// finish, every cleanup runs); `None` runs everything.
+    pub max_fail: Option<usize>,
+    /// The scenarios cover only some codes on purpose: coverage is not
+    /// enforced and a stale `[[skip]]` is a warning (see `stale_skips`).
+    pub partial: bool,
+    /// How long the whole run may take; then it stops as on Ctrl-C.
+    pub deadline: Option<Duration>,
+}
+
+impl Options {
+    /// Every scenario, default jobs and timeout, the profile's target.
+    pub fn new(profile: Profile, scenarios: Vec<Scenario>) -> Options {
+        Options {
+            profile,
+            scenarios,
+            target: None,
+            filters: Vec::new(),
+            shard: None,
+            jobs: DEFAULT_JOBS,
+            timeout: DEFAULT_TIMEOUT,
+            run_id: None,
+            max_fail: None,
+            partial: false,
+            deadline: None,
+        }
+    }
+}
+
+/// A usage or configuration error (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Scenario files are invalid.
+    #[error(transparent)]
+    Scenarios(#[from] LoadError),
+    /// The profile is invalid.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// Neither `--target` nor the profile's `base_url`.
+    #[error("no target: pass --target URL or set `base_url` in {0}")]
+    NoTarget(String),
+    /// The target is not an http(s) URL.
+    #[error("target `{0}` is not an http(s) URL")]
+    BadTarget(String),
+    /// A skip in the profile matches no scenario.
+    #[error(
+        "{file}:{line}: skip `{pattern}` matches no scenario (remove it, or pass --partial when the scenarios are only a part of the suite)"
+    )]
+    StaleSkip {
+        /// The profile.
+        file: String,
+        /// The skip's line.
+        line: usize,
+        /// The pattern.
+        pattern: String,
+    },
+    /// A scenario refers to a credential or fixture the profile lacks.
+    #[error(transparent)]
+    MissingProfileValue(Box<MissingValue>),
+    /// Credentials whose environment variable is unset or empty, all of them.
+    #[error(
+        "{} credential(s) missing; set {}:\n{}",
+        .0.len(),
+        if .0.len() == 1 { "this environment variable" } else { "these environment variables" },
+        .0.iter().map(|m| format!("  {m}")).collect::<Vec<_>>().join("\n")
+    )]
+    MissingEnv(Vec<MissingEnv>),
+    /// A literal credential with a non-loopback target.
+    #[error(
+        "credential `{name}` is written in {profile}, but target {target} is not loopback: read it from the environment with `{name} = {{ env = \"...\" }}`"
+    )]
+    LiteralCredential {
+        /// The credential.
+        name: String,
+        /// The profile file.
+        profile: String,
+        /// The target.
+        target: String,
+    },
+    /// The filters select nothing.
+    #[error("the filters select no scenario")]
+    NothingSelected,
+    /// Credentials would go over plain HTTP to a non-loopback host.
+    #[error(
+        "target {target} is plain http:// and not loopback: credentials would travel unencrypted; use https://, or set `[transport] credentials_over_http = true` in {profile} if you mean it"
+    )]
+    CredentialsOverHttp {
+        /// The target.
+        target: String,
+        /// The profile file.
+        profile: String,
+    },
+}
+
+/// A credential whose environment variable is unset or empty.
+#[derive(Debug, thiserror::Error)]
+#[error("{var} ({state}): credential `{name}`, needed by `{scenario}`")]
+pub struct MissingEnv {
+    /// The credential.
+    pub name: String,
+    /// The variable.
+    pub var: String,
+    /// `unset` or `empty`.
+    pub state: &'static str,
+    /// A scenario that uses it.
+    pub scenario: String,
+}
+
+/// A variable a scenario uses that the profile does not define.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: scenario `{id}` uses `{var}`, but {profile} defines no {kind} `{name}`")]
+pub struct MissingValue {
+    /// The scenario's file.
+    pub file: String,
+    /// The line.
+    pub line: usize,
+    /// The scenario.
+    pub id: String,
+    /// The variable as written.
+    pub var: String,
+    /// The profile file.
+    pub profile: String,
+    /// `credential` or `fixture`.
+    pub kind: &'static str,
+    /// The missing name.
+    pub name: String,
+}
+
+/// A validated run: target, credentials resolved, scenarios selected.
+#[derive(Debug)]
+pub struct Plan {
+    pub(crate) profile: Profile,
+    pub(crate) target: reqwest::Url,
+    pub(crate) selected: Vec<Arc<Scenario>>,
+    pub(crate) skipped: BTreeMap<String, String>,
+    pub(crate) credentials: BTreeMap<String, String>,
+    pub(crate) redactor: Redactor,
+    pub(crate) jobs: usize,
+    pub(crate) timeout: Duration,
+    pub(crate) run_id: String,
+    pub(crate) coverage_enforced: bool,
+    pub(crate) max_fail: Option<usize>,
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Validates `options`; `env` reads environment variables (credentials).
+    pub fn new(
+        options: Options,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Plan, ConfigError> {
+        let Options {
+            profile,
+            scenarios,
+            target,
+            filters,
+            shard,
+            jobs,
+            timeout,
+            run_id,
+            max_fail,
+            partial,
+            deadline,
+        } = options;
+        // An empty --target (an unset CI variable) means "not given".
+        let target_text = target
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| profile.base_url.clone())
+            .ok_or_else(|| {
+                ConfigError::NoTarget(if profile.file == profile::MOCK_PROFILE_NAME {
+                    // The installed binary's users do not have that file.
+                    "a profile of your own (the embedded mock profile has none; `conformance-runner init --target URL` writes one)".into()
+                } else {
+                    profile.file.clone()
+                })
+            })?;
+        let target = reqwest::Url::parse(&target_text)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| ConfigError::BadTarget(target_text.clone()))?;
+
+        let mut warnings = Vec::new();
+        for stale in stale_skips(&profile, &scenarios) {
+            if partial {
+                warnings.push(stale.to_string());
+            } else {
+                return Err(stale);
+            }
+        }
+        // A profile for a server of the standards alone (a third-party SCIM
+        // server) selects the scenarios that prove a standard rule; the
+        // platform's catalog coverage cannot apply to it.
+        let coverage_enforced =
+            !partial && filters.is_empty() && shard.is_none() && !profile.standard_only;
+        let any_filter = !filters.is_empty();
+        let scenarios: Vec<Scenario> = if profile.standard_only {
+            scenarios
+                .into_iter()
+                .filter(|s| s.standard.is_some())
+                .collect()
+        } else {
+            scenarios
+        };
+        let selected = select::select(scenarios, &filters, shard);
+        if selected.is_empty() && any_filter {
+            return Err(ConfigError::NothingSelected);
+        }
+
+        // The receiver's public URL from the environment: when it is not
+        // there, the scenarios that need a receiver are skipped, visibly.
+        let mut profile = profile;
+        let mut no_receiver = None;
+        if let Some(var) = profile.receiver_public_url_env.clone() {
+            match env(&var).map(|v| v.trim().trim_end_matches('/').to_owned()) {
+                Some(url) if !url.is_empty() => profile.receiver_public_url = Some(url),
+                _ => {
+                    no_receiver = Some(format!(
+                        "no webhook receiver the target can reach: set {var} to its public URL"
+                    ));
+                }
+            }
+        }
+        let mut skipped = BTreeMap::new();
+        let mut needed: BTreeMap<String, String> = BTreeMap::new();
+        for s in &selected {
+            if let Some(skip) = profile.skip_for(&s.id) {
+                skipped.insert(s.id.clone(), skip.reason.clone());
+                continue;
+            }
+            if let Some(reason) = &no_receiver
+                && uses_receiver(s)
+            {
+                skipped.insert(s.id.clone(), reason.clone());
+                continue;
+            }
+            for (template, line) in s.templates() {
+                for var in template.vars() {
+                    check_var(&profile, s, var, line, &mut needed)?;
+                }
+            }
+            for var in json_body_vars(s) {
+                check_var(&profile, s, &var, s.source.line, &mut needed)?;
+            }
+        }
+
+        if let Some(name) = profile
+            .reachability
+            .as_ref()
+            .and_then(|r| r.credential.clone())
+        {
+            needed
+                .entry(name)
+                .or_insert_with(|| "the reachability check".to_owned());
+        }
+        let mut redactor = Redactor::default();
+        let mut credentials = BTreeMap::new();
+        let mut missing = Vec::new();
+        let loopback = is_loopback(&target);
+        for (name, scenario) in needed {
+            // `needed` only holds names `check_var` found in the profile.
+            let Some(source) = profile.credentials.get(&name) else {
+                continue;
+            };
+            let value = match source {
+                // An unset GitHub secret arrives as an empty variable: both
+                // are missing, and every one is listed before anything is sent.
+                Credential::Env(var) => match env(var) {
+                    Some(v) if !v.trim().is_empty() => v,
+                    found => {
+                        missing.push(MissingEnv {
+                            name: name.clone(),
+                            var: var.clone(),
+                            state: if found.is_some() { "empty" } else { "unset" },
+                            scenario,
+                        });
+                        continue;
+                    }
+                },
+                Credential::Literal(value) if loopback => value.clone(),
+                Credential::Literal(_) => {
+                    return Err(ConfigError::LiteralCredential {
+                        name,
+                        profile: if profile.file == profile::MOCK_PROFILE_NAME {
+                            "the embedded mock profile (`conformance-runner init --target URL` writes one for your target)".into()
+                        } else {
+                            profile.file.clone()
+                        },
+                        target: target.to_string(),
+                    });
+                }
+            };
+            redactor.add(&value);
+            credentials.insert(name, value);
+        }
+        if !missing.is_empty() {
+            return Err(ConfigError::MissingEnv(missing));
+        }
+        // One automaton for the profile's secrets, built once: a redactor with
+        // pending secrets builds one on every call.
+        redactor.compact();
+        if target.scheme() == "http" && !loopback && !credentials.is_empty() {
+            if !profile.transport.credentials_over_http {
+                return Err(ConfigError::CredentialsOverHttp {
+                    target: target.to_string(),
+                    profile: profile.file.clone(),
+                });
+            }
+            warnings.push(format!(
+                "credentials are sent unencrypted to {target} (plain http://, allowed by `[transport] credentials_over_http` in {})",
+                profile.file
+            ));
+        }
+        Ok(Plan {
+            profile,
+            target,
+            selected: selected.into_iter().map(Arc::new).collect(),
+            skipped,
+            credentials,
+            redactor,
+            jobs: jobs.max(1),
+            timeout,
+            run_id: run_id.unwrap_or_else(new_run_id),
+            coverage_enforced,
+            max_fail,
+            deadline,
+            warnings,
+        })
+    }
+
+    /// The selected scenarios, in id order (skipped ones included).
+    pub fn scenarios(&self) -> impl Iterator<Item = &Scenario> {
+        self.selected.iter().map(|s| s.as_ref())
+    }
+
+    /// Scenarios that will not run, with the reason (profile skips, and
+    /// receiver scenarios when the receiver's public URL is not given).
+    pub fn skipped(&self) -> &BTreeMap<String, String> {
+        &self.skipped
+    }
+
+    /// The run id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Warnings about the plan itself (plain HTTP with credentials), also
+    /// in the report.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The target's base URL, as validated (an http or https URL with a
+    /// host). A string, so the HTTP client stays out of the public API.
+    pub fn target(&self) -> &str {
+        self.target.as_str()
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The redactor of the profile's credentials.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+}
+
+/// The profile's `[[skip]]` entries that match no loaded scenario, as
+/// [`ConfigError::StaleSkip`]. `--list` and a run apply the same rule: an
+/// error, or a warning with `--partial`.
+pub(crate) fn stale_skips(profile: &Profile, scenarios: &[Scenario]) -> Vec<ConfigError> {
+    profile
+        .skips
+        .iter()
+        .filter(|skip| !scenarios.iter().any(|s| skip.matches(&s.id)))
+        .map(|skip| ConfigError::StaleSkip {
+            file: profile.file.clone(),
+            line: skip.line,
+            pattern: skip.pattern.clone(),
+        })
+        .collect()
+}
+
+/// Checks a variable against the profile; records credentials a scenario needs.
+fn check_var(
+    profile: &Profile,
+    scenario: &Scenario,
+    var: &Var,
+    line: usize,
+    needed: &mut BTreeMap<String, String>,
+) -> Result<(), ConfigError> {
+    let missing = |kind, name: &str| {
+        ConfigError::MissingProfileValue(Box::new(MissingValue {
+            file: scenario.source.file.clone(),
+            line,
+            id: scenario.id.clone(),
+            var: var.to_string(),
+            profile: profile.file.clone(),
+            kind,
+            name: name.to_owned(),
+        }))
+    };
+    match var {
+        Var::Credential(name) if !profile.credentials.contains_key(name) => {
+            return Err(missing("credential", name));
+        }
+        Var::Credential(name) => {
+            needed
+                .entry(name.clone())
+                .or_insert_with(|| scenario.id.clone());
+        }
+        Var::Fixture(name) if !profile.fixtures.contains_key(name) => {
+            return Err(missing("fixture", name));
+        }
+        Var::Path(name) if !profile.paths.contains_key(name) => {
+            return Err(missing("path", name));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Variables inside JSON bodies (their templates are parsed at render time).
+pub(crate) fn json_body_vars(scenario: &Scenario) -> Vec<Var> {
+    fn walk(value: &serde_json::Value, out: &mut BTreeSet<Var>) {
+        match value {
+            serde_json::Value::String(s) => {
+                if let Ok(t) = template::Template::parse(s) {
+                    out.extend(t.vars().cloned());
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    let requests = scenario
+        .setup
+        .iter()
+        .chain(&scenario.cleanup)
+        .filter_map(|s| match s {
+            Step::Http(h) => Some(&h.request),
+            Step::Receiver(_) | Step::WebAuthn(_) | Step::Totp(_) => None,
+        })
+        .chain([&scenario.request]);
+    for request in requests {
+        if let Some(scenario::Body::Json(v)) = &request.body {
+            walk(v, &mut out);
+        }
+    }
+    for (_, v) in &scenario.expect.body {
+        walk(v, &mut out);
+    }
+    out.into_iter().collect()
+}
+
+pub(crate) fn uses_receiver(scenario: &Scenario) -> bool {
+    let steps = scenario.setup.iter().chain(&scenario.cleanup);
+    steps.clone().any(|s| matches!(s, Step::Receiver(_)))
+        || scenario
+            .templates()
+            .iter()
+            .any(|(t, _)| t.vars().any(|v| *v == Var::ReceiverUrl))
+        || json_body_vars(scenario).contains(&Var::ReceiverUrl)
+}
+
+/// A fresh run id: `cr` and ten hex digits, from the process's random hasher seed.
+pub(crate) fn new_run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let hash = RandomState::new().hash_one((nanos, std::process::id()));
+    format!("cr{:010x}", hash & 0xff_ffff_ffff)
+}
