@@ -84,9 +84,11 @@ def call(method, path, token, body=None, step_up=None):
         return err.code, json.loads(err.read() or b"null")
 
 
-def check(name, got, status, code=None, pointer=None, purpose=None):
+def check(name, got, status, code=None, pointer=None, purpose=None, detail=None):
     st, body = got
     ok = st == status
+    if detail is not None:
+        ok = ok and detail in json.dumps(body)
     if code is not None:
         ok = ok and body.get("code") == code
     if pointer is not None:
@@ -130,10 +132,10 @@ if body.get("credential_id") != b64(created["rawId"]):
     print("FAIL the answered credential_id is not soft-webauthn's rawId")
 
 # 2. Tampered registrations.
-for name, tamper, pointer in [
-    ("registration over another challenge", lambda o: o["publicKey"].__setitem__("challenge", os.urandom(32)), "/clientDataJSON"),
-    ("registration from another origin", "https://evil.example", "/clientDataJSON"),
-    ("registration for another RP id", lambda o: o["publicKey"]["rp"].__setitem__("id", "evil.example"), "/attestationObject"),
+for name, tamper, pointer, detail in [
+    ("registration over another challenge", lambda o: o["publicKey"].__setitem__("challenge", os.urandom(32)), "/clientDataJSON", "clientDataJSON.challenge is not a challenge"),
+    ("registration from another origin", "https://evil.example", "/clientDataJSON", "is not an allowed origin"),
+    ("registration for another RP id", lambda o: o["publicKey"]["rp"].__setitem__("id", "evil.example"), "/attestationObject", "rpIdHash is not the SHA-256"),
 ]:
     other = SoftWebauthnDevice()
     opts = creation_options(TOKEN)
@@ -143,7 +145,7 @@ for name, tamper, pointer in [
     else:
         tamper(opts)
     cred = other.create(opts, origin)
-    check(name, call("POST", "/v1/workspaces/pwonly/factors", TOKEN, enrol_body(cred)), 400, "ValidationError", pointer)
+    check(name, call("POST", "/v1/workspaces/pwonly/factors", TOKEN, enrol_body(cred)), 400, "ValidationError", pointer, detail=detail)
 
 
 def request_options():
@@ -204,13 +206,13 @@ def other_rp_id():
         device.rp_id = "platform.example"
 
 
-for name, make in [
-    ("assertion with a flipped signature byte", flipped_signature),
-    ("assertion over another challenge", other_challenge),
-    ("assertion from another origin", other_origin),
-    ("assertion for another RP id", other_rp_id),
+for name, make, detail in [
+    ("assertion with a flipped signature byte", flipped_signature, "the signature does not verify"),
+    ("assertion over another challenge", other_challenge, "clientDataJSON.challenge is not a challenge"),
+    ("assertion from another origin", other_origin, "is not an allowed origin"),
+    ("assertion for another RP id", other_rp_id, "rpIdHash is not the SHA-256"),
 ]:
-    check(name, call("POST", "/v1/workspaces/pwonly/step-up", TOKEN, make()), 401, "STEP_UP_REQUIRED", purpose="delete_user")
+    check(name, call("POST", "/v1/workspaces/pwonly/step-up", TOKEN, make()), 401, "STEP_UP_REQUIRED", purpose="delete_user", detail=detail)
 
 # 5. TOTP with pyotp from the seeded secret, and its replay.
 with open("fixtures/seed.toml", "rb") as f:
@@ -220,7 +222,7 @@ secret = next(f["secret"] for f in admin["factors"] if f["type"] == "totp")
 code = pyotp.TOTP(secret).now()
 step = {"purpose": "delete_user", "factor": "totp", "code": code}
 check("pyotp code from the seeded secret", call("POST", "/v1/workspaces/acme/step-up", "tok_acme_admin", step), 201)
-check("the same pyotp code again (replay)", call("POST", "/v1/workspaces/acme/step-up", "tok_acme_admin", step), 401, "STEP_UP_REQUIRED", purpose="delete_user")
+check("the same pyotp code again (replay)", call("POST", "/v1/workspaces/acme/step-up", "tok_acme_admin", step), 401, "STEP_UP_REQUIRED", purpose="delete_user", detail="already used")
 
 if failures:
     print(f"{len(failures)} check(s) failed: {', '.join(failures)}")
