@@ -294,7 +294,10 @@ impl FactorSeed {
                 if self.secret.is_some() {
                     return Err("a WebAuthn factor has no `secret`".into());
                 }
-                crate::webauthn::SeededCredential::from_seed(self)?;
+                crate::webauthn::SeededCredential::decode(
+                    self.credential_id.as_deref(),
+                    self.public_key.as_deref(),
+                )?;
             }
         }
         Ok(())

@@ -108,7 +108,19 @@ impl AppState {
         let openapi = openapi::served_document(&public_url).map_err(Error::OpenApi)?;
         let store = Store::from_seed(&seed)?;
         let step_ups = StepUps::from_seed(&seed);
-        let relying_party = RelyingParty::from_seed(&seed.webauthn).map_err(SeedError::Invalid)?;
+        let webauthn = &seed.webauthn;
+        let roots: Vec<_> = webauthn
+            .trust_roots
+            .iter()
+            .map(|r| (r.aaguid, r.certificate.as_str()))
+            .collect();
+        let relying_party = RelyingParty::new(
+            &webauthn.rp_id,
+            &webauthn.rp_name,
+            webauthn.origins.clone(),
+            &roots,
+        )
+        .map_err(SeedError::Invalid)?;
         let scim = ScimStore::from_seed(&seed);
         let webhooks = Webhooks::from_seed(&seed)?;
         Ok(AppState(Arc::new(Inner {

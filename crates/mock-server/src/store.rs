@@ -414,7 +414,9 @@ fn factor_from_seed(
         credential: None,
     };
     if seed.kind.is_webauthn() {
-        let credential = SeededCredential::from_seed(seed).map_err(invalid)?;
+        let credential =
+            SeededCredential::decode(seed.credential_id.as_deref(), seed.public_key.as_deref())
+                .map_err(invalid)?;
         factor.aaguid = Some(seed.aaguid.unwrap_or(Aaguid::ZERO));
         factor.fmt = Some(seed.fmt.clone().unwrap_or_else(|| "packed".to_owned()));
         factor.credential = Some(Credential {

@@ -725,6 +725,36 @@ mod tests {
     }
 
     #[test]
+    fn extensions_are_read_and_nothing_may_follow() {
+        let mut auth_data = built_auth_data(b"id");
+        auth_data.push(0x00);
+        assert_eq!(
+            parse_attestation_object(&object_with_auth_data(auth_data.clone())),
+            Err(AttestationError::TrailingBytes(1))
+        );
+        // With ED set, one CBOR map may follow, and then nothing.
+        auth_data.pop();
+        auth_data[32] |= FLAG_EXTENSION_DATA;
+        assert_eq!(
+            parse_attestation_object(&object_with_auth_data(auth_data.clone())),
+            Err(AttestationError::BadExtensions)
+        );
+        let mut with_map = auth_data.clone();
+        with_map.push(0xa0);
+        assert!(parse_attestation_object(&object_with_auth_data(with_map.clone())).is_ok());
+        with_map.push(0x00);
+        assert_eq!(
+            parse_attestation_object(&object_with_auth_data(with_map)),
+            Err(AttestationError::TrailingBytes(1))
+        );
+        auth_data.push(0x01);
+        assert_eq!(
+            parse_attestation_object(&object_with_auth_data(auth_data)),
+            Err(AttestationError::BadExtensions)
+        );
+    }
+
+    #[test]
     fn sign_count_is_big_endian() {
         let mut auth_data = built_auth_data(b"id");
         auth_data[33..37].copy_from_slice(&[0x01, 0x02, 0x03, 0x04]);

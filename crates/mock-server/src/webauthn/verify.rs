@@ -20,7 +20,6 @@ use x509_cert::der::{Decode, Encode, Tag, Tagged};
 use x509_cert::ext::pkix::BasicConstraints;
 
 use super::{Aaguid, Attestation, AttestationFormat, FLAG_USER_PRESENT, FLAG_USER_VERIFIED};
-use crate::seed::{FactorSeed, WebauthnSeed};
 
 /// The longest credential id WebAuthn allows (section 5.8.3 and step 23 of 7.1).
 pub const MAX_CREDENTIAL_ID_LEN: usize = 1023;
@@ -326,30 +325,36 @@ struct TrustRoot {
 }
 
 impl RelyingParty {
-    /// Builds the relying party from the seed's `[webauthn]`; an unreadable root is an error.
-    pub(crate) fn from_seed(seed: &WebauthnSeed) -> Result<RelyingParty, String> {
-        if seed.rp_id.is_empty() {
+    /// Builds the relying party (the seed's `[webauthn]`): `roots` are (AAGUID, base64url DER
+    /// certificate) pairs; an unreadable root is an error.
+    pub fn new(
+        rp_id: &str,
+        rp_name: &str,
+        origins: Vec<String>,
+        roots: &[(Aaguid, &str)],
+    ) -> Result<RelyingParty, String> {
+        if rp_id.is_empty() {
             return Err("webauthn.rp_id is empty".into());
         }
-        let mut roots = Vec::new();
-        for (i, root) in seed.trust_roots.iter().enumerate() {
-            let der = super::b64url_decode(&root.certificate)
+        let mut trust_roots = Vec::new();
+        for (i, (aaguid, certificate)) in roots.iter().enumerate() {
+            let der = super::b64url_decode(certificate)
                 .ok_or_else(|| format!("webauthn.trust_roots[{i}].certificate is not base64url"))?;
             let certificate = Certificate::from_der(&der).map_err(|e| {
                 format!("webauthn.trust_roots[{i}].certificate is not an X.509 certificate: {e}")
             })?;
-            roots.push(TrustRoot {
-                aaguid: root.aaguid,
+            trust_roots.push(TrustRoot {
+                aaguid: *aaguid,
                 der,
                 certificate,
             });
         }
         Ok(RelyingParty {
-            rp_id_hash: Sha256::digest(seed.rp_id.as_bytes()).into(),
-            rp_id: seed.rp_id.clone(),
-            rp_name: seed.rp_name.clone(),
-            origins: seed.origins.clone(),
-            roots,
+            rp_id_hash: Sha256::digest(rp_id.as_bytes()).into(),
+            rp_id: rp_id.to_owned(),
+            rp_name: rp_name.to_owned(),
+            origins,
+            roots: trust_roots,
         })
     }
 
@@ -682,20 +687,19 @@ pub struct SeededCredential {
 }
 
 impl SeededCredential {
-    /// Reads `credential_id` and `public_key` (COSE_Key) of a seeded WebAuthn factor.
-    pub(crate) fn from_seed(factor: &FactorSeed) -> Result<SeededCredential, String> {
-        let id = factor
-            .credential_id
-            .as_deref()
-            .ok_or("a WebAuthn factor needs its `credential_id`")?;
+    /// Reads `credential_id` (base64url) and `public_key` (COSE_Key, base64url) of a seeded
+    /// WebAuthn factor.
+    pub fn decode(
+        credential_id: Option<&str>,
+        public_key: Option<&str>,
+    ) -> Result<SeededCredential, String> {
+        let id = credential_id.ok_or("a WebAuthn factor needs its `credential_id`")?;
         let id = super::b64url_decode(id).ok_or("`credential_id` is not base64url")?;
         if id.is_empty() || id.len() > MAX_CREDENTIAL_ID_LEN {
             return Err("`credential_id` must be 1 to 1023 bytes".into());
         }
-        let key = factor
-            .public_key
-            .as_deref()
-            .ok_or("a WebAuthn factor needs its `public_key` (COSE_Key, base64url)")?;
+        let key =
+            public_key.ok_or("a WebAuthn factor needs its `public_key` (COSE_Key, base64url)")?;
         let key = super::b64url_decode(key).ok_or("`public_key` is not base64url")?;
         let public_key = PublicKey::from_cose(&key).map_err(|e| format!("`public_key`: {e}"))?;
         Ok(SeededCredential { id, public_key })
@@ -707,4 +711,497 @@ pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webauthn::authenticator::{Attest, Ceremony, SoftAuthenticator};
+    use crate::webauthn::{b64url, parse_attestation_object};
+
+    const YUBIKEY: &str = "ee882879-721c-4913-9775-3dfcce97072a";
+    const ORIGIN: &str = "https://platform.example";
+    /// 2026-12-06, inside the test certificates' validity (2025 to 2075).
+    const NOW: u64 = 1_796_515_200;
+
+    fn toml_of(text: &str) -> toml::Value {
+        toml::from_str(text).unwrap()
+    }
+
+    fn profile(name: &str, world: &str) -> Vec<u8> {
+        let text = match world {
+            "mock" => include_str!("../../../../fixtures/profiles/mock.toml"),
+            _ => include_str!("../../../../fixtures/profiles/renamed.toml"),
+        };
+        let value = toml_of(text)["credentials"][name]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        super::super::b64url_decode(&value).unwrap()
+    }
+
+    /// The relying party of the default seed, with its trust root.
+    fn rp() -> RelyingParty {
+        let seed = toml_of(include_str!("../../../../fixtures/seed.toml"));
+        let root = &seed["webauthn"]["trust_roots"][0];
+        let aaguid: Aaguid = root["aaguid"].as_str().unwrap().parse().unwrap();
+        let cert = root["certificate"].as_str().unwrap();
+        RelyingParty::new(
+            "platform.example",
+            "Platform",
+            vec![ORIGIN.to_owned()],
+            &[(aaguid, cert)],
+        )
+        .unwrap()
+    }
+
+    fn x5c(world: &str) -> Attest {
+        Attest::X5c {
+            leaf_key: profile("attestation_key", world),
+            chain: vec![profile("attestation_cert", world)],
+        }
+    }
+
+    fn ceremony() -> Ceremony {
+        Ceremony::new(vec![1; 32], ORIGIN, "platform.example")
+    }
+
+    fn key(aaguid: &str) -> SoftAuthenticator {
+        SoftAuthenticator::generate(aaguid.parse().unwrap(), b"credential")
+    }
+
+    /// Registers with `attest` under `c` and verifies it.
+    fn register(
+        authenticator: &SoftAuthenticator,
+        c: &Ceremony,
+        attest: &Attest,
+        uv_required: bool,
+    ) -> Result<Registered, CeremonyError> {
+        let r = authenticator.register(c, attest);
+        let raw = super::super::b64url_decode(&r.client_data_json).unwrap();
+        let client_data = parse_client_data(&raw, "webauthn.create")?;
+        client_data.check_origin(&[ORIGIN.to_owned()])?;
+        let attestation = parse_attestation_object(&r.attestation_object).unwrap();
+        rp().verify_registration(&attestation, &client_data.hash, uv_required, NOW)
+    }
+
+    #[test]
+    fn every_attestation_kind_verifies_with_what_it_proves() {
+        let k = key(YUBIKEY);
+        let c = ceremony();
+        let registered = register(&k, &c, &Attest::None, true).unwrap();
+        assert_eq!(registered.trust, Trust::None);
+        assert_eq!(
+            registered.public_key.as_sec1(),
+            &PublicKey::from_cose(&k.cose_key()).unwrap().0
+        );
+        assert_eq!(
+            register(&k, &c, &Attest::SelfSigned, true).unwrap().trust,
+            Trust::SelfAttestation
+        );
+        assert_eq!(
+            register(&k, &c, &x5c("mock"), true).unwrap().trust,
+            Trust::Certified { trusted: true }
+        );
+        // The renamed world's leaf chains to its own root, which this seed does not trust.
+        assert_eq!(
+            register(&k, &c, &x5c("renamed"), true).unwrap().trust,
+            Trust::Certified { trusted: false }
+        );
+        // A model the root is not configured for: verified, not trusted.
+        let other = key("adce0002-35bc-c60a-648b-0b25f1f05503");
+        let Attest::X5c { leaf_key, chain } = x5c("mock") else {
+            unreachable!()
+        };
+        let err = register(&other, &c, &Attest::X5c { leaf_key, chain }, true).unwrap_err();
+        assert_eq!(
+            err,
+            CeremonyError::BadCertificate {
+                index: 0,
+                reason: "the AAGUID extension does not match the authenticator data's AAGUID adce0002-35bc-c60a-648b-0b25f1f05503".into()
+            }
+        );
+    }
+
+    #[test]
+    fn registrations_that_must_be_rejected_name_the_failed_check() {
+        let k = key(YUBIKEY);
+        let with = |edit: fn(&mut Ceremony)| {
+            let mut c = ceremony();
+            edit(&mut c);
+            c
+        };
+        assert_eq!(
+            register(
+                &k,
+                &with(|c| c.rp_id = "evil.example".into()),
+                &Attest::SelfSigned,
+                false
+            ),
+            Err(CeremonyError::RpIdHash("platform.example".into()))
+        );
+        assert_eq!(
+            register(
+                &k,
+                &with(|c| c.flags = FLAG_USER_VERIFIED),
+                &Attest::None,
+                false
+            ),
+            Err(CeremonyError::UserNotPresent)
+        );
+        assert_eq!(
+            register(
+                &k,
+                &with(|c| c.flags = FLAG_USER_PRESENT),
+                &Attest::None,
+                true
+            ),
+            Err(CeremonyError::UserNotVerified)
+        );
+        assert!(
+            register(
+                &k,
+                &with(|c| c.flags = FLAG_USER_PRESENT),
+                &Attest::None,
+                false
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            register(
+                &k,
+                &with(|c| c.origin = "https://evil.example".into()),
+                &Attest::None,
+                false
+            ),
+            Err(CeremonyError::OriginNotAllowed(
+                "https://evil.example".into()
+            ))
+        );
+        assert_eq!(
+            register(
+                &k,
+                &with(|c| c.type_override = Some("webauthn.get".into())),
+                &Attest::None,
+                false
+            ),
+            Err(CeremonyError::WrongType {
+                expected: "webauthn.create",
+                got: "webauthn.get".into()
+            })
+        );
+    }
+
+    /// Verifies `object` (changed by `edit` on its CBOR map) against a self-attested registration.
+    fn verify_edited(
+        edit: impl FnOnce(&mut Vec<(Value, Value)>),
+    ) -> Result<Registered, CeremonyError> {
+        let k = key(YUBIKEY);
+        let r = k.register(&ceremony(), &Attest::SelfSigned);
+        let raw = super::super::b64url_decode(&r.client_data_json).unwrap();
+        let hash: [u8; 32] = Sha256::digest(&raw).into();
+        let bytes = super::super::b64url_decode(&r.attestation_object).unwrap();
+        let Value::Map(mut members) = ciborium::from_reader::<Value, _>(bytes.as_slice()).unwrap()
+        else {
+            unreachable!()
+        };
+        edit(&mut members);
+        let mut out = Vec::new();
+        ciborium::into_writer(&Value::Map(members), &mut out).unwrap();
+        let attestation = parse_attestation_object(&b64url(&out)).unwrap();
+        rp().verify_registration(&attestation, &hash, false, NOW)
+    }
+
+    fn stmt(members: &mut [(Value, Value)]) -> &mut Vec<(Value, Value)> {
+        members
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some("attStmt"))
+            .and_then(|(_, v)| v.as_map_mut())
+            .unwrap()
+    }
+
+    #[test]
+    fn attestation_statements_that_must_be_rejected() {
+        assert!(verify_edited(|_| {}).is_ok());
+        // A flipped signature byte.
+        assert_eq!(
+            verify_edited(|m| {
+                for (k, v) in stmt(m).iter_mut() {
+                    if k.as_text() == Some("sig") {
+                        let Value::Bytes(sig) = v else { unreachable!() };
+                        *sig.last_mut().unwrap() ^= 1;
+                    }
+                }
+            }),
+            Err(CeremonyError::BadAttestationSignature("the credential key"))
+        );
+        assert_eq!(
+            verify_edited(|m| stmt(m).retain(|(k, _)| k.as_text() != Some("alg"))),
+            Err(CeremonyError::BadStatement(
+                "alg is missing or not an integer"
+            ))
+        );
+        assert_eq!(
+            verify_edited(|m| {
+                for (k, v) in stmt(m).iter_mut() {
+                    if k.as_text() == Some("alg") {
+                        *v = Value::from(-257);
+                    }
+                }
+            }),
+            Err(CeremonyError::BadStatement(
+                "alg is not ES256 (-7), the only algorithm accepted"
+            ))
+        );
+        assert_eq!(
+            verify_edited(|m| stmt(m).push((Value::from("x5c"), Value::Array(Vec::new())))),
+            Err(CeremonyError::BadStatement("x5c is empty"))
+        );
+        let garbage = verify_edited(|m| {
+            stmt(m).push((
+                Value::from("x5c"),
+                Value::Array(vec![Value::Bytes(vec![0x30, 0])]),
+            ))
+        });
+        assert!(
+            matches!(&garbage, Err(CeremonyError::BadCertificate { index: 0, reason }) if reason.starts_with("not an X.509 certificate")),
+            "{garbage:?}"
+        );
+        for (fmt, expected) in [
+            ("tpm", CeremonyError::UnsupportedFormat("tpm".into())),
+            (
+                "none",
+                CeremonyError::BadStatement("the `none` format takes an empty attStmt"),
+            ),
+        ] {
+            let result = verify_edited(|m| {
+                for (k, v) in m.iter_mut() {
+                    if k.as_text() == Some("fmt") {
+                        *v = Value::from(fmt);
+                    }
+                }
+            });
+            assert_eq!(result, Err(expected), "{fmt}");
+        }
+    }
+
+    #[test]
+    fn certificates_are_checked_for_role_validity_and_chain() {
+        let k = key(YUBIKEY);
+        let c = ceremony();
+        let leaf_key = profile("attestation_key", "mock");
+        let leaf = profile("attestation_cert", "mock");
+        let seed = toml_of(include_str!("../../../../fixtures/seed.toml"));
+        let root = super::super::b64url_decode(
+            seed["webauthn"]["trust_roots"][0]["certificate"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        // The full chain, root included, is trusted.
+        let full = Attest::X5c {
+            leaf_key: leaf_key.clone(),
+            chain: vec![leaf.clone(), root.clone()],
+        };
+        assert_eq!(
+            register(&k, &c, &full, false).unwrap().trust,
+            Trust::Certified { trusted: true }
+        );
+        // The leaf is not a CA, so it cannot sign another leaf.
+        let bad_chain = Attest::X5c {
+            leaf_key: leaf_key.clone(),
+            chain: vec![leaf.clone(), leaf.clone()],
+        };
+        assert_eq!(
+            register(&k, &c, &bad_chain, false),
+            Err(bad_cert(1, "is not a CA certificate"))
+        );
+        // The renamed leaf under this world's root: names and signature do not chain.
+        let foreign = Attest::X5c {
+            leaf_key: profile("attestation_key", "renamed"),
+            chain: vec![profile("attestation_cert", "renamed"), root.clone()],
+        };
+        assert_eq!(
+            register(&k, &c, &foreign, false),
+            Err(bad_cert(
+                0,
+                "is not signed by x5c[1]: the issuer name is not the next certificate's subject"
+            ))
+        );
+        // The root as a leaf: wrong OU first.
+        let root_leaf = Attest::X5c {
+            leaf_key: leaf_key.clone(),
+            chain: vec![root],
+        };
+        assert_eq!(
+            register(&k, &c, &root_leaf, false),
+            Err(bad_cert(
+                0,
+                "subject OU is not \"Authenticator Attestation\""
+            ))
+        );
+        // Outside the validity period.
+        let r = k.register(&c, &x5c("mock"));
+        let raw = super::super::b64url_decode(&r.client_data_json).unwrap();
+        let attestation = parse_attestation_object(&r.attestation_object).unwrap();
+        let hash: [u8; 32] = Sha256::digest(&raw).into();
+        assert_eq!(
+            rp().verify_registration(&attestation, &hash, false, 4_000_000_000),
+            Err(bad_cert(0, "has expired (notAfter)"))
+        );
+        assert_eq!(
+            rp().verify_registration(&attestation, &hash, false, 1_000_000_000),
+            Err(bad_cert(0, "is not valid yet (notBefore)"))
+        );
+        // Another key signs than the leaf's.
+        let wrong_key = Attest::X5c {
+            leaf_key: profile("attestation_key", "renamed"),
+            chain: vec![leaf],
+        };
+        assert_eq!(
+            register(&k, &c, &wrong_key, false),
+            Err(CeremonyError::BadAttestationSignature("the x5c leaf key"))
+        );
+    }
+
+    #[test]
+    fn cose_keys_must_be_es256_points_on_p256() {
+        let good = key(YUBIKEY).cose_key();
+        assert!(PublicKey::from_cose(&good).is_ok());
+        let Value::Map(members) = ciborium::from_reader::<Value, _>(good.as_slice()).unwrap()
+        else {
+            unreachable!()
+        };
+        let edited = |label: i64, value: Value| {
+            let members: Vec<_> = members
+                .iter()
+                .map(|(k, v)| {
+                    if k.as_integer().map(i128::from) == Some(i128::from(label)) {
+                        (k.clone(), value.clone())
+                    } else {
+                        (k.clone(), v.clone())
+                    }
+                })
+                .collect();
+            let mut out = Vec::new();
+            ciborium::into_writer(&Value::Map(members), &mut out).unwrap();
+            PublicKey::from_cose(&out)
+        };
+        assert_eq!(edited(1, Value::from(1)), Err(KeyError::NotEc2));
+        assert_eq!(edited(3, Value::from(-8)), Err(KeyError::NotEs256));
+        assert_eq!(edited(-1, Value::from(2)), Err(KeyError::NotP256));
+        assert_eq!(
+            edited(-2, Value::Bytes(vec![1; 31])),
+            Err(KeyError::BadCoordinates)
+        );
+        assert_eq!(
+            edited(-3, Value::Bytes(vec![1; 32])),
+            Err(KeyError::NotOnCurve)
+        );
+        assert_eq!(PublicKey::from_cose(&[0x01]), Err(KeyError::NotCose));
+    }
+
+    #[test]
+    fn client_data_that_must_be_rejected() {
+        let ok =
+            br#"{"type":"webauthn.get","challenge":"AQID","origin":"https://platform.example"}"#;
+        let parsed = parse_client_data(ok, "webauthn.get").unwrap();
+        assert_eq!(parsed.challenge, [1, 2, 3]);
+        assert_eq!(parsed.hash, <[u8; 32]>::from(Sha256::digest(ok)));
+        for (raw, expected) in [
+            (&b"[]"[..], CeremonyError::ClientDataNotJson),
+            (b"not json", CeremonyError::ClientDataNotJson),
+            (
+                br#"{"challenge":"AQID","origin":"o"}"#,
+                CeremonyError::ClientDataMember("type"),
+            ),
+            (
+                br#"{"type":"webauthn.get","origin":"o"}"#,
+                CeremonyError::ClientDataMember("challenge"),
+            ),
+            (
+                br#"{"type":"webauthn.get","challenge":"AQID"}"#,
+                CeremonyError::ClientDataMember("origin"),
+            ),
+            (
+                br#"{"type":"webauthn.get","challenge":"!!","origin":"o"}"#,
+                CeremonyError::ChallengeNotBase64,
+            ),
+            (
+                br#"{"type":"webauthn.get","challenge":"AQID","origin":"o","crossOrigin":true}"#,
+                CeremonyError::CrossOrigin,
+            ),
+        ] {
+            assert_eq!(parse_client_data(raw, "webauthn.get"), Err(expected));
+        }
+    }
+
+    #[test]
+    fn assertions_that_must_be_rejected() {
+        let mut k = key(YUBIKEY);
+        let public_key = PublicKey::from_cose(&k.cose_key()).unwrap();
+        let verify = |a: &crate::webauthn::authenticator::Assertion, uv: bool| {
+            let data = super::super::b64url_decode(&a.client_data_json).unwrap();
+            let hash: [u8; 32] = Sha256::digest(&data).into();
+            rp().verify_assertion(
+                &super::super::b64url_decode(&a.authenticator_data).unwrap(),
+                &hash,
+                &super::super::b64url_decode(&a.signature).unwrap(),
+                &public_key,
+                uv,
+            )
+        };
+        k.counter = 41;
+        assert_eq!(verify(&k.assert(&ceremony()), true), Ok(42));
+        let mut a = k.assert(&ceremony());
+        let mut sig = super::super::b64url_decode(&a.signature).unwrap();
+        *sig.last_mut().unwrap() ^= 1;
+        a.signature = b64url(&sig);
+        assert_eq!(verify(&a, false), Err(CeremonyError::BadSignature));
+        let mut c = ceremony();
+        c.rp_id = "evil.example".into();
+        assert_eq!(
+            verify(&k.assert(&c), false),
+            Err(CeremonyError::RpIdHash("platform.example".into()))
+        );
+        let mut c = ceremony();
+        c.flags = FLAG_USER_VERIFIED;
+        assert_eq!(
+            verify(&k.assert(&c), false),
+            Err(CeremonyError::UserNotPresent)
+        );
+        c.flags = FLAG_USER_PRESENT;
+        assert_eq!(
+            verify(&k.assert(&c), true),
+            Err(CeremonyError::UserNotVerified)
+        );
+        // Another key's signature.
+        let other = key(YUBIKEY);
+        let mut a = k.assert(&ceremony());
+        a.signature = b64url(&other.sign(b"anything"));
+        assert_eq!(verify(&a, false), Err(CeremonyError::BadSignature));
+        assert_eq!(
+            rp().verify_assertion(&[0; 36], &[0; 32], &[], &public_key, false),
+            Err(CeremonyError::AuthDataTooShort(36))
+        );
+    }
+
+    #[test]
+    fn the_counter_must_go_up_unless_both_are_zero() {
+        assert_eq!(check_counter(0, 0), Ok(()));
+        assert_eq!(check_counter(0, 1), Ok(()));
+        assert_eq!(check_counter(5, 6), Ok(()));
+        assert_eq!(
+            check_counter(5, 5),
+            Err(CeremonyError::CounterNotIncreasing { stored: 5, got: 5 })
+        );
+        assert_eq!(
+            check_counter(5, 4),
+            Err(CeremonyError::CounterNotIncreasing { stored: 5, got: 4 })
+        );
+        assert_eq!(
+            check_counter(5, 0),
+            Err(CeremonyError::CounterNotIncreasing { stored: 5, got: 0 })
+        );
+    }
 }
