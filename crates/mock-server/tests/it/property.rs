@@ -16,13 +16,16 @@ use catalog::{Code, Envelope};
 use http::Method;
 use mock_server::openapi;
 use mock_server::routes::ROUTES;
+use mock_server::webauthn::authenticator::{Attest, Ceremony, SoftAuthenticator};
 use mock_server::webauthn::{Aaguid, build_attestation_object};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use response_schema::{Expect, Response, check};
 use serde_json::{Value, json};
 
-use crate::support::{BASE, Client, Req, Resp};
+use crate::support::{
+    BASE, Client, ORIGIN, RP_ID, Req, Resp, assertion_body, b64, current_code, profile_credential,
+};
 
 const TOKENS: &[&str] = &[
     "tok_acme_admin",
@@ -54,6 +57,7 @@ const WORDS: &[&str] = &[
     "delete_user",
     "change_network_policy",
     "rotate_webhook_secret",
+    "remove_factor",
     "123456",
     "203.0.113.0/24",
     "2001:db8::/32",
@@ -68,6 +72,10 @@ const KEYS: &[&str] = &[
     "role",
     "type",
     "attestationObject",
+    "clientDataJSON",
+    "credentialId",
+    "authenticatorData",
+    "signature",
     "purpose",
     "factor",
     "code",
@@ -727,6 +735,10 @@ enum Op {
     StepUp {
         purpose: &'static str,
     },
+    /// List the admin's factors, step up for `remove_factor` and remove one.
+    Factors,
+    /// Step up with the vault admin's seeded security key.
+    KeyStepUp,
     /// Read the policy; with `Some`, step up and replace it (with ranges that keep every
     /// peer this test uses allowed).
     NetworkPolicy(Option<usize>),
@@ -797,6 +809,8 @@ fn tour() -> Vec<Op> {
         Op::StepUp {
             purpose: "delete_user",
         },
+        Op::Factors,
+        Op::KeyStepUp,
         Op::NetworkPolicy(None),
         Op::NetworkPolicy(Some(0)),
     ]);
@@ -880,6 +894,8 @@ fn op() -> impl Strategy<Value = Op> {
             "rotate_webhook_secret"
         ])
         .prop_map(|purpose| Op::StepUp { purpose }),
+        Just(Op::Factors),
+        Just(Op::KeyStepUp),
         prop::option::of(0..ALLOWLISTS.len()).prop_map(Op::NetworkPolicy),
         (hook_step, prop::sample::subsequence(EVENTS, 1..=3))
             .prop_map(|(step, events)| Op::Webhook { step, events }),
@@ -900,11 +916,7 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
     let mut s = Exchanges {
         client,
         done: Vec::new(),
-    };
-    let step_up = |purpose: &str| {
-        Req::post("/v1/workspaces/acme/step-up")
-            .token(ADMIN)
-            .json(json!({ "purpose": purpose, "factor": "totp", "code": "123456" }))
+        last_factor: None,
     };
     let scim = |method: Method, path: &str| {
         Req::new(method, &format!("/scim/v2{path}")).token("scim_acme")
@@ -952,7 +964,7 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
             };
             let path = format!("{USERS_PATH}/{id}");
             s.send(Req::get(&path).token(ADMIN)).await;
-            let token = s.send(step_up("delete_user")).await;
+            let token = s.step_up("delete_user").await;
             if let Some(token) = token["step_up_token"].as_str() {
                 s.send(Req::delete(&path).token(ADMIN).step_up(token)).await;
             }
@@ -960,12 +972,30 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
         Op::Enrol { token, kind } => {
             let mut body = json!({ "type": kind });
             if *kind != "totp" {
-                body["attestationObject"] = build_attestation_object(
-                    "packed",
+                // A registration attested by the profile's test leaf for the allowlisted model.
+                let options = s
+                    .send(
+                        Req::post("/v1/workspaces/acme/factors/webauthn/options")
+                            .token(token)
+                            .json(json!({ "type": kind })),
+                    )
+                    .await;
+                let Some(challenge) = options["challenge"].as_str() else {
+                    return s.done;
+                };
+                let authenticator = SoftAuthenticator::generate(
                     YUBIKEY.parse().unwrap(),
                     format!("cred{fresh}").as_bytes(),
-                )
-                .into();
+                );
+                let registration = authenticator.register(
+                    &Ceremony::new(b64(challenge), ORIGIN, RP_ID),
+                    &Attest::X5c {
+                        leaf_key: b64(&profile_credential("attestation_key")),
+                        chain: vec![b64(&profile_credential("attestation_cert"))],
+                    },
+                );
+                body["clientDataJSON"] = registration.client_data_json.into();
+                body["attestationObject"] = registration.attestation_object.into();
             }
             s.send(
                 Req::post("/v1/workspaces/acme/factors")
@@ -974,14 +1004,58 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
             )
             .await;
         }
+        Op::Factors => {
+            s.send(Req::get("/v1/workspaces/acme/factors").token(ADMIN))
+                .await;
+            // The step-up enrols a fresh TOTP factor; remove that one.
+            let token = s.step_up("remove_factor").await;
+            let (Some(token), Some(factor)) =
+                (token["step_up_token"].as_str(), s.last_factor.clone())
+            else {
+                return s.done;
+            };
+            s.send(
+                Req::delete(&format!("{USERS_PATH}/usr_acme_admin/factors/{factor}"))
+                    .token(ADMIN)
+                    .step_up(token),
+            )
+            .await;
+        }
+        Op::KeyStepUp => {
+            let options = s
+                .send(
+                    Req::post("/v1/workspaces/vault/step-up/options")
+                        .token("tok_vault_admin")
+                        .json(json!({ "factor": "security_key" })),
+                )
+                .await;
+            let Some(challenge) = options["challenge"].as_str() else {
+                return s.done;
+            };
+            let mut key = SoftAuthenticator::from_pkcs8(
+                &b64(&profile_credential("vault_admin_key")),
+                &b64(&profile_credential("vault_admin_key_id")),
+                Aaguid::ZERO,
+            )
+            .unwrap();
+            let assertion = key.assert(&Ceremony::new(b64(challenge), ORIGIN, RP_ID));
+            let mut body = assertion_body("security_key", &assertion);
+            body["purpose"] = "change_network_policy".into();
+            s.send(
+                Req::post("/v1/workspaces/vault/step-up")
+                    .token("tok_vault_admin")
+                    .json(body),
+            )
+            .await;
+        }
         Op::StepUp { purpose } => {
-            s.send(step_up(purpose)).await;
+            s.step_up(purpose).await;
         }
         Op::NetworkPolicy(put) => {
             let path = "/v1/workspaces/acme/network-policy";
             s.send(Req::get(path).token(ADMIN)).await;
             if let Some(i) = put {
-                let token = s.send(step_up("change_network_policy")).await;
+                let token = s.step_up("change_network_policy").await;
                 if let Some(token) = token["step_up_token"].as_str() {
                     s.send(
                         Req::put(path)
@@ -1021,7 +1095,7 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
                         .await;
                 }
                 HookStep::Rotate => {
-                    let token = s.send(step_up("rotate_webhook_secret")).await;
+                    let token = s.step_up("rotate_webhook_secret").await;
                     if let Some(token) = token["step_up_token"].as_str() {
                         s.send(
                             Req::post(&format!("{path}/rotate-secret"))
@@ -1140,6 +1214,8 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
 struct Exchanges<'a> {
     client: &'a Client,
     done: Vec<(Req, Resp)>,
+    /// The factor the last [`Exchanges::step_up`] enrolled.
+    last_factor: Option<String>,
 }
 
 impl Exchanges<'_> {
@@ -1153,6 +1229,29 @@ impl Exchanges<'_> {
         };
         self.done.push((req, resp));
         json
+    }
+
+    /// A TOTP step-up of the acme admin for `purpose`: enrols a fresh TOTP factor (each
+    /// factor accepts one code per time step) and sends its current code.
+    async fn step_up(&mut self, purpose: &str) -> Value {
+        let enrolled = self
+            .send(
+                Req::post("/v1/workspaces/acme/factors")
+                    .token(ADMIN)
+                    .json(json!({ "type": "totp" })),
+            )
+            .await;
+        let Some(secret) = enrolled["secret"].as_str() else {
+            return Value::Null;
+        };
+        self.last_factor = enrolled["id"].as_str().map(str::to_owned);
+        let code = current_code(&mock_server::totp::decode_secret(secret).unwrap());
+        self.send(
+            Req::post("/v1/workspaces/acme/step-up")
+                .token(ADMIN)
+                .json(json!({ "purpose": purpose, "factor": "totp", "code": code })),
+        )
+        .await
     }
 }
 
@@ -1280,7 +1379,10 @@ fn wrong_success_bodies_are_found_where_they_are_wrong() {
             201,
             "application/json",
             bytes_of(&json!({ "id": "fac_1", "type": "totp" })),
-            vec![("enrolFactor", "/secret", "is required")],
+            vec![
+                ("enrolFactor", "/secret", "is required"),
+                ("enrolFactor", "/otpauth_uri", "is required"),
+            ],
         ),
         (
             Method::POST,
@@ -1291,7 +1393,13 @@ fn wrong_success_bodies_are_found_where_they_are_wrong() {
                 &json!({ "id": "fac_1", "type": "passkey", "fmt": "packed", "secret": "JBSWY3DP" }),
             ),
             vec![
+                (
+                    "enrolFactor",
+                    "/secret",
+                    "\"JBSWY3DP\" does not match \"^[A-Z2-7]{32}$\"",
+                ),
                 ("enrolFactor", "/aaguid", "is required"),
+                ("enrolFactor", "/credential_id", "is required"),
                 ("enrolFactor", "/secret", "is not allowed"),
             ],
         ),
