@@ -7,7 +7,8 @@
 //! use: the [`Config`] (a [`seed::Seed`] plus [`Connections`] limits), the handles
 //! [`Running`] and [`AppState`], the route table ([`routes::ROUTES`]), the OpenAPI document
 //! ([`openapi::document()`]), the WebAuthn attestation helpers ([`webauthn`]),
-//! [`TrustedProxies`] for checking flags and [`UNKNOWN_ROUTE_DETAIL`]. Everything else is
+//! [`TrustedProxies`] for checking flags, [`FaultRules`] (the `--faults` file, checked) and
+//! [`UNKNOWN_ROUTE_DETAIL`]. Everything else is
 //! crate-private, and `unreachable_pub` keeps it so: `missing_docs` covers the public API
 //! only. `ARCHITECTURE.md` has the map.
 
