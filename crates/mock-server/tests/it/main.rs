@@ -4,6 +4,7 @@
 
 mod connections;
 mod discovery;
+mod harness;
 mod limits;
 mod mfa;
 mod network;
