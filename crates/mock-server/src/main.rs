@@ -160,7 +160,7 @@ fn default_max_connections() -> usize {
         Ok(limit) => limit,
         Err(e) => {
             tracing::warn!("cannot raise the descriptor limit: {e}");
-            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+            current_nofile_limit()
         }
     };
     let max = limit.saturating_sub(RESERVED_DESCRIPTORS).max(16);
@@ -170,6 +170,19 @@ fn default_max_connections() -> usize {
         "connection limit"
     );
     usize::try_from(max).unwrap_or(usize::MAX)
+}
+
+/// The soft descriptor limit as it stands, 1024 when it cannot be read.
+#[cfg(unix)]
+fn current_nofile_limit() -> u64 {
+    rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+}
+
+/// Windows has no `RLIMIT_NOFILE` (`rlimit` has no `getrlimit` there, and
+/// `increase_nofile_limit` does nothing and succeeds): only the fallback.
+#[cfg(not(unix))]
+fn current_nofile_limit() -> u64 {
+    1024
 }
 
 /// `--listen`: `HOST:PORT` with a port; a host name is resolved when binding.

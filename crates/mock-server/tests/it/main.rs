@@ -3,6 +3,7 @@
 //! HTTP where concurrency or the wire matters.
 
 mod connections;
+mod decisions;
 mod discovery;
 mod harness;
 mod limits;
