@@ -132,13 +132,47 @@ mod tests {
         }
     }
 
-    /// The module graph of a crate's library (`src/` without the binary's own `main.rs`, which
-    /// reaches the library by its name), as `module_graph` reads it.
-    fn module_graph(krate: &str) -> super::module_graph::Graph {
-        let src = workspace_root().join(krate).join("src");
+    /// The workspace's crates: the root manifest's `members`, a trailing `/*` expanded.
+    fn workspace_crates() -> Vec<PathBuf> {
+        let root = workspace_root();
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let members = manifest
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("members = "))
+            .expect("the root manifest lists its members on one line");
+        let mut out = Vec::new();
+        for member in members
+            .trim_matches(['[', ']'])
+            .split(',')
+            .map(|m| m.trim().trim_matches('"'))
+            .filter(|m| !m.is_empty())
+        {
+            match member.strip_suffix("/*") {
+                Some(dir) => {
+                    let mut found: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+                        .unwrap()
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.join("Cargo.toml").is_file())
+                        .collect();
+                    found.sort();
+                    out.extend(found);
+                }
+                None => out.push(root.join(member)),
+            }
+        }
+        out
+    }
+
+    /// The module graph of a crate's `src/`, as `module_graph` reads it. Beside a `lib.rs`,
+    /// `main.rs` is a crate of its own that reaches the library by name, so it is left out;
+    /// without one, `main.rs` is the root.
+    fn crate_graph(dir: &Path) -> super::module_graph::Graph {
+        let src = dir.join("src");
+        let has_lib = src.join("lib.rs").is_file();
         let sources: Vec<(String, String)> = with_extension(&src, "rs")
             .into_iter()
-            .filter(|path| path != &src.join("main.rs"))
+            .filter(|path| !(has_lib && path == &src.join("main.rs")))
             .map(|path| {
                 let relative = path
                     .strip_prefix(&src)
@@ -154,35 +188,64 @@ mod tests {
         )
     }
 
-    fn assert_one_way(krate: &str) {
-        let cycles = module_graph(krate).cycles();
-        assert!(
-            cycles.is_empty(),
-            "module cycles in {krate}/src (split the shared part into a lower module):\n{}",
-            cycles.join("\n")
-        );
-    }
-
-    /// No file of the mock imports a module that imports it back, directly or through others
+    /// No file of any crate imports a module that imports it back, directly or through others
     /// (`module_graph` says how imports are read).
     #[test]
-    fn the_mock_modules_import_one_way() {
+    fn every_crate_imports_one_way() {
+        let crates = workspace_crates();
+        let names: Vec<String> = crates
+            .iter()
+            .map(|c| c.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        for expected in ["catalog", "conformance-runner", "mock-server", "xtask"] {
+            assert!(names.iter().any(|n| n == expected), "{names:?}");
+        }
+        let mut findings = Vec::new();
+        for dir in &crates {
+            let graph = crate_graph(dir);
+            assert!(graph.modules.contains_key("crate"), "{}", dir.display());
+            let name = dir.strip_prefix(workspace_root()).unwrap().display();
+            findings.extend(graph.cycles().into_iter().map(|c| format!("{name}: {c}")));
+        }
         assert!(
-            module_graph("crates/mock-server")
-                .modules
-                .contains_key("crate::state")
+            findings.is_empty(),
+            "module cycles (split the shared part into a lower module):\n{}",
+            findings.join("\n")
         );
-        assert_one_way("crates/mock-server");
     }
 
-    /// The runner's layers (model, plan, check, report, exec, cli) import only downward.
+    /// The check reads a crate from disk as the test above does: `main.rs` beside a `lib.rs`
+    /// is left out, and a cycle through a folder module is reported with files and lines.
     #[test]
-    fn the_runner_modules_import_one_way() {
-        assert!(
-            module_graph("crates/conformance-runner")
-                .modules
-                .contains_key("crate::exec::steps")
+    fn a_crate_with_a_cycle_is_rejected() {
+        let dir = std::env::temp_dir().join(format!("tidy-cycle-{}", std::process::id()));
+        let write = |path: &str, text: &str| {
+            let path = dir.join("src").join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "lib.rs",
+            "//! L.\npub mod report;\npub mod waiver;\npub const VERSION: &str = \"1\";\n",
         );
-        assert_one_way("crates/conformance-runner");
+        write("main.rs", "//! M.\nuse crate::waiver::W;\nfn main() {}\n");
+        write(
+            "report/mod.rs",
+            "//! R.\npub mod human;\n\npub struct Report(Vec<crate::waiver::Note>);\n",
+        );
+        write("report/human.rs", "//! H.\nuse super::Report;\n");
+        // Were `main.rs` read as the root, `crate -> waiver -> crate` would be a second cycle.
+        write(
+            "waiver.rs",
+            "//! W.\nuse crate::report::Report;\npub struct Note;\nconst V: &str = crate::VERSION;\n",
+        );
+        let cycles = crate_graph(&dir).cycles();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            cycles,
+            [
+                "crate::report (src/report/mod.rs:4) -> crate::waiver (src/waiver.rs:2) -> crate::report"
+            ]
+        );
     }
 }

@@ -67,7 +67,13 @@ impl Caller {
 pub(crate) enum Bearer<'a> {
     /// No `Authorization` header.
     Absent,
-    /// An `Authorization` header that is not one `Bearer <token>`.
+    /// Credentials of another scheme (`Basic ...`, `Digest ...`, a bare word): to this API,
+    /// which supports only `Bearer`, no credentials at all (RFC 6750 section 3.1: no error
+    /// code for a request without bearer authentication information).
+    OtherScheme,
+    /// A `Bearer` header whose token is missing or is not a b64token, or a value that is not
+    /// HTTP credentials at all (RFC 9110 section 11.4), or more than one `Authorization` field:
+    /// RFC 6750 `invalid_request`.
     Malformed,
     Token(&'a str),
 }
@@ -85,15 +91,48 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Bearer<'_> {
         return Bearer::Malformed;
     }
     let text = value.as_bytes().trim_ascii();
-    let Some(space) = text.iter().position(|&b| b == b' ') else {
+    // `credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ]`: the scheme ends at the
+    // first space, or is the whole value.
+    let space = text.iter().position(|&b| b == b' ');
+    let scheme = &text[..space.unwrap_or(text.len())];
+    if !is_http_token(scheme) {
         return Bearer::Malformed;
-    };
-    let (scheme, token) = (&text[..space], text[space + 1..].trim_ascii());
-    if !scheme.eq_ignore_ascii_case(b"bearer") || !is_b64token(token) {
+    }
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        // Another scheme's credentials are that scheme's business; they are not read.
+        return Bearer::OtherScheme;
+    }
+    let token = space.map_or(&b""[..], |at| text[at + 1..].trim_ascii());
+    if !is_b64token(token) {
         return Bearer::Malformed;
     }
     // A b64token is ASCII, hence UTF-8.
     std::str::from_utf8(token).map_or(Bearer::Malformed, Bearer::Token)
+}
+
+/// RFC 9110 section 5.6.2 `token` (`1*tchar`), which an auth-scheme is.
+fn is_http_token(bytes: &[u8]) -> bool {
+    !bytes.is_empty()
+        && bytes.iter().all(|&b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
 }
 
 /// Resolves the request's bearer token to a caller, in precedence order, and checks that the
@@ -110,6 +149,12 @@ pub(crate) fn authenticate(
             return Err(ApiError::new(
                 Code::Unauthorized,
                 "No bearer token was sent: sign in, then send `Authorization: Bearer <token>`.",
+            ));
+        }
+        Bearer::OtherScheme => {
+            return Err(ApiError::new(
+                Code::Unauthorized,
+                "The Authorization header uses a scheme other than Bearer, which this API does not accept: sign in, then send `Authorization: Bearer <token>`.",
             ));
         }
         Bearer::Malformed => {
@@ -137,10 +182,14 @@ pub(crate) fn authenticate(
         return Err(invalid_token("The bearer token is not valid."));
     };
     if user.disabled {
+        // The token was sent and no longer authenticates anyone: RFC 6750 `invalid_token`
+        // ("revoked ... or invalid for other reasons"), as for a revoked token. Signing in
+        // again answers ACCOUNT_DISABLED too, so a client that retries does not loop.
         return Err(ApiError::new(
             Code::AccountDisabled,
             "The identity provider has the account marked as disabled.",
-        ));
+        )
+        .with_bearer_error("invalid_token"));
     }
     if mfa == MfaCheck::Enforce
         && user.factors.is_empty()
@@ -251,13 +300,27 @@ mod tests {
         assert_eq!(bearer(&HeaderMap::new()), Bearer::Absent);
         assert_eq!(bearer(&with("Bearer tok_a")), Bearer::Token("tok_a"));
         assert_eq!(bearer(&with("bearer  tok_a ")), Bearer::Token("tok_a"));
-        assert_eq!(bearer(&with("Basic dXNlcjpwdw==")), Bearer::Malformed);
+        // Another scheme: no bearer credentials at all.
+        assert_eq!(bearer(&with("Basic dXNlcjpwdw==")), Bearer::OtherScheme);
+        assert_eq!(bearer(&with("Basic")), Bearer::OtherScheme);
+        assert_eq!(
+            bearer(&with("Digest username=\"a\", realm=\"b\"")),
+            Bearer::OtherScheme
+        );
+        assert_eq!(bearer(&with("Bearers tok_a")), Bearer::OtherScheme);
+        // A bare word is an auth-scheme without credentials (RFC 9110 section 11.4).
+        assert_eq!(bearer(&with("tok_a")), Bearer::OtherScheme);
+        // Bearer without a b64token, or not credentials at all: malformed.
         assert_eq!(bearer(&with("Bearer")), Bearer::Malformed);
+        assert_eq!(bearer(&with("bearer   ")), Bearer::Malformed);
         assert_eq!(bearer(&with("Bearer a b")), Bearer::Malformed);
         assert_eq!(bearer(&with("Bearer ===")), Bearer::Malformed);
+        assert_eq!(bearer(&with("Bearer tok,en")), Bearer::Malformed);
+        assert_eq!(bearer(&with("Bearer tok\"en")), Bearer::Malformed);
         assert_eq!(bearer(&with("BEARER tok_a==")), Bearer::Token("tok_a=="));
         assert_eq!(bearer(&with("Bearer\ttok_a")), Bearer::Malformed);
-        assert_eq!(bearer(&with("Bearers tok_a")), Bearer::Malformed);
+        assert_eq!(bearer(&with("Bea(rer tok_a")), Bearer::Malformed);
+        assert_eq!(bearer(&with("")), Bearer::Malformed);
         // Bytes beyond ASCII (obs-text) are in no scheme and no token.
         let mut headers = HeaderMap::new();
         let value = http::HeaderValue::from_bytes(b"Bearer t\xc3\xb6k").unwrap();

@@ -48,8 +48,9 @@ pub use self::activity::Connections;
 pub(crate) use self::activity::MAX_HEAD_BYTES;
 use self::activity::{CLOSE_GRACE_MS, ConnState, millis, now_ms};
 use self::reject::Rejects;
-use self::tracked::Tracked;
+use self::tracked::{Breaking, Tracked};
 use crate::app::App;
+use crate::harness::Disconnect;
 
 /// The open connections.
 #[derive(Default)]
@@ -238,10 +239,15 @@ async fn connection(
     shared: Arc<Shared>,
     mut stop: watch::Receiver<()>,
 ) {
+    // How a fault rule asks this connection to break (`crate::harness::Disconnect`): set by
+    // the service when the response carries one, acted on by the socket wrapper when hyper
+    // writes that response.
+    let breaking = Arc::new(Breaking::default());
     let io = TokioIo::new(Tracked::new(
         stream,
         Arc::clone(&state),
         Arc::clone(&shared.rejects),
+        Arc::clone(&breaking),
     ));
     let app = shared.app.clone();
     let service_state = Arc::clone(&state);
@@ -249,8 +255,14 @@ async fn connection(
         request.extensions_mut().insert(ConnectInfo(peer));
         let busy = service_state.enter();
         let response = app.serve(request.map(Body::new));
+        let breaking = Arc::clone(&breaking);
         async move {
             let response = response.await;
+            if let Ok(response) = &response
+                && let Some(&disconnect) = response.extensions().get::<Disconnect>()
+            {
+                breaking.set(disconnect);
+            }
             drop(busy);
             response
         }

@@ -36,6 +36,7 @@ use tracing::Span;
 use crate::dispatch::{RouteFuture, RouteTable};
 use crate::error::{ApiError, ErrorTemplates, X_REQUEST_ID_NAME};
 use crate::guard;
+use crate::intercept::{self, After};
 use crate::ratelimit::RateLimitStatus;
 use crate::scim::is_scim_path;
 
@@ -108,14 +109,31 @@ impl RequestContext {
             uri: req.uri().clone(),
             started: Instant::now(),
         });
-        // The workspace guard, before routing: a refused request is never routed.
-        let (limits, verdict) = span.in_scope(|| guard::admit(self.routes.state(), &req));
-        let inner = match verdict {
-            Ok(()) => Inner::Running(span.in_scope(|| self.routes.route(req))),
-            Err(error) => Inner::Refused(Some(error)),
+        // The harness (fault rules, the journal, `Prefer: error=`): one check when none is in
+        // use. Its decision comes after routing and before every other check.
+        let mut after = None;
+        let (limits, inner) = if intercept::wanted(self.routes.state().harness(), &req) {
+            let plan = span.in_scope(|| intercept::plan(&self.routes, &req));
+            after = Some(Box::new(plan.after));
+            match (plan.delay, plan.error) {
+                (Some(delay), error) => (
+                    RateLimitStatus::default(),
+                    Inner::Delayed(Box::new(Delayed {
+                        sleep: Box::pin(tokio::time::sleep(delay)),
+                        request: Some(req),
+                        error,
+                        routes: self.routes.clone(),
+                    })),
+                ),
+                (None, Some(error)) => (RateLimitStatus::default(), Inner::Refused(Some(error))),
+                (None, None) => admit_and_route(&self.routes, &span, req),
+            }
+        } else {
+            admit_and_route(&self.routes, &span, req)
         };
         RequestContextFuture {
             inner,
+            after,
             limits,
             span,
             id,
@@ -125,6 +143,16 @@ impl RequestContext {
             templates: Arc::clone(&self.templates),
         }
     }
+}
+
+/// The workspace guard, then the route table: a request the guard refuses is never routed.
+fn admit_and_route(routes: &RouteTable, span: &Span, req: Request) -> (RateLimitStatus, Inner) {
+    let (limits, verdict) = span.in_scope(|| guard::admit(routes.state(), &req));
+    let inner = match verdict {
+        Ok(()) => Inner::Running(span.in_scope(|| routes.route(req))),
+        Err(error) => Inner::Refused(Some(error)),
+    };
+    (limits, inner)
 }
 
 /// The access line's fields that outlive the request.
@@ -139,6 +167,8 @@ struct Access {
 #[derive(Debug)]
 pub(crate) struct RequestContextFuture {
     inner: Inner,
+    /// What the harness adds to the answer (slower path only).
+    after: Option<Box<After>>,
     /// The rate-limit header fields for whatever is answered.
     limits: RateLimitStatus,
     span: Span,
@@ -150,11 +180,22 @@ pub(crate) struct RequestContextFuture {
     templates: Arc<ErrorTemplates>,
 }
 
-/// The app's response future, or the guard's refusal.
+/// The app's response future, or the guard's refusal, or a fault rule's latency first.
 #[derive(Debug)]
 enum Inner {
     Running(RouteFuture),
     Refused(Option<ApiError>),
+    Delayed(Box<Delayed>),
+}
+
+/// A request held back by a fault rule's latency; then answered `error`, or admitted and
+/// routed as usual.
+#[derive(Debug)]
+struct Delayed {
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    request: Option<Request>,
+    error: Option<ApiError>,
+    routes: RouteTable,
 }
 
 impl Future for RequestContextFuture {
@@ -164,13 +205,29 @@ impl Future for RequestContextFuture {
         let this = self.get_mut();
         let _entered = this.span.enter();
         // The guard's refusal is rendered as it is, without a round trip through a response.
-        let (response, error) = match &mut this.inner {
-            Inner::Running(inner) => {
-                let mut response = ready!(Pin::new(inner).poll(cx));
-                let error = parked(&mut response);
-                (response, error)
+        let (response, error) = loop {
+            match &mut this.inner {
+                Inner::Running(inner) => {
+                    let mut response = ready!(Pin::new(inner).poll(cx));
+                    let error = parked(&mut response);
+                    break (response, error);
+                }
+                Inner::Refused(error) => break (Response::default(), error.take()),
+                Inner::Delayed(delayed) => {
+                    ready!(delayed.sleep.as_mut().poll(cx));
+                    let next = match (delayed.error.take(), delayed.request.take()) {
+                        (Some(error), _) => Inner::Refused(Some(error)),
+                        (None, Some(request)) => {
+                            let (limits, inner) =
+                                admit_and_route(&delayed.routes, &this.span, request);
+                            this.limits = limits;
+                            inner
+                        }
+                        (None, None) => Inner::Refused(None),
+                    };
+                    this.inner = next;
+                }
             }
-            Inner::Refused(error) => (Response::default(), error.take()),
         };
         let mut response = finish(
             response,
@@ -182,6 +239,9 @@ impl Future for RequestContextFuture {
         );
         if this.head {
             strip_body(&mut response);
+        }
+        if let Some(after) = this.after.take() {
+            after.apply(&mut response);
         }
         if let Some(access) = this.access.take() {
             tracing::info!(

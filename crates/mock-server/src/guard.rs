@@ -88,7 +88,7 @@ pub(crate) fn admit(
     let ip = client_addr(state, request.extensions(), request.headers());
     let token = match auth::bearer(request.headers()) {
         Bearer::Token(token) => Some(token),
-        Bearer::Absent | Bearer::Malformed => None,
+        Bearer::Absent | Bearer::OtherScheme | Bearer::Malformed => None,
     };
     check_workspace_request(state, Some(&workspace), ip, token)
 }

@@ -7,8 +7,8 @@
 //! use: the [`Config`] (a [`seed::Seed`] plus [`Connections`] limits), the handles
 //! [`Running`] and [`AppState`], the route table ([`routes::ROUTES`]), the OpenAPI document
 //! ([`openapi::document()`]), the WebAuthn relying party and its test authenticator ([`webauthn`]), RFC 6238 codes
-//! ([`totp`]),
-//! [`TrustedProxies`] for checking flags and [`UNKNOWN_ROUTE_DETAIL`]. Everything else is
+//! ([`totp`]), [`TrustedProxies`] for checking flags, [`FaultRules`] (the `--faults` file,
+//! checked) and [`UNKNOWN_ROUTE_DETAIL`]. Everything else is
 //! crate-private, and `unreachable_pub` keeps it so: `missing_docs` covers the public API
 //! only. `ARCHITECTURE.md` has the map.
 
@@ -26,6 +26,8 @@ mod expiring;
 mod extract;
 mod fast_map;
 mod guard;
+mod harness;
+mod intercept;
 mod model;
 mod names;
 mod network;
@@ -45,6 +47,7 @@ mod webhooks;
 pub use app::{App, AppFuture, app};
 pub use conn::Connections;
 pub use error::UNKNOWN_ROUTE_DETAIL;
+pub use harness::{FaultRules, FaultsError};
 pub use network::{NetworkError, TrustedProxies};
 pub use serve::{Running, serve, spawn};
 pub use state::{AppState, Config, Error};

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use mock_server::TrustedProxies;
 use mock_server::seed::Seed;
 use mock_server::{Config, serve};
+use mock_server::{FaultRules, TrustedProxies};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -68,6 +68,16 @@ struct Args {
     /// one [default: the descriptor limit, raised to its hard maximum, less 64].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: Option<u64>,
+
+    /// Fault rules (TOML, `[[rule]]` tables; see docs/api.md) in force from the start and
+    /// again after each `POST /admin/reset`.
+    #[arg(long, value_name = "FILE")]
+    faults: Option<PathBuf>,
+
+    /// Keep the last N requests in the journal (`GET /admin/requests`); 0 keeps none, and
+    /// requests cost nothing extra.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    journal: u64,
 }
 
 /// Descriptors kept free for everything but client connections (listener, logs, outbound
@@ -130,6 +140,13 @@ fn config(args: &Args) -> Result<Config> {
         seed.rate_limits.window_secs = secs;
     }
     let mut config = Config::new(seed);
+    if let Some(path) = &args.faults {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read faults {}", path.display()))?;
+        config.faults = FaultRules::parse_toml(&text, &path.display().to_string())
+            .context("bad --faults file")?;
+    }
+    config.journal = usize::try_from(args.journal).unwrap_or(usize::MAX);
     config.public_url.clone_from(&args.public_url);
     config.connections.header_read_timeout = Duration::from_secs(args.header_read_timeout);
     config.connections.idle_timeout = Duration::from_secs(args.idle_timeout);
@@ -143,7 +160,7 @@ fn default_max_connections() -> usize {
         Ok(limit) => limit,
         Err(e) => {
             tracing::warn!("cannot raise the descriptor limit: {e}");
-            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+            current_nofile_limit()
         }
     };
     let max = limit.saturating_sub(RESERVED_DESCRIPTORS).max(16);
@@ -153,6 +170,19 @@ fn default_max_connections() -> usize {
         "connection limit"
     );
     usize::try_from(max).unwrap_or(usize::MAX)
+}
+
+/// The soft descriptor limit as it stands, 1024 when it cannot be read.
+#[cfg(unix)]
+fn current_nofile_limit() -> u64 {
+    rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+}
+
+/// Windows has no `RLIMIT_NOFILE` (`rlimit` has no `getrlimit` there, and
+/// `increase_nofile_limit` does nothing and succeeds): only the fallback.
+#[cfg(not(unix))]
+fn current_nofile_limit() -> u64 {
+    1024
 }
 
 /// `--listen`: `HOST:PORT` with a port; a host name is resolved when binding.

@@ -23,15 +23,40 @@ pub enum NetworkError {
     /// The entry is neither an IP address nor a CIDR range; the value is the entry as given.
     #[error("{0:?} is not an IP address or CIDR range")]
     InvalidRange(String),
+    /// A CIDR range with bits set below its prefix (`10.1.2.3/8`): it is not clear whether
+    /// the range (`10.0.0.0/8`) or the single address (`10.1.2.3`) was meant, and guessing
+    /// the range could let in far more addresses than intended.
+    #[error(
+        "{entry:?} has host bits set below its /{prefix} prefix: write {network} for the range, or {address} for the single address"
+    )]
+    HostBitsSet {
+        /// The entry as given.
+        entry: String,
+        /// The range it would be with the host bits cleared.
+        network: IpNet,
+        /// The address before the slash.
+        address: IpAddr,
+        /// The prefix length after the slash.
+        prefix: u8,
+    },
 }
 
 /// Parses one entry: a CIDR range, or a bare address meaning a single host (/32 or /128).
 ///
-/// Host bits below the prefix are cleared, so `10.1.2.3/8` means `10.0.0.0/8`.
+/// A range with host bits set (`10.1.2.3/8`) is refused ([`NetworkError::HostBitsSet`]), not
+/// normalised: an allowlist that is wider than its author meant is a security hole.
 fn parse_range(entry: &str) -> Result<IpNet, NetworkError> {
     let trimmed = entry.trim();
     if let Ok(net) = trimmed.parse::<IpNet>() {
-        return Ok(net.trunc());
+        if net.trunc() != net {
+            return Err(NetworkError::HostBitsSet {
+                entry: entry.to_owned(),
+                network: net.trunc(),
+                address: net.addr(),
+                prefix: net.prefix_len(),
+            });
+        }
+        return Ok(net);
     }
     trimmed
         .parse::<IpAddr>()
@@ -111,8 +136,8 @@ impl FromStr for Allowlist {
 pub struct TrustedProxies(pub(crate) Vec<IpNet>);
 
 impl TrustedProxies {
-    /// Parses entries, each a CIDR range or a bare address (a single host); host bits below
-    /// the prefix are cleared.
+    /// Parses entries, each a CIDR range or a bare address (a single host); a range with host
+    /// bits set is refused, as in an [`Allowlist`].
     pub fn parse<I, S>(entries: I) -> Result<TrustedProxies, NetworkError>
     where
         I: IntoIterator<Item = S>,
@@ -379,9 +404,19 @@ mod tests {
     }
 
     #[test]
-    fn host_bits_are_cleared() {
-        let list = Allowlist::parse(["10.1.2.3/8"]).unwrap();
-        assert_eq!(list.0, vec!["10.0.0.0/8".parse::<IpNet>().unwrap()]);
+    fn ranges_with_host_bits_set_are_refused() {
+        let err = Allowlist::parse(["10.1.2.3/8"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "\"10.1.2.3/8\" has host bits set below its /8 prefix: write 10.0.0.0/8 for the range, or 10.1.2.3 for the single address"
+        );
+        let err = TrustedProxies::parse(["2001:db8::7/32"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "\"2001:db8::7/32\" has host bits set below its /32 prefix: write 2001:db8::/32 for the range, or 2001:db8::7 for the single address"
+        );
+        // A network address, a full-length prefix and a bare address are fine.
+        let list = Allowlist::parse(["10.0.0.0/8", "10.1.2.3/32", "10.1.2.3", "::/0"]).unwrap();
         assert!(list.contains(ip("10.200.0.1")));
     }
 

@@ -12,7 +12,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use http::Method;
 
-use crate::api::{admin, discovery, factors, network_policy, sessions, step_up, users};
+use crate::api::{admin, discovery, factors, harness, network_policy, sessions, step_up, users};
 use crate::scim::routes as scim;
 use crate::state::AppState;
 use crate::webhooks::routes as webhooks;
@@ -119,8 +119,15 @@ pub static ROUTES: &[Route] = &[
     route!(Get "/docs/errors.json" "getErrorCatalog" Public => discovery::error_catalog),
     route!(Get "/problem.schema.json" "getProblemSchema" Public => discovery::problem_schema),
     route!(Get "/scim-error.schema.json" "getScimErrorSchema" Public => discovery::scim_error_schema),
+    route!(Get "/catalog.schema.json" "getCatalogSchema" Public => discovery::catalog_schema),
     route!(Get "/healthz" "getHealth" Public => discovery::healthz),
     route!(Post "/admin/reset" "resetState" Public => admin::reset),
+    // The harness for client teams: fault rules and the request journal.
+    route!(Get "/admin/faults" "listFaultRules" Public => harness::list_faults),
+    route!(Post "/admin/faults" "addFaultRule" Public => harness::add_fault),
+    route!(Delete "/admin/faults" "clearFaultRules" Public => harness::clear_faults),
+    route!(Delete "/admin/faults/{rule_id}" "removeFaultRule" Public => harness::remove_fault),
+    route!(Get "/admin/requests" "listRequests" Public => harness::list_requests),
     // Sign-in.
     route!(Post "/v1/workspaces/{workspace}/sessions" "signIn" Workspace => sessions::sign_in),
     // Users.

@@ -15,6 +15,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use axum::body::Bytes;
 
 use crate::ceremony::Challenges;
+use crate::harness::Harness;
 use crate::network::TrustedProxies;
 use crate::openapi::{self, RequestSchemas};
 use crate::ratelimit::RateLimiter;
@@ -36,6 +37,10 @@ pub struct Config {
     pub seed: Seed,
     /// Timeouts and the limit for client connections.
     pub connections: crate::conn::activity::Connections,
+    /// Fault rules in force from the start (`--faults`), and again after each reset.
+    pub faults: crate::harness::FaultRules,
+    /// How many requests the journal keeps (`--journal`); 0 keeps none.
+    pub journal: usize,
 }
 
 impl Config {
@@ -45,6 +50,8 @@ impl Config {
             public_url: None,
             seed,
             connections: crate::conn::activity::Connections::default(),
+            faults: crate::harness::FaultRules::none(),
+            journal: 0,
         }
     }
 
@@ -94,6 +101,8 @@ struct Inner {
     ids: AtomicU64,
     scim: ScimStore,
     webhooks: Webhooks,
+    /// Fault rules and the request journal (`crate::harness`).
+    harness: Harness,
 }
 
 impl AppState {
@@ -137,6 +146,7 @@ impl AppState {
             ids: AtomicU64::new(1),
             scim,
             webhooks,
+            harness: Harness::new(&config.faults, config.journal),
             seed,
         })))
     }
@@ -184,6 +194,11 @@ impl AppState {
         &self.0.webhooks
     }
 
+    /// Fault rules and the request journal.
+    pub(crate) fn harness(&self) -> &Harness {
+        &self.0.harness
+    }
+
     /// The compiled request-body schemas.
     pub(crate) fn schemas(&self) -> &'static RequestSchemas {
         self.0.schemas
@@ -213,7 +228,7 @@ impl AppState {
     }
 
     /// Restores the seed: store, step-up tokens, rate-limit windows, SCIM records, webhook
-    /// endpoints and the id counter (the first id handed out after a reset is the first one
+    /// endpoints, the fault rules (to `--faults`), the journal (emptied) and the id counter (the first id handed out after a reset is the first one
     /// handed out after start-up).
     ///
     /// Atomic for requests: everything is rebuilt while the core store's write lock is held,
@@ -232,6 +247,7 @@ impl AppState {
         self.0.scim.reset();
         self.0.webhooks.reset();
         self.0.ids.store(1, Ordering::Relaxed);
+        self.0.harness.reset();
         drop(store);
     }
 }

@@ -52,6 +52,14 @@ pub(crate) async fn scim_error_schema() -> Response {
     schema_response(SCHEMA.get_or_init(|| pretty(&response_schema::schema::scim_error())))
 }
 
+/// `GET /catalog.schema.json`, the target of the document's `./catalog.schema.json` reference
+/// (the schema of `GET /docs/errors.json`): served so that the document read from this mock
+/// resolves every reference.
+pub(crate) async fn catalog_schema() -> Response {
+    static SCHEMA: OnceLock<String> = OnceLock::new();
+    schema_response(SCHEMA.get_or_init(|| pretty(&catalog_contract::export::schema())))
+}
+
 /// `GET /healthz`.
 pub(crate) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))

@@ -7,6 +7,7 @@
 pub(crate) mod admin;
 pub(crate) mod discovery;
 pub(crate) mod factors;
+pub(crate) mod harness;
 pub(crate) mod network_policy;
 pub(crate) mod sessions;
 pub(crate) mod step_up;

@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::{Purpose, Role};
-use crate::network::Allowlist;
+use crate::network::{Allowlist, NetworkError};
 use crate::state::AppState;
 
 /// Request and response body (`NetworkPolicy`).
@@ -52,11 +52,19 @@ pub(crate) async fn put(
         .iter()
         .enumerate()
         .filter_map(|(i, entry)| {
-            Allowlist::parse([entry]).err().map(|_| {
-                FieldError::pointer(
-                    format!("/allowlist/{i}"),
-                    "is not an IP address or CIDR range",
-                )
+            Allowlist::parse([entry]).err().map(|e| {
+                let detail = match e {
+                    NetworkError::InvalidRange(_) => "is not an IP address or CIDR range".to_owned(),
+                    NetworkError::HostBitsSet {
+                        network,
+                        address,
+                        prefix,
+                        ..
+                    } => format!(
+                        "has host bits set below its /{prefix} prefix: write {network} for the range, or {address} for the single address"
+                    ),
+                };
+                FieldError::pointer(format!("/allowlist/{i}"), detail)
             })
         })
         .collect();

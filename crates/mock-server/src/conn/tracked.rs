@@ -13,11 +13,40 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::activity::ConnState;
 use super::reject::Rejects;
+use crate::harness::Disconnect;
+
+/// How the next response is to break the connection, if at all: set by the service (a fault
+/// rule fired), carried out by [`Tracked`] when hyper writes that response.
+#[derive(Debug, Default)]
+pub(crate) struct Breaking(AtomicU8);
+
+impl Breaking {
+    pub(crate) fn set(&self, disconnect: Disconnect) {
+        let code = match disconnect {
+            Disconnect::Reset => 1,
+            Disconnect::Close => 2,
+            Disconnect::Truncate => 3,
+        };
+        self.0.store(code, Ordering::Relaxed);
+    }
+
+    /// One relaxed load on every write: what a connection no rule breaks pays.
+    fn get(&self) -> Option<Disconnect> {
+        match self.0.load(Ordering::Relaxed) {
+            1 => Some(Disconnect::Reset),
+            2 => Some(Disconnect::Close),
+            3 => Some(Disconnect::Truncate),
+            _ => None,
+        }
+    }
+}
 
 /// How many bytes of a request head are kept to find its path (for the SCIM envelope).
 const HEAD_PREFIX: usize = 256;
@@ -41,11 +70,21 @@ pub(crate) struct Tracked {
     rejected: bool,
     /// Bytes read and discarded after a rejection; `None` until the write side is shut.
     lingered: Option<usize>,
+    breaking: Arc<Breaking>,
+    /// The connection was broken on purpose: every later write fails.
+    broken: bool,
 }
 
 impl Tracked {
-    pub(crate) fn new(inner: TcpStream, state: Arc<ConnState>, rejects: Arc<Rejects>) -> Tracked {
+    pub(crate) fn new(
+        inner: TcpStream,
+        state: Arc<ConnState>,
+        rejects: Arc<Rejects>,
+        breaking: Arc<Breaking>,
+    ) -> Tracked {
         Tracked {
+            breaking,
+            broken: false,
             inner,
             state,
             rejects,
@@ -68,6 +107,43 @@ impl Tracked {
             self.state.touch();
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// Breaks the connection as a fault rule asked, in place of writing `buf` (the start of
+    /// the response): `Some` when it did.
+    ///
+    /// - Reset: `SO_LINGER` 0, and the write fails, so hyper drops the socket, which the
+    ///   kernel then closes with a RST.
+    /// - Close: the write fails before anything is sent; the socket is closed with a FIN.
+    /// - Truncate: the head and half the body in `buf` are queued, the write reports all of
+    ///   `buf` taken, and the flush after it sends what was queued, shuts the socket down and
+    ///   fails, so hyper closes the connection.
+    fn break_off(&mut self, buf: &[u8], cx: &mut Context<'_>) -> Option<Poll<io::Result<usize>>> {
+        if self.broken {
+            return Some(Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())));
+        }
+        let disconnect = self.breaking.get()?;
+        self.broken = true;
+        Some(match disconnect {
+            Disconnect::Reset => {
+                let _ = self.inner.set_zero_linger();
+                Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()))
+            }
+            Disconnect::Close => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
+            Disconnect::Truncate => {
+                let body_start = buf
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map_or(buf.len(), |end| end + 4);
+                let cut = body_start + (buf.len() - body_start) / 2;
+                self.out = buf[..cut].to_vec();
+                self.written = 0;
+                match self.poll_drain(cx) {
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                    _ => Poll::Ready(Ok(buf.len())),
+                }
+            }
+        })
     }
 
     /// If `buf` is hyper's rejection head, queues the full response instead and says so.
@@ -136,6 +212,9 @@ impl AsyncWrite for Tracked {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         ready!(this.poll_drain(cx))?;
+        if let Some(done) = this.break_off(buf, cx) {
+            return done;
+        }
         if let Some(done) = this.substitute(buf, cx) {
             return done;
         }
@@ -155,7 +234,9 @@ impl AsyncWrite for Tracked {
         ready!(this.poll_drain(cx))?;
         // hyper queues a head as a buffer of its own; a rejection has nothing after it.
         if let Some(first) = bufs.iter().find(|b| !b.is_empty())
-            && let Some(done) = this.substitute(first, cx)
+            && let Some(done) = this
+                .break_off(first, cx)
+                .or_else(|| this.substitute(first, cx))
         {
             return done;
         }
@@ -173,11 +254,23 @@ impl AsyncWrite for Tracked {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         ready!(this.poll_drain(cx))?;
+        if this.broken {
+            // A truncated response is out: end the connection here, so hyper does not wait
+            // for a next request on it. (A reset sends no FIN.)
+            if this.breaking.get() == Some(Disconnect::Truncate) {
+                let _ = ready!(Pin::new(&mut this.inner).poll_shutdown(cx));
+            }
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
         Pin::new(&mut this.inner).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.broken {
+            // A reset must not send a FIN first; the other breaks are shut already.
+            return Poll::Ready(Ok(()));
+        }
         ready!(this.poll_drain(cx))?;
         if !this.rejected {
             return Pin::new(&mut this.inner).poll_shutdown(cx);

@@ -115,6 +115,10 @@ fn unauthorized(bearer: Bearer<'_>) -> ApiError {
             Code::Unauthorized,
             "No bearer token was sent: send `Authorization: Bearer <SCIM token>`.",
         ),
+        Bearer::OtherScheme => ApiError::new(
+            Code::Unauthorized,
+            "The Authorization header uses a scheme other than Bearer: send `Authorization: Bearer <SCIM token>`.",
+        ),
         Bearer::Malformed => ApiError::new(
             Code::Unauthorized,
             "The Authorization header is not a single `Bearer <token>`.",

@@ -247,7 +247,11 @@ async fn type_links_open_the_right_row_of_the_reference_page() {
 #[tokio::test]
 async fn error_body_schemas_are_served_as_committed() {
     let client = Client::new();
-    for name in ["problem.schema.json", "scim-error.schema.json"] {
+    for name in [
+        "problem.schema.json",
+        "scim-error.schema.json",
+        "catalog.schema.json",
+    ] {
         let resp = client.send(Req::get(&format!("/{name}"))).await;
         resp.assert_status(200);
         assert_eq!(resp.header("content-type"), Some("application/schema+json"));
@@ -339,4 +343,93 @@ async fn the_catalog_json_is_served_as_committed() {
     let committed = std::fs::read(schemas_dir().join("../docs/catalog.json")).unwrap();
     assert_eq!(resp.bytes.as_ref(), committed.as_slice());
     assert_eq!(resp.json["version"], catalog::VERSION);
+}
+
+/// Every `$ref` in the document the running mock serves resolves over HTTP against the mock
+/// itself, as Swagger UI, Redocly or a client generator pointed at `/openapi.json` resolves
+/// it: relative references are fetched from the document's URL (each answers 200 with JSON),
+/// fragments are JSON Pointers into the document they name, and the fetched schemas' own
+/// references resolve too. The `$id` of a sibling schema names its published home, so its
+/// internal references (`#/$defs/...`) are looked up in the fetched document itself.
+#[tokio::test]
+async fn every_reference_of_the_served_document_resolves_over_http() {
+    let running = mock_server::spawn(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        mock_server::Config::embedded().unwrap(),
+    )
+    .await
+    .unwrap();
+    let base = running.base_url();
+    let http = reqwest::Client::new();
+    let fetch = |url: String| {
+        let http = http.clone();
+        async move {
+            let resp = http.get(&url).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{url}");
+            resp.json::<Value>()
+                .await
+                .unwrap_or_else(|e| panic!("{url}: {e}"))
+        }
+    };
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r.clone());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    // Documents by URL (without fragment), each fetched once and scanned once.
+    let mut docs: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
+    let mut scanned = BTreeSet::new();
+    let mut queue = vec![format!("{base}/openapi.json")];
+    let mut resolved = 0;
+    while let Some(url) = queue.pop() {
+        if !scanned.insert(url.clone()) {
+            continue;
+        }
+        if !docs.contains_key(&url) {
+            let doc = fetch(url.clone()).await;
+            docs.insert(url.clone(), doc);
+        }
+        let mut found = Vec::new();
+        refs(&docs[&url], &mut found);
+        for r in found {
+            let (target, fragment) = r.split_once('#').unwrap_or((r.as_str(), ""));
+            let target_url = if target.is_empty() {
+                url.clone()
+            } else {
+                let relative = target
+                    .strip_prefix("./")
+                    .unwrap_or_else(|| panic!("{url}: unexpected reference {r}"));
+                format!("{}/{relative}", &url[..url.rfind('/').unwrap()])
+            };
+            if !docs.contains_key(&target_url) {
+                let doc = fetch(target_url.clone()).await;
+                docs.insert(target_url.clone(), doc);
+            }
+            queue.push(target_url.clone());
+            assert!(
+                docs[&target_url].pointer(fragment).is_some(),
+                "{url}: {r} does not resolve"
+            );
+            resolved += 1;
+        }
+    }
+    for sibling in [
+        "problem.schema.json",
+        "scim-error.schema.json",
+        "catalog.schema.json",
+    ] {
+        assert!(
+            docs.contains_key(&format!("{base}/{sibling}")),
+            "{sibling} was not reached"
+        );
+    }
+    assert!(resolved > 100, "only {resolved} references");
+    running.shutdown().await.unwrap();
 }

@@ -3,7 +3,9 @@
 //! HTTP where concurrency or the wire matters.
 
 mod connections;
+mod decisions;
 mod discovery;
+mod harness;
 mod limits;
 mod mfa;
 mod network;

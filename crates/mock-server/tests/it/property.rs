@@ -232,6 +232,14 @@ fn request() -> impl Strategy<Value = Req> {
         "2001:db8::1",
     ]);
     let forwarded = prop::sample::select(vec![None, Some("203.0.113.9"), Some("garbage, ,")]);
+    // `Prefer: error=CODE` with any catalog code (declared by the operation or not), a
+    // made-up one, or garbage: whatever is answered must still be a code the operation
+    // declares.
+    let prefer = prop_oneof![
+        4 => Just(None),
+        2 => prop::sample::select(Code::ALL).prop_map(|c| Some(format!("error={c}, retry-after=2"))),
+        1 => "[ -~]{0,24}".prop_map(Some),
+    ];
     (
         method_and_path(),
         token,
@@ -240,9 +248,10 @@ fn request() -> impl Strategy<Value = Req> {
         peer,
         forwarded,
         body(),
+        prefer,
     )
         .prop_map(
-            |((method, path), token, content_type, step_up, peer, forwarded, body)| {
+            |((method, path), token, content_type, step_up, peer, forwarded, body, prefer)| {
                 let token = match token {
                     Token::None => None,
                     Token::Header(value) => Some(value),
@@ -266,6 +275,9 @@ fn request() -> impl Strategy<Value = Req> {
                 }
                 if let Some(xff) = forwarded {
                     req = req.header("x-forwarded-for", xff);
+                }
+                if let Some(value) = prefer {
+                    req = req.header("prefer", &value);
                 }
                 req
             },
@@ -751,6 +763,9 @@ enum Op {
         enterprise: bool,
     },
     ScimDiscovery(&'static str),
+    /// Add a fault rule that matches no request of this test, list the rules and the
+    /// journal, remove the rule, clear the rules.
+    Faults,
 }
 
 const PUBLIC_PATHS: &[&str] = &[
@@ -759,6 +774,7 @@ const PUBLIC_PATHS: &[&str] = &[
     "/docs/errors.json",
     "/problem.schema.json",
     "/scim-error.schema.json",
+    "/catalog.schema.json",
     "/healthz",
 ];
 const SCIM_DISCOVERY: &[&str] = &[
@@ -842,6 +858,7 @@ fn tour() -> Vec<Op> {
         });
     }
     ops.extend(SCIM_DISCOVERY.iter().map(|p| Op::ScimDiscovery(p)));
+    ops.push(Op::Faults);
     ops.push(Op::Reset);
     ops
 }
@@ -902,6 +919,7 @@ fn op() -> impl Strategy<Value = Op> {
         (scim_step, any::<bool>()).prop_map(|(step, enterprise)| Op::Scim { step, enterprise }),
         prop::sample::select(SCIM_DISCOVERY).prop_map(Op::ScimDiscovery),
         Just(Op::Reset),
+        Just(Op::Faults),
     ]
 }
 
@@ -933,6 +951,21 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
         }
         Op::Reset => {
             s.send(Req::post("/admin/reset")).await;
+        }
+        Op::Faults => {
+            let rule = s
+                .send(
+                    Req::post("/admin/faults")
+                        .json(json!({ "path": "/nowhere/at/all", "latency_ms": 1, "every": 2 })),
+                )
+                .await;
+            s.send(Req::get("/admin/faults")).await;
+            s.send(Req::get("/admin/requests?route=/healthz&since=0"))
+                .await;
+            if let Some(id) = rule["id"].as_str() {
+                s.send(Req::delete(&format!("/admin/faults/{id}"))).await;
+            }
+            s.send(Req::delete("/admin/faults")).await;
         }
         Op::SignIn { email, sso } => {
             let workspace = email.split(['@', '.']).nth(1).unwrap();

@@ -771,8 +771,15 @@ async fn authentication_errors_are_scim_errors() {
             "{token}"
         );
     }
+    // Another scheme is no bearer credentials (no `error`); a bad Bearer header is
+    // `invalid_request`.
     let resp = client
         .send(Req::get("/scim/v2/Users").header("authorization", "Basic eDp5"))
+        .await;
+    assert_scim_error(&resp, Code::Unauthorized, None);
+    assert_eq!(resp.challenge(), "Bearer realm=\"platform\"");
+    let resp = client
+        .send(Req::get("/scim/v2/Users").header("authorization", "Bearer a,b"))
         .await;
     assert_scim_error(&resp, Code::Unauthorized, None);
     assert!(resp.challenge().contains("error=\"invalid_request\""));

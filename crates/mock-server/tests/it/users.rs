@@ -59,7 +59,14 @@ async fn unauthorized_says_why_in_the_challenge() {
     none.assert_error(Code::Unauthorized);
     assert_eq!(none.challenge(), "Bearer realm=\"platform\"");
 
-    for malformed in ["Basic YTpi", "Bearer", "Bearer a b"] {
+    // Another scheme is no bearer credentials: no `error` (RFC 6750 section 3.1).
+    let basic = client
+        .send(Req::get(path).header("authorization", "Basic YTpi"))
+        .await;
+    basic.assert_error(Code::Unauthorized);
+    assert_eq!(basic.challenge(), "Bearer realm=\"platform\"");
+
+    for malformed in ["Bearer", "Bearer a b", "Bearer a,b"] {
         let resp = client
             .send(Req::get(path).header("authorization", malformed))
             .await;

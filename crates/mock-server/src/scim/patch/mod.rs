@@ -20,12 +20,14 @@
 //!   (RFC 7643 section 2.4).
 //!
 //! `parse.rs` reads a PatchOp message into a [`parse::PatchRequest`]; `apply.rs` applies one to a
-//! resource; `put.rs` checks a PUT; `error.rs` is the [`PatchError`] both report.
+//! resource; `put.rs` checks a PUT; `values.rs` holds
+//! what both do to a resource's values; `error.rs` is the [`PatchError`] both report.
 
 mod apply;
 mod error;
 mod parse;
 mod put;
+mod values;
 
 pub(crate) use apply::patch;
 pub(crate) use error::PatchError;

@@ -3,11 +3,11 @@
 
 use serde_json::{Map, Value};
 
-use super::apply::{
+use super::error::PatchError;
+use super::values::{
     all_attributes, container, container_mut, is_unassigned, normalize, strip_nulls,
     sync_extensions,
 };
-use super::error::PatchError;
 use crate::scim::filter;
 use crate::scim::members as ci;
 use crate::scim::schema::{self, Mutability, Schema, USER_SCHEMA, USER_SCHEMAS};
