@@ -7,15 +7,26 @@ import sys
 import time
 import tomllib
 
+import base64
+
 import pyotp
 from webauthn import verify_authentication_response, verify_registration_response
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+from webauthn.helpers.structs import AttestationFormat
 
 RUNNER = os.environ["RUNNER"]
 RP_ID = "platform.example"
 ORIGIN = "https://platform.example"
 profile = tomllib.load(open("fixtures/profiles/mock.toml", "rb"))
 cred = {k: v.get("value") for k, v in profile["credentials"].items()}
+ALLOWED = profile["fixtures"]["allowed_aaguid"]
+# The seed's trust root for the allowlisted model: py_webauthn checks the
+# runner's x5c chain against it, as the mock does.
+seed = tomllib.load(open("fixtures/seed.toml", "rb"))
+root_der = base64url_to_bytes(next(
+    r["certificate"] for r in seed["webauthn"]["trust_roots"] if r["aaguid"] == ALLOWED))
+ROOT_PEM = (b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(root_der)
+            + b"-----END CERTIFICATE-----\n")
 failures = []
 
 
@@ -41,12 +52,12 @@ def refused(name, fn):
     check(f"{name} is refused", False)
 
 
-def create(challenge, attestation, *extra):
-    args = ["create", "--challenge", challenge, "--attestation", attestation,
-            "--aaguid", "ee882879-721c-4913-9775-3dfcce97072a", *extra]
+def create(challenge, attestation, *extra, vendor="attestation"):
+    args = ["create", f"--challenge={challenge}", "--attestation", attestation,
+            "--aaguid", ALLOWED, *extra]
     if attestation == "packed-x5c":
-        args += ["--attestation-key", cred["untrusted_attestation_key"],
-                 "--attestation-cert", cred["untrusted_attestation_cert"]]
+        args += [f"--attestation-key={cred[f'{vendor}_key']}",
+                 f"--attestation-cert={cred[f'{vendor}_cert']}"]
     reg = json.loads(runner(*args))
     key = reg.pop("privateKey")
     return reg, key
@@ -55,7 +66,8 @@ def create(challenge, attestation, *extra):
 def verify_reg(reg, challenge, origin=ORIGIN, rp_id=RP_ID):
     return verify_registration_response(
         credential=reg, expected_challenge=base64url_to_bytes(challenge),
-        expected_origin=origin, expected_rp_id=rp_id, require_user_verification=True)
+        expected_origin=origin, expected_rp_id=rp_id, require_user_verification=True,
+        pem_root_certs_bytes_by_fmt={AttestationFormat.PACKED: [ROOT_PEM]})
 
 
 for fmt in ["none", "packed", "packed-x5c"]:
@@ -63,7 +75,10 @@ for fmt in ["none", "packed", "packed-x5c"]:
     reg, key = create(challenge, fmt)
     verified = verify_reg(reg, challenge)
     check(f"registration ({fmt}) verifies: fmt {verified.fmt}, aaguid {verified.aaguid}",
-          verified.aaguid == "ee882879-721c-4913-9775-3dfcce97072a")
+          verified.aaguid == ALLOWED)
+    if fmt == "packed-x5c":
+        refused("registration (packed-x5c) by a vendor whose root is not the seed's",
+                lambda: verify_reg(create(challenge, fmt, vendor="untrusted_attestation")[0], challenge))
     refused(f"registration ({fmt}) for another challenge",
             lambda: verify_reg(reg, bytes_to_base64url(secrets.token_bytes(32))))
     refused(f"registration ({fmt}) from another origin",
@@ -79,8 +94,8 @@ for fmt in ["none", "packed", "packed-x5c"]:
     cred_id = reg["id"]
 
     def assertion(challenge, *extra):
-        return json.loads(runner("get", "--challenge", challenge, "--credential-id", cred_id,
-                                 "--private-key", key, *extra))
+        return json.loads(runner("get", f"--challenge={challenge}", f"--credential-id={cred_id}",
+                                 f"--private-key={key}", *extra))
 
     def verify_auth(a, challenge, origin=ORIGIN, rp_id=RP_ID, count=0):
         return verify_authentication_response(

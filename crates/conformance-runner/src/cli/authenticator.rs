@@ -35,8 +35,8 @@ pub struct CeremonyArgs {
     /// `challenge` and `rp.id` or `rpId` are used unless given below.
     #[arg(long, value_name = "FILE")]
     options: Option<String>,
-    /// The challenge, base64url.
-    #[arg(long)]
+    /// The challenge, base64url (which may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     challenge: Option<String>,
     /// The relying party id.
     #[arg(long, default_value = "platform.example")]
@@ -67,10 +67,10 @@ pub struct CreateArgs {
     #[arg(long, value_enum, default_value_t = Format::None)]
     attestation: Format,
     /// For `packed-x5c`: the attestation private key (PKCS#8 DER, base64url).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     attestation_key: Option<String>,
     /// For `packed-x5c`: the attestation certificate (DER, base64url).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     attestation_cert: Option<String>,
 }
 
@@ -79,11 +79,11 @@ pub struct CreateArgs {
 pub struct GetArgs {
     #[command(flatten)]
     ceremony: CeremonyArgs,
-    /// The credential id, base64url.
-    #[arg(long)]
+    /// The credential id, base64url (which may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     credential_id: String,
     /// The credential's private key (PKCS#8 DER, base64url).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     private_key: String,
 }
 
