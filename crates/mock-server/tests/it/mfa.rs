@@ -107,6 +107,12 @@ async fn a_user_without_a_factor_must_enrol_one_and_gets_a_fresh_totp_secret() {
             .contains("error=\"insufficient_user_authentication\"")
     );
     assert!(resp.detail_mentions("/factors"));
+    // Listing is allowed under MFA_REQUIRED.
+    let list = client
+        .send(Req::get("/v1/workspaces/acme/factors").token("tok_acme_newbie"))
+        .await;
+    list.assert_status(200);
+    assert_eq!(list.json, json!({ "factors": [] }));
 
     let enrolled = client
         .send(enrol("acme", "tok_acme_newbie", json!({ "type": "totp" })))
