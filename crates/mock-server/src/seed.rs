@@ -524,6 +524,60 @@ mod tests {
     }
 
     #[test]
+    fn factors_must_carry_their_secret_or_credential() {
+        let text = |factor: &str| {
+            format!(
+                "[workspaces.a]\nname = \"A\"\n[[users]]\nid = \"u1\"\nworkspace = \"a\"\nemail = \"x@a.example\"\nrole = \"admin\"\nfactors = [{factor}]\n"
+            )
+        };
+        let seed = Seed::embedded().unwrap();
+        let vault_key = seed
+            .users
+            .iter()
+            .flat_map(|u| &u.factors)
+            .find(|f| f.kind == FactorType::SecurityKey)
+            .unwrap();
+        let (id, key) = (
+            vault_key.credential_id.clone().unwrap(),
+            vault_key.public_key.clone().unwrap(),
+        );
+        for (factor, expected) in [
+            (
+                r#"{ type = "totp" }"#.to_owned(),
+                "user u1 factor 1: a TOTP factor needs its `secret`",
+            ),
+            (
+                r#"{ type = "totp", secret = "JBSWY3DPEHPK3PXP" }"#.to_owned(),
+                "user u1 factor 1: the TOTP secret is 10 bytes long; at least 16 (128 bits) are required",
+            ),
+            (
+                r#"{ type = "totp", secret = "not base32!" }"#.to_owned(),
+                "user u1 factor 1: the TOTP secret is not base32 (RFC 4648, A-Z and 2-7)",
+            ),
+            (
+                r#"{ type = "passkey" }"#.to_owned(),
+                "user u1 factor 1: a WebAuthn factor needs its `credential_id`",
+            ),
+            (
+                format!(r#"{{ type = "passkey", credential_id = "{id}" }}"#),
+                "user u1 factor 1: a WebAuthn factor needs its `public_key` (COSE_Key, base64url)",
+            ),
+            (
+                format!(
+                    r#"{{ type = "passkey", credential_id = "{id}", public_key = "{}" }}"#,
+                    &key[..20]
+                ),
+                "user u1 factor 1: `public_key`: not a COSE_Key (CBOR map)",
+            ),
+        ] {
+            let err = Seed::parse(&text(&factor)).unwrap_err().to_string();
+            assert_eq!(err, format!("seed is inconsistent: {expected}"), "{factor}");
+        }
+        let ok = format!(r#"{{ type = "passkey", credential_id = "{id}", public_key = "{key}" }}"#);
+        Seed::parse(&text(&ok)).unwrap();
+    }
+
+    #[test]
     fn bad_scim_tokens_are_refused_with_their_line() {
         let seed = DEFAULT_SEED.replace(
             "[scim]\ntokens = [",

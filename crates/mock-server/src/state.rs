@@ -16,6 +16,7 @@ use axum::body::Bytes;
 
 use crate::ceremony::Challenges;
 use crate::harness::Harness;
+use crate::model::UserVerification;
 use crate::network::TrustedProxies;
 use crate::openapi::{self, RequestSchemas};
 use crate::ratelimit::RateLimiter;
@@ -177,6 +178,19 @@ impl AppState {
     /// The WebAuthn relying party: RP id, origins, attestation trust roots.
     pub(crate) fn relying_party(&self) -> &RelyingParty {
         &self.0.relying_party
+    }
+
+    /// The WebAuthn origins of `workspace` (its own, else the relying party's) and whether it
+    /// requires user verification.
+    pub(crate) fn webauthn_policy(&self, workspace: &str) -> (Vec<String>, bool) {
+        let store = self.read();
+        let ws = store.workspaces.get(workspace);
+        let origins = ws
+            .map(|w| w.webauthn_origins.clone())
+            .filter(|o| !o.is_empty())
+            .unwrap_or_else(|| self.0.relying_party.origins.clone());
+        let uv = ws.is_some_and(|w| w.user_verification == UserVerification::Required);
+        (origins, uv)
     }
 
     /// Live WebAuthn challenges (`crate::ceremony`).

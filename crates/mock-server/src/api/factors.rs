@@ -22,7 +22,7 @@ use crate::auth::{Caller, Enrolling};
 use crate::ceremony::{CHALLENGE_TTL, Kind};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParams};
-use crate::model::{FactorType, Purpose, Role, UserVerification};
+use crate::model::{FactorType, Purpose, Role};
 use crate::state::AppState;
 use crate::store::{Credential, Factor, TotpState};
 use crate::totp;
@@ -147,18 +147,6 @@ fn registration_error(error: &CeremonyError) -> ApiError {
     ApiError::invalid_body(pointer, error.to_string())
 }
 
-/// The workspace's origins and whether it requires user verification.
-pub(crate) fn workspace_policy(state: &AppState, workspace: &str) -> (Vec<String>, bool) {
-    let store = state.read();
-    let ws = store.workspaces.get(workspace);
-    let origins = ws
-        .map(|w| w.webauthn_origins.clone())
-        .filter(|o| !o.is_empty())
-        .unwrap_or_else(|| state.relying_party().origins.clone());
-    let uv = ws.is_some_and(|w| w.user_verification == UserVerification::Required);
-    (origins, uv)
-}
-
 /// Verifies a WebAuthn registration (WebAuthn section 7.1) and fills in `factor`.
 fn register(
     state: &AppState,
@@ -184,7 +172,7 @@ fn register(
     ) {
         return Err(registration_error(&CeremonyError::UnknownChallenge));
     }
-    let (origins, uv_required) = workspace_policy(state, &caller.workspace);
+    let (origins, uv_required) = state.webauthn_policy(&caller.workspace);
     client_data
         .check_origin(&origins)
         .map_err(|e| registration_error(&e))?;
@@ -291,7 +279,7 @@ pub(crate) async fn registration_options(
             .collect();
         (user.email.clone(), exclude)
     };
-    let (_, uv_required) = workspace_policy(&state, &caller.workspace);
+    let (_, uv_required) = state.webauthn_policy(&caller.workspace);
     let challenge = state.challenges().issue(
         &caller.user,
         &caller.workspace,

@@ -19,7 +19,6 @@ use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use crate::api::factors::workspace_policy;
 use crate::auth::Caller;
 use crate::ceremony::{CHALLENGE_TTL, Kind};
 use crate::error::ApiError;
@@ -237,7 +236,7 @@ fn verify_assertion(state: &AppState, caller: &Caller, request: &StepUp) -> Resu
     ) {
         return Err(refused(CeremonyError::UnknownChallenge));
     }
-    let (origins, uv_required) = workspace_policy(state, &caller.workspace);
+    let (origins, uv_required) = state.webauthn_policy(&caller.workspace);
     client_data.check_origin(&origins).map_err(refused)?;
     let count = state
         .relying_party()
@@ -298,7 +297,7 @@ pub(crate) async fn options(
             format!("no {} factor is enrolled for the caller", request.factor),
         ));
     }
-    let (_, uv_required) = workspace_policy(&state, &caller.workspace);
+    let (_, uv_required) = state.webauthn_policy(&caller.workspace);
     let challenge = state.challenges().issue(
         &caller.user,
         &caller.workspace,

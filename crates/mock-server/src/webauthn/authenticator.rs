@@ -108,6 +108,10 @@ pub struct KeyLoadError(String);
 
 impl SoftAuthenticator {
     /// A fresh credential with a random key.
+    ///
+    /// # Panics
+    ///
+    /// If the OS random generator fails.
     pub fn generate(aaguid: Aaguid, credential_id: &[u8]) -> SoftAuthenticator {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
@@ -152,6 +156,10 @@ impl SoftAuthenticator {
     }
 
     /// A registration response for `ceremony`, attested as `attest`.
+    ///
+    /// # Panics
+    ///
+    /// If an [`Attest::X5c`] leaf key is not a PKCS#8 P-256 key.
     pub fn register(&self, ceremony: &Ceremony, attest: &Attest) -> Registration {
         let client_data = ceremony.client_data("webauthn.create");
         let mut auth_data = Vec::new();

@@ -107,6 +107,12 @@ async fn a_user_without_a_factor_must_enrol_one_and_gets_a_fresh_totp_secret() {
             .contains("error=\"insufficient_user_authentication\"")
     );
     assert!(resp.detail_mentions("/factors"));
+    // Listing is allowed under MFA_REQUIRED.
+    let list = client
+        .send(Req::get("/v1/workspaces/acme/factors").token("tok_acme_newbie"))
+        .await;
+    list.assert_status(200);
+    assert_eq!(list.json, json!({ "factors": [] }));
 
     let enrolled = client
         .send(enrol("acme", "tok_acme_newbie", json!({ "type": "totp" })))
@@ -1124,4 +1130,77 @@ async fn concurrent_requests_with_one_step_up_token_let_exactly_one_through() {
     }
     assert_eq!((ok, reused), (1, 99));
     running.shutdown().await.unwrap();
+}
+
+/// The renamed world's material works there and only there: its TOTP secret, its security key
+/// under its own RP id, and its attestation leaf (the default world's leaf chains to a root it
+/// does not trust).
+#[tokio::test]
+async fn the_renamed_world_has_its_own_secrets_keys_and_relying_party() {
+    let seed = Seed::parse(include_str!("../../../../fixtures/seeds/renamed.toml")).unwrap();
+    let mut config = Config::new(seed);
+    config.public_url = Some(crate::support::BASE.to_owned());
+    let client = Client::over(mock_server::AppState::new(config).unwrap());
+    let text = include_str!("../../../../fixtures/profiles/renamed.toml");
+    let profile: toml::Value = toml::from_str(text).unwrap();
+    let cred = |name: &str| {
+        profile["credentials"][name]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (rp_id, origin) = ("login.globex.test", "https://login.globex.test");
+
+    let code = current_code(&totp::decode_secret(&cred("acme_admin_totp")).unwrap());
+    client
+        .send(step_up(
+            "globex",
+            "key-globex_admin",
+            json!({ "purpose": "delete_user", "factor": "totp", "code": code }),
+        ))
+        .await
+        .assert_status(201);
+
+    let mut key = SoftAuthenticator::from_pkcs8(
+        &b64(&cred("vault_admin_key")),
+        &b64(&cred("vault_admin_key_id")),
+        YUBIKEY_5.parse().unwrap(),
+    )
+    .unwrap();
+    for (claimed_rp, status) in [(RP_ID, 401), (rp_id, 201)] {
+        let challenge = client
+            .assertion_challenge("bunker", "key-bunker_admin", "security_key")
+            .await;
+        let mut body = assertion_body(
+            "security_key",
+            &key.assert(&Ceremony::new(challenge, origin, claimed_rp)),
+        );
+        body["purpose"] = "delete_user".into();
+        client
+            .send(step_up("bunker", "key-bunker_admin", body))
+            .await
+            .assert_status(status);
+    }
+
+    let renamed_x5c = Attest::X5c {
+        leaf_key: b64(&cred("attestation_key")),
+        chain: vec![b64(&cred("attestation_cert"))],
+    };
+    for (attest, status) in [(yubikey_x5c(), 403), (renamed_x5c, 201)] {
+        let challenge = client
+            .registration_challenge("globex", "key-globex_newbie", "security_key")
+            .await;
+        let authenticator =
+            SoftAuthenticator::generate(YUBIKEY_5.parse().unwrap(), &rand_bytes::<16>());
+        let registration =
+            authenticator.register(&Ceremony::new(challenge, origin, rp_id), &attest);
+        client
+            .send(enrol(
+                "globex",
+                "key-globex_newbie",
+                registration_body("security_key", &registration),
+            ))
+            .await
+            .assert_status(status);
+    }
 }
