@@ -33,10 +33,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
 use toml::Spanned;
 
 use super::CaptureFrom;
+use super::raw::RawWebAuthn;
 use super::validate::Cx;
 use crate::model::template::Template;
 use crate::redact::Redactor;
@@ -165,27 +165,6 @@ const GET_OUTPUTS: &[&str] = &[
     "/authenticatorData",
     "/signature",
 ];
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawWebAuthn {
-    ceremony: Spanned<String>,
-    challenge: Spanned<String>,
-    attestation: Option<Spanned<String>>,
-    aaguid: Option<Spanned<String>>,
-    attestation_key: Option<Spanned<String>>,
-    attestation_cert: Option<Spanned<String>>,
-    credential_id: Option<Spanned<String>>,
-    private_key: Option<Spanned<String>>,
-    origin: Option<Spanned<String>>,
-    rp_id: Option<Spanned<String>>,
-    #[serde(rename = "type")]
-    client_data_type: Option<Spanned<String>>,
-    user_present: Option<bool>,
-    user_verified: Option<bool>,
-    counter: Option<u32>,
-    tamper: Option<Spanned<String>>,
-}
 
 impl Cx<'_> {
     /// Validates a `totp` step.
