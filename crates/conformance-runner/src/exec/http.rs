@@ -207,23 +207,6 @@ fn authorization_secret(value: &str) -> Option<&str> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::authorization_secret;
-
-    #[test]
-    fn a_scheme_alone_is_no_secret_and_credentials_are() {
-        assert_eq!(authorization_secret("Bearer tok_1"), Some("tok_1"));
-        assert_eq!(
-            authorization_secret("Basic dXNlcjpwYXNz"),
-            Some("dXNlcjpwYXNz")
-        );
-        assert_eq!(authorization_secret("tok_bare"), Some("tok_bare"));
-        assert_eq!(authorization_secret("Bearer"), None);
-        assert_eq!(authorization_secret("bearer "), None);
-        assert_eq!(authorization_secret(""), None);
-    }
-}
 
 pub(crate) fn transport_error(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
@@ -279,5 +262,23 @@ pub(crate) fn record(observed: &Observed) -> ResponseRecord {
         status: observed.status,
         headers: header_map(&observed.headers),
         body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authorization_secret;
+
+    #[test]
+    fn a_scheme_alone_is_no_secret_and_credentials_are() {
+        assert_eq!(authorization_secret("Bearer tok_1"), Some("tok_1"));
+        assert_eq!(
+            authorization_secret("Basic dXNlcjpwYXNz"),
+            Some("dXNlcjpwYXNz")
+        );
+        assert_eq!(authorization_secret("tok_bare"), Some("tok_bare"));
+        assert_eq!(authorization_secret("Bearer"), None);
+        assert_eq!(authorization_secret("bearer "), None);
+        assert_eq!(authorization_secret(""), None);
     }
 }
