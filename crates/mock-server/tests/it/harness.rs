@@ -23,14 +23,20 @@ fn state_with_journal(journal: usize) -> AppState {
     AppState::new(config).unwrap()
 }
 
-/// A concrete path for a template: seeded ids where they exist.
+/// A concrete path for a template: seeded ids where they exist, `x` for any other parameter
+/// (an operation added later is injected into just the same).
 fn concrete(template: &str) -> String {
     template
-        .replace("{workspace}", "acme")
-        .replace("{user_id}", "usr_acme_member")
-        .replace("{webhook_id}", "whk_000001")
-        .replace("{rule_id}", "flt_1")
-        .replace("{id}", "anything")
+        .split('/')
+        .map(|segment| match segment {
+            "{workspace}" => "acme",
+            "{user_id}" => "usr_acme_member",
+            "{webhook_id}" => "whk_000001",
+            s if s.starts_with('{') => "x",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// One operation of the document: method, template, `operationId`, `x-error-codes`,
