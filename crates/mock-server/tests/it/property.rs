@@ -2,6 +2,11 @@
 //! an error body that breaks the contract; every error code is one the matched operation
 //! documents in `x-error-codes` (NotFound for unrouted requests).
 //!
+//! Every (operation, code) pair the document declares is answered on request
+//! (`Prefer: error=CODE`) with that code, held to the same checker, in process and over HTTP
+//! ([`every_declared_pair_answers_its_code_on_request`]); the random requests carry random
+//! `Prefer` values too.
+//!
 //! Success is held to the document too: every 2xx answer must be a documented (operation,
 //! status, media type) of `schemas/openapi.json` whose response schema accepts the body
 //! ([`SuccessSchemas`]). A tour of well-formed request sequences ([`Op`]) first drives every
@@ -463,6 +468,273 @@ fn random_requests_get_documented_conforming_answers() {
         1 => op().prop_map(Case::Valid),
     ];
     runner.run(&case, |case| run(&case)).unwrap();
+}
+
+// ------------------------------------------------------------------ errors on request
+
+/// A concrete path for a template: seeded ids where they exist, `x` for any other parameter
+/// (an operation added later is injected into just the same).
+fn concrete(template: &str) -> String {
+    template
+        .split('/')
+        .map(|segment| match segment {
+            "{workspace}" => "acme",
+            "{user_id}" => "usr_acme_member",
+            "{webhook_id}" => "whk_000001",
+            s if s.starts_with('{') => "x",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// One operation of the document: method, template, `operationId`, `x-error-codes`,
+/// `x-step-up-purpose`.
+struct Declared {
+    method: Method,
+    template: String,
+    op: String,
+    codes: Vec<Code>,
+    purpose: Option<String>,
+}
+
+/// Every operation of the document.
+fn declared_pairs() -> Vec<Declared> {
+    let doc = openapi::document().unwrap();
+    let mut out = Vec::new();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(id) = op["operationId"].as_str() else {
+                continue;
+            };
+            let codes = op["x-error-codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| Code::from_name(c.as_str().unwrap()).unwrap())
+                .collect();
+            let purpose = op["x-step-up-purpose"].as_str().map(str::to_owned);
+            out.push(Declared {
+                method: Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                template: template.clone(),
+                op: id.to_owned(),
+                codes,
+                purpose,
+            });
+        }
+    }
+    out
+}
+
+/// What an injected answer must be.
+struct Wanted<'a> {
+    code: Code,
+    path: &'a str,
+    purpose: Option<&'a str>,
+    retry_after: Option<u32>,
+    docs_base: &'a str,
+}
+
+/// What is wrong with an injected answer (`status`, `headers`, `body`): the response-schema
+/// checker's findings plus the harness's own promises.
+fn judge_injected(
+    wanted: &Wanted<'_>,
+    status: u16,
+    headers: &http::HeaderMap,
+    body: &[u8],
+) -> Vec<String> {
+    let Wanted {
+        code,
+        path,
+        purpose,
+        retry_after,
+        docs_base,
+    } = *wanted;
+    let scim = path.starts_with("/scim/v2");
+    let mut expect = Expect::code(code);
+    expect.docs_base = Some(docs_base.to_owned());
+    if scim {
+        expect = expect.in_envelope(Envelope::Scim);
+    }
+    let mut findings: Vec<String> = check(
+        &Response {
+            status,
+            headers,
+            body,
+        },
+        &expect,
+    )
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let mut applied = format!("error={code}");
+    if let Some(seconds) = retry_after.filter(|_| code.requires(catalog::Extra::RetryAfter)) {
+        applied.push_str(&format!(", retry-after={seconds}"));
+    }
+    if header("preference-applied") != Some(applied.as_str()) {
+        findings.push(format!(
+            "Preference-Applied {:?}",
+            header("preference-applied")
+        ));
+    }
+    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if code == Code::StepUpRequired && json["purpose"].as_str() != purpose {
+        findings.push(format!(
+            "purpose {} (declared {purpose:?})",
+            json["purpose"]
+        ));
+    }
+    if let Some(seconds) = retry_after
+        && code.requires(catalog::Extra::RetryAfter)
+    {
+        if header("retry-after") != Some(seconds.to_string().as_str()) {
+            findings.push(format!("Retry-After {:?}", header("retry-after")));
+        }
+        if !scim && json["retry_after"] != seconds {
+            findings.push(format!("retry_after {}", json["retry_after"]));
+        }
+    }
+    findings
+}
+
+/// Every (operation, code) pair the document declares, with `Prefer: error=CODE`: in
+/// process and over real HTTP from outside, the catalog's status and code, a response the
+/// response-schema checker passes for that code (envelope, headers, `type` link), the
+/// route's own `purpose`, and `Retry-After` from `retry-after=`.
+#[tokio::test]
+async fn every_declared_pair_answers_its_code_on_request() {
+    let client = Client::new();
+    let running = mock_server::spawn(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        mock_server::Config::embedded().unwrap(),
+    )
+    .await
+    .unwrap();
+    let base = running.base_url();
+    let http = reqwest::Client::new();
+    let mut pairs = 0;
+    let mut failures = Vec::new();
+    for Declared {
+        method,
+        template,
+        op,
+        codes,
+        purpose,
+    } in declared_pairs()
+    {
+        let path = concrete(&template);
+        for code in codes {
+            let retry_after = code.requires(catalog::Extra::RetryAfter).then_some(30);
+            let prefer = match retry_after {
+                Some(s) => format!("error={code}, retry-after={s}"),
+                None => format!("error={code}"),
+            };
+            // In process.
+            let resp = client
+                .send(
+                    Req::new(method.clone(), &path)
+                        .token("tok_acme_admin")
+                        .header("prefer", &prefer),
+                )
+                .await;
+            let wanted = Wanted {
+                code,
+                path: &path,
+                purpose: purpose.as_deref(),
+                retry_after,
+                docs_base: BASE,
+            };
+            let found = judge_injected(&wanted, resp.status, &resp.headers, &resp.bytes);
+            if !found.is_empty() {
+                failures.push(format!("{op} {code} (in process): {found:?}"));
+            }
+            // From outside.
+            let sent = http
+                .request(method.clone(), format!("{base}{path}"))
+                .bearer_auth("tok_acme_admin")
+                .header("prefer", &prefer)
+                .send()
+                .await
+                .unwrap();
+            let status = sent.status().as_u16();
+            let headers = sent.headers().clone();
+            let body = sent.bytes().await.unwrap();
+            let wanted = Wanted {
+                docs_base: &base,
+                ..wanted
+            };
+            let found = judge_injected(&wanted, status, &headers, &body);
+            if !found.is_empty() {
+                failures.push(format!("{op} {code} (over HTTP): {found:?}"));
+            }
+            pairs += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(pairs > 200, "only {pairs} pairs");
+    running.shutdown().await.unwrap();
+}
+
+/// The judge above can fail: a real answer is not an injected one, and a wrong purpose or
+/// `Retry-After` is reported.
+#[tokio::test]
+async fn the_injection_judge_rejects_wrong_answers() {
+    let client = Client::new();
+    let real = client
+        .send(Req::delete("/v1/workspaces/acme/users/usr_acme_member").token("tok_acme_admin"))
+        .await;
+    real.assert_error(Code::StepUpRequired);
+    let found = |code, purpose, retry_after, resp: &Resp| {
+        let wanted = Wanted {
+            code,
+            path: "/v1/workspaces/acme/users/usr_acme_member",
+            purpose,
+            retry_after,
+            docs_base: BASE,
+        };
+        judge_injected(&wanted, resp.status, &resp.headers, &resp.bytes)
+    };
+    assert_eq!(
+        found(Code::StepUpRequired, Some("delete_user"), None, &real),
+        ["Preference-Applied None"]
+    );
+    let injected = client
+        .send(
+            Req::delete("/v1/workspaces/acme/users/usr_acme_member")
+                .token("tok_acme_admin")
+                .header("prefer", "error=STEP_UP_REQUIRED"),
+        )
+        .await;
+    assert_eq!(
+        found(Code::StepUpRequired, Some("delete_user"), None, &injected),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        found(
+            Code::StepUpRequired,
+            Some("change_network_policy"),
+            None,
+            &injected
+        ),
+        ["purpose \"delete_user\" (declared Some(\"change_network_policy\"))"]
+    );
+    let limited = client
+        .send(
+            Req::get("/v1/workspaces/acme/users")
+                .token("tok_acme_admin")
+                .header("prefer", "error=RateLimited"),
+        )
+        .await;
+    let wrong = found(Code::RateLimited, None, Some(30), &limited);
+    assert_eq!(
+        wrong,
+        [
+            "Preference-Applied Some(\"error=RateLimited\")",
+            "Retry-After Some(\"1\")",
+            "retry_after 1"
+        ]
+    );
 }
 
 // ------------------------------------------------------------------ success bodies
