@@ -247,32 +247,11 @@ impl Plan {
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
             .ok_or_else(|| ConfigError::BadTarget(target_text.clone()))?;
 
-        let mut warnings = Vec::new();
-        for stale in stale_skips(&profile, &scenarios) {
-            if partial {
-                warnings.push(stale.to_string());
-            } else {
-                return Err(stale);
-            }
-        }
-        // A profile for a server of the standards alone (a third-party SCIM
-        // server) selects the scenarios that prove a standard rule; the
-        // platform's catalog coverage cannot apply to it.
-        let coverage_enforced =
-            !partial && filters.is_empty() && shard.is_none() && !profile.standard_only;
-        let any_filter = !filters.is_empty();
-        let scenarios: Vec<Scenario> = if profile.standard_only {
-            scenarios
-                .into_iter()
-                .filter(|s| s.standard.is_some())
-                .collect()
-        } else {
-            scenarios
-        };
-        let selected = select::select(scenarios, &filters, shard);
-        if selected.is_empty() && any_filter {
-            return Err(ConfigError::NothingSelected);
-        }
+        let Selection {
+            scenarios: selected,
+            mut warnings,
+            coverage_enforced,
+        } = selection(&profile, scenarios, &filters, shard, partial)?;
 
         // The receiver's public URL from the environment: when it is not
         // there, the scenarios that need a receiver are skipped, visibly.
@@ -432,6 +411,61 @@ impl Plan {
     pub fn redactor(&self) -> &Redactor {
         &self.redactor
     }
+}
+
+/// The scenarios a run (and `--list`) would take, before any target or
+/// credential is looked at.
+#[derive(Debug)]
+pub(crate) struct Selection {
+    /// The selected scenarios, in id order (profile skips included).
+    pub(crate) scenarios: Vec<Scenario>,
+    /// Stale skips, as warnings (with `--partial`).
+    pub(crate) warnings: Vec<String>,
+    /// Whether every documented code must have a passing scenario.
+    pub(crate) coverage_enforced: bool,
+}
+
+/// Selects from `scenarios` as a run does: a profile `[[skip]]` matching no
+/// scenario is an error (a warning when `partial`), a standards-only profile
+/// keeps the scenarios that prove a standard rule, then the filters (a
+/// union) and the shard apply; filters that select nothing are an error.
+pub(crate) fn selection(
+    profile: &Profile,
+    scenarios: Vec<Scenario>,
+    filters: &[Filter],
+    shard: Option<Shard>,
+    partial: bool,
+) -> Result<Selection, ConfigError> {
+    let mut warnings = Vec::new();
+    for stale in stale_skips(profile, &scenarios) {
+        if partial {
+            warnings.push(stale.to_string());
+        } else {
+            return Err(stale);
+        }
+    }
+    // A profile for a server of the standards alone (a third-party SCIM
+    // server) selects the scenarios that prove a standard rule; the
+    // platform's catalog coverage cannot apply to it.
+    let coverage_enforced =
+        !partial && filters.is_empty() && shard.is_none() && !profile.standard_only;
+    let scenarios: Vec<Scenario> = if profile.standard_only {
+        scenarios
+            .into_iter()
+            .filter(|s| s.standard.is_some())
+            .collect()
+    } else {
+        scenarios
+    };
+    let selected = select::select(scenarios, filters, shard);
+    if selected.is_empty() && !filters.is_empty() {
+        return Err(ConfigError::NothingSelected);
+    }
+    Ok(Selection {
+        scenarios: selected,
+        warnings,
+        coverage_enforced,
+    })
 }
 
 /// The profile's `[[skip]]` entries that match no loaded scenario, as
