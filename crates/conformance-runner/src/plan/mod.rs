@@ -7,7 +7,7 @@
 pub(crate) mod requirements;
 pub(crate) mod select;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::model::profile::{self, Credential, Profile, ProfileError, is_loopback};
 use crate::model::scenario::{self, LoadError, Scenario, SourceFile, Step};
-use crate::model::template::{self, Arg, Var};
+use crate::model::template::{Arg, Var};
 use crate::plan::select::{Filter, Shard};
 use crate::redact::Redactor;
 
@@ -285,9 +285,6 @@ impl Plan {
                     check_var(&profile, s, var, line, &mut needed)?;
                 }
             }
-            for var in json_body_vars(s) {
-                check_var(&profile, s, &var, s.source.line, &mut needed)?;
-            }
         }
 
         if let Some(name) = profile
@@ -527,41 +524,6 @@ fn check_var(
     Ok(())
 }
 
-/// Variables inside JSON bodies (their templates are parsed at render time).
-pub(crate) fn json_body_vars(scenario: &Scenario) -> Vec<Var> {
-    fn walk(value: &serde_json::Value, out: &mut BTreeSet<Var>) {
-        match value {
-            serde_json::Value::String(s) => {
-                if let Ok(t) = template::Template::parse(s) {
-                    out.extend(t.vars().cloned());
-                }
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            serde_json::Value::Object(map) => map.values().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut out = BTreeSet::new();
-    let requests = scenario
-        .setup
-        .iter()
-        .chain(&scenario.cleanup)
-        .filter_map(|s| match s {
-            Step::Http(h) => Some(&h.request),
-            Step::Receiver(_) => None,
-        })
-        .chain([&scenario.request]);
-    for request in requests {
-        if let Some(scenario::Body::Json(v)) = &request.body {
-            walk(v, &mut out);
-        }
-    }
-    for (_, v) in &scenario.expect.body {
-        walk(v, &mut out);
-    }
-    out.into_iter().collect()
-}
-
 pub(crate) fn uses_receiver(scenario: &Scenario) -> bool {
     let steps = scenario.setup.iter().chain(&scenario.cleanup);
     steps.clone().any(|s| matches!(s, Step::Receiver(_)))
@@ -569,7 +531,6 @@ pub(crate) fn uses_receiver(scenario: &Scenario) -> bool {
             .templates()
             .iter()
             .any(|(t, _)| t.vars().any(|v| *v == Var::ReceiverUrl))
-        || json_body_vars(scenario).contains(&Var::ReceiverUrl)
 }
 
 /// A fresh run id: `cr` and ten hex digits, from the process's random hasher seed.
