@@ -26,6 +26,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 /// A parsed template: literal text and variables, in order.
@@ -369,16 +370,27 @@ fn path_segment(name: &str, value: &str) -> Result<String, RenderError> {
             value: value.chars().take(80).collect(),
         });
     }
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:@!$'()*".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Ok(out)
+    Ok(percent_encoding::utf8_percent_encode(value, NOT_PCHAR).to_string())
 }
+
+/// Every byte outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`).
+pub(crate) const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Every byte a path segment cannot hold as is (RFC 3986 `pchar`), except
+/// the sub-delimiters `&`, `+`, `,`, `;` and `=`, which are encoded too.
+const NOT_PCHAR: &AsciiSet = &NOT_UNRESERVED
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*');
 
 fn lookup(
     map: Option<&BTreeMap<String, String>>,
