@@ -614,7 +614,7 @@ async fn diff(left: &str, right: &str) -> (u8, conformance_runner::diff::DiffRep
     let parsed = DiffCli::try_parse_from(argv).expect("valid flags");
     let mut out = Vec::new();
     let result = diff::run(&parsed.args, &mut out, std::future::pending).await;
-    let code = diff::exit_code(&result);
+    let code = conformance_runner::exit::exit_code(&result);
     let report = result.expect("both targets answer");
     let printed: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(printed, serde_json::to_value(&report).unwrap());

@@ -185,12 +185,15 @@ pub(crate) fn field_errors(validator: &jsonschema::Validator, value: &Value) -> 
         match error.kind() {
             Kind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
-                push(format!("{at}/{}", escape(name)), "is required".to_owned());
+                push(
+                    format!("{at}/{}", response_schema::pointer::escape_token(name)),
+                    "is required".to_owned(),
+                );
             }
             Kind::AdditionalProperties { unexpected } => {
                 for name in unexpected {
                     push(
-                        format!("{at}/{}", escape(name)),
+                        format!("{at}/{}", response_schema::pointer::escape_token(name)),
                         "is not allowed".to_owned(),
                     );
                 }
@@ -199,11 +202,6 @@ pub(crate) fn field_errors(validator: &jsonschema::Validator, value: &Value) -> 
         }
     }
     out
-}
-
-/// RFC 6901 escaping of one reference token.
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 fn truncate(text: &str) -> String {

@@ -8,7 +8,7 @@ use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use serde_json::Value;
 
-use crate::check::{Observed, render_json};
+use crate::check::Observed;
 use crate::exec::cleanup::lock;
 use crate::exec::shared::Shared;
 use crate::model::scenario::{Body, Request};
@@ -124,7 +124,7 @@ pub(crate) fn prepare(
             if !headers.contains_key(CONTENT_TYPE) {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             }
-            Some(render_json(v, vars)?.to_string().into_bytes())
+            Some(v.render(vars)?.to_string().into_bytes())
         }
     };
     Ok(Prepared {
@@ -206,7 +206,6 @@ fn authorization_secret(value: &str) -> Option<&str> {
         _ => Some(value.trim()),
     }
 }
-
 
 pub(crate) fn transport_error(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {

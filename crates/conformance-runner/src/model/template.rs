@@ -24,6 +24,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use serde_json::Value;
+
 /// A parsed template: literal text and variables, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Template {
@@ -199,6 +202,108 @@ impl Template {
     }
 }
 
+/// A JSON value whose strings holding `{{` are templates, parsed once when
+/// the scenario is loaded and rendered without parsing again.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JsonTemplate {
+    /// A value with no template inside: rendered as a clone.
+    Literal(Value),
+    /// A string with variables.
+    String(Template),
+    /// An array with a template somewhere inside.
+    Array(Vec<JsonTemplate>),
+    /// An object with a template somewhere inside, in the value's member order.
+    Object(Vec<(String, JsonTemplate)>),
+}
+
+impl JsonTemplate {
+    /// Parses every string of `value` that holds `{{`; the first that is not
+    /// a template is the error.
+    pub fn parse(value: &Value) -> Result<JsonTemplate, TemplateError> {
+        JsonTemplate::build(value, &|text| Template::parse(text).map(Some))
+    }
+
+    /// As [`JsonTemplate::parse`], but a string that is not a template stays
+    /// literal text (an expected body value is compared as written).
+    pub fn parse_lenient(value: &Value) -> JsonTemplate {
+        JsonTemplate::build(value, &|text| Ok(Template::parse(text).ok()))
+            .unwrap_or_else(|_: TemplateError| JsonTemplate::Literal(value.clone()))
+    }
+
+    fn build(
+        value: &Value,
+        parse: &dyn Fn(&str) -> Result<Option<Template>, TemplateError>,
+    ) -> Result<JsonTemplate, TemplateError> {
+        let node = match value {
+            Value::String(text) if text.contains("{{") => match parse(text)? {
+                Some(t) => JsonTemplate::String(t),
+                None => JsonTemplate::Literal(value.clone()),
+            },
+            Value::Array(items) => JsonTemplate::Array(
+                items
+                    .iter()
+                    .map(|v| JsonTemplate::build(v, parse))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(map) => JsonTemplate::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), JsonTemplate::build(v, parse)?)))
+                    .collect::<Result<_, TemplateError>>()?,
+            ),
+            other => JsonTemplate::Literal(other.clone()),
+        };
+        // A subtree without a template is kept whole, so rendering it is one clone.
+        Ok(match node {
+            JsonTemplate::Array(items) if items.iter().all(JsonTemplate::is_literal) => {
+                JsonTemplate::Literal(value.clone())
+            }
+            JsonTemplate::Object(members) if members.iter().all(|(_, v)| v.is_literal()) => {
+                JsonTemplate::Literal(value.clone())
+            }
+            node => node,
+        })
+    }
+
+    fn is_literal(&self) -> bool {
+        matches!(self, JsonTemplate::Literal(_))
+    }
+
+    /// Every template inside, in document order.
+    pub fn templates(&self) -> Vec<&Template> {
+        fn walk<'a>(node: &'a JsonTemplate, out: &mut Vec<&'a Template>) {
+            match node {
+                JsonTemplate::Literal(_) => {}
+                JsonTemplate::String(t) => out.push(t),
+                JsonTemplate::Array(items) => items.iter().for_each(|v| walk(v, out)),
+                JsonTemplate::Object(members) => members.iter().for_each(|(_, v)| walk(v, out)),
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
+    /// The value with every template rendered.
+    pub fn render(&self, vars: &Vars<'_>) -> Result<Value, RenderError> {
+        Ok(match self {
+            JsonTemplate::Literal(value) => value.clone(),
+            JsonTemplate::String(t) => Value::String(t.render(vars)?),
+            JsonTemplate::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| v.render(vars))
+                    .collect::<Result<_, _>>()?,
+            ),
+            JsonTemplate::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), v.render(vars)?)))
+                    .collect::<Result<_, RenderError>>()?,
+            ),
+        })
+    }
+}
+
 impl Var {
     fn value(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
         Ok(match self {
@@ -256,16 +361,27 @@ fn path_segment(name: &str, value: &str) -> Result<String, RenderError> {
             value: value.chars().take(80).collect(),
         });
     }
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:@!$'()*".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Ok(out)
+    Ok(percent_encoding::utf8_percent_encode(value, NOT_PCHAR).to_string())
 }
+
+/// Every byte outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`).
+pub(crate) const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Every byte a path segment cannot hold as is (RFC 3986 `pchar`), except
+/// the sub-delimiters `&`, `+`, `,`, `;` and `=`, which are encoded too.
+const NOT_PCHAR: &AsciiSet = &NOT_UNRESERVED
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*');
 
 fn lookup(
     map: Option<&BTreeMap<String, String>>,
@@ -466,5 +582,66 @@ mod tests {
         );
         // Outside paths (bodies, headers) the value is used as it is.
         assert_eq!(t.render(&vars("a/b")).unwrap(), "/v1/acme/users/a/b");
+    }
+
+    #[test]
+    fn json_templates_are_parsed_once_and_render_in_place() {
+        let value = serde_json::json!({
+            "userName": "{{run_id}}-{{capture.n}}",
+            "emails": [{ "value": "a@example.com", "primary": true }],
+            "tags": ["x", "{{fixture.ws}}"],
+            "n": 3
+        });
+        let tree = JsonTemplate::parse(&value).unwrap();
+        // The member without a template is kept whole.
+        let JsonTemplate::Object(members) = &tree else {
+            panic!("{tree:?}")
+        };
+        assert_eq!(
+            members[0],
+            (
+                "emails".to_owned(),
+                JsonTemplate::Literal(value["emails"].clone())
+            )
+        );
+        assert_eq!(tree.templates().len(), 2);
+        let fixtures = BTreeMap::from([("ws".to_owned(), "acme".to_owned())]);
+        let vars = Vars {
+            run_id: "run1",
+            fixtures: Some(&fixtures),
+            captures: BTreeMap::from([("n".to_owned(), "7".to_owned())]),
+            ..Vars::default()
+        };
+        assert_eq!(
+            tree.render(&vars).unwrap(),
+            serde_json::json!({
+                "userName": "run1-7",
+                "emails": [{ "value": "a@example.com", "primary": true }],
+                "tags": ["x", "acme"],
+                "n": 3
+            })
+        );
+        assert_eq!(
+            tree.render(&Vars::default()),
+            // Members render in the object's order: `tags` comes before `userName`.
+            Err(RenderError::MissingProfileValue {
+                kind: "fixture",
+                name: "ws".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_bad_json_template_is_an_error_or_literal_text_when_lenient() {
+        let value = serde_json::json!({ "a": ["{{run_id"] });
+        assert_eq!(JsonTemplate::parse(&value), Err(TemplateError::Unclosed(0)));
+        assert_eq!(
+            JsonTemplate::parse_lenient(&value),
+            JsonTemplate::Literal(value.clone())
+        );
+        assert_eq!(
+            JsonTemplate::parse_lenient(&value).render(&Vars::default()),
+            Ok(value)
+        );
     }
 }

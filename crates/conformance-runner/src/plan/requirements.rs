@@ -89,12 +89,11 @@ pub(crate) fn requirements(
             out.skipped.push((s.id.clone(), skip.reason.clone()));
             continue;
         }
-        let mut vars: Vec<Var> = s
+        let vars: Vec<Var> = s
             .templates()
             .into_iter()
             .flat_map(|(t, _)| t.vars().cloned().collect::<Vec<_>>())
             .collect();
-        vars.extend(crate::plan::json_body_vars(s));
         for var in vars {
             let id = s.id.clone();
             let add =

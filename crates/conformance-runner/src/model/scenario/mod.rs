@@ -41,7 +41,7 @@ use http::{HeaderName, Method};
 use regex::Regex;
 use serde::de::DeserializeOwned;
 
-use crate::model::template::Template;
+use crate::model::template::{JsonTemplate, Template};
 
 pub(crate) use webauthn::{AttestationFormat, Ceremony, TotpStep, WebAuthnStep};
 
@@ -154,9 +154,9 @@ pub struct Request {
 /// A request body.
 #[derive(Clone, Debug)]
 pub enum Body {
-    /// JSON; string values are templates. Sent with `Content-Type: application/json`
-    /// unless the request sets its own.
-    Json(serde_json::Value),
+    /// JSON; string values are templates, parsed at load. Sent with
+    /// `Content-Type: application/json` unless the request sets its own.
+    Json(JsonTemplate),
     /// Raw text (malformed JSON, a wrong media type).
     Raw(Template),
 }
@@ -166,8 +166,8 @@ pub enum Body {
 pub struct Expectations {
     /// Header expectations, by lowercase name.
     pub headers: Vec<(HeaderName, HeaderMatch)>,
-    /// Body members that must equal a JSON value, by JSON Pointer.
-    pub body: Vec<(String, serde_json::Value)>,
+    /// Body members that must equal a JSON value (its templates rendered), by JSON Pointer.
+    pub body: Vec<(String, JsonTemplate)>,
     /// Body members (strings) that must match a regular expression, by JSON Pointer.
     pub body_matches: Vec<(String, MatchRegex)>,
 }
@@ -307,19 +307,23 @@ impl Scenario {
                 out.push((t, line));
             }
         }
+        for (_, value) in &self.expect.body {
+            out.extend(value.templates().into_iter().map(|t| (t, line)));
+        }
         out
     }
 }
 
-/// Templates inside JSON string values are parsed again at render time; this
-/// collects the ones the loader has already validated.
+/// The templates of a request: path, headers and body (JSON strings included).
 fn request_templates<'a>(request: &'a Request, line: usize, out: &mut Vec<(&'a Template, usize)>) {
     out.push((&request.path, line));
     for (_, t) in &request.headers {
         out.push((t, line));
     }
-    if let Some(Body::Raw(t)) = &request.body {
-        out.push((t, line));
+    match &request.body {
+        Some(Body::Raw(t)) => out.push((t, line)),
+        Some(Body::Json(value)) => out.extend(value.templates().into_iter().map(|t| (t, line))),
+        None => {}
     }
 }
 

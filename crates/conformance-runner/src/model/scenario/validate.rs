@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use crate::model::scenario::raw::*;
 use crate::model::scenario::*;
-use crate::model::template::{Template, Var};
+use crate::model::template::{JsonTemplate, Template, Var};
 
 /// Validation context for one file.
 pub(crate) struct Cx<'a> {
@@ -429,7 +429,8 @@ impl Cx<'_> {
             (Some(json), None) => match toml_to_json(json.get_ref()) {
                 Ok(value) => {
                     self.json_templates(&value, json.span(), captures);
-                    Some(Body::Json(value))
+                    // Every string was parsed just above, and a bad one reported.
+                    JsonTemplate::parse(&value).ok().map(Body::Json)
                 }
                 Err(e) => {
                     self.error(json.span(), e);
@@ -539,7 +540,9 @@ impl Cx<'_> {
                 continue;
             }
             match toml_to_json(value.get_ref()) {
-                Ok(v) => out.body.push((pointer.into_inner(), v)),
+                Ok(v) => out
+                    .body
+                    .push((pointer.into_inner(), JsonTemplate::parse_lenient(&v))),
                 Err(e) => self.error(value.span(), e),
             }
         }
