@@ -103,7 +103,7 @@ pub(crate) fn plan(routes: &RouteTable, request: &Request) -> Plan {
     if !admin && harness.faults().len() > 0 {
         let token = match bearer(request.headers()) {
             Bearer::Token(token) => Some(token),
-            Bearer::Absent | Bearer::Malformed => None,
+            Bearer::Absent | Bearer::OtherScheme | Bearer::Malformed => None,
         };
         let workspace = path_workspace(path);
         let client = peer_addr(request.extensions())
@@ -230,7 +230,8 @@ fn injected(
         // Without credentials the challenge carries no error (RFC 6750 section 3), as the real
         // check answers.
         Code::Unauthorized => match bearer(request.headers()) {
-            Bearer::Absent => ApiError::new(code, meaning),
+            // Another scheme is no bearer credentials at all: no error code (RFC 6750 section 3.1).
+            Bearer::Absent | Bearer::OtherScheme => ApiError::new(code, meaning),
             Bearer::Malformed => ApiError::new(code, meaning).with_bearer_error("invalid_request"),
             Bearer::Token(_) => ApiError::new(code, meaning).with_bearer_error("invalid_token"),
         },
