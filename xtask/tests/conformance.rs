@@ -177,9 +177,22 @@ fn corrupt(status: &mut u16, headers: &mut http::HeaderMap, body: &mut Vec<u8>) 
                 http::HeaderValue::from_static("application/json"),
             );
         }
+        // No request id: for a SCIM error the header is its only place.
+        "USER_NOT_FOUND" => {
+            headers.remove("x-request-id");
+        }
+        // A body `request_id` other than the header's.
+        "ACCOUNT_DISABLED" => {
+            let mut json: Value = serde_json::from_slice(body).unwrap();
+            json["request_id"] = json!(PLANTED_REQUEST_ID);
+            *body = serde_json::to_vec(&json).unwrap();
+        }
         _ => {}
     }
 }
+
+/// The body `request_id` the corrupting proxy plants.
+const PLANTED_REQUEST_ID: &str = "req_planted";
 
 /// A reverse proxy to `upstream` on 127.0.0.1:0 that passes every request on
 /// and applies [`corrupt`] to every response.
@@ -244,6 +257,8 @@ async fn behind_a_corrupting_proxy_exactly_the_affected_scenarios_fail() {
         "SSO_NOT_ALLOWED",
         "MUTABILITY_VIOLATION",
         "ATTESTATION_BLOCKED",
+        "USER_NOT_FOUND",
+        "ACCOUNT_DISABLED",
     ];
     let mut failed: Vec<&str> = Vec::new();
     for s in &report.scenarios {
@@ -259,7 +274,20 @@ async fn behind_a_corrupting_proxy_exactly_the_affected_scenarios_fail() {
         }
         assert_eq!(s.outcome, Outcome::Failed, "{} is affected", s.id);
         failed.push(s.id.as_str());
+        let header_id = s
+            .response
+            .as_ref()
+            .and_then(|r| r.headers.get("x-request-id"))
+            .cloned()
+            .unwrap_or_default();
+        let mismatch = format!(
+            "request-id at body:/request_id: expected {header_id:?} (the `x-request-id` header), found {PLANTED_REQUEST_ID:?}"
+        );
         let expected: &[&str] = match s.code.as_str() {
+            "USER_NOT_FOUND" => &[
+                "request-id at header:x-request-id: expected a request id (every error response carries one), found absent",
+            ],
+            "ACCOUNT_DISABLED" => &[mismatch.as_str()],
             "RateLimited" => {
                 &["retry-after at header:retry-after: expected delay-seconds, found absent"]
             }
