@@ -204,46 +204,144 @@ async fn corrupting_proxy(upstream: String) -> SocketAddr {
 /// How a proxy changes a response: status, headers, body.
 type Rewrite = fn(&mut u16, &mut http::HeaderMap, &mut Vec<u8>);
 
-/// A reverse proxy to `upstream` on `listener` that passes every request on
-/// and applies `rewrite` to every response.
+/// A reverse proxy to `upstream` on `listener` that passes every request on,
+/// naming its peer in the forwarding headers as a proxy must, and applies
+/// `rewrite` to every response.
 fn proxy(listener: tokio::net::TcpListener, upstream: String, rewrite: Rewrite) -> SocketAddr {
+    proxy_with(listener, upstream, rewrite, Forwarding::Append)
+}
+
+/// What a proxy does with the forwarding headers of a request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Forwarding {
+    /// Appends its peer to `X-Forwarded-For` (and to `Forwarded` when the
+    /// request has one), as a proxy the target trusts must.
+    Append,
+    /// Passes them on as the client wrote them: behind it, a target that
+    /// trusts the proxy believes the headers from anyone.
+    PassThrough,
+}
+
+fn proxy_with(
+    listener: tokio::net::TcpListener,
+    upstream: String,
+    rewrite: Rewrite,
+    forwarding: Forwarding,
+) -> SocketAddr {
     use axum::body::{Body, to_bytes};
-    use axum::extract::Request;
+    use axum::extract::{ConnectInfo, Request};
     use axum::response::Response;
 
-    let client = reqwest::Client::new();
-    let app = axum::Router::new().fallback(move |request: Request| {
-        let (client, upstream) = (client.clone(), upstream.clone());
-        async move {
-            let (parts, body) = request.into_parts();
-            let bytes = to_bytes(body, usize::MAX).await.unwrap();
-            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            let mut forward = client
-                .request(parts.method, format!("{upstream}{path}"))
-                .body(bytes);
-            for (name, value) in &parts.headers {
-                if name != http::header::HOST && name != http::header::CONTENT_LENGTH {
-                    forward = forward.header(name, value);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let app = axum::Router::new().fallback(
+        move |ConnectInfo(peer): ConnectInfo<SocketAddr>, request: Request| {
+            let (client, upstream) = (client.clone(), upstream.clone());
+            async move {
+                let (mut parts, body) = request.into_parts();
+                if forwarding == Forwarding::Append {
+                    append_hop(&mut parts.headers, peer.ip());
                 }
+                let bytes = to_bytes(body, usize::MAX).await.unwrap();
+                let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let mut forward = client
+                    .request(parts.method, format!("{upstream}{path}"))
+                    .body(bytes);
+                for (name, value) in &parts.headers {
+                    if name != http::header::HOST && name != http::header::CONTENT_LENGTH {
+                        forward = forward.header(name, value);
+                    }
+                }
+                let answer = forward.send().await.unwrap();
+                let mut status = answer.status().as_u16();
+                let mut headers = answer.headers().clone();
+                let mut body = answer.bytes().await.unwrap().to_vec();
+                rewrite(&mut status, &mut headers, &mut body);
+                headers.remove(http::header::CONTENT_LENGTH);
+                headers.remove(http::header::TRANSFER_ENCODING);
+                let mut response = Response::new(Body::from(body));
+                *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+                *response.headers_mut() = headers;
+                response
             }
-            let answer = forward.send().await.unwrap();
-            let mut status = answer.status().as_u16();
-            let mut headers = answer.headers().clone();
-            let mut body = answer.bytes().await.unwrap().to_vec();
-            rewrite(&mut status, &mut headers, &mut body);
-            headers.remove(http::header::CONTENT_LENGTH);
-            headers.remove(http::header::TRANSFER_ENCODING);
-            let mut response = Response::new(Body::from(body));
-            *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
-            *response.headers_mut() = headers;
-            response
-        }
-    });
+        },
+    );
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let _ = axum::serve(listener, app).await;
     });
     addr
+}
+
+/// Names `peer` as the last hop: appended to `X-Forwarded-For`, and to
+/// `Forwarded` when the request has one (the mock prefers it).
+fn append_hop(headers: &mut http::HeaderMap, peer: std::net::IpAddr) {
+    let append = |headers: &mut http::HeaderMap, name: http::HeaderName, hop: String| {
+        let joined: Vec<String> = headers
+            .get_all(&name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .chain([hop])
+            .collect();
+        headers.insert(name, joined.join(", ").parse().unwrap());
+    };
+    append(
+        headers,
+        http::HeaderName::from_static("x-forwarded-for"),
+        peer.to_string(),
+    );
+    if headers.contains_key(http::header::FORWARDED) {
+        let node = match peer {
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+            std::net::IpAddr::V6(ip) => format!("\"[{ip}]\""),
+        };
+        append(headers, http::header::FORWARDED, format!("for={node}"));
+    }
+}
+
+/// Behind a proxy that passes `X-Forwarded-For` on without naming its peer,
+/// the mock (which trusts the proxy) believes the header from anyone: the
+/// untrusted-peer scenario fails, and only it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_believing_forwarded_for_from_anyone_fails_exactly_the_untrusted_peer_scenario() {
+    let mock = spawn_mock().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = proxy_with(
+        listener,
+        mock.base_url(),
+        unchanged,
+        Forwarding::PassThrough,
+    );
+    let report = run_against(format!("http://{addr}")).await;
+    let failed: Vec<(String, Vec<String>)> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome != Outcome::Passed)
+        .map(|s| {
+            (
+                s.id.clone(),
+                s.findings.iter().map(ToString::to_string).collect(),
+            )
+        })
+        .collect();
+    let ids: Vec<&str> = failed.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["ip-blocked/forwarded-for-from-untrusted-peer"],
+        "{failed:#?}"
+    );
+    let findings = &failed[0].1;
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(
+        findings[0].starts_with("status at status: expected 403 (IP_BLOCKED), found 200 (body: "),
+        "{findings:#?}"
+    );
+
+    // The same mock behind a proxy that names its peer: everything passes.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = proxy(listener, mock.base_url(), unchanged);
+    let report = run_against(format!("http://{addr}")).await;
+    assert_all_passed(&report, "behind a proxy that names its peer");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

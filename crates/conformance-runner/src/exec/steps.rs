@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::check::{self, Finding, Observed, PLATFORM, RULE_SETUP, RULE_TRANSPORT};
 use crate::exec::cleanup::{Pending, lock};
-use crate::exec::http::{describe_response, prepare, record, redacted, send};
+use crate::exec::http::{describe_response, prepare, record, redacted, send_via};
 use crate::exec::receiver::Behaviour;
 use crate::exec::replay::{replay, step_vars};
 use crate::exec::retry::send_retrying;
@@ -304,8 +304,19 @@ pub(crate) async fn assert_request(
     // error the scenario proves (a 429, a spent token).
     // Stopping cancels it: an asserted request exists to be refused, and
     // waiting for a hanging one would spend the cleanup budget.
+    // An `untrusted-peer` scenario's request leaves from the untrusted
+    // source (the plan skipped it if there is none).
+    let client = if scenario
+        .tags
+        .iter()
+        .any(|t| t == crate::plan::UNTRUSTED_PEER_TAG)
+    {
+        shared.untrusted_client.as_ref().unwrap_or(&shared.client)
+    } else {
+        &shared.client
+    };
     let sent = tokio::select! {
-        sent = send(shared, prepared) => sent,
+        sent = send_via(shared, client, prepared) => sent,
         () = shared.stopped() => {
             report.outcome = Outcome::Skipped;
             report.skip_reason = Some("interrupted".into());

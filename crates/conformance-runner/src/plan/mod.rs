@@ -290,9 +290,16 @@ impl Plan {
         }
         let mut skipped = BTreeMap::new();
         let mut needed: BTreeMap<String, String> = BTreeMap::new();
+        let no_untrusted_source = untrusted_source_problem(&profile);
         for s in &selected {
             if let Some(skip) = profile.skip_for(&s.id) {
                 skipped.insert(s.id.clone(), skip.reason.clone());
+                continue;
+            }
+            if let Some(reason) = &no_untrusted_source
+                && s.tags.iter().any(|t| t == UNTRUSTED_PEER_TAG)
+            {
+                skipped.insert(s.id.clone(), reason.clone());
                 continue;
             }
             if let Some(reason) = &no_receiver
@@ -431,6 +438,29 @@ impl Plan {
     /// The redactor of the profile's credentials.
     pub fn redactor(&self) -> &Redactor {
         &self.redactor
+    }
+}
+
+/// The tag of scenarios whose asserted request must come from a peer the
+/// target does not trust as a proxy: it is sent from the profile's
+/// `[network] untrusted_source`.
+pub(crate) const UNTRUSTED_PEER_TAG: &str = "untrusted-peer";
+
+/// Why `untrusted-peer` scenarios cannot run under `profile`, if they cannot:
+/// it names no untrusted source, or this host cannot send from it.
+fn untrusted_source_problem(profile: &Profile) -> Option<String> {
+    let Some(ip) = profile.untrusted_source else {
+        return Some(
+            "the profile names no `[network] untrusted_source` (a local address the target does not trust as a proxy)"
+                .into(),
+        );
+    };
+    match std::net::TcpListener::bind((ip, 0)) {
+        Ok(_) => None,
+        // macOS routes only 127.0.0.1 on lo0 until an alias is added.
+        Err(e) => Some(format!(
+            "cannot send from `[network] untrusted_source` {ip} on this host ({e}); on macOS add it with `sudo ifconfig lo0 alias {ip}`"
+        )),
     }
 }
 

@@ -45,6 +45,9 @@ pub(crate) const RECEIVER: &str = "a webhook receiver the target can reach ([rec
 /// A believed client address capability.
 pub(crate) const CLIENT_ADDRESS: &str = "the target believes the runner's X-Forwarded-For / Forwarded (the runner is a trusted proxy), so a scenario can name its client address";
 
+/// A source address the target does not trust as a proxy.
+pub(crate) const UNTRUSTED_SOURCE: &str = "a local address the runner can send from that the target does not trust as a proxy ([network] untrusted_source; 0.0.0.0 for the host's own when the runner reaches the target directly)";
+
 /// The requirements of the scenarios `filters` and `shard` select under `profile`.
 pub(crate) fn requirements(
     profile: &Profile,
@@ -158,6 +161,9 @@ pub(crate) fn requirements(
             .any(|(h, _)| h == "x-forwarded-for" || h == "forwarded");
         if names_client {
             need(CLIENT_ADDRESS);
+        }
+        if s.tags.iter().any(|t| t == crate::plan::UNTRUSTED_PEER_TAG) {
+            need(UNTRUSTED_SOURCE);
         }
     }
     out

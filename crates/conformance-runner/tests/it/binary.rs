@@ -113,7 +113,7 @@ async fn list_shows_the_selected_shard_without_a_target() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0));
     let lines: Vec<&str> = stdout.lines().collect();
-    assert!((2..=3).contains(&lines.len()), "{stdout}");
+    assert!((2..=4).contains(&lines.len()), "{stdout}");
     assert!(lines[0].contains("fixtures/scenarios/"), "{stdout}");
 }
 
