@@ -382,14 +382,20 @@ fn expected_headers(
                 Ok(want) => (values.contains(&want), format!("{want:?}")),
                 Err(e) => (false, format!("a value ({e})")),
             },
-            HeaderMatch::Contains(text) => (
-                values.iter().any(|v| v.contains(text.as_str())),
-                format!("a value containing {text:?}"),
-            ),
-            HeaderMatch::Excludes(text) => (
-                !values.iter().any(|v| v.contains(text.as_str())),
-                format!("no value containing {text:?}"),
-            ),
+            HeaderMatch::Contains(t) => match t.render(vars) {
+                Ok(text) => (
+                    values.iter().any(|v| v.contains(text.as_str())),
+                    format!("a value containing {text:?}"),
+                ),
+                Err(e) => (false, format!("a value ({e})")),
+            },
+            HeaderMatch::Excludes(t) => match t.render(vars) {
+                Ok(text) => (
+                    !values.iter().any(|v| v.contains(text.as_str())),
+                    format!("no value containing {text:?}"),
+                ),
+                Err(e) => (false, format!("no such value ({e})")),
+            },
             HeaderMatch::Matches(regex) => (
                 values.iter().any(|v| regex.0.is_match(v)),
                 regex.to_string(),

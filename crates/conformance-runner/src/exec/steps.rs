@@ -213,8 +213,13 @@ pub(crate) async fn run_step(
         let allowed: Vec<String> = step.allow_status.iter().map(u16::to_string).collect();
         format!("a 2xx status or {}", allowed.join(", "))
     };
+    // A fixture's count was checked when the run was planned.
+    let times = step
+        .repeat
+        .count(vars.fixtures)
+        .map_err(|e| (expected.clone(), e))?;
     let mut last = None;
-    for _ in 0..step.repeat {
+    for _ in 0..times {
         let observed = send_retrying(
             shared,
             &step.request,

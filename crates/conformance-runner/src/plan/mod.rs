@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::model::profile::{self, Credential, Profile, ProfileError, is_loopback};
 use crate::model::scenario::{self, LoadError, Scenario, SourceFile, Step};
-use crate::model::template::{self, Arg, Var};
+use crate::model::template::{self, Arg, Var, Vars};
 use crate::plan::select::{Filter, Shard};
 use crate::redact::Redactor;
 
@@ -147,6 +147,19 @@ pub enum ConfigError {
     /// The filters select nothing.
     #[error("the filters select no scenario")]
     NothingSelected,
+    /// A world fact the profile names does not suit a scenario: a count
+    /// that is no count, or values that must differ and do not.
+    #[error("{file}:{line}: scenario `{id}`: {problem}")]
+    UnsuitedFixture {
+        /// The scenario's file.
+        file: String,
+        /// The line.
+        line: usize,
+        /// The scenario.
+        id: String,
+        /// What is wrong, naming the fixture and the profile.
+        problem: String,
+    },
     /// Credentials would go over plain HTTP to a non-loopback host.
     #[error(
         "target {target} is plain http:// and not loopback: credentials would travel unencrypted; use https://, or set `[transport] credentials_over_http = true` in {profile} if you mean it"
@@ -316,6 +329,7 @@ impl Plan {
             for var in json_body_vars(s) {
                 check_var(&profile, s, &var, s.source.line, &mut needed)?;
             }
+            check_world_facts(&profile, s)?;
         }
 
         if let Some(name) = profile
@@ -481,6 +495,53 @@ pub(crate) fn stale_skips(profile: &Profile, scenarios: &[Scenario]) -> Vec<Conf
 }
 
 /// Checks a variable against the profile; records credentials a scenario needs.
+/// The profile's world facts suit `scenario`: every `repeat` a fixture
+/// names is a count from 1 to 100, and its `distinct` values differ.
+/// (Every variable is known to be in the profile.)
+fn check_world_facts(profile: &Profile, scenario: &Scenario) -> Result<(), ConfigError> {
+    let unsuited = |line: usize, problem: String| ConfigError::UnsuitedFixture {
+        file: scenario.source.file.clone(),
+        line,
+        id: scenario.id.clone(),
+        problem,
+    };
+    for step in scenario.setup.iter().chain(&scenario.cleanup) {
+        if let Step::Http(h) = step
+            && let Err(e) = h.repeat.count(Some(&profile.fixtures))
+        {
+            return Err(unsuited(h.line, format!("{e} (in {})", profile.file)));
+        }
+    }
+    let vars = Vars {
+        fixtures: Some(&profile.fixtures),
+        paths: Some(&profile.paths),
+        ..Vars::default()
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for t in &scenario.distinct {
+        let value = t
+            .render(&vars)
+            .map_err(|e| unsuited(scenario.source.line, e.to_string()))?;
+        if seen.contains(&value) {
+            let names: Vec<String> = scenario
+                .distinct
+                .iter()
+                .flat_map(|t| t.vars().map(ToString::to_string).collect::<Vec<_>>())
+                .collect();
+            return Err(unsuited(
+                scenario.source.line,
+                format!(
+                    "its `distinct` values must differ, but {} make two of them `{value}` (in {}): the scenario would not prove what it is named after",
+                    names.join(", "),
+                    profile.file
+                ),
+            ));
+        }
+        seen.push(value);
+    }
+    Ok(())
+}
+
 fn check_var(
     profile: &Profile,
     scenario: &Scenario,

@@ -34,6 +34,8 @@ pub(crate) struct RawScenario {
     pub(crate) expect: Option<Spanned<RawExpect>>,
     #[serde(default)]
     pub(crate) cleanup: Vec<Spanned<RawStep>>,
+    #[serde(default)]
+    pub(crate) distinct: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -62,7 +64,8 @@ pub(crate) struct RawStep {
     pub(crate) capture: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     pub(crate) allow_status: Vec<Spanned<u16>>,
-    pub(crate) repeat: Option<Spanned<u32>>,
+    /// A count, or `{{fixture.NAME}}` (validated in `validate`).
+    pub(crate) repeat: Option<Spanned<toml::Value>>,
     pub(crate) receiver: Option<Spanned<RawReceiver>>,
 }
 
