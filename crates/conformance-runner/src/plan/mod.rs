@@ -4,6 +4,7 @@
 //! naming all that is missing; nothing below this layer reads the
 //! environment.
 
+pub(crate) mod policy;
 pub(crate) mod requirements;
 pub(crate) mod select;
 
