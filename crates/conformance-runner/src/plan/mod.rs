@@ -161,6 +161,18 @@ pub enum ConfigError {
         /// What is wrong, naming the fixture and the profile.
         problem: String,
     },
+    /// Fixtures the selection uses that the profile leaves empty, all of them.
+    #[error(
+        "{} fixture(s) empty in {profile}; set each to your target's (`conformance-runner requirements --profile {profile}` says what each must be):\n{}",
+        .fixtures.len(),
+        .fixtures.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
+    )]
+    EmptyFixtures {
+        /// The profile file.
+        profile: String,
+        /// `name (used by id at file:line)`, by name.
+        fixtures: Vec<String>,
+    },
     /// Credentials would go over plain HTTP to a non-loopback host.
     #[error(
         "target {target} is plain http:// and not loopback: credentials would travel unencrypted; use https://, or set `[transport] credentials_over_http = true` in {profile} if you mean it"
@@ -305,6 +317,9 @@ impl Plan {
         let mut skipped = BTreeMap::new();
         let mut needed: BTreeMap<String, String> = BTreeMap::new();
         let no_untrusted_source = untrusted_source_problem(&profile);
+        // Fixtures left empty (as `init` writes them), with a first use.
+        let mut empty: BTreeMap<String, String> = BTreeMap::new();
+        let mut to_check = Vec::new();
         for s in &selected {
             if let Some(skip) = profile.skip_for(&s.id) {
                 skipped.insert(s.id.clone(), skip.reason.clone());
@@ -325,11 +340,25 @@ impl Plan {
             for (template, line) in s.templates() {
                 for var in template.vars() {
                     check_var(&profile, s, var, line, &mut needed)?;
+                    note_empty(&profile, s, var, line, &mut empty);
                 }
             }
             for var in json_body_vars(s) {
                 check_var(&profile, s, &var, s.source.line, &mut needed)?;
+                note_empty(&profile, s, &var, s.source.line, &mut empty);
             }
+            to_check.push(s);
+        }
+        if !empty.is_empty() {
+            return Err(ConfigError::EmptyFixtures {
+                profile: profile.file.clone(),
+                fixtures: empty
+                    .into_iter()
+                    .map(|(name, used)| format!("{name} (used by {used})"))
+                    .collect(),
+            });
+        }
+        for s in to_check {
             check_world_facts(&profile, s)?;
         }
 
@@ -541,6 +570,30 @@ fn check_world_facts(profile: &Profile, scenario: &Scenario) -> Result<(), Confi
         seen.push(value);
     }
     Ok(())
+}
+
+/// Remembers a fixture `var` names that the profile leaves empty.
+fn note_empty(
+    profile: &Profile,
+    scenario: &Scenario,
+    var: &Var,
+    line: usize,
+    empty: &mut BTreeMap<String, String>,
+) {
+    if let Var::Fixture(name)
+    | Var::Attestation {
+        aaguid: Arg::Fixture(name),
+        ..
+    } = var
+        && profile
+            .fixtures
+            .get(name)
+            .is_some_and(|v| v.trim().is_empty())
+    {
+        empty
+            .entry(name.clone())
+            .or_insert_with(|| format!("{} at {}:{line}", scenario.id, scenario.source.file));
+    }
 }
 
 fn check_var(

@@ -24,6 +24,9 @@ pub(crate) struct Policy {
     pub(crate) kind: Kind,
     pub(crate) name: &'static str,
     pub(crate) text: &'static str,
+    /// For a credential, the environment variable `init` reads it from:
+    /// named after its role on the target, not after the mock's names.
+    pub(crate) env: Option<&'static str>,
 }
 
 const fn fixture(name: &'static str, text: &'static str) -> Policy {
@@ -31,14 +34,16 @@ const fn fixture(name: &'static str, text: &'static str) -> Policy {
         kind: Kind::Fixture,
         name,
         text,
+        env: None,
     }
 }
 
-const fn credential(name: &'static str, text: &'static str) -> Policy {
+const fn credential(name: &'static str, env: &'static str, text: &'static str) -> Policy {
     Policy {
         kind: Kind::Credential,
         name,
         text,
+        env: Some(env),
     }
 }
 
@@ -167,50 +172,77 @@ pub(crate) const POLICIES: &[Policy] = &[
     // Credentials.
     credential(
         "acme_admin",
+        "CONFORMANCE_ADMIN_TOKEN",
         "a long-lived API token of acme's admin ({{fixture.acme_admin_email}})",
     ),
     credential(
         "acme_member",
+        "CONFORMANCE_MEMBER_TOKEN",
         "a long-lived API token of acme's member ({{fixture.acme_member_email}})",
     ),
     credential(
         "acme_newbie",
+        "CONFORMANCE_NO_FACTOR_MEMBER_TOKEN",
         "a long-lived API token of acme's member without a factor ({{fixture.acme_newbie_email}})",
     ),
     credential(
         "acme_expired",
+        "CONFORMANCE_EXPIRED_ADMIN_TOKEN",
         "an expired API token of acme's admin (Unauthorized, invalid_token)",
     ),
-    credential("pwonly_admin", "a long-lived API token of pwonly's admin"),
-    credential("dormant_admin", "a long-lived API token of dormant's admin"),
+    credential(
+        "pwonly_admin",
+        "CONFORMANCE_PASSWORD_ONLY_ADMIN_TOKEN",
+        "a long-lived API token of pwonly's admin",
+    ),
+    credential(
+        "dormant_admin",
+        "CONFORMANCE_SUSPENDED_ADMIN_TOKEN",
+        "a long-lived API token of dormant's admin",
+    ),
     credential(
         "fortress_admin",
+        "CONFORMANCE_IP_ALLOWLIST_ADMIN_TOKEN",
         "a long-lived API token of fortress's admin",
     ),
     credential(
         "vault_admin",
+        "CONFORMANCE_PHISHING_RESISTANT_ADMIN_TOKEN",
         "a long-lived API token of vault's admin, who holds a TOTP factor and a security key of model {{fixture.allowed_aaguid}}",
     ),
     credential(
         "password",
+        "CONFORMANCE_USER_PASSWORD",
         "the password of every user the scenarios sign in as (the admins of acme, pwonly, dormant, fortress and throttled, and acme's disabled member)",
     ),
     credential(
         "spent_step_up",
+        "CONFORMANCE_SPENT_STEP_UP_TOKEN",
         "a step-up token of acme's admin for {{fixture.spent_step_up_purpose}}, already used once (STEP_UP_REUSED)",
     ),
     credential(
         "vault_totp_step_up",
+        "CONFORMANCE_TOTP_STEP_UP_TOKEN",
         "a step-up token of vault's admin for change_network_policy, done with TOTP and never used",
     ),
-    credential("acme_scim", "a SCIM bearer token of acme"),
-    credential("pwonly_scim", "a SCIM bearer token of pwonly"),
+    credential(
+        "acme_scim",
+        "CONFORMANCE_SCIM_TOKEN",
+        "a SCIM bearer token of acme",
+    ),
+    credential(
+        "pwonly_scim",
+        "CONFORMANCE_PASSWORD_ONLY_SCIM_TOKEN",
+        "a SCIM bearer token of pwonly",
+    ),
     credential(
         "dormant_scim",
+        "CONFORMANCE_SUSPENDED_SCIM_TOKEN",
         "a SCIM bearer token of dormant (every SCIM call WORKSPACE_INACTIVE)",
     ),
     credential(
         "fortress_scim",
+        "CONFORMANCE_IP_ALLOWLIST_SCIM_TOKEN",
         "a SCIM bearer token of fortress (IP_BLOCKED from outside its allowlist)",
     ),
 ];
@@ -239,6 +271,28 @@ pub(crate) fn render(text: &str, fixtures: &BTreeMap<String, String>) -> String 
             },
             Some(("credential", name)) => out.push_str(&format!("credential `{name}`")),
             _ => out.push_str(&rest[start..start + len + 2]),
+        }
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with each `{{kind.NAME}}` shown as `` `NAME` `` (a profile's
+/// comments, before any value is known).
+pub(crate) fn render_names(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let var = rest[start + 2..start + len].trim();
+        match var.split_once('.') {
+            Some(("credential", name)) => out.push_str(&format!("credential `{name}`")),
+            Some((_, name)) => out.push_str(&format!("`{name}`")),
+            None => out.push_str(var),
         }
         rest = &rest[start + len + 2..];
     }
