@@ -812,3 +812,50 @@ async fn a_diff_of_the_mock_against_itself_is_empty_and_against_the_rewriting_pr
     assert!(human.contains("\nForbidden\n  forbidden/"), "{human}");
     assert!(human.ends_with(": the targets differ\n"), "{human}");
 }
+
+/// A fault seen only through a setup step: against a mock that trusts no
+/// proxy, the control step of a forwarding scenario fails. The finding names
+/// the step as sent (its variables filled in) and, as the server hint, the
+/// rule the scenario proves.
+#[tokio::test]
+async fn a_failed_control_step_is_named_as_sent_and_says_the_rule_it_prepares() {
+    let mock = mock_server::spawn(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        mock_server::Config::embedded().expect("the seed loads"),
+    )
+    .await
+    .expect("the mock starts");
+    let scenarios: Vec<_> = conformance_runner::embedded_scenarios()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.id == "ip-blocked/ipv6-forwarded-for")
+        .collect();
+    let description = scenarios[0].description.clone();
+    let options = Options {
+        target: Some(mock.base_url()),
+        run_id: Some("control".into()),
+        partial: true,
+        ..Options::new(conformance_runner::profile::Profile::mock(), scenarios)
+    };
+    let plan = Plan::new(options, &|_| None).expect("the mock profile is complete");
+    let report = plan
+        .run(&Progress::quiet(), std::future::pending())
+        .await
+        .expect("the mock answers");
+    let s = &report.scenarios[0];
+    assert_eq!(s.outcome, Outcome::Failed);
+    let f = &s.findings[0];
+    assert_eq!(f.rule, "setup");
+    assert_eq!(f.at, "setup:GET /v1/workspaces/fortress/users");
+    assert_eq!(
+        f.hint.as_deref(),
+        Some(
+            format!(
+                "{description} The setup step `GET /v1/workspaces/fortress/users` prepares or controls this and must succeed first."
+            )
+            .as_str()
+        )
+    );
+    assert!(f.actual.starts_with("403 "), "{}", f.actual);
+    assert_eq!(s.steps[0].name, "GET /v1/workspaces/fortress/users");
+}

@@ -123,11 +123,16 @@ pub(crate) async fn run_setup(
 ) -> Result<(), Finding> {
     let setup_finding = |at: &str, expected: String, actual: String| {
         // A standard scenario's setup is standard too (creating a user):
-        // its failure rests on the scenario's rule.
+        // its failure rests on the scenario's rule, which its description
+        // states (a control step fails where the target breaks that rule).
         let basis = scenario
             .standard
             .clone()
             .unwrap_or_else(|| PLATFORM.to_owned());
+        let hint = format!(
+            "{} The setup step `{at}` prepares or controls this and must succeed first.",
+            scenario.description.trim_end()
+        );
         Finding::new(
             RULE_SETUP,
             format!("setup:{at}"),
@@ -136,7 +141,7 @@ pub(crate) async fn run_setup(
             scenario.code,
             &shared.profile,
         )
-        .with_basis(basis, format!("let the setup step {at} succeed"))
+        .with_basis(basis, hint)
     };
     for step in &scenario.setup {
         if shared.stopping() {
@@ -146,14 +151,15 @@ pub(crate) async fn run_setup(
             Step::Receiver(r) => configure_receiver(shared, slug, r, vars)
                 .map_err(|e| setup_finding("receiver", "a receiver setting".into(), e))?,
             Step::Http(step) => {
+                let name = shown_name(&step.name, vars);
                 // Recorded before the request is sent: if the run stops now,
                 // the list of what was left names this step.
-                shared.track(index, slug, |p| p.in_flight = Some(step.name.clone()));
+                shared.track(index, slug, |p| p.in_flight = Some(name.clone()));
                 if let Ok(prepared) = prepare(shared, &step.request, vars) {
                     let mut request = prepared.record();
                     request.replay = replay(shared, scenario, &step.request, vars);
                     records.push(StepRecord {
-                        name: step.name.clone(),
+                        name: name.clone(),
                         request,
                         status: None,
                     });
@@ -162,10 +168,10 @@ pub(crate) async fn run_setup(
                 if let (Some(record), Ok(observed)) = (records.last_mut(), &result) {
                     record.status = Some(observed.status);
                 }
-                let observed = result
-                    .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?;
+                let observed =
+                    result.map_err(|(expected, actual)| setup_finding(&name, expected, actual))?;
                 capture(shared, step, &observed, vars)
-                    .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?;
+                    .map_err(|(expected, actual)| setup_finding(&name, expected, actual))?;
                 let captures = vars.captures.clone();
                 shared.track(index, slug, |p| {
                     p.captures = captures;
@@ -175,6 +181,23 @@ pub(crate) async fn run_setup(
         }
     }
     Ok(())
+}
+
+/// A step's name as people read it: its `fixture.`, `path.` and `capture.`
+/// variables filled in (an unnamed step is named `METHOD path`). A name
+/// naming a credential stays as written, so no secret reaches a report.
+pub(crate) fn shown_name(name: &str, vars: &Vars<'_>) -> String {
+    if !name.contains("{{") {
+        return name.to_owned();
+    }
+    let without_secrets = Vars {
+        credentials: None,
+        ..vars.clone()
+    };
+    crate::model::template::Template::parse(name)
+        .ok()
+        .and_then(|t| t.render(&without_secrets).ok())
+        .unwrap_or_else(|| name.to_owned())
 }
 
 pub(crate) fn configure_receiver(
@@ -361,7 +384,8 @@ pub(crate) async fn run_cleanup(shared: &Shared, scenario: &Scenario, vars: &mut
         if let Err((expected, actual)) = result {
             shared.warn(format!(
                 "{}: cleanup step `{}` failed: expected {expected}, found {actual}",
-                scenario.id, step.name
+                scenario.id,
+                shown_name(&step.name, vars)
             ));
             return;
         }
