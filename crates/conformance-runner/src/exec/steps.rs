@@ -108,6 +108,25 @@ pub(crate) async fn run_one(
 
     if !report.findings.is_empty() {
         report.outcome = Outcome::Failed;
+        // A delivery the runner's receiver refused explains the failure:
+        // say why next to what the server must do.
+        let rejected = shared
+            .receiver
+            .as_ref()
+            .map(|r| r.rejections(&slug))
+            .unwrap_or_default();
+        if !rejected.is_empty() {
+            let note = format!(
+                "The runner's webhook receiver rejected a delivery: {}.",
+                rejected.join("; ")
+            );
+            for f in &mut report.findings {
+                f.hint = Some(match f.hint.take() {
+                    Some(hint) => format!("{hint} {note}"),
+                    None => note.clone(),
+                });
+            }
+        }
     }
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     (report, index)
