@@ -162,9 +162,22 @@ fn corrupt(status: &mut u16, headers: &mut http::HeaderMap, body: &mut Vec<u8>) 
                 http::HeaderValue::from_static("application/json"),
             );
         }
+        // No request id: for a SCIM error the header is its only place.
+        "USER_NOT_FOUND" => {
+            headers.remove("x-request-id");
+        }
+        // A body `request_id` other than the header's.
+        "ACCOUNT_DISABLED" => {
+            let mut json: Value = serde_json::from_slice(body).unwrap();
+            json["request_id"] = json!(PLANTED_REQUEST_ID);
+            *body = serde_json::to_vec(&json).unwrap();
+        }
         _ => {}
     }
 }
+
+/// The body `request_id` the corrupting proxy plants.
+const PLANTED_REQUEST_ID: &str = "req_planted";
 
 /// A reverse proxy to `upstream` on 127.0.0.1:0 that passes every request on
 /// and applies [`corrupt`] to every response.
@@ -176,46 +189,144 @@ async fn corrupting_proxy(upstream: String) -> SocketAddr {
 /// How a proxy changes a response: status, headers, body.
 type Rewrite = fn(&mut u16, &mut http::HeaderMap, &mut Vec<u8>);
 
-/// A reverse proxy to `upstream` on `listener` that passes every request on
-/// and applies `rewrite` to every response.
+/// A reverse proxy to `upstream` on `listener` that passes every request on,
+/// naming its peer in the forwarding headers as a proxy must, and applies
+/// `rewrite` to every response.
 fn proxy(listener: tokio::net::TcpListener, upstream: String, rewrite: Rewrite) -> SocketAddr {
+    proxy_with(listener, upstream, rewrite, Forwarding::Append)
+}
+
+/// What a proxy does with the forwarding headers of a request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Forwarding {
+    /// Appends its peer to `X-Forwarded-For` (and to `Forwarded` when the
+    /// request has one), as a proxy the target trusts must.
+    Append,
+    /// Passes them on as the client wrote them: behind it, a target that
+    /// trusts the proxy believes the headers from anyone.
+    PassThrough,
+}
+
+fn proxy_with(
+    listener: tokio::net::TcpListener,
+    upstream: String,
+    rewrite: Rewrite,
+    forwarding: Forwarding,
+) -> SocketAddr {
     use axum::body::{Body, to_bytes};
-    use axum::extract::Request;
+    use axum::extract::{ConnectInfo, Request};
     use axum::response::Response;
 
-    let client = reqwest::Client::new();
-    let app = axum::Router::new().fallback(move |request: Request| {
-        let (client, upstream) = (client.clone(), upstream.clone());
-        async move {
-            let (parts, body) = request.into_parts();
-            let bytes = to_bytes(body, usize::MAX).await.unwrap();
-            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            let mut forward = client
-                .request(parts.method, format!("{upstream}{path}"))
-                .body(bytes);
-            for (name, value) in &parts.headers {
-                if name != http::header::HOST && name != http::header::CONTENT_LENGTH {
-                    forward = forward.header(name, value);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let app = axum::Router::new().fallback(
+        move |ConnectInfo(peer): ConnectInfo<SocketAddr>, request: Request| {
+            let (client, upstream) = (client.clone(), upstream.clone());
+            async move {
+                let (mut parts, body) = request.into_parts();
+                if forwarding == Forwarding::Append {
+                    append_hop(&mut parts.headers, peer.ip());
                 }
+                let bytes = to_bytes(body, usize::MAX).await.unwrap();
+                let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let mut forward = client
+                    .request(parts.method, format!("{upstream}{path}"))
+                    .body(bytes);
+                for (name, value) in &parts.headers {
+                    if name != http::header::HOST && name != http::header::CONTENT_LENGTH {
+                        forward = forward.header(name, value);
+                    }
+                }
+                let answer = forward.send().await.unwrap();
+                let mut status = answer.status().as_u16();
+                let mut headers = answer.headers().clone();
+                let mut body = answer.bytes().await.unwrap().to_vec();
+                rewrite(&mut status, &mut headers, &mut body);
+                headers.remove(http::header::CONTENT_LENGTH);
+                headers.remove(http::header::TRANSFER_ENCODING);
+                let mut response = Response::new(Body::from(body));
+                *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+                *response.headers_mut() = headers;
+                response
             }
-            let answer = forward.send().await.unwrap();
-            let mut status = answer.status().as_u16();
-            let mut headers = answer.headers().clone();
-            let mut body = answer.bytes().await.unwrap().to_vec();
-            rewrite(&mut status, &mut headers, &mut body);
-            headers.remove(http::header::CONTENT_LENGTH);
-            headers.remove(http::header::TRANSFER_ENCODING);
-            let mut response = Response::new(Body::from(body));
-            *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
-            *response.headers_mut() = headers;
-            response
-        }
-    });
+        },
+    );
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let _ = axum::serve(listener, app).await;
     });
     addr
+}
+
+/// Names `peer` as the last hop: appended to `X-Forwarded-For`, and to
+/// `Forwarded` when the request has one (the mock prefers it).
+fn append_hop(headers: &mut http::HeaderMap, peer: std::net::IpAddr) {
+    let append = |headers: &mut http::HeaderMap, name: http::HeaderName, hop: String| {
+        let joined: Vec<String> = headers
+            .get_all(&name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .chain([hop])
+            .collect();
+        headers.insert(name, joined.join(", ").parse().unwrap());
+    };
+    append(
+        headers,
+        http::HeaderName::from_static("x-forwarded-for"),
+        peer.to_string(),
+    );
+    if headers.contains_key(http::header::FORWARDED) {
+        let node = match peer {
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+            std::net::IpAddr::V6(ip) => format!("\"[{ip}]\""),
+        };
+        append(headers, http::header::FORWARDED, format!("for={node}"));
+    }
+}
+
+/// Behind a proxy that passes `X-Forwarded-For` on without naming its peer,
+/// the mock (which trusts the proxy) believes the header from anyone: the
+/// untrusted-peer scenario fails, and only it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_believing_forwarded_for_from_anyone_fails_exactly_the_untrusted_peer_scenario() {
+    let mock = spawn_mock().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = proxy_with(
+        listener,
+        mock.base_url(),
+        unchanged,
+        Forwarding::PassThrough,
+    );
+    let report = run_against(format!("http://{addr}")).await;
+    let failed: Vec<(String, Vec<String>)> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome != Outcome::Passed)
+        .map(|s| {
+            (
+                s.id.clone(),
+                s.findings.iter().map(ToString::to_string).collect(),
+            )
+        })
+        .collect();
+    let ids: Vec<&str> = failed.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["ip-blocked/forwarded-for-from-untrusted-peer"],
+        "{failed:#?}"
+    );
+    let findings = &failed[0].1;
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(
+        findings[0].starts_with("status at status: expected 403 (IP_BLOCKED), found 200 (body: "),
+        "{findings:#?}"
+    );
+
+    // The same mock behind a proxy that names its peer: everything passes.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = proxy(listener, mock.base_url(), unchanged);
+    let report = run_against(format!("http://{addr}")).await;
+    assert_all_passed(&report, "behind a proxy that names its peer");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,6 +340,8 @@ async fn behind_a_corrupting_proxy_exactly_the_affected_scenarios_fail() {
         "SSO_NOT_ALLOWED",
         "MUTABILITY_VIOLATION",
         "ATTESTATION_BLOCKED",
+        "USER_NOT_FOUND",
+        "ACCOUNT_DISABLED",
     ];
     let mut failed: Vec<&str> = Vec::new();
     for s in &report.scenarios {
@@ -244,7 +357,20 @@ async fn behind_a_corrupting_proxy_exactly_the_affected_scenarios_fail() {
         }
         assert_eq!(s.outcome, Outcome::Failed, "{} is affected", s.id);
         failed.push(s.id.as_str());
+        let header_id = s
+            .response
+            .as_ref()
+            .and_then(|r| r.headers.get("x-request-id"))
+            .cloned()
+            .unwrap_or_default();
+        let mismatch = format!(
+            "request-id at body:/request_id: expected {header_id:?} (the `x-request-id` header), found {PLANTED_REQUEST_ID:?}"
+        );
         let expected: &[&str] = match s.code.as_str() {
+            "USER_NOT_FOUND" => &[
+                "request-id at header:x-request-id: expected a request id (every error response carries one), found absent",
+            ],
+            "ACCOUNT_DISABLED" => &[mismatch.as_str()],
             "RateLimited" => {
                 &["retry-after at header:retry-after: expected delay-seconds, found absent"]
             }
@@ -670,4 +796,51 @@ async fn a_diff_of_the_mock_against_itself_is_empty_and_against_the_rewriting_pr
     let human = report.to_human();
     assert!(human.contains("\nForbidden\n  forbidden/"), "{human}");
     assert!(human.ends_with(": the targets differ\n"), "{human}");
+}
+
+/// A fault seen only through a setup step: against a mock that trusts no
+/// proxy, the control step of a forwarding scenario fails. The finding names
+/// the step as sent (its variables filled in) and, as the server hint, the
+/// rule the scenario proves.
+#[tokio::test]
+async fn a_failed_control_step_is_named_as_sent_and_says_the_rule_it_prepares() {
+    let mock = mock_server::spawn(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        mock_server::Config::embedded().expect("the seed loads"),
+    )
+    .await
+    .expect("the mock starts");
+    let scenarios: Vec<_> = conformance_runner::embedded_scenarios()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.id == "ip-blocked/ipv6-forwarded-for")
+        .collect();
+    let description = scenarios[0].description.clone();
+    let options = Options {
+        target: Some(mock.base_url()),
+        run_id: Some("control".into()),
+        partial: true,
+        ..Options::new(conformance_runner::profile::Profile::mock(), scenarios)
+    };
+    let plan = Plan::new(options, &|_| None).expect("the mock profile is complete");
+    let report = plan
+        .run(&Progress::quiet(), std::future::pending())
+        .await
+        .expect("the mock answers");
+    let s = &report.scenarios[0];
+    assert_eq!(s.outcome, Outcome::Failed);
+    let f = &s.findings[0];
+    assert_eq!(f.rule, "setup");
+    assert_eq!(f.at, "setup:GET /v1/workspaces/fortress/users");
+    assert_eq!(
+        f.hint.as_deref(),
+        Some(
+            format!(
+                "{description} The setup step `GET /v1/workspaces/fortress/users` prepares or controls this and must succeed first."
+            )
+            .as_str()
+        )
+    );
+    assert!(f.actual.starts_with("403 "), "{}", f.actual);
+    assert_eq!(s.steps[0].name, "GET /v1/workspaces/fortress/users");
 }

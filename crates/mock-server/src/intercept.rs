@@ -230,6 +230,7 @@ fn injected(
         // Without credentials the challenge carries no error (RFC 6750 section 3), as the real
         // check answers.
         Code::Unauthorized => match bearer(request.headers()) {
+            // Another scheme is no bearer credentials at all: no error code (RFC 6750 section 3.1).
             Bearer::Absent | Bearer::OtherScheme => ApiError::new(code, meaning),
             Bearer::Malformed => ApiError::new(code, meaning).with_bearer_error("invalid_request"),
             Bearer::Token(_) => ApiError::new(code, meaning).with_bearer_error("invalid_token"),

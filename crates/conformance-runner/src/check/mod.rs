@@ -28,6 +28,10 @@ pub const RULE_BODY: &str = "body";
 pub const RULE_SETUP: &str = "setup";
 /// Rule name of an asserted request that got no response.
 pub const RULE_TRANSPORT: &str = "transport";
+/// Rule name of the request-id contract: every error response carries the
+/// profile's request id header once, and a problem body's `request_id`
+/// equals it.
+pub const RULE_REQUEST_ID: &str = "request-id";
 
 /// One way a response failed its scenario.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,6 +266,7 @@ pub fn check(
     }
 
     let body: Option<Value> = serde_json::from_slice(&observed.body).ok();
+    findings.extend(request_id(scenario, observed, body.as_ref(), profile));
     let (basis, what) = scenario_hint(scenario);
     let hint = format!("{what}: {}", rule_name(&basis));
     let own = expected_headers(scenario, observed, profile, vars)
@@ -276,6 +281,70 @@ pub fn check(
         }
     }
     findings
+}
+
+/// The request-id contract (docs/api.md, "Every response carries
+/// `x-request-id`"): the header is there once and not empty, and a problem
+/// body's `request_id` is the same id. For a SCIM error the header is the
+/// request id's only place.
+fn request_id(
+    scenario: &Scenario,
+    observed: &Observed,
+    body: Option<&Value>,
+    profile: &Profile,
+) -> Vec<Finding> {
+    let Some(name) = profile.request_id_header.as_deref() else {
+        return Vec::new();
+    };
+    let at = format!("header:{name}");
+    let hint = format!(
+        "send `{name}` once on every response, with the same value as a problem body's `request_id`: {}",
+        rule_name(PLATFORM)
+    );
+    let finding = |at: &str, expected: String, actual: String| {
+        Finding::new(
+            RULE_REQUEST_ID,
+            at,
+            expected,
+            actual,
+            scenario.code,
+            profile,
+        )
+        .with_basis(PLATFORM, hint.clone())
+    };
+    let values: Vec<String> = observed
+        .headers
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    let header = match values.as_slice() {
+        [one] if !one.trim().is_empty() => one,
+        [] => {
+            let expected = "a request id (every error response carries one)".to_owned();
+            return vec![finding(&at, expected, "absent".into())];
+        }
+        [_] => return vec![finding(&at, "a request id".into(), "an empty value".into())],
+        many => {
+            let actual = format!("{} values: {}", many.len(), many.join(", "));
+            return vec![finding(&at, "one request id".into(), actual)];
+        }
+    };
+    if scenario.envelope() != Envelope::Problem || !profile.body_contract {
+        return Vec::new();
+    }
+    // A missing or non-string `request_id` is the envelope schema's finding.
+    match body
+        .and_then(|b| b.pointer("/request_id"))
+        .and_then(Value::as_str)
+    {
+        Some(id) if id != header => vec![finding(
+            "body:/request_id",
+            format!("{header:?} (the `{name}` header)"),
+            format!("{id:?}"),
+        )],
+        _ => Vec::new(),
+    }
 }
 
 /// Whether a contract violation applies under this profile.
@@ -313,14 +382,20 @@ fn expected_headers(
                 Ok(want) => (values.contains(&want), format!("{want:?}")),
                 Err(e) => (false, format!("a value ({e})")),
             },
-            HeaderMatch::Contains(text) => (
-                values.iter().any(|v| v.contains(text.as_str())),
-                format!("a value containing {text:?}"),
-            ),
-            HeaderMatch::Excludes(text) => (
-                !values.iter().any(|v| v.contains(text.as_str())),
-                format!("no value containing {text:?}"),
-            ),
+            HeaderMatch::Contains(t) => match t.render(vars) {
+                Ok(text) => (
+                    values.iter().any(|v| v.contains(text.as_str())),
+                    format!("a value containing {text:?}"),
+                ),
+                Err(e) => (false, format!("a value ({e})")),
+            },
+            HeaderMatch::Excludes(t) => match t.render(vars) {
+                Ok(text) => (
+                    !values.iter().any(|v| v.contains(text.as_str())),
+                    format!("no value containing {text:?}"),
+                ),
+                Err(e) => (false, format!("no such value ({e})")),
+            },
             HeaderMatch::Matches(regex) => (
                 values.iter().any(|v| regex.0.is_match(v)),
                 regex.to_string(),

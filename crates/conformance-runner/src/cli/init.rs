@@ -1,19 +1,29 @@
-//! `conformance-runner init`: a commented profile for a target, without
-//! reading the code.
+//! `conformance-runner init`: a commented profile for a real staging,
+//! without reading the code.
 //!
-//! The profile is `fixtures/profiles/staging.example.toml` (embedded, so it
-//! is the documented example, kept loadable by a test) with `base_url` set to
-//! the target. It asks nothing; it refuses to overwrite a file unless told,
-//! and prints the environment variables the profile reads.
+//! Written from data, not copied from the mock's world: every fixture the
+//! embedded suite uses is left empty under a comment saying what it must be
+//! (the policy table, `plan/policy.rs`), so a run refuses the profile until
+//! each is filled, listing them all; every credential is read from an
+//! environment variable named after its role; the platform's documented
+//! defaults (paths, docs base, envelope) are marked as such; no skip is
+//! written, only commented examples with their reason; a loopback target
+//! gets the loopback receiver. It refuses to overwrite a file unless told,
+//! and prints every environment variable the profile reads.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::model::profile::{Credential, Profile, ProfileError};
+use crate::model::profile::{Credential, Profile, ProfileError, is_loopback};
 use crate::model::scenario::SourceFile;
+use crate::plan::policy::{self, Kind, POLICIES};
 
-/// The example profile the written one is made from.
+/// The example profile of the documentation (`fixtures/profiles/staging.example.toml`).
 pub const EXAMPLE: &str = include_str!("../../../../fixtures/profiles/staging.example.toml");
+
+/// The variable a public receiver URL is read from, for a remote target.
+const RECEIVER_URL_ENV: &str = "CONFORMANCE_RECEIVER_URL";
 
 /// `init`'s flags.
 #[derive(clap::Args, Clone, Debug)]
@@ -58,33 +68,151 @@ pub fn profile_text(target: &str) -> Result<String, InitError> {
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
         .ok_or_else(|| InitError::BadTarget(target.to_owned()))?;
     let host = url.host_str().unwrap_or("target").to_owned();
-    let mut out = format!(
+    let loopback = is_loopback(&url);
+    // What the whole embedded suite uses, by name.
+    let scenarios = crate::plan::embedded_scenarios().unwrap_or_default();
+    let used = crate::plan::requirements::requirements(&Profile::mock(), scenarios, &[], None);
+    let ordered =
+        |kind: Kind, names: Vec<&String>| -> Vec<(String, Option<&'static policy::Policy>)> {
+            let mut rows: Vec<(String, Option<&'static policy::Policy>)> = POLICIES
+                .iter()
+                .filter(|p| p.kind == kind && names.iter().any(|n| n.as_str() == p.name))
+                .map(|p| (p.name.to_owned(), Some(p)))
+                .collect();
+            for n in names {
+                if policy::policy(kind, n).is_none() {
+                    rows.push((n.clone(), None));
+                }
+            }
+            rows
+        };
+
+    let mut out = String::new();
+    let _ = write!(
+        out,
         "# A profile for {target}, written by `conformance-runner init`.\n\
-         # Set the environment variables named under [credentials], adjust the\n\
-         # fixtures and skips to what the target provides, then run:\n\
          #\n\
-         #   conformance-runner --profile FILE\n\
+         # 1. Fill in every empty value under [fixtures]: the names and facts of\n\
+         #    the world the scenarios count on, on your target. The comment above\n\
+         #    each says what it must be (`conformance-runner requirements\n\
+         #    --profile FILE` prints the same for any selection). A run refuses\n\
+         #    the profile while one it needs is empty, listing them all.\n\
+         # 2. Set the environment variables under [credentials] (init lists them).\n\
+         # 3. Run: conformance-runner --profile FILE\n\
          #\n\
-         # Credentials are read from environment variables, never from this file.\n\
-         # Every credential value is redacted in every report.\n"
+         # `default:` marks the platform's documented values; change them only\n\
+         # where your target differs. Credentials are read from the environment,\n\
+         # never from this file, and redacted in every report.\n\
+         name = {}\n\
+         base_url = {}\n\n",
+        toml_string(&host),
+        toml_string(target)
     );
-    let mut in_header = true;
-    for line in EXAMPLE.lines() {
-        // The example's own header comment speaks of copying it: drop it.
-        if in_header && (line.starts_with('#') || line.is_empty()) {
-            continue;
-        }
-        in_header = false;
-        if line.starts_with("name = ") {
-            out.push_str(&format!("name = {}\n", toml_string(&host)));
-        } else if line.starts_with("base_url = ") {
-            out.push_str(&format!("base_url = {}\n", toml_string(target)));
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
+    out.push_str(
+        "# default: where problem `type` links must point (the published reference\n\
+         # page). Remove it to accept any absolute base with the right path and anchor.\n\
+         docs_base = \"https://docs.platform.example\"\n\n\
+         # default: the base paths of the API and of SCIM on the target.\n\
+         [paths]\n\
+         api = \"/v1\"\n\
+         scim = \"/scim/v2\"\n\n\
+         # A known path must answer a documented error, else the run stops at once\n\
+         # (exit 3) saying what answered instead.\n\
+         [reachability]\n\
+         path = \"{{path.api}}/workspaces/{{fixture.acme}}/users\"\n\
+         status = 401\n\
+         media_type = \"application/problem+json\"\n\
+         body = { \"/code\" = \"Unauthorized\" }\n\n\
+         # default: where each envelope carries the platform's code (a body JSON\n\
+         # Pointer, `header:NAME` or `none`), and the header every error carries\n\
+         # its request id in (`none` if the target has none).\n\
+         [envelope]\n\
+         problem_code = \"/code\"\n\
+         scim_code = \"header:x-error-code\"\n\
+         body_contract = true\n\
+         request_id_header = \"x-request-id\"\n\n",
+    );
+    out.push_str("[credentials]\n");
+    for (name, row) in ordered(Kind::Credential, used.credentials.keys().collect()) {
+        let (var, text) = match row {
+            Some(p) => (
+                p.env.map_or_else(|| env_name(&name), str::to_owned),
+                policy::render_names(p.text),
+            ),
+            None => (env_name(&name), "(no policy written)".to_owned()),
+        };
+        comment(&mut out, &text);
+        let _ = writeln!(out, "{name} = {{ env = {} }}", toml_string(&var));
     }
+    out.push_str("\n[fixtures]\n");
+    for (name, row) in ordered(Kind::Fixture, used.fixtures.keys().collect()) {
+        let text = row.map_or_else(
+            || "(no policy written)".to_owned(),
+            |p| policy::render_names(p.text),
+        );
+        comment(&mut out, &text);
+        let _ = writeln!(out, "{name} = \"\"");
+    }
+    out.push('\n');
+    if loopback {
+        out.push_str(
+            "# The webhook receiver: the target runs on this host, so it reaches the\n\
+             # receiver on loopback. Nothing to set.\n\
+             [receiver]\n\
+             bind = \"127.0.0.1:0\"\n\n",
+        );
+    } else {
+        let _ = write!(
+            out,
+            "# The webhook receiver. The target must reach it: run a tunnel or reverse\n\
+             # proxy from its public URL to `bind`, and put that URL in\n\
+             # {RECEIVER_URL_ENV}. While the variable is unset or empty, the webhook\n\
+             # scenarios are skipped with that reason.\n\
+             [receiver]\n\
+             bind = \"127.0.0.1:8787\"\n\
+             public_url_env = \"{RECEIVER_URL_ENV}\"\n\n"
+        );
+    }
+    out.push_str(
+        "# Uncomment to run the untrusted-peer scenario: a local address the runner\n\
+         # can send from that the target does not trust as a proxy (0.0.0.0: this\n\
+         # host's own address, when the runner reaches the target directly rather\n\
+         # than through a proxy the target trusts). Without it that scenario is\n\
+         # skipped, saying so.\n\
+         # [network]\n\
+         # untrusted_source = \"0.0.0.0\"\n\n\
+         # Scenarios your target cannot run, each with its reason (`prefix*` matches\n\
+         # ids). None is skipped for you. Behind a load balancer that overwrites\n\
+         # X-Forwarded-For, for example:\n\
+         # [[skip]]\n\
+         # scenario = \"ip-blocked/ipv6-forwarded-for\"\n\
+         # reason = \"the load balancer overwrites X-Forwarded-For; clients cannot name an address\"\n",
+    );
     Ok(out)
+}
+
+/// `text` as `#` lines of at most 78 characters.
+fn comment(out: &mut String, text: &str) {
+    let mut line = String::from("#");
+    for word in text.split_whitespace() {
+        if line.len() + 1 + word.len() > 78 && line.len() > 1 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from("#");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+}
+
+/// `CONFORMANCE_<NAME>` for a credential the table has no variable for.
+fn env_name(name: &str) -> String {
+    format!(
+        "CONFORMANCE_{}",
+        name.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 /// Writes the profile and tells `out` what to set.
@@ -98,9 +226,9 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<(), InitError> {
         return Err(InitError::Exists(args.output.clone()));
     }
     write(&args.output, &text)?;
+    let file = args.output.display();
     let mut message = format!(
-        "wrote {} for {}\n\nSet these environment variables before a run:\n",
-        args.output.display(),
+        "wrote {file} for {}\n\nFill in its empty [fixtures] (what each must be is written above it, and\n`conformance-runner requirements --profile {file}` says it again).\n\nThe profile reads these environment variables:\n",
         args.target
     );
     for (name, source) in &profile.credentials {
@@ -108,9 +236,16 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<(), InitError> {
             message.push_str(&format!("  export {var}=...    # credential `{name}`\n"));
         }
     }
+    if let Some(var) = &profile.receiver_public_url_env {
+        message.push_str(&format!(
+            "  export {var}=...    # the webhook receiver's public URL (unset: webhook scenarios skipped)\n"
+        ));
+    }
+    message.push_str(
+        "and the runner these, if set:\n  CONFORMANCE_TARGET    # overrides base_url\n  SSL_CERT_FILE, SSL_CERT_DIR    # extra trusted CAs\n",
+    );
     message.push_str(&format!(
-        "\nthen: conformance-runner --profile {}\n",
-        args.output.display()
+        "\nthen: conformance-runner requirements --profile {file}\n      conformance-runner --profile {file}\n"
     ));
     // A closed standard output does not undo the profile written.
     let _ = out.write_all(message.as_bytes());

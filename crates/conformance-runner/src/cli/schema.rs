@@ -75,7 +75,13 @@ pub fn scenario() -> Value {
         );
         map.insert(
             "repeat".into(),
-            json!({ "type": "integer", "minimum": 1, "maximum": 100, "description": "How many times to send the request." }),
+            json!({
+                "oneOf": [
+                    { "type": "integer", "minimum": 1, "maximum": 100 },
+                    { "type": "string", "pattern": "^\\{\\{fixture\\.[A-Za-z0-9_-]+\\}\\}$" }
+                ],
+                "description": "How many times to send the request: 1 to 100, or `{{fixture.NAME}}`, a count the profile names (a quota or threshold of the target's world, 1 to 100)."
+            }),
         );
         map.insert(
             "receiver".into(),
@@ -183,7 +189,13 @@ pub fn scenario() -> Value {
                     "setup": { "type": "array", "items": { "$ref": "#/$defs/step" } },
                     "request": { "$ref": "#/$defs/request" },
                     "expect": { "$ref": "#/$defs/expect" },
-                    "cleanup": { "type": "array", "items": { "$ref": "#/$defs/step" } }
+                    "cleanup": { "type": "array", "items": { "$ref": "#/$defs/step" } },
+                    "distinct": {
+                        "type": "array",
+                        "minItems": 2,
+                        "items": { "type": "string" },
+                        "description": "Values (templates of `fixture.` and `path.` only) that must differ under the profile, or the scenario would not prove what it is named after; a profile that makes two equal is refused before anything is sent."
+                    }
                 }
             },
             "request": {

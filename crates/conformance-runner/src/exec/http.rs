@@ -136,9 +136,17 @@ pub(crate) fn prepare(
 }
 
 pub(crate) async fn send(shared: &Shared, prepared: Prepared) -> Result<Observed, String> {
+    send_via(shared, &shared.client, prepared).await
+}
+
+/// [`send`] through `client` (the untrusted source's, for one scenario).
+pub(crate) async fn send_via(
+    shared: &Shared,
+    client: &reqwest::Client,
+    prepared: Prepared,
+) -> Result<Observed, String> {
     remember_secrets(shared, &prepared.headers);
-    let mut builder = shared
-        .client
+    let mut builder = client
         .request(prepared.method, &prepared.url)
         .headers(prepared.headers);
     if let Some(body) = prepared.body {

@@ -11,7 +11,7 @@ use crate::exec::{schedule, shared, steps};
 use crate::model::profile::{Profile, is_loopback};
 use crate::model::scenario::Scenario;
 use crate::model::template;
-use crate::plan::{Plan, uses_receiver};
+use crate::plan::{Plan, UNTRUSTED_PEER_TAG, uses_receiver};
 use crate::report::progress::Progress;
 use crate::report::{self, Report};
 
@@ -50,15 +50,8 @@ pub enum RunError {
 }
 
 impl Plan {
-    /// Runs the selected scenarios until done or until `interrupt` completes
-    /// (cleanups still run), and returns the redacted report.
-    pub async fn run(
-        &self,
-        progress: &Progress,
-        interrupt: impl Future<Output = ()>,
-    ) -> Result<Report, RunError> {
-        let started = std::time::Instant::now();
-        let started_at = std::time::SystemTime::now();
+    /// The HTTP client's settings: timeout, no redirects, the profile's CA.
+    fn client_builder(&self) -> Result<reqwest::ClientBuilder, RunError> {
         let mut builder = reqwest::Client::builder()
             .timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -84,10 +77,41 @@ impl Plan {
                 builder = builder.add_root_certificate(cert);
             }
         }
+        Ok(builder)
+    }
 
-        let client = builder
+    /// Runs the selected scenarios until done or until `interrupt` completes
+    /// (cleanups still run), and returns the redacted report.
+    pub async fn run(
+        &self,
+        progress: &Progress,
+        interrupt: impl Future<Output = ()>,
+    ) -> Result<Report, RunError> {
+        let started = std::time::Instant::now();
+        let started_at = std::time::SystemTime::now();
+        let client = self
+            .client_builder()?
             .build()
             .map_err(|e| RunError::Client(e.to_string()))?;
+        // The asserted request of an `untrusted-peer` scenario leaves from
+        // the profile's untrusted source address (the plan skips those
+        // scenarios when there is none, or it cannot be bound).
+        let untrusted_client = match self.profile.untrusted_source {
+            Some(ip)
+                if self
+                    .selected
+                    .iter()
+                    .any(|s| s.tags.iter().any(|t| t == UNTRUSTED_PEER_TAG)) =>
+            {
+                Some(
+                    self.client_builder()?
+                        .local_address(ip)
+                        .build()
+                        .map_err(|e| RunError::Client(e.to_string()))?,
+                )
+            }
+            _ => None,
+        };
         let base = self.target.as_str().trim_end_matches('/').to_owned();
         let token = self
             .profile
@@ -124,6 +148,7 @@ impl Plan {
             self.redactor.clone(),
         );
         shared.max_fail = self.max_fail;
+        shared.untrusted_client = untrusted_client;
         let shared = Arc::new(shared);
         progress.start(runnable.len());
         let deadline_passed = std::sync::atomic::AtomicBool::new(false);

@@ -16,6 +16,9 @@ use crate::report::{EnvRef, ScenarioReport};
 /// Everything scenarios share during a run.
 pub(crate) struct Shared {
     pub(crate) client: reqwest::Client,
+    /// The client bound to the profile's untrusted source address, for the
+    /// asserted request of an `untrusted-peer` scenario.
+    pub(crate) untrusted_client: Option<reqwest::Client>,
     pub(crate) base_url: String,
     pub(crate) profile: Profile,
     pub(crate) credentials: BTreeMap<String, String>,
@@ -78,6 +81,7 @@ impl Shared {
             replay_credentials,
             credential_env,
             client,
+            untrusted_client: None,
             base_url: base_url.trim_end_matches('/').to_owned(),
             profile,
             credentials,

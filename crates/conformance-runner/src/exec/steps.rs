@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::check::{self, Finding, Observed, PLATFORM, RULE_SETUP, RULE_TRANSPORT};
 use crate::exec::ceremony;
 use crate::exec::cleanup::{Pending, lock};
-use crate::exec::http::{describe_response, prepare, record, redacted, send};
+use crate::exec::http::{describe_response, prepare, record, redacted, send_via};
 use crate::exec::receiver::Behaviour;
 use crate::exec::replay::{replay, step_vars};
 use crate::exec::retry::send_retrying;
@@ -109,6 +109,25 @@ pub(crate) async fn run_one(
 
     if !report.findings.is_empty() {
         report.outcome = Outcome::Failed;
+        // A delivery the runner's receiver refused explains the failure:
+        // say why next to what the server must do.
+        let rejected = shared
+            .receiver
+            .as_ref()
+            .map(|r| r.rejections(&slug))
+            .unwrap_or_default();
+        if !rejected.is_empty() {
+            let note = format!(
+                "The runner's webhook receiver rejected a delivery: {}.",
+                rejected.join("; ")
+            );
+            for f in &mut report.findings {
+                f.hint = Some(match f.hint.take() {
+                    Some(hint) => format!("{hint} {note}"),
+                    None => note.clone(),
+                });
+            }
+        }
     }
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     (report, index)
@@ -124,11 +143,16 @@ pub(crate) async fn run_setup(
 ) -> Result<(), Finding> {
     let setup_finding = |at: &str, expected: String, actual: String| {
         // A standard scenario's setup is standard too (creating a user):
-        // its failure rests on the scenario's rule.
+        // its failure rests on the scenario's rule, which its description
+        // states (a control step fails where the target breaks that rule).
         let basis = scenario
             .standard
             .clone()
             .unwrap_or_else(|| PLATFORM.to_owned());
+        let hint = format!(
+            "{} The setup step `{at}` prepares or controls this and must succeed first.",
+            scenario.description.trim_end()
+        );
         Finding::new(
             RULE_SETUP,
             format!("setup:{at}"),
@@ -137,7 +161,7 @@ pub(crate) async fn run_setup(
             scenario.code,
             &shared.profile,
         )
-        .with_basis(basis, format!("let the setup step {at} succeed"))
+        .with_basis(basis, hint)
     };
     for step in &scenario.setup {
         if shared.stopping() {
@@ -151,14 +175,15 @@ pub(crate) async fn run_setup(
             Step::Totp(step) => ceremony::run_totp(shared, step, vars)
                 .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?,
             Step::Http(step) => {
+                let name = shown_name(&step.name, vars);
                 // Recorded before the request is sent: if the run stops now,
                 // the list of what was left names this step.
-                shared.track(index, slug, |p| p.in_flight = Some(step.name.clone()));
+                shared.track(index, slug, |p| p.in_flight = Some(name.clone()));
                 if let Ok(prepared) = prepare(shared, &step.request, vars) {
                     let mut request = prepared.record();
                     request.replay = replay(shared, scenario, &step.request, vars);
                     records.push(StepRecord {
-                        name: step.name.clone(),
+                        name: name.clone(),
                         request,
                         status: None,
                     });
@@ -167,10 +192,10 @@ pub(crate) async fn run_setup(
                 if let (Some(record), Ok(observed)) = (records.last_mut(), &result) {
                     record.status = Some(observed.status);
                 }
-                let observed = result
-                    .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?;
+                let observed =
+                    result.map_err(|(expected, actual)| setup_finding(&name, expected, actual))?;
                 capture(shared, step, &observed, vars)
-                    .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?;
+                    .map_err(|(expected, actual)| setup_finding(&name, expected, actual))?;
                 let captures = vars.captures.clone();
                 shared.track(index, slug, |p| {
                     p.captures = captures;
@@ -180,6 +205,23 @@ pub(crate) async fn run_setup(
         }
     }
     Ok(())
+}
+
+/// A step's name as people read it: its `fixture.`, `path.` and `capture.`
+/// variables filled in (an unnamed step is named `METHOD path`). A name
+/// naming a credential stays as written, so no secret reaches a report.
+pub(crate) fn shown_name(name: &str, vars: &Vars<'_>) -> String {
+    if !name.contains("{{") {
+        return name.to_owned();
+    }
+    let without_secrets = Vars {
+        credentials: None,
+        ..vars.clone()
+    };
+    crate::model::template::Template::parse(name)
+        .ok()
+        .and_then(|t| t.render(&without_secrets).ok())
+        .unwrap_or_else(|| name.to_owned())
 }
 
 pub(crate) fn configure_receiver(
@@ -218,8 +260,13 @@ pub(crate) async fn run_step(
         let allowed: Vec<String> = step.allow_status.iter().map(u16::to_string).collect();
         format!("a 2xx status or {}", allowed.join(", "))
     };
+    // A fixture's count was checked when the run was planned.
+    let times = step
+        .repeat
+        .count(vars.fixtures)
+        .map_err(|e| (expected.clone(), e))?;
     let mut last = None;
-    for _ in 0..step.repeat {
+    for _ in 0..times {
         let observed = send_retrying(
             shared,
             &step.request,
@@ -318,8 +365,19 @@ pub(crate) async fn assert_request(
     // error the scenario proves (a 429, a spent token).
     // Stopping cancels it: an asserted request exists to be refused, and
     // waiting for a hanging one would spend the cleanup budget.
+    // An `untrusted-peer` scenario's request leaves from the untrusted
+    // source (the plan skipped it if there is none).
+    let client = if scenario
+        .tags
+        .iter()
+        .any(|t| t == crate::plan::UNTRUSTED_PEER_TAG)
+    {
+        shared.untrusted_client.as_ref().unwrap_or(&shared.client)
+    } else {
+        &shared.client
+    };
     let sent = tokio::select! {
-        sent = send(shared, prepared) => sent,
+        sent = send_via(shared, client, prepared) => sent,
         () = shared.stopped() => {
             report.outcome = Outcome::Skipped;
             report.skip_reason = Some("interrupted".into());
@@ -397,7 +455,8 @@ pub(crate) async fn run_cleanup(shared: &Shared, scenario: &Scenario, vars: &mut
         if let Err((expected, actual)) = result {
             shared.warn(format!(
                 "{}: cleanup step `{}` failed: expected {expected}, found {actual}",
-                scenario.id, step.name
+                scenario.id,
+                shown_name(&step.name, vars)
             ));
             return;
         }

@@ -75,6 +75,14 @@ pub struct Profile {
     pub limits: Limits,
     /// How the runner reaches the target (`[transport]`).
     pub transport: Transport,
+    /// The header every error response carries its request id in (a
+    /// problem body's `request_id` equals it); `None` (`request_id_header
+    /// = "none"`, or a `standard_only` profile) checks no request id.
+    pub request_id_header: Option<String>,
+    /// A local address the runner sends the asserted request of an
+    /// `untrusted-peer` scenario from: one the target does not trust as a
+    /// proxy (`[network] untrusted_source`). `None` skips those scenarios.
+    pub untrusted_source: Option<std::net::IpAddr>,
     /// What the runner's WebAuthn client claims (`[webauthn]`); `None`:
     /// scenarios with a `webauthn` step cannot run.
     pub webauthn: Option<WebAuthnClient>,
@@ -205,6 +213,7 @@ struct RawProfile {
     limits: Option<RawLimits>,
     transport: Option<RawTransport>,
     webauthn: Option<Spanned<RawWebAuthnClient>>,
+    network: Option<RawNetwork>,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +221,12 @@ struct RawProfile {
 struct RawWebAuthnClient {
     rp_id: Spanned<String>,
     origin: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    untrusted_source: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -244,6 +259,7 @@ struct RawEnvelope {
     problem_code: Option<Spanned<String>>,
     scim_code: Option<Spanned<String>>,
     body_contract: Option<bool>,
+    request_id_header: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -334,6 +350,7 @@ impl Profile {
             problem_code: None,
             scim_code: None,
             body_contract: None,
+            request_id_header: None,
         });
         let code_at = |value: Option<Spanned<String>>, envelope: catalog::Envelope| {
             let Some(v) = value else {
@@ -549,6 +566,40 @@ impl Profile {
                 origin: origin.clone(),
             })
         });
+        let standard_only = raw.standard_only.unwrap_or(false);
+        let request_id_header = match envelope.request_id_header {
+            Some(h) if h.get_ref() == "none" => None,
+            Some(h) => match http::HeaderName::from_bytes(h.get_ref().as_bytes()) {
+                Ok(name) => Some(name.as_str().to_owned()),
+                Err(_) => {
+                    error(
+                        h.span(),
+                        format!("`{}` is not a header name (or `none`)", h.get_ref()),
+                    );
+                    None
+                }
+            },
+            // The RFCs define no request id: a server of the standards alone
+            // owes none.
+            None if standard_only => None,
+            None => Some("x-request-id".to_owned()),
+        };
+        let untrusted_source = raw
+            .network
+            .and_then(|n| n.untrusted_source)
+            .and_then(|a| match a.get_ref().parse::<std::net::IpAddr>() {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    error(
+                        a.span(),
+                        format!(
+                            "`{}` is not an IP address (a local address to send from, like 127.0.0.2)",
+                            a.get_ref()
+                        ),
+                    );
+                    None
+                }
+            });
         if !errors.is_empty() {
             return Err(ProfileError::Invalid(errors));
         }
@@ -572,7 +623,7 @@ impl Profile {
             paths,
             problem_code,
             scim_code,
-            standard_only: raw.standard_only.unwrap_or(false),
+            standard_only,
             reachability,
             body_contract: envelope.body_contract.unwrap_or(true),
             receiver_bind,
@@ -583,6 +634,8 @@ impl Profile {
             limits,
             transport,
             webauthn,
+            request_id_header,
+            untrusted_source,
         })
     }
 

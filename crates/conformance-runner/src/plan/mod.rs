@@ -4,6 +4,7 @@
 //! naming all that is missing; nothing below this layer reads the
 //! environment.
 
+pub(crate) mod policy;
 pub(crate) mod requirements;
 pub(crate) mod select;
 
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use crate::model::profile::{self, Credential, Profile, ProfileError, is_loopback};
 use crate::model::scenario::{self, LoadError, Scenario, SourceFile, Step};
-use crate::model::template::Var;
+use crate::model::template::{Var, Vars};
 use crate::plan::select::{Filter, Shard};
 use crate::redact::Redactor;
 
@@ -147,6 +148,31 @@ pub enum ConfigError {
     /// The filters select nothing.
     #[error("the filters select no scenario")]
     NothingSelected,
+    /// A world fact the profile names does not suit a scenario: a count
+    /// that is no count, or values that must differ and do not.
+    #[error("{file}:{line}: scenario `{id}`: {problem}")]
+    UnsuitedFixture {
+        /// The scenario's file.
+        file: String,
+        /// The line.
+        line: usize,
+        /// The scenario.
+        id: String,
+        /// What is wrong, naming the fixture and the profile.
+        problem: String,
+    },
+    /// Fixtures the selection uses that the profile leaves empty, all of them.
+    #[error(
+        "{} fixture(s) empty in {profile}; set each to your target's (`conformance-runner requirements --profile {profile}` says what each must be):\n{}",
+        .fixtures.len(),
+        .fixtures.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
+    )]
+    EmptyFixtures {
+        /// The profile file.
+        profile: String,
+        /// `name (used by id at file:line)`, by name.
+        fixtures: Vec<String>,
+    },
     /// Credentials would go over plain HTTP to a non-loopback host.
     #[error(
         "target {target} is plain http:// and not loopback: credentials would travel unencrypted; use https://, or set `[transport] credentials_over_http = true` in {profile} if you mean it"
@@ -269,9 +295,19 @@ impl Plan {
         }
         let mut skipped = BTreeMap::new();
         let mut needed: BTreeMap<String, String> = BTreeMap::new();
+        let no_untrusted_source = untrusted_source_problem(&profile);
+        // Fixtures left empty (as `init` writes them), with a first use.
+        let mut empty: BTreeMap<String, String> = BTreeMap::new();
+        let mut to_check = Vec::new();
         for s in &selected {
             if let Some(skip) = profile.skip_for(&s.id) {
                 skipped.insert(s.id.clone(), skip.reason.clone());
+                continue;
+            }
+            if let Some(reason) = &no_untrusted_source
+                && s.tags.iter().any(|t| t == UNTRUSTED_PEER_TAG)
+            {
+                skipped.insert(s.id.clone(), reason.clone());
                 continue;
             }
             if let Some(reason) = &no_receiver
@@ -283,8 +319,22 @@ impl Plan {
             for (template, line) in s.templates() {
                 for var in template.vars() {
                     check_var(&profile, s, var, line, &mut needed)?;
+                    note_empty(&profile, s, var, line, &mut empty);
                 }
             }
+            to_check.push(s);
+        }
+        if !empty.is_empty() {
+            return Err(ConfigError::EmptyFixtures {
+                profile: profile.file.clone(),
+                fixtures: empty
+                    .into_iter()
+                    .map(|(name, used)| format!("{name} (used by {used})"))
+                    .collect(),
+            });
+        }
+        for s in to_check {
+            check_world_facts(&profile, s)?;
         }
 
         if let Some(name) = profile
@@ -465,6 +515,29 @@ pub(crate) fn selection(
     })
 }
 
+/// The tag of scenarios whose asserted request must come from a peer the
+/// target does not trust as a proxy: it is sent from the profile's
+/// `[network] untrusted_source`.
+pub(crate) const UNTRUSTED_PEER_TAG: &str = "untrusted-peer";
+
+/// Why `untrusted-peer` scenarios cannot run under `profile`, if they cannot:
+/// it names no untrusted source, or this host cannot send from it.
+fn untrusted_source_problem(profile: &Profile) -> Option<String> {
+    let Some(ip) = profile.untrusted_source else {
+        return Some(
+            "the profile names no `[network] untrusted_source` (a local address the target does not trust as a proxy)"
+                .into(),
+        );
+    };
+    match std::net::TcpListener::bind((ip, 0)) {
+        Ok(_) => None,
+        // macOS routes only 127.0.0.1 on lo0 until an alias is added.
+        Err(e) => Some(format!(
+            "cannot send from `[network] untrusted_source` {ip} on this host ({e}); on macOS add it with `sudo ifconfig lo0 alias {ip}`"
+        )),
+    }
+}
+
 /// The profile's `[[skip]]` entries that match no loaded scenario, as
 /// [`ConfigError::StaleSkip`]. `--list` and a run apply the same rule: an
 /// error, or a warning with `--partial`.
@@ -482,6 +555,73 @@ pub(crate) fn stale_skips(profile: &Profile, scenarios: &[Scenario]) -> Vec<Conf
 }
 
 /// Checks a variable against the profile; records credentials a scenario needs.
+/// The profile's world facts suit `scenario`: every `repeat` a fixture
+/// names is a count from 1 to 100, and its `distinct` values differ.
+/// (Every variable is known to be in the profile.)
+fn check_world_facts(profile: &Profile, scenario: &Scenario) -> Result<(), ConfigError> {
+    let unsuited = |line: usize, problem: String| ConfigError::UnsuitedFixture {
+        file: scenario.source.file.clone(),
+        line,
+        id: scenario.id.clone(),
+        problem,
+    };
+    for step in scenario.setup.iter().chain(&scenario.cleanup) {
+        if let Step::Http(h) = step
+            && let Err(e) = h.repeat.count(Some(&profile.fixtures))
+        {
+            return Err(unsuited(h.line, format!("{e} (in {})", profile.file)));
+        }
+    }
+    let vars = Vars {
+        fixtures: Some(&profile.fixtures),
+        paths: Some(&profile.paths),
+        ..Vars::default()
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for t in &scenario.distinct {
+        let value = t
+            .render(&vars)
+            .map_err(|e| unsuited(scenario.source.line, e.to_string()))?;
+        if seen.contains(&value) {
+            let names: Vec<String> = scenario
+                .distinct
+                .iter()
+                .flat_map(|t| t.vars().map(ToString::to_string).collect::<Vec<_>>())
+                .collect();
+            return Err(unsuited(
+                scenario.source.line,
+                format!(
+                    "its `distinct` values must differ, but {} make two of them `{value}` (in {}): the scenario would not prove what it is named after",
+                    names.join(", "),
+                    profile.file
+                ),
+            ));
+        }
+        seen.push(value);
+    }
+    Ok(())
+}
+
+/// Remembers a fixture `var` names that the profile leaves empty.
+fn note_empty(
+    profile: &Profile,
+    scenario: &Scenario,
+    var: &Var,
+    line: usize,
+    empty: &mut BTreeMap<String, String>,
+) {
+    if let Var::Fixture(name) = var
+        && profile
+            .fixtures
+            .get(name)
+            .is_some_and(|v| v.trim().is_empty())
+    {
+        empty
+            .entry(name.clone())
+            .or_insert_with(|| format!("{} at {}:{line}", scenario.id, scenario.source.file));
+    }
+}
+
 fn check_var(
     profile: &Profile,
     scenario: &Scenario,

@@ -13,6 +13,7 @@ use std::fmt::{self, Write as _};
 use crate::model::profile::{Credential, Profile};
 use crate::model::scenario::{Scenario, Step};
 use crate::model::template::Var;
+use crate::plan::policy::{self, Kind, POLICIES};
 use crate::plan::select::{self, Filter, Shard};
 
 /// Everything the selected scenarios need from a target.
@@ -38,12 +39,20 @@ pub(crate) struct Requirements {
     pub capabilities: BTreeMap<String, Vec<String>>,
     /// Scenarios the profile skips, with the reason.
     pub skipped: Vec<(String, String)>,
+    /// What each used fixture and credential must be on the target, in the
+    /// policy table's order: (label, the policy in words).
+    pub policies: Vec<(String, String)>,
+    /// Used fixtures and credentials the policy table has no row for.
+    pub unexplained: Vec<String>,
 }
 
 /// A webhook receiver capability.
 pub(crate) const RECEIVER: &str = "a webhook receiver the target can reach ([receiver] public_url or public_url_env, or a loopback target)";
 /// A believed client address capability.
 pub(crate) const CLIENT_ADDRESS: &str = "the target believes the runner's X-Forwarded-For / Forwarded (the runner is a trusted proxy), so a scenario can name its client address";
+
+/// A source address the target does not trust as a proxy.
+pub(crate) const UNTRUSTED_SOURCE: &str = "a local address the runner can send from that the target does not trust as a proxy ([network] untrusted_source; 0.0.0.0 for the host's own when the runner reaches the target directly)";
 
 /// The requirements of the scenarios `filters` and `shard` select under `profile`.
 pub(crate) fn requirements(
@@ -154,7 +163,39 @@ pub(crate) fn requirements(
         if names_client {
             need(CLIENT_ADDRESS);
         }
+        if s.tags.iter().any(|t| t == crate::plan::UNTRUSTED_PEER_TAG) {
+            need(UNTRUSTED_SOURCE);
+        }
     }
+    for p in POLICIES {
+        let used = match p.kind {
+            Kind::Fixture => out
+                .fixtures
+                .get(p.name)
+                .map(|(v, _)| format!("fixture `{}` = {v}", p.name)),
+            Kind::Credential => out
+                .credentials
+                .contains_key(p.name)
+                .then(|| format!("credential `{}`", p.name)),
+        };
+        if let Some(label) = used {
+            out.policies
+                .push((label, policy::render(p.text, &profile.fixtures)));
+        }
+    }
+    let unexplained_fixtures = out
+        .fixtures
+        .keys()
+        .filter(|n| policy::policy(Kind::Fixture, n).is_none())
+        .map(|n| format!("fixture `{n}`"));
+    let unexplained_credentials = out
+        .credentials
+        .keys()
+        .filter(|n| policy::policy(Kind::Credential, n).is_none())
+        .map(|n| format!("credential `{n}`"));
+    out.unexplained = unexplained_fixtures
+        .chain(unexplained_credentials)
+        .collect();
     out
 }
 
@@ -201,6 +242,22 @@ impl fmt::Display for Requirements {
         }
         for (name, (value, ids)) in &self.fixtures {
             writeln!(f, "  {name:<22} {value:<44} {}", list(ids))?;
+        }
+        writeln!(
+            f,
+            "\nWhat each must be on the target (prepare it from this list)"
+        )?;
+        if self.policies.is_empty() && self.unexplained.is_empty() {
+            writeln!(f, "  nothing")?;
+        }
+        for (label, text) in &self.policies {
+            writeln!(f, "  {label}\n    {text}")?;
+        }
+        for label in &self.unexplained {
+            writeln!(
+                f,
+                "  {label}\n    (no policy written: the scenarios that use it say what they need)"
+            )?;
         }
         writeln!(f, "\nCapabilities")?;
         if self.capabilities.is_empty() {

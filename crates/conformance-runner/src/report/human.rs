@@ -80,6 +80,8 @@ pub fn render_with(report: &Report, color: Color, detail: Detail) -> String {
                 continue;
             }
             let _ = writeln!(out, "        at {}:{} ({})", s.file, s.line, s.basis);
+            // The scenario's description states the rule it proves.
+            let _ = writeln!(out, "        what: {}", escape_text(&s.description));
             for f in s.findings.iter().map(super::escaped) {
                 let _ = writeln!(
                     out,

@@ -171,7 +171,7 @@ fn report_core() -> Value {
                 "properties": {
                     "rule": {
                         "type": "string",
-                        "description": "A response-schema rule (status, code, undocumented-code, media-type, not-json, duplicate-member, status-member, type-link, schema, www-authenticate, retry-after, status-code-mismatch) or a runner rule (header, body, setup, transport)."
+                        "description": "A response-schema rule (status, code, undocumented-code, media-type, not-json, duplicate-member, status-member, type-link, schema, www-authenticate, retry-after, status-code-mismatch) or a runner rule (header, body, setup, transport, request-id)."
                     },
                     "at": { "type": "string", "description": "status, header:<name>, body:<json-pointer>, setup:<step>, or request." },
                     "expected": { "type": "string" },

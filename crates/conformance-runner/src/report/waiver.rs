@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
-use crate::check::{Finding, RULE_BODY, RULE_HEADER, RULE_SETUP, RULE_TRANSPORT};
+use crate::check::{Finding, RULE_BODY, RULE_HEADER, RULE_REQUEST_ID, RULE_SETUP, RULE_TRANSPORT};
 use crate::model::scenario::{Diagnostic, SourceFile, line_column};
 use crate::report::gating::{WaiverNote, WaiverState, WaiverStatus};
 use crate::report::{Outcome, Report, ScenarioReport};
@@ -201,7 +201,16 @@ pub fn known_rules() -> Vec<String> {
     // Each name is held against response_schema::Rule by a test below.
     .map(|r| (*r).to_owned())
     .collect();
-    rules.extend([RULE_HEADER, RULE_BODY, RULE_SETUP, RULE_TRANSPORT].map(str::to_owned));
+    rules.extend(
+        [
+            RULE_HEADER,
+            RULE_BODY,
+            RULE_SETUP,
+            RULE_TRANSPORT,
+            RULE_REQUEST_ID,
+        ]
+        .map(str::to_owned),
+    );
     rules
 }
 

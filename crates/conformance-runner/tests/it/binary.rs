@@ -277,3 +277,22 @@ async fn requirements_lists_what_a_target_must_provide() {
         "{stdout}"
     );
 }
+
+/// `requirements` says what each fixture and credential of the whole suite
+/// must be on the target, from the one policy table, with nothing left
+/// unexplained (`tests/it/snapshots/`).
+#[tokio::test]
+async fn requirements_says_what_each_fixture_and_credential_must_be() {
+    let out = runner(vec!["requirements".into()]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let start = stdout
+        .find("What each must be on the target")
+        .expect("the policy section");
+    let end = stdout.find("\nCapabilities").expect("the capabilities");
+    let section = &stdout[start..end];
+    assert!(!section.contains("no policy written"), "{section}");
+    insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("requirements_policies_of_the_mock_profile", section);
+    });
+}

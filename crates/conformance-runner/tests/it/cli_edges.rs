@@ -233,6 +233,75 @@ async fn init_writes_a_profile_that_loads_and_names_its_variables() {
         );
     }
     assert!(!profile.credentials.is_empty());
+    // Named by role, never after the mock's workspaces.
+    for (name, source) in &profile.credentials {
+        let conformance_runner::profile::Credential::Env(var) = source else {
+            unreachable!()
+        };
+        for world in [
+            "ACME",
+            "PWONLY",
+            "DORMANT",
+            "FORTRESS",
+            "VAULT",
+            "THROTTLED",
+        ] {
+            assert!(!var.contains(world), "{name}: {var}");
+        }
+    }
+    // Every fixture is left empty under what it must be, and a run refuses
+    // the profile listing them, before anything is sent.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!profile.fixtures.is_empty());
+    for (name, value) in &profile.fixtures {
+        assert_eq!(value, "", "{name}");
+        let at = text.find(&format!("\n{name} = \"\"\n")).unwrap();
+        assert!(
+            text[..at].ends_with(|c: char| c != '\n'),
+            "{name} has a comment above"
+        );
+    }
+    assert!(!text.contains("acme.example"), "{text}");
+    assert!(
+        !text.contains("\n[[skip]]"),
+        "no skip written, only commented examples"
+    );
+    assert!(
+        stdout.contains("  export CONFORMANCE_RECEIVER_URL=..."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  CONFORMANCE_TARGET    # overrides base_url"),
+        "{stdout}"
+    );
+    let mut run = bin();
+    run.arg("--profile").arg(&path);
+    let out = output(run).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: ")
+            && stderr.contains(&format!(
+                " fixture(s) empty in {}; set each",
+                path.display()
+            ))
+            && stderr.contains("\n  acme (used by ")
+            && stderr.contains("\n  throttled_session_quota (used by rate-limited/"),
+        "{stderr}"
+    );
+
+    // A loopback target reaches the runner's receiver on loopback.
+    let local = dir.join("local.toml");
+    let mut c = bin();
+    c.args(["init", "--target", "http://127.0.0.1:8080", "--output"])
+        .arg(&local);
+    let out = output(c).await;
+    assert_eq!(out.status.code(), Some(0));
+    let profile = conformance_runner::profile::Profile::load(&local).unwrap();
+    assert_eq!(profile.receiver_public_url_env, None);
+    assert_eq!(profile.receiver_bind.ip().to_string(), "127.0.0.1");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("CONFORMANCE_RECEIVER_URL"));
+
     // Never over a file by accident.
     let mut again = bin();
     again

@@ -92,7 +92,7 @@ async fn respond(
     body: &str,
 ) {
     let mut head = format!(
-        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\nx-request-id: req_1\r\n",
         body.len()
     );
     for (k, v) in headers {

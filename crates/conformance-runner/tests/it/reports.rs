@@ -138,6 +138,7 @@ Network policy
 Generic
   FAIL  not-found/a           NotFound                         12 ms
         at fixtures/scenarios/x.toml:3 (platform)
+        what: d
         status at status  [platform]
           expected: 404 (NotFound)
           actual:   400

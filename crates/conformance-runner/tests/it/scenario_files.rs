@@ -354,3 +354,77 @@ fn without_a_receiver_url_the_webhook_scenarios_are_skipped_with_the_reason() {
             .all(|r| !r.starts_with("no webhook receiver"))
     );
 }
+
+/// A world fact that does not suit a scenario is refused before anything is
+/// sent, at the scenario's line: a count that is no count, values that must
+/// differ and do not.
+#[test]
+fn world_facts_that_do_not_suit_a_scenario_are_refused_with_file_and_line() {
+    let plan = |profile: Profile, scenarios: Vec<scenario::Scenario>| {
+        let options = Options {
+            target: Some("http://127.0.0.1:9".into()),
+            ..Options::new(profile, scenarios)
+        };
+        Plan::new(options, &|_| None)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let embedded = || conformance_runner::embedded_scenarios().unwrap();
+    let mut profile = Profile::mock();
+    profile
+        .fixtures
+        .insert("throttled_session_quota".into(), "lots".into());
+    let err = plan(profile.clone(), embedded()).unwrap_err();
+    // The first repeated step of the first rate-limited scenario is its second setup step.
+    let text = std::fs::read_to_string(
+        workspace_root().join("fixtures/scenarios/generic/rate-limited.toml"),
+    )
+    .unwrap();
+    let second_setup = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("[[scenario.setup]]"))
+        .nth(1)
+        .map(|(i, _)| i + 1)
+        .unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "fixtures/scenarios/generic/rate-limited.toml:{second_setup}: scenario `rate-limited/session-quota`: `repeat` is `lots`, not a count from 1 to 100 (in fixtures/profiles/mock.toml)"
+        )
+    );
+    profile
+        .fixtures
+        .insert("throttled_session_quota".into(), "101".into());
+    assert!(
+        plan(profile, embedded())
+            .unwrap_err()
+            .contains("`repeat` is `101`, not a count from 1 to 100")
+    );
+
+    let file = scenario::SourceFile {
+        name: "own/step-up-reused.toml".into(),
+        text: r#"
+[[scenario]]
+id = "step-up-reused/for-another-purpose"
+code = "STEP_UP_REUSED"
+description = "The spent token presented to delete a user, which is not its purpose."
+distinct = ["{{fixture.spent_step_up_purpose}}", "delete_user"]
+
+[scenario.request]
+method = "DELETE"
+path = "/v1/users/x"
+"#
+        .into(),
+    };
+    let own = scenario::load(std::slice::from_ref(&file)).unwrap();
+    let mut profile = Profile::mock();
+    plan(profile.clone(), own.clone()).expect("change_network_policy is not delete_user");
+    profile
+        .fixtures
+        .insert("spent_step_up_purpose".into(), "delete_user".into());
+    assert_eq!(
+        plan(profile, own).unwrap_err(),
+        "own/step-up-reused.toml:3: scenario `step-up-reused/for-another-purpose`: its `distinct` values must differ, but {{fixture.spent_step_up_purpose}} make two of them `delete_user` (in fixtures/profiles/mock.toml): the scenario would not prove what it is named after"
+    );
+}

@@ -31,7 +31,15 @@ pub enum Fault {
     ChangedBodyText,
     /// INVALID_FILTER as `application/json`.
     WrongMediaType,
+    /// INVALID_FILTER (a SCIM error, where the header is the request id's
+    /// only place) without `x-request-id`.
+    NoRequestId,
+    /// Unauthorized with a body `request_id` other than `x-request-id`.
+    OtherRequestId,
 }
+
+/// The request id every answer carries, in `x-request-id` and a problem body.
+pub const REQUEST_ID: &str = "req_test";
 
 const DOCS: &str = "https://docs.platform.example/docs/errors";
 
@@ -43,7 +51,7 @@ pub fn problem(code: &str, anchor: &str, title: &str, status: u16) -> Value {
         "status": status,
         "detail": format!("{title}."),
         "code": code,
-        "request_id": "req_test",
+        "request_id": REQUEST_ID,
     })
 }
 
@@ -59,6 +67,9 @@ fn respond(
         body.to_string(),
     )
         .into_response();
+    response
+        .headers_mut()
+        .insert("x-request-id", HeaderValue::from_static(REQUEST_ID));
     for (name, value) in headers {
         response
             .headers_mut()
@@ -135,7 +146,10 @@ pub fn app(fault: Fault) -> Router {
                 } else {
                     "Unauthorized"
                 };
-                let body = problem(code, "unauthorized", "Unauthorized", 401);
+                let mut body = problem(code, "unauthorized", "Unauthorized", 401);
+                if fault == Fault::OtherRequestId {
+                    body["request_id"] = json!("req_other");
+                }
                 respond(
                     401,
                     PROBLEM,
@@ -174,12 +188,16 @@ pub fn app(fault: Fault) -> Router {
                     "application/scim+json"
                 };
                 // The code's only place in a SCIM error is this header.
-                respond(
+                let mut response = respond(
                     400,
                     media,
                     &body,
                     &[("x-error-code", "INVALID_FILTER".to_owned())],
-                )
+                );
+                if fault == Fault::NoRequestId {
+                    response.headers_mut().remove("x-request-id");
+                }
+                response
             }),
         )
 }

@@ -180,6 +180,66 @@ async fn a_wrong_media_type() {
 }
 
 #[tokio::test]
+async fn a_scim_error_without_a_request_id() {
+    let report = run_with(Fault::NoRequestId).await;
+    assert_eq!(
+        findings(&report),
+        expect(
+            "invalid-filter/missing-operator",
+            &[[
+                "request-id",
+                "header:x-request-id",
+                "a request id (every error response carries one)",
+                "absent"
+            ]]
+        )
+    );
+    let finding = &report
+        .scenarios
+        .iter()
+        .find(|s| s.outcome == Outcome::Failed)
+        .unwrap()
+        .findings[0];
+    assert_eq!(finding.basis, "platform");
+    assert_eq!(
+        finding.hint.as_deref(),
+        Some(
+            "send `x-request-id` once on every response, with the same value as a problem body's `request_id`: the platform's catalog"
+        )
+    );
+    assert_eq!(
+        finding.docs.as_deref(),
+        Some("https://docs.platform.example/docs/errors#invalid-filter")
+    );
+}
+
+#[tokio::test]
+async fn a_body_request_id_other_than_the_header() {
+    let report = run_with(Fault::OtherRequestId).await;
+    assert_eq!(
+        findings(&report),
+        expect(
+            "unauthorized/no-credentials",
+            &[[
+                "request-id",
+                "body:/request_id",
+                "\"req_test\" (the `x-request-id` header)",
+                "\"req_other\""
+            ]]
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_profile_without_a_request_id_header_checks_none() {
+    let addr = serve(app(Fault::NoRequestId)).await;
+    let mut profile = mini_profile();
+    profile.request_id_header = None;
+    let report = run(mini_suite(), profile, format!("http://{addr}")).await;
+    assert_eq!(findings(&report), BTreeMap::new());
+}
+
+#[tokio::test]
 async fn a_code_at_another_pointer_is_checked_there() {
     // A target whose envelope nests the code: with `code_pointer` the exact
     // code is read there, and `body_contract = false` drops the envelope schema.

@@ -75,6 +75,10 @@ pub struct Scenario {
     pub request_captures: Vec<(String, CaptureFrom)>,
     /// Steps that remove what setup created; run after the scenario, whatever its outcome.
     pub cleanup: Vec<Step>,
+    /// Values that must differ under the profile, or the scenario would not
+    /// prove what it is named after (a spent token presented for "another"
+    /// purpose that is its own). Only `fixture.` and `path.` variables.
+    pub distinct: Vec<Template>,
     /// Where the scenario is written.
     pub source: SourceLocation,
 }
@@ -113,11 +117,54 @@ pub struct HttpStep {
     /// Statuses accepted besides 2xx.
     pub allow_status: Vec<u16>,
     /// How many times to send it (to exhaust a quota or trip a circuit).
-    pub repeat: u32,
+    pub repeat: Repeat,
     /// A capture that must exist for the step to run (`if_captured`).
     pub if_captured: Option<String>,
     /// Line of the step in its file.
     pub line: usize,
+}
+
+/// How many times a step is sent.
+#[derive(Clone, Debug)]
+pub enum Repeat {
+    /// A count written in the scenario, 1 to 100.
+    Times(u32),
+    /// `{{fixture.NAME}}`: a count the profile names (a quota, a threshold
+    /// of the target's world), checked to be 1 to 100 when the run is planned.
+    Fixture(Template),
+}
+
+/// The most times a step may be sent.
+pub(crate) const MAX_REPEAT: u32 = 100;
+
+impl Repeat {
+    /// The count under `fixtures` (a plan has checked a fixture's value).
+    pub fn count(
+        &self,
+        fixtures: Option<&std::collections::BTreeMap<String, String>>,
+    ) -> Result<u32, String> {
+        match self {
+            Repeat::Times(n) => Ok(*n),
+            Repeat::Fixture(t) => {
+                let vars = crate::model::template::Vars {
+                    fixtures,
+                    ..crate::model::template::Vars::default()
+                };
+                let text = t.render(&vars).map_err(|e| e.to_string())?;
+                parse_count(&text).ok_or_else(|| {
+                    format!("`repeat` is `{text}`, not a count from 1 to {MAX_REPEAT}")
+                })
+            }
+        }
+    }
+}
+
+/// A count from 1 to [`MAX_REPEAT`].
+pub(crate) fn parse_count(text: &str) -> Option<u32> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_REPEAT).contains(n))
 }
 
 /// Where a capture reads its value.
@@ -187,10 +234,10 @@ impl fmt::Display for MatchRegex {
 pub enum HeaderMatch {
     /// Exactly this value (a template).
     Equals(Template),
-    /// Contains this text.
-    Contains(String),
-    /// Does not contain this text (absent counts as not containing it).
-    Excludes(String),
+    /// Contains this text (a template).
+    Contains(Template),
+    /// Does not contain this text (a template; absent counts as not containing it).
+    Excludes(Template),
     /// Matches this regular expression.
     Matches(MatchRegex),
     /// Present, any value.
@@ -294,7 +341,12 @@ impl Scenario {
         let line = self.source.line;
         for step in self.setup.iter().chain(&self.cleanup) {
             match step {
-                Step::Http(s) => request_templates(&s.request, s.line, &mut out),
+                Step::Http(s) => {
+                    request_templates(&s.request, s.line, &mut out);
+                    if let Repeat::Fixture(t) = &s.repeat {
+                        out.push((t, s.line));
+                    }
+                }
                 Step::Receiver(ReceiverStep::Verify(t)) => out.push((t, line)),
                 Step::Receiver(ReceiverStep::Respond(_)) => {}
                 Step::WebAuthn(w) => out.extend(w.templates().into_iter().map(|t| (t, w.line))),
@@ -303,12 +355,16 @@ impl Scenario {
         }
         request_templates(&self.request, line, &mut out);
         for (_, m) in &self.expect.headers {
-            if let HeaderMatch::Equals(t) = m {
+            if let HeaderMatch::Equals(t) | HeaderMatch::Contains(t) | HeaderMatch::Excludes(t) = m
+            {
                 out.push((t, line));
             }
         }
         for (_, value) in &self.expect.body {
             out.extend(value.templates().into_iter().map(|t| (t, line)));
+        }
+        for t in &self.distinct {
+            out.push((t, line));
         }
         out
     }

@@ -34,6 +34,8 @@ pub(crate) struct RawScenario {
     pub(crate) expect: Option<Spanned<RawExpect>>,
     #[serde(default)]
     pub(crate) cleanup: Vec<Spanned<RawStep>>,
+    #[serde(default)]
+    pub(crate) distinct: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -64,7 +66,8 @@ pub(crate) struct RawStep {
     pub(crate) capture: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     pub(crate) allow_status: Vec<Spanned<u16>>,
-    pub(crate) repeat: Option<Spanned<u32>>,
+    /// A count, or `{{fixture.NAME}}` (validated in `validate`).
+    pub(crate) repeat: Option<Spanned<toml::Value>>,
     pub(crate) receiver: Option<Spanned<RawReceiver>>,
     pub(crate) webauthn: Option<Spanned<RawWebAuthn>>,
     pub(crate) totp: Option<Spanned<String>>,

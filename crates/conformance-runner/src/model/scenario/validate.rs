@@ -14,6 +14,10 @@ use crate::model::scenario::raw::*;
 use crate::model::scenario::*;
 use crate::model::template::{JsonTemplate, Template, Var};
 
+/// What `repeat` may be.
+const REPEAT_SHAPE: &str =
+    "`repeat` is a count from 1 to 100, or `{{fixture.NAME}}` (a count the profile names)";
+
 /// Validation context for one file.
 pub(crate) struct Cx<'a> {
     pub(crate) file: &'a SourceFile,
@@ -167,6 +171,30 @@ impl Cx<'_> {
             .filter_map(|s| self.step(s, &mut cleanup_captures, "cleanup"))
             .collect();
 
+        let mut distinct = Vec::new();
+        if raw.distinct.len() == 1 {
+            self.error(
+                raw.distinct[0].span(),
+                "`distinct` lists at least two values that must differ",
+            );
+        }
+        for value in &raw.distinct {
+            let Some(t) = self.template(value, &BTreeSet::new()) else {
+                continue;
+            };
+            if let Some(var) = t
+                .vars()
+                .find(|v| !matches!(v, Var::Fixture(_) | Var::Path(_)))
+            {
+                self.error(
+                    value.span(),
+                    format!("`{var}`: `distinct` may use only `fixture.` and `path.` values, known before anything is sent"),
+                );
+                continue;
+            }
+            distinct.push(t);
+        }
+
         if self.diagnostics.len() > before {
             return None;
         }
@@ -182,6 +210,7 @@ impl Cx<'_> {
             expect,
             request_captures,
             cleanup,
+            distinct,
             source: SourceLocation {
                 file: self.file.name.clone(),
                 line: self.line(&raw.id.span()),
@@ -317,12 +346,38 @@ impl Cx<'_> {
             allow_status.push(status.into_inner());
         }
         let repeat = match raw.repeat {
-            Some(r) if !(1..=100).contains(r.get_ref()) => {
-                self.error(r.span(), "`repeat` must be between 1 and 100");
-                1
+            None => Repeat::Times(1),
+            Some(r) => {
+                let span = r.span();
+                match r.into_inner() {
+                    toml::Value::Integer(n) => match u32::try_from(n) {
+                        Ok(n) if (1..=MAX_REPEAT).contains(&n) => Repeat::Times(n),
+                        _ => {
+                            self.error(span, "`repeat` must be between 1 and 100");
+                            Repeat::Times(1)
+                        }
+                    },
+                    toml::Value::String(text) => {
+                        let fixture = Template::parse(&text).ok().filter(|t| {
+                            let vars: Vec<&Var> = t.vars().collect();
+                            matches!(vars.as_slice(), [Var::Fixture(_)])
+                                && text.trim().starts_with("{{")
+                                && text.trim().ends_with("}}")
+                        });
+                        match fixture {
+                            Some(t) => Repeat::Fixture(t),
+                            None => {
+                                self.error(span, REPEAT_SHAPE);
+                                Repeat::Times(1)
+                            }
+                        }
+                    }
+                    _ => {
+                        self.error(span, REPEAT_SHAPE);
+                        Repeat::Times(1)
+                    }
+                }
             }
-            Some(r) => r.into_inner(),
-            None => 1,
         };
         let step_captures = self.captures(raw.capture, captures);
         Some(Step::Http(HttpStep {
@@ -518,8 +573,18 @@ impl Cx<'_> {
                         None => continue,
                     }
                 }
-                RawHeaderMatch::Contains(v) => HeaderMatch::Contains(v),
-                RawHeaderMatch::Excludes(v) => HeaderMatch::Excludes(v),
+                RawHeaderMatch::Contains(v) => {
+                    match self.template(&Spanned::new(span.clone(), v), captures) {
+                        Some(t) => HeaderMatch::Contains(t),
+                        None => continue,
+                    }
+                }
+                RawHeaderMatch::Excludes(v) => {
+                    match self.template(&Spanned::new(span.clone(), v), captures) {
+                        Some(t) => HeaderMatch::Excludes(t),
+                        None => continue,
+                    }
+                }
                 RawHeaderMatch::Matches(v) => match Regex::new(&v) {
                     Ok(r) => HeaderMatch::Matches(MatchRegex(r)),
                     Err(e) => {
