@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use conformance_runner::cli::run::{self as cli, Args};
 use conformance_runner::exit::exit_code;
+use conformance_runner::report::Outcome;
 use conformance_runner::report::progress::Progress;
 use conformance_runner::{DEFAULT_JOBS, Options, Plan};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -123,12 +124,26 @@ pub fn bench() -> Result<ExitCode> {
             "(start-up: a fresh mock and the plan; run: client, probe, every scenario and cleanup)"
         );
         println!(
-            "{:<28} {:>5} {:>12} {:>12} {:>12} {:>8}",
-            "target", "jobs", "start-up", "run", "wall time", "result"
+            "(critical path: the probe's round trip, then the round trips of the scenario with the"
         );
+        println!(
+            " most, one response latency each: no concurrency makes the suite faster than that)"
+        );
+        println!(
+            "{:<28} {:>5} {:>12} {:>12} {:>12} {:>17} {:>8}",
+            "target", "jobs", "start-up", "run", "wall time", "critical path", "result"
+        );
+        let jobs_list: Vec<usize> = match std::env::var("BENCH_JOBS") {
+            Ok(list) => list
+                .split(',')
+                .map(|j| j.trim().parse().context("BENCH_JOBS is N,N,..."))
+                .collect::<Result<_>>()?,
+            Err(_) => vec![1, DEFAULT_JOBS],
+        };
         let mut all_passed = true;
+        let mut longest = None;
         for latency in [Duration::ZERO, BENCH_LATENCY] {
-            for jobs in [1, DEFAULT_JOBS] {
+            for &jobs in &jobs_list {
                 let timed = time_suite(latency, jobs).await?;
                 all_passed &= timed.passed;
                 let target = if latency.is_zero() {
@@ -137,14 +152,28 @@ pub fn bench() -> Result<ExitCode> {
                     format!("mock + {} ms per response", latency.as_millis())
                 };
                 let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                let wall = timed.start_up + timed.run;
+                let critical = if latency.is_zero() {
+                    "-".to_owned()
+                } else {
+                    format!(
+                        "{:.0} ms ({:.2}x)",
+                        ms(timed.critical),
+                        wall.as_secs_f64() / timed.critical.as_secs_f64()
+                    )
+                };
                 println!(
-                    "{target:<28} {jobs:>5} {:>9.1} ms {:>9.1} ms {:>9.1} ms {:>8}",
+                    "{target:<28} {jobs:>5} {:>9.1} ms {:>9.1} ms {:>9.1} ms {critical:>17} {:>8}",
                     ms(timed.start_up),
                     ms(timed.run),
-                    ms(timed.start_up + timed.run),
+                    ms(wall),
                     timed.closing
                 );
+                longest = Some(timed.longest);
             }
+        }
+        if let Some(longest) = longest {
+            println!("the scenario with the most round trips: {longest}");
         }
         Ok(if all_passed {
             ExitCode::SUCCESS
@@ -158,6 +187,11 @@ pub fn bench() -> Result<ExitCode> {
 struct Timed {
     start_up: Duration,
     run: Duration,
+    /// The probe's round trip, then the longest scenario's, at one response
+    /// latency each.
+    critical: Duration,
+    /// That scenario and its round trips.
+    longest: String,
     passed: bool,
     closing: String,
 }
@@ -178,7 +212,10 @@ async fn time_suite(latency: Duration, jobs: usize) -> Result<Timed> {
     let options = Options {
         target: Some(target),
         jobs,
-        ..Options::new(conformance_runner::profile::Profile::mock(), scenarios)
+        ..Options::new(
+            conformance_runner::profile::Profile::mock(),
+            scenarios.clone(),
+        )
     };
     let plan = Plan::new(options, &|_| None)?;
     let start_up = started.elapsed();
@@ -186,9 +223,29 @@ async fn time_suite(latency: Duration, jobs: usize) -> Result<Timed> {
     let report = plan.run(&Progress::quiet(), std::future::pending()).await?;
     let run = ran.elapsed();
     let _ = mock.shutdown().await;
+    // The critical path: the probe's round trip, then the runnable scenario
+    // with the most round trips (setup, the asserted request, cleanup), each
+    // one response latency. No concurrency can beat it.
+    let (round_trips, longest) = report
+        .scenarios
+        .iter()
+        .filter(|r| r.outcome != Outcome::Skipped)
+        .filter_map(|r| {
+            let s = scenarios.iter().find(|s| s.id == r.id)?;
+            let (requests, cleanup) = s.round_trips();
+            Some((
+                requests + cleanup,
+                format!("{} ({requests} + {cleanup} cleanup round trips)", r.id),
+            ))
+        })
+        .max_by_key(|(n, _)| *n)
+        .unwrap_or_default();
+    let critical = latency * u32::try_from(1 + round_trips).unwrap_or(u32::MAX);
     Ok(Timed {
         start_up,
         run,
+        critical,
+        longest,
         passed: report.passed(),
         closing: format!("{}/{}", report.summary.passed, report.summary.total),
     })

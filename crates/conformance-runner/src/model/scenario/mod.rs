@@ -325,6 +325,22 @@ impl SourceFile {
 }
 
 impl Scenario {
+    /// The requests it sends when every step answers: (setup steps, each as
+    /// often as it repeats, and the asserted request; cleanup steps). Receiver
+    /// steps send none.
+    pub fn round_trips(&self) -> (usize, usize) {
+        let count = |steps: &[Step]| -> usize {
+            steps
+                .iter()
+                .map(|step| match step {
+                    Step::Http(h) => usize::try_from(h.repeat).unwrap_or(usize::MAX),
+                    Step::Receiver(_) => 0,
+                })
+                .sum()
+        };
+        (count(&self.setup) + 1, count(&self.cleanup))
+    }
+
     /// The category of the scenario's code.
     pub fn category(&self) -> Category {
         self.code.category()
