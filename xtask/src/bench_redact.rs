@@ -120,6 +120,7 @@ fn fixture(n: usize) -> (Vec<String>, Report) {
             basis: "platform".into(),
             file: "bench.toml".into(),
             line: i + 1,
+            built_in: true,
             outcome: Outcome::Failed,
             skip_reason: None,
             duration_ms: 1,

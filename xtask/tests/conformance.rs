@@ -844,3 +844,131 @@ async fn a_failed_control_step_is_named_as_sent_and_says_the_rule_it_prepares() 
     assert!(f.actual.starts_with("403 "), "{}", f.actual);
     assert_eq!(s.steps[0].name, "GET /v1/workspaces/fortress/users");
 }
+
+/// Another world passes: the mock started from a seed whose IP allowlist,
+/// spent step-up token's purpose, session quota and circuit threshold differ
+/// from the default's, and a profile written by `init` with its empty
+/// fixtures filled in from that world (as a staging owner fills them from
+/// `init` and `requirements`), credentials from variables named by role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_world_passes_with_a_profile_written_by_init() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let default_seed = std::fs::read_to_string(root.join("fixtures/seed.toml")).unwrap();
+    let mut text = default_seed.clone();
+    for (from, to) in [
+        (
+            r#"allowlist = ["203.0.113.0/24", "2001:db8::/32"]"#,
+            r#"allowlist = ["203.0.113.0/24", "2001:db8::/32", "192.0.2.0/24"]"#,
+        ),
+        (
+            "session_rate_limit = { quota = 3, window_secs = 60 }",
+            "session_rate_limit = { quota = 5, window_secs = 60 }",
+        ),
+        ("circuit_threshold = 3", "circuit_threshold = 4"),
+        (
+            "token = \"su_acme_spent\"\nuser = \"usr_acme_admin\"\npurpose = \"change_network_policy\"",
+            "token = \"su_acme_spent\"\nuser = \"usr_acme_admin\"\npurpose = \"rotate_webhook_secret\"",
+        ),
+    ] {
+        assert!(text.contains(from), "the default seed says {from}");
+        text = text.replace(from, to);
+    }
+    let mut seed = mock_server::seed::Seed::parse(&text).expect("the other world parses");
+    seed.trusted_proxies.push("127.0.0.1/32".into());
+    let mock = mock_server::spawn(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        mock_server::Config::new(seed),
+    )
+    .await
+    .expect("the mock starts");
+    let base = mock.base_url();
+
+    // What `init` writes, filled in.
+    let mut profile_text = conformance_runner::init::profile_text(&base).unwrap();
+    let mock_profile = conformance_runner::profile::Profile::mock();
+    let mut world = mock_profile.fixtures.clone();
+    for (name, value) in [
+        ("fortress_allowed_ipv4", "192.0.2.10"),
+        ("spent_step_up_purpose", "rotate_webhook_secret"),
+        ("throttled_session_quota", "5"),
+        ("webhook_circuit_threshold", "4"),
+    ] {
+        world.insert(name.into(), value.into());
+    }
+    let empty = profile_text.matches(" = \"\"\n").count();
+    for (name, value) in &world {
+        profile_text = profile_text.replace(
+            &format!("\n{name} = \"\"\n"),
+            &format!("\n{name} = {value:?}\n"),
+        );
+    }
+    assert!(
+        empty > 10 && !profile_text.contains(" = \"\"\n"),
+        "{profile_text}"
+    );
+    profile_text = profile_text
+        .replace(
+            "docs_base = \"https://docs.platform.example\"",
+            &format!("docs_base = \"{base}\""),
+        )
+        .replace(
+            "# [network]\n# untrusted_source = \"0.0.0.0\"",
+            "[network]\nuntrusted_source = \"127.0.0.2\"",
+        );
+    let profile =
+        conformance_runner::profile::Profile::parse(&conformance_runner::scenario::SourceFile {
+            name: "other-world.toml".into(),
+            text: profile_text,
+        })
+        .expect("the filled-in profile loads");
+    // The credentials' values, by the variables init named by role.
+    let mut env = std::collections::BTreeMap::new();
+    for (name, source) in &profile.credentials {
+        let conformance_runner::profile::Credential::Env(var) = source else {
+            panic!("{name} is not read from the environment");
+        };
+        let Some(conformance_runner::profile::Credential::Literal(value)) =
+            mock_profile.credentials.get(name)
+        else {
+            panic!("the mock has no {name}");
+        };
+        env.insert(var.clone(), value.clone());
+    }
+    let options = Options {
+        target: Some(base.clone()),
+        run_id: Some("otherworld".into()),
+        ..Options::new(
+            profile,
+            conformance_runner::embedded_scenarios().expect("the scenarios load"),
+        )
+    };
+    let plan = Plan::new(options, &|var| env.get(var).cloned()).expect("the profile is complete");
+    let report = plan
+        .run(&Progress::quiet(), std::future::pending())
+        .await
+        .expect("the mock answers");
+    assert_all_passed(&report, "another world");
+    assert!(
+        report
+            .scenarios
+            .iter()
+            .all(|s| s.outcome == Outcome::Passed),
+        "nothing skipped"
+    );
+
+    // The default world's counts are wrong here: the mock profile fails
+    // exactly the scenarios that count to them.
+    let default_counts = run_with(mock_profile, base, "defaultcounts").await;
+    let mut failed: Vec<&str> = default_counts
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Failed)
+        .map(|s| s.id.as_str())
+        .collect();
+    failed.sort_unstable();
+    assert!(
+        failed.contains(&"rate-limited/session-quota")
+            && failed.contains(&"circuit-open/after-consecutive-failures"),
+        "{failed:?}"
+    );
+}

@@ -34,6 +34,7 @@ pub(crate) fn skeleton(scenario: &Scenario, outcome: Outcome) -> ScenarioReport 
             .unwrap_or_else(|| PLATFORM.to_owned()),
         file: scenario.source.file.clone(),
         line: scenario.source.line,
+        built_in: scenario.source.built_in,
         outcome,
         skip_reason: None,
         duration_ms: 0,

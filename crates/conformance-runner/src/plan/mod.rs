@@ -40,7 +40,11 @@ pub fn embedded_scenarios() -> Result<Vec<Scenario>, LoadError> {
             text: (*text).to_owned(),
         })
         .collect();
-    scenario::load::load(&files)
+    let mut scenarios = scenario::load::load(&files)?;
+    for s in &mut scenarios {
+        s.source.built_in = true;
+    }
+    Ok(scenarios)
 }
 
 /// Scenarios from `dir`, or the embedded ones.

@@ -79,7 +79,17 @@ pub fn render_with(report: &Report, color: Color, detail: Detail) -> String {
                 }
                 continue;
             }
-            let _ = writeln!(out, "        at {}:{} ({})", s.file, s.line, s.basis);
+            if s.built_in {
+                // The installed binary's users have no such file: name the
+                // scenario, and where its source lives in the runner's.
+                let _ = writeln!(
+                    out,
+                    "        at {}, built into the runner ({}:{} of its source) ({})",
+                    s.id, s.file, s.line, s.basis
+                );
+            } else {
+                let _ = writeln!(out, "        at {}:{} ({})", s.file, s.line, s.basis);
+            }
             // The scenario's description states the rule it proves.
             let _ = writeln!(out, "        what: {}", escape_text(&s.description));
             for f in s.findings.iter().map(super::escaped) {

@@ -154,6 +154,10 @@ pub struct ScenarioReport {
     pub file: String,
     /// The line of its `id`.
     pub line: usize,
+    /// Compiled into the runner: `file` is in the runner's source, which a
+    /// user of the installed binary does not have.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub built_in: bool,
     /// Passed, failed or skipped.
     pub outcome: Outcome,
     /// Why it was skipped.

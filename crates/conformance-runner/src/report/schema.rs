@@ -93,6 +93,7 @@ fn report_core() -> Value {
                     "description": { "type": "string" },
                     "basis": { "type": "string", "description": "The standard rule it proves (`RFC 7644 §3.4.2.2`), or `platform`." },
                     "file": { "type": "string" },
+                    "built_in": { "type": "boolean", "description": "The scenario is compiled into the runner: `file` is a path in the runner's source, not on disk. Absent when false." },
                     "line": { "type": "integer", "minimum": 1 },
                     "outcome": { "enum": ["passed", "failed", "skipped"] },
                     "skip_reason": { "type": "string" },

@@ -412,6 +412,7 @@ fn in_a_full_run_a_waived_code_is_neither_passing_nor_uncovered_and_an_unwaived_
         basis: "platform".into(),
         file: "f.toml".into(),
         line: 1,
+        built_in: false,
         outcome: Outcome::Failed,
         skip_reason: None,
         duration_ms: 1,

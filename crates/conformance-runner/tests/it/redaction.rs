@@ -214,6 +214,7 @@ mod property {
             basis: "platform".into(),
             file: "x.toml".into(),
             line: 3,
+            built_in: false,
             outcome: Outcome::Failed,
             skip_reason: None,
             duration_ms: 1,

@@ -43,6 +43,7 @@ fn scenario(
         basis: "platform".into(),
         file: "fixtures/scenarios/x.toml".into(),
         line: 3,
+        built_in: false,
         outcome,
         skip_reason: (outcome == Outcome::Skipped).then(|| "no IPv6 at the edge".into()),
         duration_ms: 12,
@@ -281,5 +282,39 @@ fn a_code_the_profile_skips_entirely_shows_why_and_is_not_uncovered() {
     assert!(
         text.contains("SIGNATURE_FAILED                     1      0      0       1  skipped by the profile: no webhook receiver the staging can reach\n"),
         "{text}"
+    );
+}
+
+/// A scenario compiled into the runner is located by its id and its place
+/// in the runner's source, since the installed binary's users have no file;
+/// one loaded from a directory keeps its file and line.
+#[test]
+fn a_built_in_scenario_is_located_by_its_id() {
+    let mut report = known_report();
+    let failed = report
+        .scenarios
+        .iter_mut()
+        .find(|s| s.outcome == Outcome::Failed)
+        .unwrap();
+    failed.built_in = true;
+    let text = human::render(&report, Color::Never);
+    assert!(
+        text.contains("\n        at not-found/a, built into the runner (fixtures/scenarios/x.toml:3 of its source) (platform)\n        what: d\n"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&report.scenarios).unwrap();
+    assert_eq!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["built_in"] == true)
+            .count(),
+        1
+    );
+    assert!(
+        conformance_runner::embedded_scenarios()
+            .unwrap()
+            .iter()
+            .all(|s| s.source.built_in)
     );
 }

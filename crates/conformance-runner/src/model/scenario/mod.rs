@@ -90,6 +90,9 @@ pub struct SourceLocation {
     pub file: String,
     /// 1-based line of the scenario's `id`.
     pub line: usize,
+    /// Compiled into the runner (its `file` is in the runner's source, not
+    /// on the user's disk), rather than loaded from a directory.
+    pub built_in: bool,
 }
 
 /// A setup or cleanup step.

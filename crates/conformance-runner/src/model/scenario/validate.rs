@@ -212,6 +212,7 @@ impl Cx<'_> {
             cleanup,
             distinct,
             source: SourceLocation {
+                built_in: false,
                 file: self.file.name.clone(),
                 line: self.line(&raw.id.span()),
             },
