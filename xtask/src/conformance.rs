@@ -226,13 +226,14 @@ async fn time_suite(latency: Duration, jobs: usize) -> Result<Timed> {
     // The critical path: the probe's round trip, then the runnable scenario
     // with the most round trips (setup, the asserted request, cleanup), each
     // one response latency. No concurrency can beat it.
+    let fixtures = conformance_runner::profile::Profile::mock().fixtures;
     let (round_trips, longest) = report
         .scenarios
         .iter()
         .filter(|r| r.outcome != Outcome::Skipped)
         .filter_map(|r| {
             let s = scenarios.iter().find(|s| s.id == r.id)?;
-            let (requests, cleanup) = s.round_trips();
+            let (requests, cleanup) = s.round_trips(&fixtures);
             Some((
                 requests + cleanup,
                 format!("{} ({requests} + {cleanup} cleanup round trips)", r.id),

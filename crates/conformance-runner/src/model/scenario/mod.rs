@@ -329,15 +329,21 @@ impl SourceFile {
 
 impl Scenario {
     /// The requests it sends when every step answers: (setup steps, each as
-    /// often as it repeats, and the asserted request; cleanup steps). Receiver
-    /// steps send none.
-    pub fn round_trips(&self) -> (usize, usize) {
+    /// often as it repeats under the profile's `fixtures`, and the asserted
+    /// request; cleanup steps). Receiver, WebAuthn and TOTP steps send none.
+    pub fn round_trips(
+        &self,
+        fixtures: &std::collections::BTreeMap<String, String>,
+    ) -> (usize, usize) {
         let count = |steps: &[Step]| -> usize {
             steps
                 .iter()
                 .map(|step| match step {
-                    Step::Http(h) => usize::try_from(h.repeat).unwrap_or(usize::MAX),
-                    Step::Receiver(_) => 0,
+                    Step::Http(h) => {
+                        let n = h.repeat.count(Some(fixtures)).unwrap_or(1);
+                        usize::try_from(n).unwrap_or(usize::MAX)
+                    }
+                    Step::Receiver(_) | Step::WebAuthn(_) | Step::Totp(_) => 0,
                 })
                 .sum()
         };
