@@ -174,6 +174,14 @@ pub fn profile_text(target: &str) -> Result<String, InitError> {
         );
     }
     out.push_str(
+        "# The relying party the target's WebAuthn ceremonies use, and the origin its\n\
+         # web app has: the runner's software authenticator claims them, as a browser\n\
+         # there would (placeholders: set them to your staging's RP id and origin).\n\
+         [webauthn]\n\
+         rp_id = \"platform.example\"\n\
+         origin = \"https://platform.example\"\n\n",
+    );
+    out.push_str(
         "# Uncomment to run the untrusted-peer scenario: a local address the runner\n\
          # can send from that the target does not trust as a proxy (0.0.0.0: this\n\
          # host's own address, when the runner reaches the target directly rather\n\

@@ -181,6 +181,20 @@ pub enum ConfigError {
         /// `name (used by id at file:line)`, by name.
         fixtures: Vec<String>,
     },
+    /// Scenarios with a WebAuthn ceremony, and a profile that does not say
+    /// which relying party and origin the runner's authenticator claims.
+    #[error(
+        "{profile} has no `[webauthn]` (`rp_id` and `origin`: the target's relying party id and web origin), which the WebAuthn ceremonies of {} scenario(s) need, such as `{first}`",
+        .count
+    )]
+    NoWebAuthnClient {
+        /// The profile file.
+        profile: String,
+        /// How many selected scenarios have a `webauthn` step.
+        count: usize,
+        /// The first of them.
+        first: String,
+    },
     /// Credentials would go over plain HTTP to a non-loopback host.
     #[error(
         "target {target} is plain http:// and not loopback: credentials would travel unencrypted; use https://, or set `[transport] credentials_over_http = true` in {profile} if you mean it"
@@ -331,6 +345,25 @@ impl Plan {
                 }
             }
             to_check.push(s);
+        }
+        if profile.webauthn.is_none() {
+            let ceremonies: Vec<&Scenario> = to_check
+                .iter()
+                .copied()
+                .filter(|s| {
+                    s.setup
+                        .iter()
+                        .chain(&s.cleanup)
+                        .any(|step| matches!(step, Step::WebAuthn(_)))
+                })
+                .collect();
+            if let Some(first) = ceremonies.first() {
+                return Err(ConfigError::NoWebAuthnClient {
+                    profile: profile.file.clone(),
+                    count: ceremonies.len(),
+                    first: first.id.clone(),
+                });
+            }
         }
         if !empty.is_empty() {
             return Err(ConfigError::EmptyFixtures {

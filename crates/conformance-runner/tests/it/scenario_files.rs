@@ -428,3 +428,34 @@ path = "/v1/users/x"
         "own/step-up-reused.toml:3: scenario `step-up-reused/for-another-purpose`: its `distinct` values must differ, but {{fixture.spent_step_up_purpose}} make two of them `delete_user` (in fixtures/profiles/mock.toml): the scenario would not prove what it is named after"
     );
 }
+
+#[test]
+fn a_profile_without_webauthn_is_refused_for_the_ceremony_scenarios() {
+    let text = std::fs::read_to_string(workspace_root().join("fixtures/profiles/mock.toml"))
+        .unwrap()
+        .replace(
+            "[webauthn]\nrp_id = \"platform.example\"\norigin = \"https://platform.example\"\n",
+            "",
+        );
+    assert!(!text.contains("[webauthn]"));
+    let profile = Profile::parse(&scenario::SourceFile {
+        name: "no-webauthn.toml".into(),
+        text,
+    })
+    .unwrap();
+    let options = Options {
+        target: Some("http://127.0.0.1:9".into()),
+        ..Options::new(profile, conformance_runner::embedded_scenarios().unwrap())
+    };
+    let error = Plan::new(options, &|_| None).unwrap_err().to_string();
+    assert!(
+        error.starts_with("no-webauthn.toml has no `[webauthn]` (`rp_id` and `origin`: the target's relying party id and web origin), which the WebAuthn ceremonies of "),
+        "{error}"
+    );
+    assert!(
+        error.ends_with(
+            "scenario(s) need, such as `attestation-blocked/enrolled-user-adds-passkey`"
+        ),
+        "{error}"
+    );
+}
