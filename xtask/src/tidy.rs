@@ -1,6 +1,8 @@
 //! Tidy checks of the repository itself, run as tests (rust-analyzer's `tidy.rs`).
 
 #[cfg(test)]
+mod docs;
+#[cfg(test)]
 mod module_graph;
 
 #[cfg(test)]

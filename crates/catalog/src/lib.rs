@@ -15,6 +15,7 @@
 //! ```
 
 mod data;
+pub mod markup;
 pub mod render;
 
 use std::fmt;

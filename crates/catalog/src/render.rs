@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use crate::markup::escape;
 use crate::{ANCHOR_ALIASES, Category, Code, PRECEDENCE};
 
 const INTRO: &str = "Each entry shows the HTTP status the platform returns and the recommended remediation. \
@@ -208,24 +209,6 @@ fn html_with(aliases: &[(&str, Code)]) -> String {
 /// Text as a Markdown table cell: a `|` would end the cell.
 fn md_cell(text: &str) -> String {
     text.replace('|', "\\|")
-}
-
-/// Escapes the five characters HTML gives meaning to. Hand-written because
-/// the page only ever holds our own catalog text; a templating crate would
-/// cost more build time than these lines.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Escapes text and turns Markdown `code spans` into `<code>` elements.

@@ -31,6 +31,7 @@
 #![recursion_limit = "256"]
 #![warn(unreachable_pub)]
 
+mod ceremony;
 pub mod check;
 pub mod cli;
 mod exec;
@@ -46,11 +47,6 @@ pub use plan::{
     ConfigError, DEFAULT_JOBS, DEFAULT_TIMEOUT, MissingEnv, MissingValue, Options, Plan,
     embedded_scenarios, load_scenarios,
 };
-
-/// The WebAuthn attestation objects the `{{attestation…}}` template builds.
-pub mod attestation {
-    pub use crate::model::attestation::build;
-}
 
 /// Scenario files: loading them, and the validated model.
 pub mod scenario {

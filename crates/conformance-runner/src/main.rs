@@ -2,15 +2,16 @@
 //! install it outside this repository.
 //!
 //! Thin over the library: clap parses [`cli::run::Args`], the library validates
-//! and runs them, and [`cli::exit_code`] maps the result to the documented
-//! exit codes (0 passed, 1 failures, 2 usage or configuration, 3 target
+//! and runs them, and [`exit::exit_code`] maps every subcommand's result to
+//! the documented exit codes (0 passed, 1 failures, 2 usage or configuration, 3 target
 //! unreachable, 130 interrupted). Ctrl-C and SIGTERM stop the run with
 //! cleanup; a second one aborts at once and names what was left.
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use conformance_runner::{cli, diff, init};
+use conformance_runner::cli::exit::{Failure, Verdict, exit_code};
+use conformance_runner::{cli, diff, exit, init};
 
 /// Runs the error-contract conformance suite against a server.
 #[derive(Parser)]
@@ -44,6 +45,11 @@ enum Command {
     /// Write a commented profile for a target and print the environment
     /// variables it reads.
     Init(init::InitArgs),
+    /// The runner's software authenticator and TOTP generator, by hand:
+    /// `create` and `get` print WebAuthn JSON for a challenge, `totp` the
+    /// current code of a secret.
+    #[command(subcommand)]
+    Authenticator(cli::authenticator::AuthenticatorCommand),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -58,17 +64,22 @@ fn main() -> ExitCode {
             return ExitCode::from(catalog_contract::cli::run(command, &mut std::io::stdout()));
         }
         Some(Command::Requirements(args)) => {
-            let result = cli::run::requirements(args, &mut std::io::stdout());
-            if let Err(e) = &result {
-                eprintln!("error: {e}");
-            }
-            return ExitCode::from(cli::exit::exit_code(&result));
+            return finish(cli::run::requirements(args, &mut std::io::stdout()));
         }
-        Some(Command::Init(args)) => return finish(init::run(args, &mut std::io::stdout())),
+        Some(Command::Init(args)) => {
+            return finish(init::run(args, &mut std::io::stdout()).map_err(Failure::from));
+        }
+        Some(Command::Authenticator(command)) => {
+            let result = cli::authenticator::run_authenticator(command, &mut std::io::stdout());
+            return finish(result.map_err(Failure::Authenticator));
+        }
         Some(Command::Completions { shell }) => {
             let mut text = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "conformance-runner", &mut text);
-            return finish(cli::run::print(&text));
+            return finish(cli::run::print(&text).map_err(|source| Failure::Output {
+                path: "standard output".into(),
+                source,
+            }));
         }
         Some(Command::Diff(_)) | None => {}
     }
@@ -79,7 +90,7 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: failed to start the async runtime: {e}");
-            return ExitCode::from(conformance_runner::exit::CONFIG);
+            return ExitCode::from(exit::CONFIG);
         }
     };
     // Installed before anything runs, so a signal that comes early is not lost.
@@ -100,11 +111,7 @@ fn main() -> ExitCode {
                 eprintln!("\ninterrupted: cleaning up");
             }
         };
-        let result = runtime.block_on(diff::run(args, &mut std::io::stdout(), interrupt));
-        if let Err(e) = &result {
-            eprintln!("error: {e}");
-        }
-        return ExitCode::from(diff::exit_code(&result));
+        return finish(runtime.block_on(diff::run(args, &mut std::io::stdout(), interrupt)));
     }
     let interrupt = async move {
         // Without signal handlers, wait forever: the run ends on its own.
@@ -125,24 +132,18 @@ fn main() -> ExitCode {
                     eprintln!("  {line}");
                 }
             }
-            std::process::exit(i32::from(conformance_runner::exit::INTERRUPTED));
+            std::process::exit(i32::from(exit::INTERRUPTED));
         });
     };
-    let result = runtime.block_on(cli::run::run(&cli.args, &mut std::io::stdout(), interrupt));
+    finish(runtime.block_on(cli::run::run(&cli.args, &mut std::io::stdout(), interrupt)))
+}
+
+/// Prints the error, if any, and exits with the code every subcommand shares.
+fn finish<V: Verdict>(result: Result<V, Failure>) -> ExitCode {
     if let Err(e) = &result {
         eprintln!("error: {e}");
     }
-    ExitCode::from(cli::exit::exit_code(&result))
-}
-
-fn finish<E: std::fmt::Display>(result: Result<(), E>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::from(conformance_runner::exit::PASSED),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(conformance_runner::exit::CONFIG)
-        }
-    }
+    ExitCode::from(exit_code(&result))
 }
 
 /// Ctrl-C and SIGTERM (what CI sends when a job is cancelled).

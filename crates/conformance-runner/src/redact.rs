@@ -292,15 +292,7 @@ fn base64_core(engine: &base64::engine::GeneralPurpose, secret: &[u8], offset: u
 
 /// Every byte outside RFC 3986's unreserved set as `%XX`.
 fn percent_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 3);
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::percent_encode(bytes, crate::model::template::NOT_UNRESERVED).to_string()
 }
 
 #[cfg(test)]

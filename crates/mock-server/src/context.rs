@@ -9,7 +9,11 @@
 //! leaves the mock as plain text. Before routing it runs the workspace guard
 //! ([`guard::admit`]) on `/v1/workspaces/{workspace}/...` paths, renders its refusal without
 //! routing, and adds the rate-limit header fields to whatever is answered. Under `/scim/v2`
-//! every error is sent in the SCIM envelope. Every response carries `x-request-id`. At `info`
+//! every error is sent in the SCIM envelope. Before the guard, one check
+//! ([`intercept::wanted`]: a fault rule or the journal is in use, or the request sends
+//! `Prefer`) sends a request down the harness's slower path (`crate::intercept`), whose
+//! injected error, latency, connection break and journal entry are applied here. Every
+//! response carries `x-request-id`. At `info`
 //! it logs one access line per request (`served`, with the request id, method, path, status
 //! and microseconds).
 //!

@@ -89,7 +89,7 @@ impl<K: Eq + Hash, V> ExpiringMap<K, V> {
         self.entries.get_mut(key).map(|e| &mut e.value)
     }
 
-    #[cfg(test)]
+    /// Removes and returns the value under `key`.
     pub(crate) fn remove<Q>(&mut self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,

@@ -185,12 +185,15 @@ pub(crate) fn field_errors(validator: &jsonschema::Validator, value: &Value) -> 
         match error.kind() {
             Kind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
-                push(format!("{at}/{}", escape(name)), "is required".to_owned());
+                push(
+                    format!("{at}/{}", response_schema::pointer::escape_token(name)),
+                    "is required".to_owned(),
+                );
             }
             Kind::AdditionalProperties { unexpected } => {
                 for name in unexpected {
                     push(
-                        format!("{at}/{}", escape(name)),
+                        format!("{at}/{}", response_schema::pointer::escape_token(name)),
                         "is not allowed".to_owned(),
                     );
                 }
@@ -199,11 +202,6 @@ pub(crate) fn field_errors(validator: &jsonschema::Validator, value: &Value) -> 
         }
     }
     out
-}
-
-/// RFC 6901 escaping of one reference token.
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 fn truncate(text: &str) -> String {
@@ -218,7 +216,7 @@ fn truncate(text: &str) -> String {
 }
 
 /// The most path parameters a route has (a test of the route table holds every route to it).
-pub(crate) const MAX_PARAMS: usize = 2;
+pub(crate) const MAX_PARAMS: usize = 3;
 
 /// Where the matched route's path parameters sit in the request's path: put in the request by
 /// the route table (`crate::dispatch`), read by [`PathParams`].
@@ -359,11 +357,11 @@ mod tests {
         assert_eq!(params.get("webhook_id"), "");
         // Past `MAX_PARAMS`, a parameter is not kept.
         let mut matched = RouteMatch::default();
-        for name in ["a", "b", "c"] {
+        for name in ["a", "b", "c", "d"] {
             matched.push(name, 0..1);
         }
         assert_eq!(matched.params().len(), MAX_PARAMS);
-        assert_eq!(matched.param("c"), None);
+        assert_eq!(matched.param("d"), None);
     }
 
     #[test]

@@ -15,8 +15,8 @@
 //! | 9 | Forbidden | [`crate::auth::Caller::require`], first thing in a handler |
 //! | 10 | NotFound | the handler's resource look-up (a workspace the caller is not in is already NotFound in `authenticate`: it is hidden, so there is no role in it to be refused) |
 //! | 12 | ValidationError | [`crate::extract::JsonBody::parse`] in the handler, after the look-up |
-//! | 15–17 | STEP_UP_REUSED, STEP_UP_REQUIRED, PHISHING_RESISTANT_REQUIRED | [`crate::api::step_up::require_step_up`], last before acting |
-//! | 18 | ATTESTATION_BLOCKED | the factor-enrolment handler, after validation |
+//! | 15–17 | STEP_UP_REUSED, STEP_UP_REQUIRED, PHISHING_RESISTANT_REQUIRED | [`crate::api::step_up::require_step_up`], last before acting; STEP_UP_REQUIRED also in the step-up call (`api::step_up::create`) for a code or assertion that does not verify, after validation |
+//! | 18 | ATTESTATION_BLOCKED | the factor-enrolment handler, after validation and after the registration verified |
 //!
 //! The guard also attaches the rate-limit header fields to every response it lets through.
 

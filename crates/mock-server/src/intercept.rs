@@ -198,7 +198,7 @@ pub(crate) fn plan(routes: &RouteTable, request: &Request) -> Plan {
         let entry = Entry {
             at_ms,
             method: journal::text(request.method().as_str().as_bytes()),
-            path: journal::text(path_and_query.as_bytes()),
+            path: journal::path(path_and_query),
             route: route.map(|(template, _)| template),
             operation: route.map(|(_, op)| op),
             headers,

@@ -6,9 +6,9 @@
 //! with `tower::ServiceExt::oneshot`. The public API is what the binary, the tests and `xtask`
 //! use: the [`Config`] (a [`seed::Seed`] plus [`Connections`] limits), the handles
 //! [`Running`] and [`AppState`], the route table ([`routes::ROUTES`]), the OpenAPI document
-//! ([`openapi::document()`]), the WebAuthn attestation helpers ([`webauthn`]),
-//! [`TrustedProxies`] for checking flags, [`FaultRules`] (the `--faults` file, checked) and
-//! [`UNKNOWN_ROUTE_DETAIL`]. Everything else is
+//! ([`openapi::document()`]), the WebAuthn relying party and its test authenticator ([`webauthn`]), RFC 6238 codes
+//! ([`totp`]), [`TrustedProxies`] for checking flags, [`FaultRules`] (the `--faults` file,
+//! checked) and [`UNKNOWN_ROUTE_DETAIL`]. Everything else is
 //! crate-private, and `unreachable_pub` keeps it so: `missing_docs` covers the public API
 //! only. `ARCHITECTURE.md` has the map.
 
@@ -17,6 +17,7 @@
 mod api;
 mod app;
 mod auth;
+mod ceremony;
 mod conn;
 mod context;
 mod dispatch;
@@ -39,6 +40,7 @@ mod serve;
 mod state;
 mod stepup;
 mod store;
+pub mod totp;
 pub mod webauthn;
 mod webhooks;
 

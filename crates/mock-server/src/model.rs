@@ -69,6 +69,8 @@ pub(crate) enum Purpose {
     RotateWebhookSecret,
     /// `PUT /v1/workspaces/{workspace}/network-policy`.
     ChangeNetworkPolicy,
+    /// `DELETE /v1/workspaces/{workspace}/users/{user_id}/factors/{factor_id}`.
+    RemoveFactor,
 }
 
 impl Purpose {
@@ -78,6 +80,7 @@ impl Purpose {
             Purpose::DeleteUser => "delete_user",
             Purpose::RotateWebhookSecret => "rotate_webhook_secret",
             Purpose::ChangeNetworkPolicy => "change_network_policy",
+            Purpose::RemoveFactor => "remove_factor",
         }
     }
 }
@@ -120,6 +123,17 @@ pub(crate) enum StepUpPolicy {
     Any,
     /// Only passkeys and hardware keys (PHISHING_RESISTANT_REQUIRED otherwise).
     PhishingResistant,
+}
+
+/// Whether a WebAuthn ceremony must verify the user (WebAuthn `UserVerificationRequirement`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum UserVerification {
+    /// The UV flag must be set.
+    Required,
+    /// Asked for, not checked: the UP flag is enough.
+    #[default]
+    Preferred,
 }
 
 /// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.

@@ -136,8 +136,12 @@ pub static ROUTES: &[Route] = &[
     route!(Get "/v1/workspaces/{workspace}/users/{user_id}" "getUser" Workspace => users::get),
     route!(Delete "/v1/workspaces/{workspace}/users/{user_id}" "deleteUser" Workspace => users::delete),
     // MFA and step-up.
+    route!(Get "/v1/workspaces/{workspace}/factors" "listFactors" Workspace => factors::list),
     route!(Post "/v1/workspaces/{workspace}/factors" "enrolFactor" Workspace => factors::enrol),
+    route!(Post "/v1/workspaces/{workspace}/factors/webauthn/options" "webauthnRegistrationOptions" Workspace => factors::registration_options),
+    route!(Delete "/v1/workspaces/{workspace}/users/{user_id}/factors/{factor_id}" "removeFactor" Workspace => factors::remove),
     route!(Post "/v1/workspaces/{workspace}/step-up" "stepUp" Workspace => step_up::create),
+    route!(Post "/v1/workspaces/{workspace}/step-up/options" "stepUpOptions" Workspace => step_up::options),
     // Network policy.
     route!(Get "/v1/workspaces/{workspace}/network-policy" "getNetworkPolicy" Workspace => network_policy::get),
     route!(Put "/v1/workspaces/{workspace}/network-policy" "putNetworkPolicy" Workspace => network_policy::put),

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::model::{
-    FactorType, Purpose, Role, SignInMethod, StepUpPolicy, WorkspaceStatus, is_b64token,
+    FactorType, Purpose, Role, SignInMethod, StepUpPolicy, UserVerification, WorkspaceStatus,
+    is_b64token,
 };
 use crate::network::{Allowlist, TrustedProxies};
 use crate::webauthn::Aaguid;
@@ -70,6 +71,44 @@ pub struct Seed {
     /// Webhook settings (`[webhooks]`).
     #[serde(default)]
     pub webhooks: WebhookSettings,
+    /// The WebAuthn relying party and attestation trust roots (`[webauthn]`).
+    #[serde(default)]
+    pub(crate) webauthn: WebauthnSeed,
+}
+
+/// The `[webauthn]` section of the seed: the relying party every workspace's ceremonies use.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct WebauthnSeed {
+    /// The RP id (a registrable domain); authenticators scope credentials to it.
+    pub rp_id: String,
+    /// The RP name shown by authenticators.
+    pub rp_name: String,
+    /// The origins `clientDataJSON.origin` may name, unless a workspace lists its own.
+    pub origins: Vec<String>,
+    /// Attestation trust anchors per authenticator model.
+    pub trust_roots: Vec<TrustRootSeed>,
+}
+
+impl Default for WebauthnSeed {
+    fn default() -> WebauthnSeed {
+        WebauthnSeed {
+            rp_id: "platform.example".to_owned(),
+            rp_name: "Platform".to_owned(),
+            origins: vec!["https://platform.example".to_owned()],
+            trust_roots: Vec::new(),
+        }
+    }
+}
+
+/// One attestation trust anchor: a root certificate for one authenticator model.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TrustRootSeed {
+    /// The authenticator model the root vouches for.
+    pub aaguid: Aaguid,
+    /// The root certificate, DER, base64url.
+    pub certificate: String,
 }
 
 /// The `[scim]` section of the seed.
@@ -182,6 +221,12 @@ pub(crate) struct WorkspaceSeed {
     /// Per-token quota for session tokens issued by sign-in (long-lived tokens keep the default).
     #[serde(default)]
     pub session_rate_limit: Option<QuotaSeed>,
+    /// Whether WebAuthn ceremonies must verify the user (UV) or only their presence.
+    #[serde(default)]
+    pub user_verification: UserVerification,
+    /// Origins for this workspace's WebAuthn ceremonies; empty means `[webauthn] origins`.
+    #[serde(default)]
+    pub webauthn_origins: Vec<String>,
 }
 
 fn default_sign_in() -> Vec<SignInMethod> {
@@ -214,9 +259,49 @@ pub(crate) struct UserSeed {
 pub(crate) struct FactorSeed {
     #[serde(rename = "type")]
     pub kind: FactorType,
-    /// The authenticator model, for WebAuthn factors.
+    /// TOTP: the shared secret, base32 (RFC 4648); required.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// WebAuthn: the authenticator model.
     #[serde(default)]
     pub aaguid: Option<Aaguid>,
+    /// WebAuthn: the attestation format it was registered with (default `packed`).
+    #[serde(default)]
+    pub fmt: Option<String>,
+    /// WebAuthn: the credential id, base64url; required.
+    #[serde(default)]
+    pub credential_id: Option<String>,
+    /// WebAuthn: the credential public key, a COSE_Key (EC2, P-256, ES256), base64url; required.
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// WebAuthn: the signature counter last seen.
+    #[serde(default)]
+    pub sign_count: u32,
+}
+
+impl FactorSeed {
+    /// Checks that the factor has what its type needs (a TOTP secret; a WebAuthn credential).
+    fn check(&self) -> Result<(), String> {
+        match self.kind {
+            FactorType::Totp => {
+                let secret = self
+                    .secret
+                    .as_deref()
+                    .ok_or("a TOTP factor needs its `secret`")?;
+                crate::totp::decode_secret(secret).map_err(|e| e.to_string())?;
+            }
+            FactorType::Passkey | FactorType::SecurityKey => {
+                if self.secret.is_some() {
+                    return Err("a WebAuthn factor has no `secret`".into());
+                }
+                crate::webauthn::SeededCredential::decode(
+                    self.credential_id.as_deref(),
+                    self.public_key.as_deref(),
+                )?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One long-lived bearer token.
@@ -306,6 +391,11 @@ impl Seed {
                     "email {} is used twice in workspace {}",
                     user.email, user.workspace
                 ));
+            }
+            for (i, factor) in user.factors.iter().enumerate() {
+                factor.check().map_err(|e| {
+                    SeedError::Invalid(format!("user {} factor {}: {e}", user.id, i + 1))
+                })?;
             }
         }
         let mut tokens = HashSet::new();
@@ -431,6 +521,60 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("allowlist"), "{err}");
+    }
+
+    #[test]
+    fn factors_must_carry_their_secret_or_credential() {
+        let text = |factor: &str| {
+            format!(
+                "[workspaces.a]\nname = \"A\"\n[[users]]\nid = \"u1\"\nworkspace = \"a\"\nemail = \"x@a.example\"\nrole = \"admin\"\nfactors = [{factor}]\n"
+            )
+        };
+        let seed = Seed::embedded().unwrap();
+        let vault_key = seed
+            .users
+            .iter()
+            .flat_map(|u| &u.factors)
+            .find(|f| f.kind == FactorType::SecurityKey)
+            .unwrap();
+        let (id, key) = (
+            vault_key.credential_id.clone().unwrap(),
+            vault_key.public_key.clone().unwrap(),
+        );
+        for (factor, expected) in [
+            (
+                r#"{ type = "totp" }"#.to_owned(),
+                "user u1 factor 1: a TOTP factor needs its `secret`",
+            ),
+            (
+                r#"{ type = "totp", secret = "JBSWY3DPEHPK3PXP" }"#.to_owned(),
+                "user u1 factor 1: the TOTP secret is 10 bytes long; at least 16 (128 bits) are required",
+            ),
+            (
+                r#"{ type = "totp", secret = "not base32!" }"#.to_owned(),
+                "user u1 factor 1: the TOTP secret is not base32 (RFC 4648, A-Z and 2-7)",
+            ),
+            (
+                r#"{ type = "passkey" }"#.to_owned(),
+                "user u1 factor 1: a WebAuthn factor needs its `credential_id`",
+            ),
+            (
+                format!(r#"{{ type = "passkey", credential_id = "{id}" }}"#),
+                "user u1 factor 1: a WebAuthn factor needs its `public_key` (COSE_Key, base64url)",
+            ),
+            (
+                format!(
+                    r#"{{ type = "passkey", credential_id = "{id}", public_key = "{}" }}"#,
+                    &key[..20]
+                ),
+                "user u1 factor 1: `public_key`: not a COSE_Key (CBOR map)",
+            ),
+        ] {
+            let err = Seed::parse(&text(&factor)).unwrap_err().to_string();
+            assert_eq!(err, format!("seed is inconsistent: {expected}"), "{factor}");
+        }
+        let ok = format!(r#"{{ type = "passkey", credential_id = "{id}", public_key = "{key}" }}"#);
+        Seed::parse(&text(&ok)).unwrap();
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! every feature.
 //!
 //! An `Arc` around the configuration, the core [`Store`] (`crate::store`: workspaces, users,
-//! factors, tokens) behind a `std::sync::RwLock`, the step-up tokens, the rate limiter, the
+//! factors, tokens) behind a `std::sync::RwLock`, the step-up tokens, the WebAuthn relying
+//! party and its challenges, the rate limiter, the
 //! SCIM store and the webhooks. Features import the core store, never this module (a tidy
 //! test keeps the module graph one-way); handlers take `AppState`. Locks are only taken in
 //! short synchronous sections (the guards are `!Send`, so holding one across an `.await` does
@@ -13,7 +14,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::body::Bytes;
 
+use crate::ceremony::Challenges;
 use crate::harness::Harness;
+use crate::model::UserVerification;
 use crate::network::TrustedProxies;
 use crate::openapi::{self, RequestSchemas};
 use crate::ratelimit::RateLimiter;
@@ -21,6 +24,7 @@ use crate::scim::store::ScimStore;
 use crate::seed::{RateLimits, Seed, SeedError};
 use crate::stepup::StepUps;
 use crate::store::Store;
+use crate::webauthn::verify::RelyingParty;
 use crate::webhooks::store::{WebhookError, Webhooks};
 
 /// What the mock is started with.
@@ -92,6 +96,8 @@ struct Inner {
     openapi: Bytes,
     store: RwLock<Store>,
     step_ups: StepUps,
+    relying_party: RelyingParty,
+    challenges: Challenges,
     limiter: RateLimiter,
     ids: AtomicU64,
     scim: ScimStore,
@@ -112,6 +118,19 @@ impl AppState {
         let openapi = openapi::served_document(&public_url).map_err(Error::OpenApi)?;
         let store = Store::from_seed(&seed)?;
         let step_ups = StepUps::from_seed(&seed);
+        let webauthn = &seed.webauthn;
+        let roots: Vec<_> = webauthn
+            .trust_roots
+            .iter()
+            .map(|r| (r.aaguid, r.certificate.as_str()))
+            .collect();
+        let relying_party = RelyingParty::new(
+            &webauthn.rp_id,
+            &webauthn.rp_name,
+            webauthn.origins.clone(),
+            &roots,
+        )
+        .map_err(SeedError::Invalid)?;
         let scim = ScimStore::from_seed(&seed);
         let webhooks = Webhooks::from_seed(&seed)?;
         Ok(AppState(Arc::new(Inner {
@@ -123,6 +142,8 @@ impl AppState {
             openapi,
             store: RwLock::new(store),
             step_ups,
+            relying_party,
+            challenges: Challenges::default(),
             ids: AtomicU64::new(1),
             scim,
             webhooks,
@@ -152,6 +173,29 @@ impl AppState {
 
     pub(crate) fn step_ups(&self) -> &StepUps {
         &self.0.step_ups
+    }
+
+    /// The WebAuthn relying party: RP id, origins, attestation trust roots.
+    pub(crate) fn relying_party(&self) -> &RelyingParty {
+        &self.0.relying_party
+    }
+
+    /// The WebAuthn origins of `workspace` (its own, else the relying party's) and whether it
+    /// requires user verification.
+    pub(crate) fn webauthn_policy(&self, workspace: &str) -> (Vec<String>, bool) {
+        let store = self.read();
+        let ws = store.workspaces.get(workspace);
+        let origins = ws
+            .map(|w| w.webauthn_origins.clone())
+            .filter(|o| !o.is_empty())
+            .unwrap_or_else(|| self.0.relying_party.origins.clone());
+        let uv = ws.is_some_and(|w| w.user_verification == UserVerification::Required);
+        (origins, uv)
+    }
+
+    /// Live WebAuthn challenges (`crate::ceremony`).
+    pub(crate) fn challenges(&self) -> &Challenges {
+        &self.0.challenges
     }
 
     /// SCIM tokens and the SCIM attributes of users (`crate::scim::store`).
@@ -212,6 +256,7 @@ impl AppState {
             *store = fresh;
         }
         self.0.step_ups.reset(&self.0.seed);
+        self.0.challenges.reset();
         self.0.limiter.clear();
         self.0.scim.reset();
         self.0.webhooks.reset();

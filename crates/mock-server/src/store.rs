@@ -7,15 +7,17 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::expiring::ExpiringMap;
 use crate::fast_map::FastMap;
-use crate::model::{FactorType, Role, SignInMethod, StepUpPolicy, WorkspaceStatus};
+use crate::model::{
+    FactorType, Role, SignInMethod, StepUpPolicy, UserVerification, WorkspaceStatus,
+};
 use crate::names::NameIndex;
 use crate::network::Allowlist;
-use crate::seed::{QuotaSeed, Seed, SeedError};
-use crate::webauthn::Aaguid;
+use crate::seed::{FactorSeed, QuotaSeed, Seed, SeedError};
+use crate::webauthn::{Aaguid, PublicKey, SeededCredential};
 
 /// How long a session token issued by sign-in lives.
 pub(crate) const SESSION_TTL: Duration = Duration::from_secs(3600);
@@ -94,6 +96,10 @@ pub(crate) struct Workspace {
     pub aaguid_allowlist: Vec<Aaguid>,
     /// Quota for session tokens, instead of the default per-token quota.
     pub session_rate_limit: Option<QuotaSeed>,
+    /// Whether WebAuthn ceremonies must verify the user.
+    pub user_verification: UserVerification,
+    /// WebAuthn origins of this workspace; empty means the relying party's.
+    pub webauthn_origins: Vec<String>,
 }
 
 /// A workspace user.
@@ -128,10 +134,35 @@ pub(crate) struct Factor {
     /// The id (`fac_...`).
     pub id: String,
     pub kind: FactorType,
+    /// When it was enrolled.
+    pub created_at: SystemTime,
     /// WebAuthn factors: the authenticator model.
     pub aaguid: Option<Aaguid>,
     /// WebAuthn factors: the attestation format seen at enrolment.
     pub fmt: Option<String>,
+    /// TOTP factors: the secret and the replay guard.
+    pub totp: Option<TotpState>,
+    /// WebAuthn factors: the credential.
+    pub credential: Option<Credential>,
+}
+
+/// A TOTP factor's secret and the last time step accepted (a code of that step or an older
+/// one is a replay).
+#[derive(Clone, Debug)]
+pub(crate) struct TotpState {
+    pub secret: Vec<u8>,
+    pub last_step: Option<u64>,
+}
+
+/// A WebAuthn credential.
+#[derive(Clone, Debug)]
+pub(crate) struct Credential {
+    /// The credential id.
+    pub id: Vec<u8>,
+    /// Its ES256 public key.
+    pub public_key: PublicKey,
+    /// The signature counter last accepted.
+    pub sign_count: u32,
 }
 
 /// Where a bearer token came from.
@@ -177,6 +208,7 @@ impl Store {
     /// Builds the store a seed describes.
     pub(crate) fn from_seed(seed: &Seed) -> Result<Store, SeedError> {
         let mut store = Store::default();
+        let created_at = SystemTime::now();
         for (id, ws) in &seed.workspaces {
             let allowlist = Allowlist::parse(&ws.allowlist)
                 .map_err(|e| SeedError::Invalid(format!("workspaces.{id}.allowlist: {e}")))?;
@@ -191,6 +223,8 @@ impl Store {
                     allowlist_text: ws.allowlist.clone(),
                     aaguid_allowlist: ws.aaguid_allowlist.clone(),
                     session_rate_limit: ws.session_rate_limit,
+                    user_verification: ws.user_verification,
+                    webauthn_origins: ws.webauthn_origins.clone(),
                 },
             );
         }
@@ -199,13 +233,8 @@ impl Store {
                 .factors
                 .iter()
                 .enumerate()
-                .map(|(i, f)| Factor {
-                    id: format!("fac_{}_{}", user.id.trim_start_matches("usr_"), i + 1),
-                    kind: f.kind,
-                    aaguid: f.aaguid,
-                    fmt: f.kind.is_webauthn().then(|| "packed".to_owned()),
-                })
-                .collect();
+                .map(|(i, f)| factor_from_seed(&user.id, i, f, created_at))
+                .collect::<Result<Vec<_>, _>>()?;
             store.insert_user(User {
                 id: user.id.clone(),
                 workspace: user.workspace.clone(),
@@ -366,6 +395,57 @@ impl Store {
 }
 
 /// A fresh credential (`ses_...`, `su_...`): 128 random bits, so tokens cannot be guessed.
+/// A seeded factor, with its TOTP secret or WebAuthn credential decoded (the seed was checked,
+/// so a failure here is reported like any other inconsistent seed).
+fn factor_from_seed(
+    user: &str,
+    index: usize,
+    seed: &FactorSeed,
+    created_at: SystemTime,
+) -> Result<Factor, SeedError> {
+    let invalid = |e: String| SeedError::Invalid(format!("user {user} factor {}: {e}", index + 1));
+    let mut factor = Factor {
+        id: format!("fac_{}_{}", user.trim_start_matches("usr_"), index + 1),
+        kind: seed.kind,
+        created_at,
+        aaguid: None,
+        fmt: None,
+        totp: None,
+        credential: None,
+    };
+    if seed.kind.is_webauthn() {
+        let credential =
+            SeededCredential::decode(seed.credential_id.as_deref(), seed.public_key.as_deref())
+                .map_err(invalid)?;
+        factor.aaguid = Some(seed.aaguid.unwrap_or(Aaguid::ZERO));
+        factor.fmt = Some(seed.fmt.clone().unwrap_or_else(|| "packed".to_owned()));
+        factor.credential = Some(Credential {
+            id: credential.id,
+            public_key: credential.public_key,
+            sign_count: seed.sign_count,
+        });
+    } else {
+        let secret = seed.secret.as_deref().unwrap_or_default();
+        let secret = crate::totp::decode_secret(secret).map_err(|e| invalid(e.to_string()))?;
+        factor.totp = Some(TotpState {
+            secret,
+            last_step: None,
+        });
+    }
+    Ok(factor)
+}
+
+impl Store {
+    /// Whether any user holds a WebAuthn credential with this id.
+    pub(crate) fn credential_registered(&self, id: &[u8]) -> bool {
+        self.users.values().any(|u| {
+            u.factors
+                .iter()
+                .any(|f| f.credential.as_ref().is_some_and(|c| c.id == id))
+        })
+    }
+}
+
 pub(crate) fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
 }

@@ -1,21 +1,27 @@
-//! WebAuthn attestation objects: decoding the format, AAGUID, credential id, flags and counter.
+//! WebAuthn (Level 3) for the mock's relying party: decoding, then verifying, registrations
+//! and assertions.
 //!
-//! [`parse_attestation_object`] takes the `attestationObject` member of a registration
-//! response as browsers send it (base64url, padded or not), decodes the CBOR map and walks the
-//! authenticator data far enough to read the attested credential data.
+//! [`parse_attestation_object`] decodes the `attestationObject` of a registration (CBOR map,
+//! authenticator data, attested credential data, the credential public key, the extensions
+//! block, and that nothing follows). [`verify`] holds the ceremonies: `clientDataJSON` (type,
+//! challenge, origin), the authenticator data (RP id hash, UP, UV, counter), the COSE key (EC2,
+//! P-256, ES256, a point on the curve), the attestation statement (`none`, `packed` self,
+//! `packed` with an `x5c` chain to a trust root configured for the AAGUID) and the ES256
+//! assertion signature. [`authenticator`] is a software authenticator for tests.
 //!
-//! What is checked: the encoding, the CBOR structure and member types, the authenticator data
-//! layout and lengths, the presence of attested credential data, and that the credential
-//! public key is a CBOR map.
-//!
-//! What is NOT verified, so a parsed [`Attestation`] proves nothing about the authenticator:
-//! - the attestation statement (`attStmt`) signature, for any format;
-//! - attestation certificate chains and their roots;
-//! - that `rpIdHash` is the SHA-256 of the relying party id;
-//! - the challenge, origin and type in `clientDataJSON` (which is not an input here);
-//! - the authenticator's status in the FIDO Metadata Service;
-//! - that the credential public key is a valid COSE key on its curve;
-//! - the extensions block and whether any bytes follow the credential public key.
+//! What is NOT verified, as a relying party without these features also leaves it out:
+//! - the authenticator's status in the FIDO Metadata Service (revoked or compromised models):
+//!   the mock's trust roots come from the seed, not from MDS, and it runs offline;
+//! - certificate revocation (CRL/OCSP) of attestation certificates: offline again, and the
+//!   seeded test roots publish no revocation data;
+//! - attestation formats other than `none` and `packed` (`tpm`, `android-key`,
+//!   `android-safetynet`, `fido-u2f`, `apple`, `compound`): refused as a ValidationError rather
+//!   than accepted unverified;
+//! - algorithms other than ES256 (COSE -7): refused likewise;
+//! - `tokenBinding` and `topOrigin` in `clientDataJSON` (token binding is gone from browsers;
+//!   cross-origin iframes are refused through `crossOrigin`), and the content of client
+//!   extension outputs (the extensions block is decoded, not interpreted);
+//! - the backup flags (BE/BS), which the mock's policies do not use.
 
 use std::fmt;
 use std::str::FromStr;
@@ -33,6 +39,13 @@ pub(crate) const FLAG_USER_PRESENT: u8 = 1 << 0;
 pub(crate) const FLAG_USER_VERIFIED: u8 = 1 << 2;
 /// Flag bit 6: attested credential data follows the counter (AT).
 pub(crate) const FLAG_ATTESTED_CREDENTIAL_DATA: u8 = 1 << 6;
+/// Flag bit 7: an extensions map ends the authenticator data (ED).
+pub(crate) const FLAG_EXTENSION_DATA: u8 = 1 << 7;
+
+pub mod authenticator;
+pub mod verify;
+
+pub use verify::{PublicKey, SeededCredential};
 
 /// The request field every [`AttestationError`] points at.
 pub(crate) const ATTESTATION_OBJECT_FIELD: &str = "attestationObject";
@@ -44,10 +57,20 @@ const ATTESTED_HEADER_LEN: usize = AUTH_DATA_HEADER_LEN + 16 + 2;
 
 /// Decodes base64url with or without padding, because `PublicKeyCredential.toJSON()` omits
 /// padding while some client libraries add it.
-const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
     &alphabet::URL_SAFE,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
+
+/// Decodes base64url, padded or not (surrounding whitespace ignored).
+pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_LENIENT.decode(text.trim()).ok()
+}
+
+/// Encodes base64url without padding, as WebAuthn's JSON forms do.
+pub fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
 
 /// Why an `attestationObject` was rejected.
 ///
@@ -81,6 +104,12 @@ pub enum AttestationError {
     /// The credential public key is not a CBOR map.
     #[error("attestationObject/authData/credentialPublicKey is not a CBOR map")]
     BadCredentialPublicKey,
+    /// The ED flag is set but no extensions map follows, or bytes follow the last item.
+    #[error("attestationObject/authData has {0} bytes after its last item")]
+    TrailingBytes(usize),
+    /// The ED flag is set but what follows the credential is not a CBOR map.
+    #[error("attestationObject/authData/extensions is not a CBOR map")]
+    BadExtensions,
 }
 
 impl AttestationError {
@@ -239,7 +268,7 @@ impl<'de> serde::Deserialize<'de> for Aaguid {
 }
 
 /// What the mock learns from a registration's attestation object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Attestation {
     /// The attestation statement format.
     pub fmt: AttestationFormat,
@@ -255,6 +284,12 @@ pub struct Attestation {
     pub rp_id_hash: [u8; 32],
     /// The length in bytes of the CBOR-encoded credential public key.
     pub credential_public_key_len: usize,
+    /// The CBOR-encoded credential public key (a COSE_Key).
+    pub credential_public_key: Vec<u8>,
+    /// The attestation statement (`attStmt`), a CBOR map.
+    pub att_stmt: Vec<(Value, Value)>,
+    /// The authenticator data as sent, which attestation signatures cover.
+    pub auth_data: Vec<u8>,
 }
 
 impl Attestation {
@@ -285,14 +320,16 @@ pub fn parse_attestation_object(b64url: &str) -> Result<Attestation, Attestation
         Value::Text(text) => AttestationFormat::from(text.as_str()),
         _ => return Err(AttestationError::WrongType("fmt")),
     };
-    if !matches!(member(&members, "attStmt")?, Value::Map(_)) {
+    let Value::Map(att_stmt) = member(&members, "attStmt")? else {
         return Err(AttestationError::WrongType("attStmt"));
-    }
+    };
     let Value::Bytes(auth_data) = member(&members, "authData")? else {
         return Err(AttestationError::WrongType("authData"));
     };
 
-    parse_auth_data(fmt, auth_data)
+    let mut attestation = parse_auth_data(fmt, auth_data)?;
+    attestation.att_stmt = att_stmt.clone();
+    Ok(attestation)
 }
 
 /// The value of a text-keyed member; the first occurrence wins if a key repeats.
@@ -348,6 +385,15 @@ fn parse_auth_data(fmt: AttestationFormat, data: &[u8]) -> Result<Attestation, A
         _ => return Err(AttestationError::BadCredentialPublicKey),
     }
     let credential_public_key_len = key_bytes.len() - rest.len();
+    if flags & FLAG_EXTENSION_DATA != 0 {
+        match ciborium::from_reader::<Value, _>(&mut rest) {
+            Ok(Value::Map(_)) => {}
+            _ => return Err(AttestationError::BadExtensions),
+        }
+    }
+    if !rest.is_empty() {
+        return Err(AttestationError::TrailingBytes(rest.len()));
+    }
 
     Ok(Attestation {
         fmt,
@@ -357,16 +403,20 @@ fn parse_auth_data(fmt: AttestationFormat, data: &[u8]) -> Result<Attestation, A
         sign_count,
         rp_id_hash,
         credential_public_key_len,
+        credential_public_key: key_bytes[..credential_public_key_len].to_vec(),
+        att_stmt: Vec::new(),
+        auth_data: data.to_vec(),
     })
 }
 
-/// Builds a structurally valid `attestationObject` for tests and conformance fixtures.
+/// Builds a structurally valid `attestationObject` for decoding tests; the mock's enrolment
+/// refuses it (use [`authenticator::SoftAuthenticator`] for one that verifies).
 ///
 /// The result is base64url without padding, like `PublicKeyCredential.toJSON()`. It carries an
 /// empty `attStmt` whatever `fmt` says, authenticator data for RP id `localhost` with the UP,
 /// UV and AT flags and a zero counter, and an ES256 COSE EC2 key whose coordinates are derived
-/// from the credential id. Those coordinates are not a point on P-256, which is fine because
-/// nothing here verifies signatures.
+/// from the credential id. Those coordinates are not a point on P-256, so the COSE key check
+/// of [`verify`] refuses it.
 ///
 /// # Panics
 ///
@@ -675,6 +725,36 @@ mod tests {
     }
 
     #[test]
+    fn extensions_are_read_and_nothing_may_follow() {
+        let mut auth_data = built_auth_data(b"id");
+        auth_data.push(0x00);
+        assert_eq!(
+            parse_attestation_object(&object_with_auth_data(auth_data.clone())),
+            Err(AttestationError::TrailingBytes(1))
+        );
+        // With ED set, one CBOR map may follow, and then nothing.
+        auth_data.pop();
+        auth_data[32] |= FLAG_EXTENSION_DATA;
+        assert_eq!(
+            parse_attestation_object(&object_with_auth_data(auth_data.clone())),
+            Err(AttestationError::BadExtensions)
+        );
+        let mut with_map = auth_data.clone();
+        with_map.push(0xa0);
+        assert!(parse_attestation_object(&object_with_auth_data(with_map.clone())).is_ok());
+        with_map.push(0x00);
+        assert_eq!(
+            parse_attestation_object(&object_with_auth_data(with_map)),
+            Err(AttestationError::TrailingBytes(1))
+        );
+        auth_data.push(0x01);
+        assert_eq!(
+            parse_attestation_object(&object_with_auth_data(auth_data)),
+            Err(AttestationError::BadExtensions)
+        );
+    }
+
+    #[test]
     fn sign_count_is_big_endian() {
         let mut auth_data = built_auth_data(b"id");
         auth_data[33..37].copy_from_slice(&[0x01, 0x02, 0x03, 0x04]);
@@ -692,6 +772,8 @@ mod tests {
             AttestationError::AuthDataTooShort { needed: 1, got: 0 },
             AttestationError::NoAttestedCredentialData,
             AttestationError::BadCredentialPublicKey,
+            AttestationError::TrailingBytes(1),
+            AttestationError::BadExtensions,
         ];
         for error in errors {
             assert_eq!(error.field(), "attestationObject");

@@ -11,10 +11,10 @@ use serde_json::Value;
 
 use crate::body::{ERROR_CODE_HEADER, PROBLEM_JSON, SCIM_JSON};
 use crate::describe::{
-    describe, escape_pointer, expected_status, json_kind, media_type, not_json, schema_expectation,
-    truncate,
+    describe, expected_status, json_kind, media_type, not_json, schema_expectation, truncate,
 };
 use crate::expect::{CodeAt, Expect, Response};
+use crate::pointer::escape_token;
 use crate::scim_type::ScimType;
 use crate::violation::{Location, Rule, Violation};
 use crate::{challenge, duplicate, schema};
@@ -359,7 +359,7 @@ impl Checker {
                         at: Location::Body(format!(
                             "{}/{}",
                             error.instance_path().as_str(),
-                            escape_pointer(name)
+                            escape_token(name)
                         )),
                         expected:
                             "no such member (RFC 7644 defines schemas, status, scimType, detail)"
@@ -374,7 +374,7 @@ impl Checker {
             let (expected, actual) = match error.kind() {
                 jsonschema::error::ValidationErrorKind::Required { property } => {
                     let name = property.as_str().unwrap_or_default();
-                    pointer = format!("{pointer}/{}", escape_pointer(name));
+                    pointer = format!("{pointer}/{}", escape_token(name));
                     (format!("member `{name}`"), "absent".to_owned())
                 }
                 jsonschema::error::ValidationErrorKind::MinItems { limit } => (

@@ -87,10 +87,6 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-pub(crate) fn escape_pointer(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
-}
-
 /// What a schema keyword wanted, in words.
 pub(crate) fn schema_expectation(error: &jsonschema::ValidationError<'_>) -> String {
     use jsonschema::error::ValidationErrorKind as K;

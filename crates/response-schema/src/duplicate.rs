@@ -88,11 +88,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut seen = HashSet::new();
         while let Some(name) = map.next_key::<String>()? {
-            let path = format!(
-                "{}/{}",
-                self.path,
-                name.replace('~', "~0").replace('/', "~1")
-            );
+            let path = format!("{}/{}", self.path, crate::pointer::escape_token(&name));
             if !seen.insert(name) {
                 self.out.push(path.clone());
             }

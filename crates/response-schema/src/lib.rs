@@ -25,6 +25,7 @@ mod checker;
 mod describe;
 pub mod duplicate;
 mod expect;
+pub mod pointer;
 pub mod schema;
 mod scim_type;
 mod violation;

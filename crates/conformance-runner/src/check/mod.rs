@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::model::profile::Profile;
 use crate::model::scenario::{HeaderMatch, Scenario};
-use crate::model::template::{RenderError, Template, Vars};
+use crate::model::template::Vars;
 
 /// Rule name of a failed scenario header expectation.
 pub const RULE_HEADER: &str = "header";
@@ -424,7 +424,7 @@ fn expected_body(
     let mut out = Vec::new();
     let describe = |v: Option<&Value>| v.map_or("absent".to_owned(), Value::to_string);
     for (pointer, want) in &scenario.expect.body {
-        let want = match render_json(want, vars) {
+        let want = match want.render(vars) {
             Ok(want) => want,
             Err(e) => {
                 out.push(Finding::new(
@@ -467,26 +467,4 @@ fn expected_body(
         }
     }
     out
-}
-
-/// Renders templates in JSON string values (the loader has validated them).
-pub fn render_json(value: &Value, vars: &Vars<'_>) -> Result<Value, RenderError> {
-    Ok(match value {
-        Value::String(s) if s.contains("{{") => match Template::parse(s) {
-            Ok(t) => Value::String(t.render(vars)?),
-            Err(_) => value.clone(),
-        },
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| render_json(v, vars))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| Ok((k.clone(), render_json(v, vars)?)))
-                .collect::<Result<_, RenderError>>()?,
-        ),
-        other => other.clone(),
-    })
 }

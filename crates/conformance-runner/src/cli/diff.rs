@@ -22,13 +22,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::exit::{self, Failure};
-use crate::cli::run::Format;
-use crate::exec::run::RunError;
+use crate::cli::args::{Format, OutputArgs, RequestArgs, SelectionArgs};
+use crate::cli::exit::{Failure, Verdict};
 use crate::model::normalize::Normalizer;
 use crate::model::profile::{Profile, ProfileError};
-use crate::plan::select::{Filter, Shard};
-use crate::plan::{ConfigError, DEFAULT_JOBS, Options, Plan, load_scenarios};
+use crate::plan::{ConfigError, Options, Plan, load_scenarios};
 use crate::report::gating::{Drift, DriftKind};
 use crate::report::progress::Progress;
 use crate::report::snapshot;
@@ -37,7 +35,8 @@ use crate::report::{Outcome, Report, ScenarioReport};
 /// Runs the same scenarios against two targets and reports what differs.
 ///
 /// Exit codes: 0 the targets agree, 1 they differ, 2 usage or configuration
-/// error, 3 a target is unreachable, 130 interrupted (after cleanup).
+/// error, 3 a target is unreachable or not the expected server, 130 interrupted
+/// (after cleanup): the same map as a run (`exit::exit_code`).
 #[derive(clap::Args, Clone, Debug)]
 pub struct DiffArgs {
     /// The first target's base URL (the reference, e.g. the mock).
@@ -56,33 +55,17 @@ pub struct DiffArgs {
     #[arg(long, value_name = "FILE")]
     pub right_profile: Option<PathBuf>,
 
-    /// Directory of scenario files; default: the scenarios compiled into the runner.
-    #[arg(long, value_name = "DIR")]
-    pub scenarios: Option<PathBuf>,
+    /// Which scenarios.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 
-    /// Select scenarios (as for a run); repeat for a union.
-    #[arg(long, value_name = "EXPR")]
-    pub filter: Vec<Filter>,
+    /// How requests go to each target.
+    #[command(flatten)]
+    pub requests: RequestArgs,
 
-    /// Run only the K-th of N slices of the suite, like 2/4.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<Shard>,
-
-    /// Scenarios in flight at once, on each target.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
-    pub jobs: usize,
-
-    /// Per-request timeout, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
-    pub timeout: u64,
-
-    /// Report format on standard output.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-
-    /// Also write the JSON diff (schemas/diff.schema.json) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    /// The diff on standard output and as JSON.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// What differs between two targets.
@@ -296,15 +279,13 @@ fn no_response(left: bool, right: bool) -> Drift {
     }
 }
 
-/// The exit code of a diff: 0 agree, 1 differ, 2 configuration, 3
-/// unreachable, 130 interrupted.
-pub fn exit_code(result: &Result<DiffReport, Failure>) -> u8 {
-    match result {
-        Ok(d) if d.interrupted => exit::INTERRUPTED,
-        Ok(d) if d.summary.agree => exit::PASSED,
-        Ok(_) => exit::FAILED,
-        Err(Failure::Run(RunError::Unreachable { .. })) => exit::UNREACHABLE,
-        Err(_) => exit::CONFIG,
+impl Verdict for DiffReport {
+    fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    fn passed(&self) -> bool {
+        self.summary.agree
     }
 }
 
@@ -320,15 +301,16 @@ pub async fn run<F: Future<Output = ()>>(
     };
     let left_profile = load(&args.left_profile)?.unwrap_or_else(Profile::mock);
     let right_profile = load(&args.right_profile)?.unwrap_or_else(|| left_profile.clone());
-    let scenarios = load_scenarios(args.scenarios.as_deref()).map_err(ConfigError::from)?;
+    let scenarios =
+        load_scenarios(args.selection.scenarios.as_deref()).map_err(ConfigError::from)?;
     let base_id = crate::plan::new_run_id();
     let plan = |target: &str, profile: &Profile, side: &str| {
         let options = Options {
             target: Some(target.to_owned()),
-            filters: args.filter.clone(),
-            shard: args.shard,
-            jobs: args.jobs.clamp(1, 256),
-            timeout: Duration::from_secs(args.timeout),
+            filters: args.selection.filter.clone(),
+            shard: args.selection.shard,
+            jobs: args.requests.jobs,
+            timeout: Duration::from_secs(args.requests.timeout),
             run_id: Some(format!("{base_id}{side}")),
             ..Options::new(profile.clone(), scenarios.clone())
         };
@@ -358,7 +340,7 @@ pub async fn run<F: Future<Output = ()>>(
         &right_profile,
         [left_plan.redactor(), right_plan.redactor()],
     );
-    let text = match args.format {
+    let text = match args.output.format {
         Format::Human => diff.to_human(),
         Format::Json => diff.to_json(),
     };
@@ -369,7 +351,7 @@ pub async fn run<F: Future<Output = ()>>(
             path: PathBuf::from("standard output"),
             source,
         })?;
-    if let Some(path) = &args.json {
+    if let Some(path) = &args.output.json {
         std::fs::write(path, diff.to_json()).map_err(|source| Failure::Output {
             path: path.clone(),
             source,

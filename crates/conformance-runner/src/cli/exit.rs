@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::cli::init::InitError;
 use crate::exec::run::RunError;
 use crate::model::profile::ProfileError;
 use crate::plan::ConfigError;
@@ -34,6 +35,12 @@ pub enum Failure {
     /// The waivers file is invalid, or a baseline's expiry has passed (exit 2).
     #[error(transparent)]
     Waivers(#[from] crate::report::waiver::WaiverError),
+    /// `init` could not write the profile (exit 2).
+    #[error(transparent)]
+    Init(#[from] InitError),
+    /// `authenticator` could not answer: a bad key, challenge or option (exit 2).
+    #[error("{0}")]
+    Authenticator(String),
     /// A report file could not be written (exit 2).
     #[error("failed to write {}: {source}", path.display())]
     Output {
@@ -53,13 +60,45 @@ pub enum Done {
     Ran(Box<Report>),
 }
 
-/// The documented exit code of a result: the only place they are decided.
-pub fn exit_code(result: &Result<Done, Failure>) -> u8 {
+/// What a command produced, as far as its exit code is concerned.
+pub trait Verdict {
+    /// Stopped early by Ctrl-C, SIGTERM or `--deadline` (after cleanup).
+    fn interrupted(&self) -> bool;
+    /// Nothing to fail on: every check passed, or the targets agree.
+    fn passed(&self) -> bool;
+}
+
+impl Verdict for Done {
+    fn interrupted(&self) -> bool {
+        matches!(self, Done::Ran(report) if report.interrupted)
+    }
+
+    fn passed(&self) -> bool {
+        match self {
+            Done::Listed => true,
+            Done::Ran(report) => report.passed(),
+        }
+    }
+}
+
+/// A command that writes something and has no verdict (`init`, completions).
+impl Verdict for () {
+    fn interrupted(&self) -> bool {
+        false
+    }
+
+    fn passed(&self) -> bool {
+        true
+    }
+}
+
+/// The documented exit code of every subcommand's result, run and `diff`
+/// alike: the only place they are decided.
+pub fn exit_code<V: Verdict>(result: &Result<V, Failure>) -> u8 {
     match result {
-        Ok(Done::Listed) => PASSED,
-        Ok(Done::Ran(report)) if report.interrupted => INTERRUPTED,
-        Ok(Done::Ran(report)) if report.passed() => PASSED,
-        Ok(Done::Ran(_)) => FAILED,
+        Ok(v) if v.interrupted() => INTERRUPTED,
+        Ok(v) if v.passed() => PASSED,
+        Ok(_) => FAILED,
         Err(Failure::Run(RunError::Unreachable { .. } | RunError::WrongServer { .. })) => {
             UNREACHABLE
         }
@@ -67,6 +106,8 @@ pub fn exit_code(result: &Result<Done, Failure>) -> u8 {
             Failure::Config(_)
             | Failure::Run(_)
             | Failure::Output { .. }
+            | Failure::Init(_)
+            | Failure::Authenticator(_)
             | Failure::Snapshots(_)
             | Failure::Waivers(_),
         ) => CONFIG,

@@ -153,6 +153,15 @@ pub fn profile_text(target: &str) -> Result<String, InitError> {
         comment(&mut out, &text);
         let _ = writeln!(out, "{name} = \"\"");
     }
+    out.push_str(
+        "\n# Uncomment and set: the WebAuthn relying party of your target (its RP ID,\n\
+         # a domain) and the origin the runner's software authenticator claims (your\n\
+         # web app's, as a browser there would). The MFA, step-up and attestation\n\
+         # scenarios need it; without it their WebAuthn steps fail saying so.\n\
+         # [webauthn]\n\
+         # rp_id = \"platform.example\"\n\
+         # origin = \"https://platform.example\"\n",
+    );
     out.push('\n');
     if loopback {
         out.push_str(

@@ -4,6 +4,8 @@
 //! Architecture invariant: nothing below this layer parses flags, prints or
 //! decides an exit code.
 
+pub mod args;
+pub mod authenticator;
 pub mod diff;
 pub mod exit;
 pub(crate) mod gate;

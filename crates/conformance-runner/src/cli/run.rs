@@ -10,11 +10,11 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cli::args::{Format, OutputArgs, RequestArgs, SelectionArgs};
 use crate::cli::exit::{Done, Failure};
 use crate::cli::gate::{Gate, GateArgs};
 use crate::model::profile::Profile;
-use crate::plan::select::{Filter, Shard};
-use crate::plan::{ConfigError, DEFAULT_JOBS, Options, Plan, load_scenarios};
+use crate::plan::{ConfigError, Options, Plan, load_scenarios};
 use crate::report;
 use crate::report::human::{self, Color};
 use crate::report::progress::{Progress, Style};
@@ -33,30 +33,17 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
 
-    /// Directory of scenario files; default: the scenarios compiled into the runner.
-    #[arg(long, value_name = "DIR")]
-    pub scenarios: Option<PathBuf>,
+    /// Which scenarios.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 
-    /// Scenarios in flight at once.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS, value_parser = parse_jobs)]
-    pub jobs: usize,
+    /// How requests go to the target.
+    #[command(flatten)]
+    pub requests: RequestArgs,
 
-    /// Run only the K-th of N slices of the suite (for a CI job matrix), like 2/4.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<Shard>,
-
-    /// Select scenarios: code=NAME, category=SLUG, tag=NAME, id=PREFIX, or a
-    /// bare word matching any of them. Repeat for a union.
-    #[arg(long, value_name = "EXPR")]
-    pub filter: Vec<Filter>,
-
-    /// Report format on standard output.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-
-    /// Also write the JSON report (schemas/report.schema.json) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    /// The report on standard output and as JSON.
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Also write a JUnit XML report (one testcase per scenario) to FILE.
     #[arg(long, value_name = "FILE")]
@@ -92,10 +79,6 @@ pub struct Args {
     #[arg(long, env = "GITHUB_ACTIONS", value_parser = clap::builder::FalseyValueParser::new())]
     pub github: bool,
 
-    /// Per-request timeout, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
-    pub timeout: u64,
-
     /// The run id that tags every resource the run creates (default: random).
     #[arg(long, value_name = "ID", value_parser = parse_run_id)]
     pub run_id: Option<String>,
@@ -127,17 +110,9 @@ pub struct RequirementsArgs {
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
 
-    /// Directory of scenario files; default: the scenarios compiled into the runner.
-    #[arg(long, value_name = "DIR")]
-    pub scenarios: Option<PathBuf>,
-
-    /// Select scenarios, as for a run.
-    #[arg(long, value_name = "EXPR")]
-    pub filter: Vec<Filter>,
-
-    /// Only the K-th of N slices, as for a run.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<Shard>,
+    /// Which scenarios.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 }
 
 /// Prints the requirements of a selection to `stdout`.
@@ -146,20 +121,16 @@ pub fn requirements(args: &RequirementsArgs, stdout: &mut dyn Write) -> Result<D
         Some(path) => Profile::load(path).map_err(ConfigError::from)?,
         None => Profile::mock(),
     };
-    let scenarios = load_scenarios(args.scenarios.as_deref()).map_err(ConfigError::from)?;
-    let needs =
-        crate::plan::requirements::requirements(&profile, scenarios, &args.filter, args.shard);
+    let scenarios =
+        load_scenarios(args.selection.scenarios.as_deref()).map_err(ConfigError::from)?;
+    let needs = crate::plan::requirements::requirements(
+        &profile,
+        scenarios,
+        &args.selection.filter,
+        args.selection.shard,
+    );
     write_out(stdout, &needs.to_string(), "standard output")?;
     Ok(Done::Listed)
-}
-
-/// `--format`.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// Tables for people.
-    Human,
-    /// The JSON report.
-    Json,
 }
 
 /// `--progress`.
@@ -173,13 +144,6 @@ pub enum ProgressArg {
     Lines,
     /// Nothing.
     None,
-}
-
-fn parse_jobs(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(n) if (1..=256).contains(&n) => Ok(n),
-        _ => Err("jobs is a number from 1 to 256".into()),
-    }
 }
 
 fn parse_run_id(s: &str) -> Result<String, String> {
@@ -206,13 +170,14 @@ pub async fn run(
         Some(path) => Profile::load(path).map_err(ConfigError::from)?,
         None => Profile::mock(),
     };
-    let scenarios = load_scenarios(args.scenarios.as_deref()).map_err(ConfigError::from)?;
+    let scenarios =
+        load_scenarios(args.selection.scenarios.as_deref()).map_err(ConfigError::from)?;
     let options = Options {
         target: args.target.clone(),
-        filters: args.filter.clone(),
-        shard: args.shard,
-        jobs: args.jobs,
-        timeout: Duration::from_secs(args.timeout),
+        filters: args.selection.filter.clone(),
+        shard: args.selection.shard,
+        jobs: args.requests.jobs,
+        timeout: Duration::from_secs(args.requests.timeout),
         run_id: args.run_id.clone(),
         max_fail: if args.fail_fast {
             Some(1)
@@ -225,19 +190,18 @@ pub async fn run(
         ..Options::new(profile, scenarios)
     };
     if args.list {
-        // The same rule as a run (`Plan::new`): a skip that matches nothing
-        // is an error, or a warning with --partial.
-        for stale in crate::plan::stale_skips(&options.profile, &options.scenarios) {
-            if options.partial {
-                eprintln!("warning: {stale}");
-            } else {
-                return Err(stale.into());
-            }
+        // The plan's own selection: listing needs no target or credentials.
+        let selection = crate::plan::selection(
+            &options.profile,
+            options.scenarios,
+            &options.filters,
+            options.shard,
+            options.partial,
+        )?;
+        for w in &selection.warnings {
+            eprintln!("warning: {w}");
         }
-        // Listing needs no target or credentials.
-        let selected =
-            crate::plan::select::select(options.scenarios, &options.filters, options.shard);
-        for s in &selected {
+        for s in &selection.scenarios {
             let skip = options
                 .profile
                 .skip_for(&s.id)
@@ -258,7 +222,7 @@ pub async fn run(
     // A report file that cannot be written fails now, before any request,
     // rather than after the whole run.
     for path in [
-        &args.json,
+        &args.output.json,
         &args.junit,
         &args.html,
         &args.gate.write_baseline,
@@ -283,7 +247,7 @@ pub async fn run(
     let mut report = plan.run(&progress, interrupt).await?;
     gate.apply(&plan, &mut report)?;
 
-    let text = match args.format {
+    let text = match args.output.format {
         Format::Human => {
             let no_color = std::env::var("NO_COLOR").ok();
             let color = Color::detect(std::io::stdout().is_terminal(), no_color.as_deref());
@@ -297,7 +261,7 @@ pub async fn run(
         Format::Json => report.to_json(),
     };
     write_out(stdout, &text, "standard output")?;
-    if let Some(path) = &args.json {
+    if let Some(path) = &args.output.json {
         write_file(path, &report.to_json())?;
     }
     if let Some(path) = &args.junit {

@@ -38,7 +38,23 @@ pub fn scenario() -> Value {
         }
     });
     let mut step_props = request_props.clone();
+    let mut request_props = request_props;
+    if let Value::Object(map) = &mut request_props {
+        map.insert(
+            "capture".into(),
+            json!({
+                "type": "object",
+                "description": "Values to capture from a 2xx answer to the asserted request (a target that wrongly succeeded), for cleanup steps to remove what it made. Missing values are not an error.",
+                "propertyNames": { "pattern": "^[A-Za-z0-9_-]+$" },
+                "additionalProperties": { "type": "string", "pattern": "^(header:.+|(/([^~]|~[01])*)*)$" }
+            }),
+        );
+    }
     if let Value::Object(map) = &mut step_props {
+        map.insert(
+            "if_captured".into(),
+            json!({ "type": "string", "description": "Run this request step only when this capture exists (a cleanup of what a wrong target made)." }),
+        );
         map.insert("name".into(), json!({ "type": "string", "description": "A name for reports (default: METHOD path)." }));
         map.insert(
             "capture".into(),
@@ -89,6 +105,37 @@ pub fn scenario() -> Value {
                 }
             }),
         );
+        let template = |d: &str| json!({ "type": "string", "description": d });
+        map.insert(
+            "webauthn".into(),
+            json!({
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["ceremony", "challenge"],
+                "description": "A ceremony of the runner's software authenticator (ES256); capture from its answer with JSON Pointers. `create` answers /credentialId, /clientDataJSON, /attestationObject, /privateKey, /fmt; `get` answers /credentialId, /clientDataJSON, /authenticatorData, /signature.",
+                "properties": {
+                    "ceremony": { "enum": ["create", "get"], "description": "Registration (`create`) or assertion (`get`)." },
+                    "challenge": template("The challenge the target answered, base64url (a template)."),
+                    "attestation": { "enum": ["none", "packed", "packed-x5c"], "description": "`create`: the attestation statement (`packed` is self attestation)." },
+                    "aaguid": template("`create`: the AAGUID the authenticator claims (a template)."),
+                    "attestation_key": template("`packed-x5c`: the attestation private key, PKCS#8 DER in base64url (a template)."),
+                    "attestation_cert": template("`packed-x5c`: the attestation certificate, DER in base64url (a template)."),
+                    "credential_id": template("`get`: the credential id, base64url (a template)."),
+                    "private_key": template("`get`: the credential's private key, PKCS#8 DER in base64url (a template)."),
+                    "origin": template("The origin the client claims instead of the profile's `[webauthn] origin`."),
+                    "rp_id": template("The RP id the authenticator hashes instead of the profile's `[webauthn] rp_id`."),
+                    "type": { "type": "string", "description": "The clientDataJSON type instead of the ceremony's own." },
+                    "user_present": { "type": "boolean", "description": "The UP flag (default true)." },
+                    "user_verified": { "type": "boolean", "description": "The UV flag (default true)." },
+                    "counter": { "type": "integer", "minimum": 0, "maximum": 4294967295_u64, "description": "The signature counter (default 0)." },
+                    "tamper": { "const": "signature", "description": "Flip a bit of the signature after signing." }
+                }
+            }),
+        );
+        map.insert(
+            "totp".into(),
+            template("The authenticator app: the current RFC 6238 code of this base32 secret (a template), answered as /code for a capture."),
+        );
     }
     let request_only = [
         "method",
@@ -99,6 +146,7 @@ pub fn scenario() -> Value {
         "capture",
         "allow_status",
         "repeat",
+        "if_captured",
     ];
     let not_json_and_body = json!({ "not": { "required": ["json", "body"] } });
     json!({
@@ -160,13 +208,21 @@ pub fn scenario() -> Value {
             "step": {
                 "type": "object",
                 "additionalProperties": false,
-                "description": "A request, or a setting of the webhook receiver for this scenario.",
+                "description": "A request, a setting of the webhook receiver for this scenario, a WebAuthn ceremony of the runner's authenticator, or a TOTP code.",
                 "properties": step_props,
                 "oneOf": [
-                    { "required": ["method", "path"], "not": { "required": ["receiver"] } },
+                    { "required": ["method", "path"], "not": { "anyOf": [{ "required": ["receiver"] }, { "required": ["webauthn"] }, { "required": ["totp"] }] } },
                     {
                         "required": ["receiver"],
-                        "not": { "anyOf": request_only.iter().map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
+                        "not": { "anyOf": request_only.iter().chain(&["webauthn", "totp"]).map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
+                    },
+                    {
+                        "required": ["webauthn"],
+                        "not": { "anyOf": request_only.iter().filter(|k| **k != "capture").chain(&["receiver", "totp"]).map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
+                    },
+                    {
+                        "required": ["totp"],
+                        "not": { "anyOf": request_only.iter().filter(|k| **k != "capture").chain(&["receiver", "webauthn"]).map(|k| json!({ "required": [k] })).collect::<Vec<_>>() }
                     }
                 ],
                 "allOf": [not_json_and_body]

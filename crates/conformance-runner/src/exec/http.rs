@@ -8,7 +8,7 @@ use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use serde_json::Value;
 
-use crate::check::{Observed, render_json};
+use crate::check::Observed;
 use crate::exec::cleanup::lock;
 use crate::exec::shared::Shared;
 use crate::model::scenario::{Body, Request};
@@ -124,7 +124,7 @@ pub(crate) fn prepare(
             if !headers.contains_key(CONTENT_TYPE) {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             }
-            Some(render_json(v, vars)?.to_string().into_bytes())
+            Some(v.render(vars)?.to_string().into_bytes())
         }
     };
     Ok(Prepared {
@@ -189,11 +189,29 @@ pub(crate) fn remember_secrets(shared: &Shared, headers: &http::HeaderMap) {
             continue;
         }
         let value = String::from_utf8_lossy(value.as_bytes());
-        let secret = match value.split_once(' ') {
-            Some((_, credentials)) if name == http::header::AUTHORIZATION => credentials,
-            _ => &value,
+        let secret = if name == http::header::AUTHORIZATION {
+            authorization_secret(&value)
+        } else {
+            Some(&*value)
         };
-        shared.add_secret(secret);
+        if let Some(secret) = secret {
+            shared.add_secret(secret);
+        }
+    }
+}
+
+/// The secret part of an `Authorization` value: the credentials after the
+/// scheme, or the whole value when it is not `scheme credentials`; `None`
+/// for a scheme name alone (`Bearer` with no token holds no secret, and
+/// redacting the word would hide it in every later response).
+fn authorization_secret(value: &str) -> Option<&str> {
+    const SCHEMES: [&str; 6] = ["bearer", "basic", "digest", "negotiate", "dpop", "hoba"];
+    match value.trim().split_once(' ') {
+        Some((_, credentials)) if !credentials.trim().is_empty() => Some(credentials.trim()),
+        Some((scheme, _)) if SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()) => None,
+        _ if SCHEMES.contains(&value.trim().to_ascii_lowercase().as_str()) => None,
+        _ if value.trim().is_empty() => None,
+        _ => Some(value.trim()),
     }
 }
 
@@ -251,5 +269,23 @@ pub(crate) fn record(observed: &Observed) -> ResponseRecord {
         status: observed.status,
         headers: header_map(&observed.headers),
         body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authorization_secret;
+
+    #[test]
+    fn a_scheme_alone_is_no_secret_and_credentials_are() {
+        assert_eq!(authorization_secret("Bearer tok_1"), Some("tok_1"));
+        assert_eq!(
+            authorization_secret("Basic dXNlcjpwYXNz"),
+            Some("dXNlcjpwYXNz")
+        );
+        assert_eq!(authorization_secret("tok_bare"), Some("tok_bare"));
+        assert_eq!(authorization_secret("Bearer"), None);
+        assert_eq!(authorization_secret("bearer "), None);
+        assert_eq!(authorization_secret(""), None);
     }
 }

@@ -27,6 +27,7 @@
 //! scenarios concurrently) and [`run`] (a [`Plan`](crate::plan::Plan) run
 //! end to end).
 
+pub(crate) mod ceremony;
 pub(crate) mod cleanup;
 pub(crate) mod http;
 pub(crate) mod receiver;

@@ -2,8 +2,6 @@
 //! with credentials and captured secrets as `${VAR}` references, never
 //! their values.
 
-use serde_json::Value;
-
 use crate::exec::http::prepare;
 use crate::exec::shared::{Shared, env_name};
 use crate::model::scenario::{Body, CaptureFrom, Request, Scenario, Step};
@@ -74,6 +72,16 @@ pub(crate) fn capture_source(scenario: &Scenario, name: &str) -> String {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, from)| (h.name.as_str(), from)),
+        Step::WebAuthn(w) => w
+            .captures
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, from)| (w.name.as_str(), from)),
+        Step::Totp(t) => t
+            .captures
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, from)| (t.name.as_str(), from)),
         Step::Receiver(_) => None,
     });
     match from {
@@ -94,21 +102,10 @@ pub(crate) fn step_vars(request: &Request) -> impl Iterator<Item = Var> + '_ {
     }
     match &request.body {
         Some(Body::Raw(t)) => vars.extend(t.vars().cloned()),
-        Some(Body::Json(v)) => json_vars(v, &mut vars),
+        Some(Body::Json(v)) => {
+            vars.extend(v.templates().into_iter().flat_map(|t| t.vars().cloned()))
+        }
         None => {}
     }
     vars.into_iter()
-}
-
-pub(crate) fn json_vars(value: &Value, out: &mut Vec<Var>) {
-    match value {
-        Value::String(s) => {
-            if let Ok(t) = crate::model::template::Template::parse(s) {
-                out.extend(t.vars().cloned());
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| json_vars(v, out)),
-        Value::Object(map) => map.values().for_each(|v| json_vars(v, out)),
-        _ => {}
-    }
 }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::check::{self, Finding, Observed, PLATFORM, RULE_SETUP, RULE_TRANSPORT};
+use crate::exec::ceremony;
 use crate::exec::cleanup::{Pending, lock};
 use crate::exec::http::{describe_response, prepare, record, redacted, send_via};
 use crate::exec::receiver::Behaviour;
@@ -93,7 +94,7 @@ pub(crate) async fn run_one(
             report.outcome = Outcome::Skipped;
             report.skip_reason = Some("interrupted".into());
         }
-        Ok(()) => assert_request(shared, &scenario, &vars, &mut report).await,
+        Ok(()) => assert_request(shared, &scenario, &mut vars, &mut report).await,
     }
     // Non-secret captures let snapshots name generated values; secret ones
     // are redacted in the report already and never leave memory.
@@ -170,6 +171,10 @@ pub(crate) async fn run_setup(
         match step {
             Step::Receiver(r) => configure_receiver(shared, slug, r, vars)
                 .map_err(|e| setup_finding("receiver", "a receiver setting".into(), e))?,
+            Step::WebAuthn(step) => ceremony::run(shared, step, vars)
+                .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?,
+            Step::Totp(step) => ceremony::run_totp(shared, step, vars)
+                .map_err(|(expected, actual)| setup_finding(&step.name, expected, actual))?,
             Step::Http(step) => {
                 let name = shown_name(&step.name, vars);
                 // Recorded before the request is sent: if the run stops now,
@@ -288,11 +293,20 @@ pub(crate) fn capture(
     observed: &Observed,
     vars: &mut Vars<'_>,
 ) -> Result<(), (String, String)> {
-    if step.captures.is_empty() {
+    capture_values(shared, &step.captures, observed, vars)
+}
+
+fn capture_values(
+    shared: &Shared,
+    captures: &[(String, CaptureFrom)],
+    observed: &Observed,
+    vars: &mut Vars<'_>,
+) -> Result<(), (String, String)> {
+    if captures.is_empty() {
         return Ok(());
     }
     let body: Option<Value> = serde_json::from_slice(&observed.body).ok();
-    for (name, from) in &step.captures {
+    for (name, from) in captures {
         let value = match from {
             CaptureFrom::Body(pointer) => {
                 body.as_ref()
@@ -328,7 +342,7 @@ pub(crate) fn capture(
 pub(crate) async fn assert_request(
     shared: &Shared,
     scenario: &Scenario,
-    vars: &Vars<'_>,
+    vars: &mut Vars<'_>,
     report: &mut ScenarioReport,
 ) {
     let prepared = match prepare(shared, &scenario.request, vars) {
@@ -384,16 +398,54 @@ pub(crate) async fn assert_request(
             let shown = redacted(shared, &observed);
             report.findings = check::check(scenario, &shown, &shared.profile, vars);
             report.response = Some(record(&shown));
+            // A target that wrongly succeeded may have made something the
+            // cleanup must remove; what is not there is simply not captured.
+            if (200..300).contains(&observed.status) {
+                for capture in &scenario.request_captures {
+                    let _ = capture_values(shared, std::slice::from_ref(capture), &observed, vars);
+                }
+            }
         }
     }
 }
 
 pub(crate) async fn run_cleanup(shared: &Shared, scenario: &Scenario, vars: &mut Vars<'_>) {
     for step in &scenario.cleanup {
+        let local = match step {
+            Step::WebAuthn(w) => Some((w.name.as_str(), w.templates())),
+            Step::Totp(t) => Some((t.name.as_str(), vec![&t.secret])),
+            Step::Http(_) | Step::Receiver(_) => None,
+        };
+        if let Some((name, templates)) = local {
+            let missing = templates
+                .iter()
+                .flat_map(|t| t.vars())
+                .any(|v| matches!(v, Var::Capture(n) if !vars.captures.contains_key(n)));
+            if missing {
+                continue;
+            }
+            let result = match step {
+                Step::WebAuthn(w) => ceremony::run(shared, w, vars),
+                Step::Totp(t) => ceremony::run_totp(shared, t, vars),
+                Step::Http(_) | Step::Receiver(_) => Ok(()),
+            };
+            if let Err((_, actual)) = result {
+                shared.warn(format!(
+                    "{}: cleanup step `{name}` failed: {actual}",
+                    scenario.id
+                ));
+                return;
+            }
+            continue;
+        }
         let Step::Http(step) = step else { continue };
         // A step whose captures never happened has nothing to clean up.
         let missing = step_vars(&step.request)
-            .any(|v| matches!(v, Var::Capture(n) if !vars.captures.contains_key(&n)));
+            .any(|v| matches!(v, Var::Capture(n) if !vars.captures.contains_key(&n)))
+            || step
+                .if_captured
+                .as_ref()
+                .is_some_and(|n| !vars.captures.contains_key(n));
         if missing {
             continue;
         }

@@ -16,7 +16,7 @@ pub(crate) fn nearest_code(name: &str) -> Option<Code> {
     let wanted = norm(name);
     Code::ALL
         .iter()
-        .map(|&c| (distance(&norm(c.name()), &wanted), c))
+        .map(|&c| (strsim::levenshtein(&norm(c.name()), &wanted), c))
         .filter(|&(d, _)| d <= 3.max(wanted.len() / 4))
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
@@ -35,22 +35,6 @@ pub(crate) fn unknown_code(name: &str) -> String {
     )
 }
 
-/// Levenshtein distance over bytes (the names are ASCII).
-fn distance(a: &str, b: &str) -> usize {
-    let b = b.as_bytes();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.bytes().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let here = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(here + 1);
-            prev = here;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,7 +46,6 @@ mod tests {
         assert_eq!(nearest_code("RATE_LIMITED"), Some(Code::RateLimited));
         assert_eq!(nearest_code("INVALID_FILTERS"), Some(Code::InvalidFilter));
         assert_eq!(nearest_code("TEAPOT"), None);
-        assert_eq!(distance("kitten", "sitting"), 3);
     }
 
     #[test]

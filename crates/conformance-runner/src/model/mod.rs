@@ -8,7 +8,6 @@
 //! environment; every file error is a `Diagnostic` with file, line and
 //! column, never a panic.
 
-pub(crate) mod attestation;
 pub(crate) mod diagnostics;
 pub(crate) mod normalize;
 pub(crate) mod profile;

@@ -83,6 +83,20 @@ pub struct Profile {
     /// `untrusted-peer` scenario from: one the target does not trust as a
     /// proxy (`[network] untrusted_source`). `None` skips those scenarios.
     pub untrusted_source: Option<std::net::IpAddr>,
+    /// What the runner's WebAuthn client claims (`[webauthn]`); `None`:
+    /// scenarios with a `webauthn` step cannot run.
+    pub webauthn: Option<WebAuthnClient>,
+}
+
+/// The relying party the runner's software authenticator talks to, and the
+/// origin its client claims: the target's, as a browser on the platform's
+/// web app would see them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebAuthnClient {
+    /// The RP id (a registrable domain, `platform.example`).
+    pub rp_id: String,
+    /// The web origin (`https://platform.example`).
+    pub origin: String,
 }
 
 /// A request whose answer shows the target is the expected kind of server.
@@ -198,7 +212,15 @@ struct RawProfile {
     snapshots: Option<crate::model::normalize::RawSnapshots>,
     limits: Option<RawLimits>,
     transport: Option<RawTransport>,
+    webauthn: Option<Spanned<RawWebAuthnClient>>,
     network: Option<RawNetwork>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebAuthnClient {
+    rp_id: Spanned<String>,
+    origin: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -518,6 +540,32 @@ impl Profile {
                 }),
                 credentials_over_http: t.credentials_over_http.unwrap_or(false),
             });
+        let webauthn = raw.webauthn.and_then(|w| {
+            let w = w.into_inner();
+            let (rp_id, origin) = (w.rp_id.get_ref(), w.origin.get_ref());
+            let host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            let mut ok = true;
+            if !host.is_some_and(|h| !h.is_empty() && !h.contains(['/', '?', '#'])) {
+                ok = false;
+                error(
+                    w.origin.span(),
+                    format!("`{origin}` is not a web origin (`https://host[:port]`, no path)"),
+                );
+            }
+            if rp_id.is_empty() || rp_id.contains([':', '/']) {
+                ok = false;
+                error(
+                    w.rp_id.span(),
+                    format!("`{rp_id}` is not an RP id (a domain such as `platform.example`)"),
+                );
+            }
+            ok.then(|| WebAuthnClient {
+                rp_id: rp_id.clone(),
+                origin: origin.clone(),
+            })
+        });
         let standard_only = raw.standard_only.unwrap_or(false);
         let request_id_header = match envelope.request_id_header {
             Some(h) if h.get_ref() == "none" => None,
@@ -585,6 +633,7 @@ impl Profile {
             snapshots,
             limits,
             transport,
+            webauthn,
             request_id_header,
             untrusted_source,
         })

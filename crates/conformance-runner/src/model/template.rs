@@ -13,9 +13,7 @@
 //! | `{{fixture.NAME}}` | a fixture the target provides: an id, a workspace, an email (from the profile) |
 //! | `{{path.NAME}}` | a base path of the target, `path.api` or `path.scim` (from the profile) |
 //! | `{{capture.NAME}}` | a value captured by an earlier setup step |
-//! | `{{attestation(FMT, AAGUID)}}` | a WebAuthn attestation object, base64url (see [`crate::model::attestation`]) |
-//!
-//! `AAGUID` is a literal UUID or `fixture.NAME`.
+//! | `{{totp(credential.NAME)}}`, `{{totp(capture.NAME)}}` | the current RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret, computed when the request is sent |
 //!
 //! A captured value comes from the target, so in a request path
 //! ([`Template::render_path`]) it is encoded as one path segment, and one that
@@ -25,6 +23,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use serde_json::Value;
 
 /// A parsed template: literal text and variables, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,22 +56,9 @@ pub enum Var {
     Path(String),
     /// `{{capture.NAME}}`
     Capture(String),
-    /// `{{attestation(FMT, AAGUID)}}`
-    Attestation {
-        /// The attestation statement format (`packed`, `none`, ...).
-        fmt: String,
-        /// A literal AAGUID, or a fixture name holding one.
-        aaguid: Arg,
-    },
-}
-
-/// An argument of a template function.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Arg {
-    /// Used as written.
-    Literal(String),
-    /// `fixture.NAME`: the profile's fixture.
-    Fixture(String),
+    /// `{{totp(credential.NAME)}}` or `{{totp(capture.NAME)}}`: the current
+    /// RFC 6238 code of the base32 secret the inner variable holds.
+    Totp(Box<Var>),
 }
 
 /// Why a template does not parse.
@@ -81,7 +69,7 @@ pub enum TemplateError {
     Unclosed(usize),
     /// An unknown variable.
     #[error(
-        "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, path.NAME, capture.NAME, attestation(FMT, AAGUID))"
+        "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, path.NAME, capture.NAME, totp(credential.NAME | capture.NAME))"
     )]
     Unknown(String),
 }
@@ -100,9 +88,14 @@ pub enum RenderError {
         /// Its name.
         name: String,
     },
-    /// A bad argument to `attestation(...)`.
-    #[error("{0}")]
-    Attestation(String),
+    /// A `totp(...)` argument that is not a base32 secret.
+    #[error("{var} is not a TOTP secret: {error}")]
+    Totp {
+        /// The argument, as written.
+        var: String,
+        /// What is wrong with it.
+        error: String,
+    },
     /// A captured value that would change a request path's structure.
     #[error(
         "capture `{name}` is {value:?}, which would change the request path's structure (a `/`, `\\`, `?`, `#`, `.` or `..` segment, or a control character): refused"
@@ -165,11 +158,16 @@ impl Template {
         }
     }
 
-    /// The variables this template refers to.
+    /// The variables this template refers to, the argument of a function
+    /// (`totp(credential.NAME)`) right after the function itself.
     pub fn vars(&self) -> impl Iterator<Item = &Var> {
-        self.pieces.iter().filter_map(|p| match p {
-            Piece::Var(v) => Some(v),
-            Piece::Literal(_) => None,
+        self.pieces.iter().flat_map(|p| {
+            let (outer, inner) = match p {
+                Piece::Var(v @ Var::Totp(inner)) => (Some(v), Some(&**inner)),
+                Piece::Var(v) => (Some(v), None),
+                Piece::Literal(_) => (None, None),
+            };
+            outer.into_iter().chain(inner)
         })
     }
 
@@ -204,6 +202,108 @@ impl Template {
     }
 }
 
+/// A JSON value whose strings holding `{{` are templates, parsed once when
+/// the scenario is loaded and rendered without parsing again.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JsonTemplate {
+    /// A value with no template inside: rendered as a clone.
+    Literal(Value),
+    /// A string with variables.
+    String(Template),
+    /// An array with a template somewhere inside.
+    Array(Vec<JsonTemplate>),
+    /// An object with a template somewhere inside, in the value's member order.
+    Object(Vec<(String, JsonTemplate)>),
+}
+
+impl JsonTemplate {
+    /// Parses every string of `value` that holds `{{`; the first that is not
+    /// a template is the error.
+    pub fn parse(value: &Value) -> Result<JsonTemplate, TemplateError> {
+        JsonTemplate::build(value, &|text| Template::parse(text).map(Some))
+    }
+
+    /// As [`JsonTemplate::parse`], but a string that is not a template stays
+    /// literal text (an expected body value is compared as written).
+    pub fn parse_lenient(value: &Value) -> JsonTemplate {
+        JsonTemplate::build(value, &|text| Ok(Template::parse(text).ok()))
+            .unwrap_or_else(|_: TemplateError| JsonTemplate::Literal(value.clone()))
+    }
+
+    fn build(
+        value: &Value,
+        parse: &dyn Fn(&str) -> Result<Option<Template>, TemplateError>,
+    ) -> Result<JsonTemplate, TemplateError> {
+        let node = match value {
+            Value::String(text) if text.contains("{{") => match parse(text)? {
+                Some(t) => JsonTemplate::String(t),
+                None => JsonTemplate::Literal(value.clone()),
+            },
+            Value::Array(items) => JsonTemplate::Array(
+                items
+                    .iter()
+                    .map(|v| JsonTemplate::build(v, parse))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(map) => JsonTemplate::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), JsonTemplate::build(v, parse)?)))
+                    .collect::<Result<_, TemplateError>>()?,
+            ),
+            other => JsonTemplate::Literal(other.clone()),
+        };
+        // A subtree without a template is kept whole, so rendering it is one clone.
+        Ok(match node {
+            JsonTemplate::Array(items) if items.iter().all(JsonTemplate::is_literal) => {
+                JsonTemplate::Literal(value.clone())
+            }
+            JsonTemplate::Object(members) if members.iter().all(|(_, v)| v.is_literal()) => {
+                JsonTemplate::Literal(value.clone())
+            }
+            node => node,
+        })
+    }
+
+    fn is_literal(&self) -> bool {
+        matches!(self, JsonTemplate::Literal(_))
+    }
+
+    /// Every template inside, in document order.
+    pub fn templates(&self) -> Vec<&Template> {
+        fn walk<'a>(node: &'a JsonTemplate, out: &mut Vec<&'a Template>) {
+            match node {
+                JsonTemplate::Literal(_) => {}
+                JsonTemplate::String(t) => out.push(t),
+                JsonTemplate::Array(items) => items.iter().for_each(|v| walk(v, out)),
+                JsonTemplate::Object(members) => members.iter().for_each(|(_, v)| walk(v, out)),
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
+    /// The value with every template rendered.
+    pub fn render(&self, vars: &Vars<'_>) -> Result<Value, RenderError> {
+        Ok(match self {
+            JsonTemplate::Literal(value) => value.clone(),
+            JsonTemplate::String(t) => Value::String(t.render(vars)?),
+            JsonTemplate::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| v.render(vars))
+                    .collect::<Result<_, _>>()?,
+            ),
+            JsonTemplate::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), v.render(vars)?)))
+                    .collect::<Result<_, RenderError>>()?,
+            ),
+        })
+    }
+}
+
 impl Var {
     fn value(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
         Ok(match self {
@@ -218,13 +318,11 @@ impl Var {
                 .get(name)
                 .cloned()
                 .ok_or_else(|| RenderError::MissingCapture(name.clone()))?,
-            Var::Attestation { fmt, aaguid } => {
-                let aaguid = match aaguid {
-                    Arg::Literal(text) => text.clone(),
-                    Arg::Fixture(name) => lookup(vars.fixtures, "fixture", name)?,
-                };
-                crate::model::attestation::build(fmt, &aaguid).map_err(RenderError::Attestation)?
-            }
+            Var::Totp(secret) => crate::ceremony::totp::current_code(&secret.value(vars)?)
+                .map_err(|e| RenderError::Totp {
+                    var: secret.to_string(),
+                    error: e.to_string(),
+                })?,
         })
     }
 }
@@ -239,12 +337,10 @@ impl fmt::Display for Var {
             Var::Fixture(n) => write!(f, "{{{{fixture.{n}}}}}"),
             Var::Path(n) => write!(f, "{{{{path.{n}}}}}"),
             Var::Capture(n) => write!(f, "{{{{capture.{n}}}}}"),
-            Var::Attestation { fmt, aaguid } => {
-                let arg = match aaguid {
-                    Arg::Literal(t) => t.clone(),
-                    Arg::Fixture(n) => format!("fixture.{n}"),
-                };
-                write!(f, "{{{{attestation({fmt}, {arg})}}}}")
+            Var::Totp(inner) => {
+                let inner = inner.to_string();
+                let inner = inner.trim_start_matches("{{").trim_end_matches("}}");
+                write!(f, "{{{{totp({inner})}}}}")
             }
         }
     }
@@ -265,16 +361,27 @@ fn path_segment(name: &str, value: &str) -> Result<String, RenderError> {
             value: value.chars().take(80).collect(),
         });
     }
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:@!$'()*".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Ok(out)
+    Ok(percent_encoding::utf8_percent_encode(value, NOT_PCHAR).to_string())
 }
+
+/// Every byte outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`).
+pub(crate) const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Every byte a path segment cannot hold as is (RFC 3986 `pchar`), except
+/// the sub-delimiters `&`, `+`, `,`, `;` and `=`, which are encoded too.
+const NOT_PCHAR: &AsciiSet = &NOT_UNRESERVED
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*');
 
 fn lookup(
     map: Option<&BTreeMap<String, String>>,
@@ -302,26 +409,11 @@ fn parse_var(text: &str) -> Result<Var, TemplateError> {
         "receiver.url" => return Ok(Var::ReceiverUrl),
         _ => {}
     }
-    if let Some(args) = text
-        .strip_prefix("attestation(")
-        .and_then(|r| r.strip_suffix(')'))
-    {
-        let mut parts = args.split(',').map(str::trim);
-        let (Some(fmt), Some(aaguid), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(unknown());
+    if let Some(arg) = text.strip_prefix("totp(").and_then(|r| r.strip_suffix(')')) {
+        return match parse_var(arg.trim()) {
+            Ok(inner @ (Var::Credential(_) | Var::Capture(_))) => Ok(Var::Totp(Box::new(inner))),
+            _ => Err(unknown()),
         };
-        if !name_ok(fmt) || aaguid.is_empty() {
-            return Err(unknown());
-        }
-        let aaguid = match aaguid.strip_prefix("fixture.") {
-            Some(name) if name_ok(name) => Arg::Fixture(name.to_owned()),
-            Some(_) => return Err(unknown()),
-            None => Arg::Literal(aaguid.to_owned()),
-        };
-        return Ok(Var::Attestation {
-            fmt: fmt.to_owned(),
-            aaguid,
-        });
     }
     let (namespace, name) = text.split_once('.').ok_or_else(unknown)?;
     if !name_ok(name) {
@@ -384,6 +476,60 @@ mod tests {
     }
 
     #[test]
+    fn totp_renders_the_current_code_of_a_credential_or_capture() {
+        let t = Template::parse("{{ totp(credential.seed) }}/{{totp(capture.fresh)}}").unwrap();
+        assert_eq!(
+            t.vars().map(ToString::to_string).collect::<Vec<_>>(),
+            [
+                "{{totp(credential.seed)}}",
+                "{{credential.seed}}",
+                "{{totp(capture.fresh)}}",
+                "{{capture.fresh}}"
+            ]
+        );
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let credentials = BTreeMap::from([("seed".to_owned(), secret.to_owned())]);
+        let vars = Vars {
+            credentials: Some(&credentials),
+            captures: BTreeMap::from([("fresh".to_owned(), secret.to_owned())]),
+            ..Vars::default()
+        };
+        let rendered = t.render(&vars).unwrap();
+        let (a, b) = rendered.split_once('/').unwrap();
+        assert!(
+            a.len() == 6 && a.bytes().all(|c| c.is_ascii_digit()),
+            "{rendered}"
+        );
+        // Two codes of one secret rendered together can straddle a step.
+        assert!(a == b || b.len() == 6, "{rendered}");
+
+        let bad = Vars {
+            captures: BTreeMap::from([("fresh".to_owned(), "not base32!".to_owned())]),
+            ..Vars::default()
+        };
+        assert_eq!(
+            Template::parse("{{totp(capture.fresh)}}")
+                .unwrap()
+                .render(&bad)
+                .unwrap_err()
+                .to_string(),
+            "{{capture.fresh}} is not a TOTP secret: the TOTP secret is not base32 (RFC 4648: A-Z and 2-7)"
+        );
+        for text in [
+            "totp(fixture.x)",
+            "totp(123456)",
+            "totp(credential.a, 1)",
+            "totp()",
+        ] {
+            assert_eq!(
+                Template::parse(&format!("{{{{{text}}}}}")),
+                Err(TemplateError::Unknown(text.into())),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn missing_values_are_render_errors() {
         let t = Template::parse("{{capture.token}}").unwrap();
         assert_eq!(
@@ -439,18 +585,63 @@ mod tests {
     }
 
     #[test]
-    fn attestation_arguments_are_literals_or_fixtures() {
-        let t = Template::parse("{{attestation(none, fixture.blocked)}}").unwrap();
+    fn json_templates_are_parsed_once_and_render_in_place() {
+        let value = serde_json::json!({
+            "userName": "{{run_id}}-{{capture.n}}",
+            "emails": [{ "value": "a@example.com", "primary": true }],
+            "tags": ["x", "{{fixture.ws}}"],
+            "n": 3
+        });
+        let tree = JsonTemplate::parse(&value).unwrap();
+        // The member without a template is kept whole.
+        let JsonTemplate::Object(members) = &tree else {
+            panic!("{tree:?}")
+        };
         assert_eq!(
-            t.vars().collect::<Vec<_>>(),
-            [&Var::Attestation {
-                fmt: "none".into(),
-                aaguid: Arg::Fixture("blocked".into())
-            }]
+            members[0],
+            (
+                "emails".to_owned(),
+                JsonTemplate::Literal(value["emails"].clone())
+            )
+        );
+        assert_eq!(tree.templates().len(), 2);
+        let fixtures = BTreeMap::from([("ws".to_owned(), "acme".to_owned())]);
+        let vars = Vars {
+            run_id: "run1",
+            fixtures: Some(&fixtures),
+            captures: BTreeMap::from([("n".to_owned(), "7".to_owned())]),
+            ..Vars::default()
+        };
+        assert_eq!(
+            tree.render(&vars).unwrap(),
+            serde_json::json!({
+                "userName": "run1-7",
+                "emails": [{ "value": "a@example.com", "primary": true }],
+                "tags": ["x", "acme"],
+                "n": 3
+            })
         );
         assert_eq!(
-            t.vars().next().unwrap().to_string(),
-            "{{attestation(none, fixture.blocked)}}"
+            tree.render(&Vars::default()),
+            // Members render in the object's order: `tags` comes before `userName`.
+            Err(RenderError::MissingProfileValue {
+                kind: "fixture",
+                name: "ws".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_bad_json_template_is_an_error_or_literal_text_when_lenient() {
+        let value = serde_json::json!({ "a": ["{{run_id"] });
+        assert_eq!(JsonTemplate::parse(&value), Err(TemplateError::Unclosed(0)));
+        assert_eq!(
+            JsonTemplate::parse_lenient(&value),
+            JsonTemplate::Literal(value.clone())
+        );
+        assert_eq!(
+            JsonTemplate::parse_lenient(&value).render(&Vars::default()),
+            Ok(value)
         );
     }
 }

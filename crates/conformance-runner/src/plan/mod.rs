@@ -8,7 +8,7 @@ pub(crate) mod policy;
 pub(crate) mod requirements;
 pub(crate) mod select;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
 use std::path::Path;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::model::profile::{self, Credential, Profile, ProfileError, is_loopback};
 use crate::model::scenario::{self, LoadError, Scenario, SourceFile, Step};
-use crate::model::template::{self, Arg, Var, Vars};
+use crate::model::template::{Var, Vars};
 use crate::plan::select::{Filter, Shard};
 use crate::redact::Redactor;
 
@@ -277,32 +277,11 @@ impl Plan {
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
             .ok_or_else(|| ConfigError::BadTarget(target_text.clone()))?;
 
-        let mut warnings = Vec::new();
-        for stale in stale_skips(&profile, &scenarios) {
-            if partial {
-                warnings.push(stale.to_string());
-            } else {
-                return Err(stale);
-            }
-        }
-        // A profile for a server of the standards alone (a third-party SCIM
-        // server) selects the scenarios that prove a standard rule; the
-        // platform's catalog coverage cannot apply to it.
-        let coverage_enforced =
-            !partial && filters.is_empty() && shard.is_none() && !profile.standard_only;
-        let any_filter = !filters.is_empty();
-        let scenarios: Vec<Scenario> = if profile.standard_only {
-            scenarios
-                .into_iter()
-                .filter(|s| s.standard.is_some())
-                .collect()
-        } else {
-            scenarios
-        };
-        let selected = select::select(scenarios, &filters, shard);
-        if selected.is_empty() && any_filter {
-            return Err(ConfigError::NothingSelected);
-        }
+        let Selection {
+            scenarios: selected,
+            mut warnings,
+            coverage_enforced,
+        } = selection(&profile, scenarios, &filters, shard, partial)?;
 
         // The receiver's public URL from the environment: when it is not
         // there, the scenarios that need a receiver are skipped, visibly.
@@ -346,10 +325,6 @@ impl Plan {
                     check_var(&profile, s, var, line, &mut needed)?;
                     note_empty(&profile, s, var, line, &mut empty);
                 }
-            }
-            for var in json_body_vars(s) {
-                check_var(&profile, s, &var, s.source.line, &mut needed)?;
-                note_empty(&profile, s, &var, s.source.line, &mut empty);
             }
             to_check.push(s);
         }
@@ -489,6 +464,61 @@ impl Plan {
     }
 }
 
+/// The scenarios a run (and `--list`) would take, before any target or
+/// credential is looked at.
+#[derive(Debug)]
+pub(crate) struct Selection {
+    /// The selected scenarios, in id order (profile skips included).
+    pub(crate) scenarios: Vec<Scenario>,
+    /// Stale skips, as warnings (with `--partial`).
+    pub(crate) warnings: Vec<String>,
+    /// Whether every documented code must have a passing scenario.
+    pub(crate) coverage_enforced: bool,
+}
+
+/// Selects from `scenarios` as a run does: a profile `[[skip]]` matching no
+/// scenario is an error (a warning when `partial`), a standards-only profile
+/// keeps the scenarios that prove a standard rule, then the filters (a
+/// union) and the shard apply; filters that select nothing are an error.
+pub(crate) fn selection(
+    profile: &Profile,
+    scenarios: Vec<Scenario>,
+    filters: &[Filter],
+    shard: Option<Shard>,
+    partial: bool,
+) -> Result<Selection, ConfigError> {
+    let mut warnings = Vec::new();
+    for stale in stale_skips(profile, &scenarios) {
+        if partial {
+            warnings.push(stale.to_string());
+        } else {
+            return Err(stale);
+        }
+    }
+    // A profile for a server of the standards alone (a third-party SCIM
+    // server) selects the scenarios that prove a standard rule; the
+    // platform's catalog coverage cannot apply to it.
+    let coverage_enforced =
+        !partial && filters.is_empty() && shard.is_none() && !profile.standard_only;
+    let scenarios: Vec<Scenario> = if profile.standard_only {
+        scenarios
+            .into_iter()
+            .filter(|s| s.standard.is_some())
+            .collect()
+    } else {
+        scenarios
+    };
+    let selected = select::select(scenarios, filters, shard);
+    if selected.is_empty() && !filters.is_empty() {
+        return Err(ConfigError::NothingSelected);
+    }
+    Ok(Selection {
+        scenarios: selected,
+        warnings,
+        coverage_enforced,
+    })
+}
+
 /// The tag of scenarios whose asserted request must come from a peer the
 /// target does not trust as a proxy: it is sent from the profile's
 /// `[network] untrusted_source`.
@@ -584,11 +614,7 @@ fn note_empty(
     line: usize,
     empty: &mut BTreeMap<String, String>,
 ) {
-    if let Var::Fixture(name)
-    | Var::Attestation {
-        aaguid: Arg::Fixture(name),
-        ..
-    } = var
+    if let Var::Fixture(name) = var
         && profile
             .fixtures
             .get(name)
@@ -627,11 +653,7 @@ fn check_var(
                 .entry(name.clone())
                 .or_insert_with(|| scenario.id.clone());
         }
-        Var::Fixture(name)
-        | Var::Attestation {
-            aaguid: Arg::Fixture(name),
-            ..
-        } if !profile.fixtures.contains_key(name) => {
+        Var::Fixture(name) if !profile.fixtures.contains_key(name) => {
             return Err(missing("fixture", name));
         }
         Var::Path(name) if !profile.paths.contains_key(name) => {
@@ -642,41 +664,6 @@ fn check_var(
     Ok(())
 }
 
-/// Variables inside JSON bodies (their templates are parsed at render time).
-pub(crate) fn json_body_vars(scenario: &Scenario) -> Vec<Var> {
-    fn walk(value: &serde_json::Value, out: &mut BTreeSet<Var>) {
-        match value {
-            serde_json::Value::String(s) => {
-                if let Ok(t) = template::Template::parse(s) {
-                    out.extend(t.vars().cloned());
-                }
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            serde_json::Value::Object(map) => map.values().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut out = BTreeSet::new();
-    let requests = scenario
-        .setup
-        .iter()
-        .chain(&scenario.cleanup)
-        .filter_map(|s| match s {
-            Step::Http(h) => Some(&h.request),
-            Step::Receiver(_) => None,
-        })
-        .chain([&scenario.request]);
-    for request in requests {
-        if let Some(scenario::Body::Json(v)) = &request.body {
-            walk(v, &mut out);
-        }
-    }
-    for (_, v) in &scenario.expect.body {
-        walk(v, &mut out);
-    }
-    out.into_iter().collect()
-}
-
 pub(crate) fn uses_receiver(scenario: &Scenario) -> bool {
     let steps = scenario.setup.iter().chain(&scenario.cleanup);
     steps.clone().any(|s| matches!(s, Step::Receiver(_)))
@@ -684,7 +671,6 @@ pub(crate) fn uses_receiver(scenario: &Scenario) -> bool {
             .templates()
             .iter()
             .any(|(t, _)| t.vars().any(|v| *v == Var::ReceiverUrl))
-        || json_body_vars(scenario).contains(&Var::ReceiverUrl)
 }
 
 /// A fresh run id: `cr` and ten hex digits, from the process's random hasher seed.

@@ -53,7 +53,7 @@ pub(crate) const POLICIES: &[Policy] = &[
     // Workspaces.
     fixture(
         "acme",
-        "an active workspace: password and SSO sign-in; MFA required of every member; step-up with any factor (TOTP will do); a WebAuthn attestation allowlist holding {{fixture.allowed_aaguid}} and no other authenticator model",
+        "an active workspace: password and SSO sign-in; MFA required of every member; step-up with any factor (TOTP will do); a WebAuthn attestation allowlist holding {{fixture.allowed_aaguid}} and none of {{fixture.blocked_aaguid}}, {{fixture.other_model_aaguid}} or {{fixture.synced_passkey_aaguid}}",
     ),
     fixture(
         "pwonly",
@@ -65,7 +65,7 @@ pub(crate) const POLICIES: &[Policy] = &[
     ),
     fixture(
         "fortress",
-        "an active workspace with password and SSO sign-in and an IP allowlist that contains {{fixture.fortress_allowed_ipv4}} and not {{fixture.fortress_blocked_ipv4}}, nor the address the runner connects from; proxies the target trusts are believed (X-Forwarded-For, Forwarded), any other peer is not",
+        "an active workspace with password and SSO sign-in and an IP allowlist that contains {{fixture.fortress_allowed_ipv4}} and {{fixture.fortress_allowed_ipv6}} and not {{fixture.fortress_blocked_ipv4}}, {{fixture.fortress_blocked_ipv6}} nor the address the runner connects from; proxies the target trusts are believed (X-Forwarded-For, Forwarded), any other peer is not",
     ),
     fixture(
         "vault",
@@ -102,7 +102,7 @@ pub(crate) const POLICIES: &[Policy] = &[
     // Users.
     fixture(
         "acme_admin_id",
-        "the id of acme's admin: role admin, a TOTP factor, signs in with {{credential.password}}",
+        "the id of acme's admin: role admin, a TOTP factor and a security key ({{credential.acme_admin_key_id}}), signs in with {{credential.password}}",
     ),
     fixture(
         "acme_admin_email",
@@ -123,6 +123,14 @@ pub(crate) const POLICIES: &[Policy] = &[
     fixture(
         "acme_disabled_email",
         "an acme member disabled by the identity provider (sign-in with {{credential.password}} or SSO is ACCOUNT_DISABLED)",
+    ),
+    fixture(
+        "acme_newbie_id",
+        "the id of acme's member with no factor ({{fixture.acme_newbie_email}})",
+    ),
+    fixture(
+        "vault_admin_id",
+        "the id of vault's admin, who holds a TOTP factor and a security key of model {{fixture.allowed_aaguid}}",
     ),
     fixture(
         "pwonly_admin_id",
@@ -156,6 +164,26 @@ pub(crate) const POLICIES: &[Policy] = &[
     fixture(
         "fortress_blocked_ipv4",
         "an IPv4 address outside fortress's IP allowlist",
+    ),
+    fixture(
+        "fortress_allowed_ipv6",
+        "an IPv6 address inside fortress's IP allowlist",
+    ),
+    fixture(
+        "fortress_blocked_ipv6",
+        "an IPv6 address outside fortress's IP allowlist",
+    ),
+    fixture(
+        "blocked_aaguid",
+        "an authenticator model (AAGUID) that is not on acme's attestation allowlist",
+    ),
+    fixture(
+        "other_model_aaguid",
+        "another security-key model (AAGUID), not on acme's attestation allowlist (where the staging allows a whole family, a model outside it)",
+    ),
+    fixture(
+        "synced_passkey_aaguid",
+        "the AAGUID a synced passkey sends (all zeros), not on acme's attestation allowlist",
     ),
     fixture(
         "spent_step_up_purpose",
@@ -224,6 +252,61 @@ pub(crate) const POLICIES: &[Policy] = &[
         "vault_totp_step_up",
         "CONFORMANCE_TOTP_STEP_UP_TOKEN",
         "a step-up token of vault's admin for change_network_policy, done with TOTP and never used",
+    ),
+    credential(
+        "acme_admin_totp",
+        "CONFORMANCE_ADMIN_TOTP_SECRET",
+        "the TOTP secret (base32) of the factor of acme's admin",
+    ),
+    credential(
+        "acme_member_totp",
+        "CONFORMANCE_MEMBER_TOTP_SECRET",
+        "the TOTP secret (base32) of the factor of acme's member",
+    ),
+    credential(
+        "acme_admin_key",
+        "CONFORMANCE_ADMIN_SECURITY_KEY",
+        "the private key (PKCS#8, base64url) of a security key registered to acme's admin, whose credential id is {{credential.acme_admin_key_id}}",
+    ),
+    credential(
+        "acme_admin_key_id",
+        "CONFORMANCE_ADMIN_SECURITY_KEY_ID",
+        "the credential id (base64url) of that security key of acme's admin",
+    ),
+    credential(
+        "vault_admin_totp",
+        "CONFORMANCE_PHISHING_RESISTANT_ADMIN_TOTP_SECRET",
+        "the TOTP secret (base32) of the factor of vault's admin",
+    ),
+    credential(
+        "vault_admin_key",
+        "CONFORMANCE_PHISHING_RESISTANT_ADMIN_SECURITY_KEY",
+        "the private key (PKCS#8, base64url) of the security key of vault's admin, whose credential id is {{credential.vault_admin_key_id}}",
+    ),
+    credential(
+        "vault_admin_key_id",
+        "CONFORMANCE_PHISHING_RESISTANT_ADMIN_SECURITY_KEY_ID",
+        "the credential id (base64url) of that security key of vault's admin",
+    ),
+    credential(
+        "attestation_key",
+        "CONFORMANCE_ATTESTATION_KEY",
+        "the private key (PKCS#8, base64url) of an attestation certificate for model {{fixture.allowed_aaguid}} that the target's attestation trust accepts",
+    ),
+    credential(
+        "attestation_cert",
+        "CONFORMANCE_ATTESTATION_CERT",
+        "that attestation certificate (DER, base64url), chaining to a root the target trusts for {{fixture.allowed_aaguid}}",
+    ),
+    credential(
+        "untrusted_attestation_key",
+        "CONFORMANCE_UNTRUSTED_ATTESTATION_KEY",
+        "the private key (PKCS#8, base64url) of an attestation certificate from a vendor no workspace trusts",
+    ),
+    credential(
+        "untrusted_attestation_cert",
+        "CONFORMANCE_UNTRUSTED_ATTESTATION_CERT",
+        "that certificate (DER, base64url), chaining to no root the target trusts",
     ),
     credential(
         "acme_scim",

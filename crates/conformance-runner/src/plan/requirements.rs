@@ -12,7 +12,7 @@ use std::fmt::{self, Write as _};
 
 use crate::model::profile::{Credential, Profile};
 use crate::model::scenario::{Scenario, Step};
-use crate::model::template::{Arg, Var};
+use crate::model::template::Var;
 use crate::plan::policy::{self, Kind, POLICIES};
 use crate::plan::select::{self, Filter, Shard};
 
@@ -98,12 +98,11 @@ pub(crate) fn requirements(
             out.skipped.push((s.id.clone(), skip.reason.clone()));
             continue;
         }
-        let mut vars: Vec<Var> = s
+        let vars: Vec<Var> = s
             .templates()
             .into_iter()
             .flat_map(|(t, _)| t.vars().cloned().collect::<Vec<_>>())
             .collect();
-        vars.extend(crate::plan::json_body_vars(s));
         for var in vars {
             let id = s.id.clone();
             let add =
@@ -124,11 +123,7 @@ pub(crate) fn requirements(
                     };
                     add(&mut out.credentials, name, source);
                 }
-                Var::Fixture(name)
-                | Var::Attestation {
-                    aaguid: Arg::Fixture(name),
-                    ..
-                } => {
+                Var::Fixture(name) => {
                     let value = profile
                         .fixtures
                         .get(name)
@@ -159,7 +154,7 @@ pub(crate) fn requirements(
             .iter()
             .filter_map(|step| match step {
                 Step::Http(h) => Some(&h.request),
-                Step::Receiver(_) => None,
+                Step::Receiver(_) | Step::WebAuthn(_) | Step::Totp(_) => None,
             })
             .chain([&s.request]);
         let names_client = requests

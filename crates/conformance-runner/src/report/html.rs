@@ -14,6 +14,9 @@ use std::fmt::Write as _;
 
 use catalog::{Category, Code};
 
+/// The workspace's one HTML/XML escaper (`catalog::markup`).
+pub use catalog::markup::escape as esc;
+
 use super::{Outcome, Report, ScenarioReport, curl, timing};
 
 /// Longest response body excerpt shown, in characters.
@@ -442,36 +445,9 @@ pub fn anchor(id: &str) -> String {
     out
 }
 
-/// Escapes text for HTML content and attribute values; control characters
-/// (other than newline and tab) become visible escapes.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => out.extend(c.escape_default()),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup_and_control_characters() {
-        assert_eq!(
-            esc("<a href=\"x\">&'</a>\u{1b}[0m"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;\\u{1b}[0m"
-        );
-    }
 
     #[test]
     fn anchors_are_valid_ids() {

@@ -13,6 +13,7 @@
 use std::fmt::Write as _;
 
 use catalog::Category;
+use catalog::markup::escape;
 
 use super::{Outcome, Report, ScenarioReport};
 use crate::check::RULE_SETUP;
@@ -196,30 +197,16 @@ fn waiver_suite(report: &Report, out: &mut String) {
     out.push_str("  </testsuite>\n");
 }
 
-/// Escapes text for an XML attribute or element; drops characters XML 1.0 forbids.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markup_and_drops_forbidden_characters() {
-        assert_eq!(escape("a<b>&\"c'\u{1}\n"), "a&lt;b&gt;&amp;&quot;c&apos;\n");
+    fn escapes_markup_and_shows_forbidden_characters() {
+        // XML 1.0 has no form for U+0001, so it is written visibly, as in the HTML report.
+        assert_eq!(
+            escape("a<b>&\"c'\u{1}\n"),
+            "a&lt;b&gt;&amp;&quot;c&#39;\\u{1}\n"
+        );
     }
 }

@@ -287,7 +287,7 @@ fn body_diff(pointer: &str, before: &Value, after: &Value, out: &mut Vec<Drift>)
         (Value::Object(b), Value::Object(a)) => {
             let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
             for key in keys {
-                let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let at = format!("{pointer}/{}", response_schema::pointer::escape_token(key));
                 match (b.get(key), a.get(key)) {
                     (Some(b), Some(a)) => body_diff(&at, b, a, out),
                     (Some(b), None) => out.push(drift(

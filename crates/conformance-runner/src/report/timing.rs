@@ -1,36 +1,18 @@
 //! When and where a run happened: an RFC 3339 timestamp and the host name.
 //!
-//! Both are a few lines over the standard library (a date crate for one
-//! timestamp, or a libc call for the host name, would not pay for itself).
+//! The timestamp is the `time` crate's (already built); the host name is a
+//! few lines over the standard library (a libc call would not pay for itself).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// `time` as RFC 3339 in UTC, to the second: `2026-11-29T18:55:17Z`.
 pub(crate) fn rfc3339(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
-/// calendar (Howard Hinnant's `civil_from_days`, for non-negative days).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    let at = time::OffsetDateTime::from(time);
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        // Only a year past 9999 cannot be written in RFC 3339.
+        .unwrap_or_else(|_| "9999-12-31T23:59:59Z".to_owned())
 }
 
 /// The machine's host name: `/proc/sys/kernel/hostname`, `/etc/hostname`,
@@ -58,7 +40,7 @@ pub(crate) fn seconds(ms: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
 

@@ -218,6 +218,99 @@ fn no_scenario_names_a_seeded_thing_literally() {
     }
 }
 
+/// The world facts and one-time codes a line of a scenario file holds
+/// literally, outside prose and `{{...}}` variables: AAGUIDs, IP addresses
+/// and TOTP codes must come from the profile or be computed at run time.
+fn literal_facts(line: &str) -> Vec<&'static str> {
+    let key = line.split('=').next().unwrap_or_default().trim();
+    let prose = ["id", "description", "name", "tags", "standard"];
+    if line.trim_start().starts_with('#') || prose.contains(&key) {
+        return Vec::new();
+    }
+    let bare = regex::Regex::new(r"\{\{[^}]*\}\}")
+        .unwrap()
+        .replace_all(line, "");
+    let patterns = [
+        (
+            "an AAGUID",
+            r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+        ),
+        ("an IPv4 address", r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"),
+        (
+            "an IPv6 address",
+            r#"(?i)\b[0-9a-f]{1,4}(:[0-9a-f]{0,4}){2,7}\b|::[0-9a-f]{1,4}([\]"', ]|:[0-9a-f])"#,
+        ),
+        ("a TOTP code", r#"\bcode\s*=\s*"\d{6,8}""#),
+    ];
+    patterns
+        .into_iter()
+        .filter(|(_, p)| regex::Regex::new(p).unwrap().is_match(&bare))
+        .map(|(what, _)| what)
+        .collect()
+}
+
+#[test]
+fn the_world_fact_check_finds_each_kind_of_literal() {
+    let cases = [
+        (
+            r#"json = { aaguid = "cb69481e-8ff7-4039-93ec-0a2729a154a8" }"#,
+            vec!["an AAGUID"],
+        ),
+        (
+            r#"headers = { x-forwarded-for = "198.51.100.7" }"#,
+            vec!["an IPv4 address"],
+        ),
+        (
+            r#"headers = { x-forwarded-for = "2001:db8::7" }"#,
+            vec!["an IPv6 address"],
+        ),
+        (
+            r#"headers = { forwarded = 'for="[::ffff:203.0.113.7]"' }"#,
+            vec!["an IPv4 address", "an IPv6 address"],
+        ),
+        (
+            r#"json = { factor = "totp", code = "123456" }"#,
+            vec!["a TOTP code"],
+        ),
+        (
+            r#"json = { code = "{{totp(credential.x)}}", ip = "::ffff:{{fixture.a}}" }"#,
+            vec![],
+        ),
+        (r#"description = "outside 203.0.113.0/24""#, vec![]),
+        ("# 2001:db8::/32", vec![]),
+    ];
+    for (line, expected) in cases {
+        assert_eq!(literal_facts(line), expected, "{line}");
+    }
+}
+
+#[test]
+fn no_scenario_holds_a_world_fact_or_a_totp_code() {
+    let dir = workspace_root().join("fixtures/scenarios");
+    let mut found = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                for what in literal_facts(line) {
+                    found.push(format!("{}:{}: {what}: {line}", path.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "literal world facts:\n{}",
+        found.join("\n")
+    );
+}
+
 #[test]
 fn without_a_receiver_url_the_webhook_scenarios_are_skipped_with_the_reason() {
     let root = workspace_root();

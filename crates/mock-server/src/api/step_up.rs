@@ -1,6 +1,10 @@
 //! The step-up ceremony: `POST /v1/workspaces/{workspace}/step-up` issues a single-use token
-//! for one purpose. The mock accepts any six-digit TOTP code and does not verify WebAuthn
-//! assertions; the factor must be enrolled.
+//! for one purpose after a verified second factor: the current RFC 6238 code of one of the
+//! caller's TOTP factors (a code of a time step already accepted is a replay), or a WebAuthn
+//! assertion over a challenge from `POST .../step-up/options` (`crate::webauthn::verify`),
+//! with the signature counter checked. A code or an assertion that does not verify is
+//! STEP_UP_REQUIRED with the requested `purpose`; a body that cannot be decoded is a
+//! ValidationError at the member.
 //!
 //! [`require_step_up`] is how a sensitive action spends one: the edge where a
 //! [`StepUpError`] of `crate::stepup` becomes the catalog's error.
@@ -16,19 +20,41 @@ use http::{HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
+use crate::ceremony::{CHALLENGE_TTL, Kind};
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::model::{FactorType, Purpose, StepUpPolicy};
 use crate::state::AppState;
 use crate::stepup::{ACR_MFA, ACR_PHISHING_RESISTANT, STEP_UP_TTL, StepUpError, X_STEP_UP_TOKEN};
+use crate::totp;
+use crate::webauthn::verify::{CeremonyError, check_counter, parse_client_data};
+use crate::webauthn::{b64url, b64url_decode};
 
-/// The members of the request body (`StepUpRequest`) the handler reads; the schema checks
-/// the `code`.
+/// The request body (`StepUpRequest`); the schema requires `code` for TOTP and the assertion
+/// members for WebAuthn factors.
 #[derive(Debug, Deserialize)]
 pub(crate) struct StepUp {
     /// The action the token will be good for.
     pub purpose: Purpose,
     pub factor: FactorType,
+    /// TOTP: the current code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// WebAuthn: the credential id (`rawId`), base64url.
+    #[serde(rename = "credentialId", default)]
+    pub credential_id: Option<String>,
+    /// WebAuthn: `response.clientDataJSON`, base64url.
+    #[serde(rename = "clientDataJSON", default)]
+    pub client_data_json: Option<String>,
+    /// WebAuthn: `response.authenticatorData`, base64url.
+    #[serde(rename = "authenticatorData", default)]
+    pub authenticator_data: Option<String>,
+    /// WebAuthn: `response.signature` (ASN.1 DER ECDSA), base64url.
+    #[serde(default)]
+    pub signature: Option<String>,
+    /// WebAuthn: `response.userHandle`, base64url; checked when present.
+    #[serde(rename = "userHandle", default)]
+    pub user_handle: Option<String>,
 }
 
 /// The response body (`StepUpToken`).
@@ -41,6 +67,28 @@ pub(crate) struct StepUpToken {
     pub factor: FactorType,
     /// Seconds until it expires.
     pub expires_in: u64,
+}
+
+/// STEP_UP_REQUIRED for `purpose`, with the workspace's RFC 9470 challenge parameters.
+fn step_up_required(
+    state: &AppState,
+    caller: &Caller,
+    purpose: Purpose,
+    detail: String,
+) -> ApiError {
+    let policy = state
+        .read()
+        .workspaces
+        .get(&*caller.workspace)
+        .map(|w| w.step_up)
+        .unwrap_or_default();
+    let acr = match policy {
+        StepUpPolicy::Any => ACR_MFA,
+        StepUpPolicy::PhishingResistant => ACR_PHISHING_RESISTANT,
+    };
+    ApiError::new(Code::StepUpRequired, detail)
+        .with_purpose(purpose)
+        .with_acr(acr, Some(STEP_UP_TTL.as_secs()))
 }
 
 /// `POST /v1/workspaces/{workspace}/step-up`.
@@ -60,6 +108,11 @@ pub(crate) async fn create(
             format!("no {} factor is enrolled for the caller", request.factor),
         ));
     }
+    if request.factor.is_webauthn() {
+        verify_assertion(&state, &caller, &request)?;
+    } else {
+        verify_code(&state, &caller, &request)?;
+    }
     let token = state
         .step_ups()
         .issue(&caller.user, request.purpose, request.factor);
@@ -72,6 +125,192 @@ pub(crate) async fn create(
             expires_in: STEP_UP_TTL.as_secs(),
         }),
     ))
+}
+
+/// Checks the TOTP code against every TOTP factor of the caller and records the accepted
+/// step, under the store's write lock: of concurrent step-ups with one code, one wins.
+fn verify_code(state: &AppState, caller: &Caller, request: &StepUp) -> Result<(), ApiError> {
+    let code = request.code.as_deref().unwrap_or_default();
+    let now = totp::unix_now();
+    let mut replayed = false;
+    {
+        let mut store = state.write();
+        let Some(user) = store.user_mut(&caller.user) else {
+            return Err(ApiError::not_found());
+        };
+        for factor in user.factors.iter_mut() {
+            let Some(t) = factor.totp.as_mut() else {
+                continue;
+            };
+            if let Some(step) = totp::verify(&t.secret, code, now, t.last_step) {
+                t.last_step = Some(step);
+                return Ok(());
+            }
+            replayed |= totp::verify(&t.secret, code, now, None).is_some();
+        }
+    }
+    let detail = if replayed {
+        "The TOTP code was already used; wait for the next code."
+    } else {
+        "The TOTP code is not the current code of any of the caller's TOTP factors."
+    };
+    Err(step_up_required(
+        state,
+        caller,
+        request.purpose,
+        detail.to_owned(),
+    ))
+}
+
+/// Decodes a base64url member of the assertion, or a ValidationError at it.
+fn member(value: Option<&str>, pointer: &'static str) -> Result<Vec<u8>, ApiError> {
+    b64url_decode(value.unwrap_or_default())
+        .filter(|bytes| !bytes.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid_body(pointer, format!("{} is not base64url", &pointer[1..]))
+        })
+}
+
+/// Verifies a WebAuthn assertion (WebAuthn section 7.2) and stores the new counter.
+fn verify_assertion(state: &AppState, caller: &Caller, request: &StepUp) -> Result<(), ApiError> {
+    let credential_id = member(request.credential_id.as_deref(), "/credentialId")?;
+    let client_data_raw = member(request.client_data_json.as_deref(), "/clientDataJSON")?;
+    let auth_data = member(request.authenticator_data.as_deref(), "/authenticatorData")?;
+    let signature = member(request.signature.as_deref(), "/signature")?;
+    let user_handle =
+        match request.user_handle.as_deref() {
+            Some(handle) => Some(b64url_decode(handle).ok_or_else(|| {
+                ApiError::invalid_body("/userHandle", "userHandle is not base64url")
+            })?),
+            None => None,
+        };
+    if auth_data.len() < 37 {
+        return Err(ApiError::invalid_body(
+            "/authenticatorData",
+            CeremonyError::AuthDataTooShort(auth_data.len()).to_string(),
+        ));
+    }
+    let refused = |e: CeremonyError| {
+        step_up_required(
+            state,
+            caller,
+            request.purpose,
+            format!("The assertion was refused: {e}."),
+        )
+    };
+    let client_data = match parse_client_data(&client_data_raw, "webauthn.get") {
+        Err(CeremonyError::ClientDataNotJson) => {
+            return Err(ApiError::invalid_body(
+                "/clientDataJSON",
+                CeremonyError::ClientDataNotJson.to_string(),
+            ));
+        }
+        other => other.map_err(refused)?,
+    };
+    let key = state.read().user(&caller.user).and_then(|u| {
+        u.factors
+            .iter()
+            .filter(|f| f.kind == request.factor)
+            .filter_map(|f| f.credential.as_ref())
+            .find(|c| c.id == credential_id)
+            .map(|c| c.public_key.clone())
+    });
+    let Some(key) = key else {
+        return Err(step_up_required(
+            state,
+            caller,
+            request.purpose,
+            format!(
+                "The assertion was refused: credential {} is not one of the caller's {} credentials.",
+                b64url(&credential_id),
+                request.factor
+            ),
+        ));
+    };
+    if !state.challenges().take(
+        &client_data.challenge,
+        &caller.user,
+        &caller.workspace,
+        Kind::Assertion,
+        request.factor,
+    ) {
+        return Err(refused(CeremonyError::UnknownChallenge));
+    }
+    let (origins, uv_required) = state.webauthn_policy(&caller.workspace);
+    client_data.check_origin(&origins).map_err(refused)?;
+    let count = state
+        .relying_party()
+        .verify_assertion(&auth_data, &client_data.hash, &signature, &key, uv_required)
+        .map_err(refused)?;
+    if user_handle.is_some_and(|h| h != caller.user.as_bytes()) {
+        return Err(refused(CeremonyError::UserHandleMismatch));
+    }
+    // The refusal is built after the write guard is dropped: it reads the store.
+    let counted = {
+        let mut store = state.write();
+        let credential = store.user_mut(&caller.user).and_then(|u| {
+            u.factors
+                .iter_mut()
+                .filter_map(|f| f.credential.as_mut())
+                .find(|c| c.id == credential_id)
+        });
+        match credential {
+            // Removed since it was read: as if it had never been the caller's.
+            None => Err(CeremonyError::BadSignature),
+            Some(credential) => check_counter(credential.sign_count, count).map(|()| {
+                credential.sign_count = count;
+            }),
+        }
+    };
+    counted.map_err(refused)
+}
+
+/// The request body of the assertion options (`StepUpOptionsRequest`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct OptionsRequest {
+    pub factor: FactorType,
+}
+
+/// `POST /v1/workspaces/{workspace}/step-up/options`: PublicKeyCredentialRequestOptionsJSON
+/// for the caller's credentials of one factor type.
+pub(crate) async fn options(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let request: OptionsRequest = body.parse(state.schemas(), "StepUpOptionsRequest")?;
+    let allow: Vec<serde_json::Value> = state
+        .read()
+        .user(&caller.user)
+        .map(|u| {
+            u.factors
+                .iter()
+                .filter(|f| f.kind == request.factor)
+                .filter_map(|f| f.credential.as_ref())
+                .map(|c| serde_json::json!({ "type": "public-key", "id": b64url(&c.id) }))
+                .collect()
+        })
+        .unwrap_or_default();
+    if allow.is_empty() {
+        return Err(ApiError::invalid_body(
+            "/factor",
+            format!("no {} factor is enrolled for the caller", request.factor),
+        ));
+    }
+    let (_, uv_required) = state.webauthn_policy(&caller.workspace);
+    let challenge = state.challenges().issue(
+        &caller.user,
+        &caller.workspace,
+        Kind::Assertion,
+        request.factor,
+    );
+    Ok(Json(serde_json::json!({
+        "challenge": b64url(&challenge),
+        "rpId": state.relying_party().rp_id,
+        "allowCredentials": allow,
+        "userVerification": if uv_required { "required" } else { "preferred" },
+        "timeout": CHALLENGE_TTL.as_millis() as u64,
+    })))
 }
 
 /// The request's `X-Step-Up-Token` field, taken alone rather than with a copy of every header.

@@ -166,6 +166,24 @@ pub(crate) fn headers(headers: &HeaderMap) -> (Vec<(String, String)>, usize) {
     (kept, headers.len().saturating_sub(MAX_HEADERS))
 }
 
+/// A path and query as the journal keeps them: the values of query parameters whose names
+/// look like credentials (`?access_token=...`) redacted, then cut and escaped as [`text`].
+pub(crate) fn path(path_and_query: &str) -> String {
+    let Some((path, query)) = path_and_query.split_once('?') else {
+        return text(path_and_query.as_bytes());
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_secret(&name.to_ascii_lowercase()) => {
+                format!("{name}={REDACTED}")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    text(format!("{path}?{}", query.join("&")).as_bytes())
+}
+
 /// Header fields that carry credentials: bearer tokens, step-up tokens, cookies, API keys,
 /// webhook secrets and signatures.
 fn is_secret(name: &str) -> bool {
@@ -280,6 +298,15 @@ mod tests {
                 ("x-odd", "a\\u{9}b\u{fffd}"),
             ]
         );
+    }
+
+    #[test]
+    fn secret_query_parameters_are_redacted() {
+        assert_eq!(
+            path("/v1/x?limit=2&access_token=abc&Api-Key=k&q"),
+            "/v1/x?limit=2&access_token=[redacted]&Api-Key=[redacted]&q"
+        );
+        assert_eq!(path("/healthz"), "/healthz");
     }
 
     #[test]

@@ -433,3 +433,28 @@ async fn every_reference_of_the_served_document_resolves_over_http() {
     assert!(resolved > 100, "only {resolved} references");
     running.shutdown().await.unwrap();
 }
+
+/// Every operation takes `Prefer` (`error=CODE`, docs/api.md), so a client generator offers
+/// it everywhere; an operation added without it is named here.
+#[test]
+fn every_operation_documents_the_prefer_header() {
+    let doc = openapi::document().unwrap();
+    let prefer = serde_json::json!({ "$ref": "#/components/parameters/Prefer" });
+    let missing: Vec<String> = operations(&doc)
+        .into_iter()
+        .filter(|(_, _, op)| {
+            !op["parameters"]
+                .as_array()
+                .is_some_and(|params| params.contains(&prefer))
+        })
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "add {{\"$ref\": \"#/components/parameters/Prefer\"}} to: {missing:?}"
+    );
+    assert_eq!(
+        doc["components"]["parameters"]["Prefer"]["in"], "header",
+        "the Prefer parameter"
+    );
+}

@@ -3,9 +3,11 @@
 //! obvious); the test checks the winner is answered and that the catalog agrees on the order.
 
 use catalog::Code;
+use mock_server::webauthn::Aaguid;
+use mock_server::webauthn::authenticator::{Attest, Ceremony, SoftAuthenticator};
 use serde_json::json;
 
-use crate::support::{Client, PASSWORD, Req, state_with};
+use crate::support::{Client, ORIGIN, PASSWORD, RP_ID, Req, state_with};
 
 struct Case {
     winner: Code,
@@ -153,8 +155,9 @@ async fn the_first_applicable_code_in_precedence_order_wins() {
                 .token("tok_acme_member")
                 .json(json!({
                     "type": "passkey",
+                    "clientDataJSON": "e30",
                     "attestationObject": mock_server::webauthn::build_attestation_object(
-                        "none", mock_server::webauthn::Aaguid::ZERO, b"id"),
+                        "none", Aaguid::ZERO, b"id"),
                     "nickname": "phone",
                 })),
         ),
@@ -227,14 +230,20 @@ async fn the_losers_apply_on_their_own() {
         )
         .await
         .assert_error(Code::PhishingResistantRequired);
+    // A registration that verifies, with `none` attestation under acme's AAGUID allowlist.
+    let challenge = client
+        .registration_challenge("acme", "tok_acme_member", "passkey")
+        .await;
+    let registration = SoftAuthenticator::generate(Aaguid::ZERO, b"id")
+        .register(&Ceremony::new(challenge, ORIGIN, RP_ID), &Attest::None);
     client
         .send(
             Req::post("/v1/workspaces/acme/factors")
                 .token("tok_acme_member")
                 .json(json!({
                     "type": "passkey",
-                    "attestationObject": mock_server::webauthn::build_attestation_object(
-                        "none", mock_server::webauthn::Aaguid::ZERO, b"id"),
+                    "clientDataJSON": registration.client_data_json,
+                    "attestationObject": registration.attestation_object,
                 })),
         )
         .await

@@ -2,6 +2,11 @@
 //! an error body that breaks the contract; every error code is one the matched operation
 //! documents in `x-error-codes` (NotFound for unrouted requests).
 //!
+//! Every (operation, code) pair the document declares is answered on request
+//! (`Prefer: error=CODE`) with that code, held to the same checker, in process and over HTTP
+//! ([`every_declared_pair_answers_its_code_on_request`]); the random requests carry random
+//! `Prefer` values too.
+//!
 //! Success is held to the document too: every 2xx answer must be a documented (operation,
 //! status, media type) of `schemas/openapi.json` whose response schema accepts the body
 //! ([`SuccessSchemas`]). A tour of well-formed request sequences ([`Op`]) first drives every
@@ -16,13 +21,16 @@ use catalog::{Code, Envelope};
 use http::Method;
 use mock_server::openapi;
 use mock_server::routes::ROUTES;
+use mock_server::webauthn::authenticator::{Attest, Ceremony, SoftAuthenticator};
 use mock_server::webauthn::{Aaguid, build_attestation_object};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use response_schema::{Expect, Response, check};
 use serde_json::{Value, json};
 
-use crate::support::{BASE, Client, Req, Resp};
+use crate::support::{
+    BASE, Client, ORIGIN, RP_ID, Req, Resp, assertion_body, b64, current_code, profile_credential,
+};
 
 const TOKENS: &[&str] = &[
     "tok_acme_admin",
@@ -54,6 +62,7 @@ const WORDS: &[&str] = &[
     "delete_user",
     "change_network_policy",
     "rotate_webhook_secret",
+    "remove_factor",
     "123456",
     "203.0.113.0/24",
     "2001:db8::/32",
@@ -68,6 +77,10 @@ const KEYS: &[&str] = &[
     "role",
     "type",
     "attestationObject",
+    "clientDataJSON",
+    "credentialId",
+    "authenticatorData",
+    "signature",
     "purpose",
     "factor",
     "code",
@@ -325,7 +338,14 @@ fn judge(
     req: &Req,
     resp: &Resp,
 ) -> Result<Option<(&'static str, u16)>, TestCaseError> {
-    prop_assert!(resp.status < 500, "{req:?} -> {}", resp.status);
+    // The one documented 5xx is CIRCUIT_OPEN (503), which `Prefer: error=CIRCUIT_OPEN`
+    // may ask for on any operation that declares it.
+    prop_assert!(
+        resp.status < 500
+            || (resp.status == 503 && resp.header("x-error-code") == Some("CIRCUIT_OPEN")),
+        "{req:?} -> {}",
+        resp.status
+    );
     prop_assert!(resp.header("x-request-id").is_some());
     if (200..300).contains(&resp.status) {
         let findings = success.check(
@@ -448,6 +468,273 @@ fn random_requests_get_documented_conforming_answers() {
         1 => op().prop_map(Case::Valid),
     ];
     runner.run(&case, |case| run(&case)).unwrap();
+}
+
+// ------------------------------------------------------------------ errors on request
+
+/// A concrete path for a template: seeded ids where they exist, `x` for any other parameter
+/// (an operation added later is injected into just the same).
+fn concrete(template: &str) -> String {
+    template
+        .split('/')
+        .map(|segment| match segment {
+            "{workspace}" => "acme",
+            "{user_id}" => "usr_acme_member",
+            "{webhook_id}" => "whk_000001",
+            s if s.starts_with('{') => "x",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// One operation of the document: method, template, `operationId`, `x-error-codes`,
+/// `x-step-up-purpose`.
+struct Declared {
+    method: Method,
+    template: String,
+    op: String,
+    codes: Vec<Code>,
+    purpose: Option<String>,
+}
+
+/// Every operation of the document.
+fn declared_pairs() -> Vec<Declared> {
+    let doc = openapi::document().unwrap();
+    let mut out = Vec::new();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(id) = op["operationId"].as_str() else {
+                continue;
+            };
+            let codes = op["x-error-codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| Code::from_name(c.as_str().unwrap()).unwrap())
+                .collect();
+            let purpose = op["x-step-up-purpose"].as_str().map(str::to_owned);
+            out.push(Declared {
+                method: Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                template: template.clone(),
+                op: id.to_owned(),
+                codes,
+                purpose,
+            });
+        }
+    }
+    out
+}
+
+/// What an injected answer must be.
+struct Wanted<'a> {
+    code: Code,
+    path: &'a str,
+    purpose: Option<&'a str>,
+    retry_after: Option<u32>,
+    docs_base: &'a str,
+}
+
+/// What is wrong with an injected answer (`status`, `headers`, `body`): the response-schema
+/// checker's findings plus the harness's own promises.
+fn judge_injected(
+    wanted: &Wanted<'_>,
+    status: u16,
+    headers: &http::HeaderMap,
+    body: &[u8],
+) -> Vec<String> {
+    let Wanted {
+        code,
+        path,
+        purpose,
+        retry_after,
+        docs_base,
+    } = *wanted;
+    let scim = path.starts_with("/scim/v2");
+    let mut expect = Expect::code(code);
+    expect.docs_base = Some(docs_base.to_owned());
+    if scim {
+        expect = expect.in_envelope(Envelope::Scim);
+    }
+    let mut findings: Vec<String> = check(
+        &Response {
+            status,
+            headers,
+            body,
+        },
+        &expect,
+    )
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let mut applied = format!("error={code}");
+    if let Some(seconds) = retry_after.filter(|_| code.requires(catalog::Extra::RetryAfter)) {
+        applied.push_str(&format!(", retry-after={seconds}"));
+    }
+    if header("preference-applied") != Some(applied.as_str()) {
+        findings.push(format!(
+            "Preference-Applied {:?}",
+            header("preference-applied")
+        ));
+    }
+    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if code == Code::StepUpRequired && json["purpose"].as_str() != purpose {
+        findings.push(format!(
+            "purpose {} (declared {purpose:?})",
+            json["purpose"]
+        ));
+    }
+    if let Some(seconds) = retry_after
+        && code.requires(catalog::Extra::RetryAfter)
+    {
+        if header("retry-after") != Some(seconds.to_string().as_str()) {
+            findings.push(format!("Retry-After {:?}", header("retry-after")));
+        }
+        if !scim && json["retry_after"] != seconds {
+            findings.push(format!("retry_after {}", json["retry_after"]));
+        }
+    }
+    findings
+}
+
+/// Every (operation, code) pair the document declares, with `Prefer: error=CODE`: in
+/// process and over real HTTP from outside, the catalog's status and code, a response the
+/// response-schema checker passes for that code (envelope, headers, `type` link), the
+/// route's own `purpose`, and `Retry-After` from `retry-after=`.
+#[tokio::test]
+async fn every_declared_pair_answers_its_code_on_request() {
+    let client = Client::new();
+    let running = mock_server::spawn(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        mock_server::Config::embedded().unwrap(),
+    )
+    .await
+    .unwrap();
+    let base = running.base_url();
+    let http = reqwest::Client::new();
+    let mut pairs = 0;
+    let mut failures = Vec::new();
+    for Declared {
+        method,
+        template,
+        op,
+        codes,
+        purpose,
+    } in declared_pairs()
+    {
+        let path = concrete(&template);
+        for code in codes {
+            let retry_after = code.requires(catalog::Extra::RetryAfter).then_some(30);
+            let prefer = match retry_after {
+                Some(s) => format!("error={code}, retry-after={s}"),
+                None => format!("error={code}"),
+            };
+            // In process.
+            let resp = client
+                .send(
+                    Req::new(method.clone(), &path)
+                        .token("tok_acme_admin")
+                        .header("prefer", &prefer),
+                )
+                .await;
+            let wanted = Wanted {
+                code,
+                path: &path,
+                purpose: purpose.as_deref(),
+                retry_after,
+                docs_base: BASE,
+            };
+            let found = judge_injected(&wanted, resp.status, &resp.headers, &resp.bytes);
+            if !found.is_empty() {
+                failures.push(format!("{op} {code} (in process): {found:?}"));
+            }
+            // From outside.
+            let sent = http
+                .request(method.clone(), format!("{base}{path}"))
+                .bearer_auth("tok_acme_admin")
+                .header("prefer", &prefer)
+                .send()
+                .await
+                .unwrap();
+            let status = sent.status().as_u16();
+            let headers = sent.headers().clone();
+            let body = sent.bytes().await.unwrap();
+            let wanted = Wanted {
+                docs_base: &base,
+                ..wanted
+            };
+            let found = judge_injected(&wanted, status, &headers, &body);
+            if !found.is_empty() {
+                failures.push(format!("{op} {code} (over HTTP): {found:?}"));
+            }
+            pairs += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(pairs > 200, "only {pairs} pairs");
+    running.shutdown().await.unwrap();
+}
+
+/// The judge above can fail: a real answer is not an injected one, and a wrong purpose or
+/// `Retry-After` is reported.
+#[tokio::test]
+async fn the_injection_judge_rejects_wrong_answers() {
+    let client = Client::new();
+    let real = client
+        .send(Req::delete("/v1/workspaces/acme/users/usr_acme_member").token("tok_acme_admin"))
+        .await;
+    real.assert_error(Code::StepUpRequired);
+    let found = |code, purpose, retry_after, resp: &Resp| {
+        let wanted = Wanted {
+            code,
+            path: "/v1/workspaces/acme/users/usr_acme_member",
+            purpose,
+            retry_after,
+            docs_base: BASE,
+        };
+        judge_injected(&wanted, resp.status, &resp.headers, &resp.bytes)
+    };
+    assert_eq!(
+        found(Code::StepUpRequired, Some("delete_user"), None, &real),
+        ["Preference-Applied None"]
+    );
+    let injected = client
+        .send(
+            Req::delete("/v1/workspaces/acme/users/usr_acme_member")
+                .token("tok_acme_admin")
+                .header("prefer", "error=STEP_UP_REQUIRED"),
+        )
+        .await;
+    assert_eq!(
+        found(Code::StepUpRequired, Some("delete_user"), None, &injected),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        found(
+            Code::StepUpRequired,
+            Some("change_network_policy"),
+            None,
+            &injected
+        ),
+        ["purpose \"delete_user\" (declared Some(\"change_network_policy\"))"]
+    );
+    let limited = client
+        .send(
+            Req::get("/v1/workspaces/acme/users")
+                .token("tok_acme_admin")
+                .header("prefer", "error=RateLimited"),
+        )
+        .await;
+    let wrong = found(Code::RateLimited, None, Some(30), &limited);
+    assert_eq!(
+        wrong,
+        [
+            "Preference-Applied Some(\"error=RateLimited\")",
+            "Retry-After Some(\"1\")",
+            "retry_after 1"
+        ]
+    );
 }
 
 // ------------------------------------------------------------------ success bodies
@@ -739,6 +1026,10 @@ enum Op {
     StepUp {
         purpose: &'static str,
     },
+    /// List the admin's factors, step up for `remove_factor` and remove one.
+    Factors,
+    /// Step up with the vault admin's seeded security key.
+    KeyStepUp,
     /// Read the policy; with `Some`, step up and replace it (with ranges that keep every
     /// peer this test uses allowed).
     NetworkPolicy(Option<usize>),
@@ -813,6 +1104,8 @@ fn tour() -> Vec<Op> {
         Op::StepUp {
             purpose: "delete_user",
         },
+        Op::Factors,
+        Op::KeyStepUp,
         Op::NetworkPolicy(None),
         Op::NetworkPolicy(Some(0)),
     ]);
@@ -897,6 +1190,8 @@ fn op() -> impl Strategy<Value = Op> {
             "rotate_webhook_secret"
         ])
         .prop_map(|purpose| Op::StepUp { purpose }),
+        Just(Op::Factors),
+        Just(Op::KeyStepUp),
         prop::option::of(0..ALLOWLISTS.len()).prop_map(Op::NetworkPolicy),
         (hook_step, prop::sample::subsequence(EVENTS, 1..=3))
             .prop_map(|(step, events)| Op::Webhook { step, events }),
@@ -918,11 +1213,7 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
     let mut s = Exchanges {
         client,
         done: Vec::new(),
-    };
-    let step_up = |purpose: &str| {
-        Req::post("/v1/workspaces/acme/step-up")
-            .token(ADMIN)
-            .json(json!({ "purpose": purpose, "factor": "totp", "code": "123456" }))
+        last_factor: None,
     };
     let scim = |method: Method, path: &str| {
         Req::new(method, &format!("/scim/v2{path}")).token("scim_acme")
@@ -985,7 +1276,7 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
             };
             let path = format!("{USERS_PATH}/{id}");
             s.send(Req::get(&path).token(ADMIN)).await;
-            let token = s.send(step_up("delete_user")).await;
+            let token = s.step_up("delete_user").await;
             if let Some(token) = token["step_up_token"].as_str() {
                 s.send(Req::delete(&path).token(ADMIN).step_up(token)).await;
             }
@@ -993,12 +1284,30 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
         Op::Enrol { token, kind } => {
             let mut body = json!({ "type": kind });
             if *kind != "totp" {
-                body["attestationObject"] = build_attestation_object(
-                    "packed",
+                // A registration attested by the profile's test leaf for the allowlisted model.
+                let options = s
+                    .send(
+                        Req::post("/v1/workspaces/acme/factors/webauthn/options")
+                            .token(token)
+                            .json(json!({ "type": kind })),
+                    )
+                    .await;
+                let Some(challenge) = options["challenge"].as_str() else {
+                    return s.done;
+                };
+                let authenticator = SoftAuthenticator::generate(
                     YUBIKEY.parse().unwrap(),
                     format!("cred{fresh}").as_bytes(),
-                )
-                .into();
+                );
+                let registration = authenticator.register(
+                    &Ceremony::new(b64(challenge), ORIGIN, RP_ID),
+                    &Attest::X5c {
+                        leaf_key: b64(&profile_credential("attestation_key")),
+                        chain: vec![b64(&profile_credential("attestation_cert"))],
+                    },
+                );
+                body["clientDataJSON"] = registration.client_data_json.into();
+                body["attestationObject"] = registration.attestation_object.into();
             }
             s.send(
                 Req::post("/v1/workspaces/acme/factors")
@@ -1007,14 +1316,58 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
             )
             .await;
         }
+        Op::Factors => {
+            s.send(Req::get("/v1/workspaces/acme/factors").token(ADMIN))
+                .await;
+            // The step-up enrols a fresh TOTP factor; remove that one.
+            let token = s.step_up("remove_factor").await;
+            let (Some(token), Some(factor)) =
+                (token["step_up_token"].as_str(), s.last_factor.clone())
+            else {
+                return s.done;
+            };
+            s.send(
+                Req::delete(&format!("{USERS_PATH}/usr_acme_admin/factors/{factor}"))
+                    .token(ADMIN)
+                    .step_up(token),
+            )
+            .await;
+        }
+        Op::KeyStepUp => {
+            let options = s
+                .send(
+                    Req::post("/v1/workspaces/vault/step-up/options")
+                        .token("tok_vault_admin")
+                        .json(json!({ "factor": "security_key" })),
+                )
+                .await;
+            let Some(challenge) = options["challenge"].as_str() else {
+                return s.done;
+            };
+            let mut key = SoftAuthenticator::from_pkcs8(
+                &b64(&profile_credential("vault_admin_key")),
+                &b64(&profile_credential("vault_admin_key_id")),
+                Aaguid::ZERO,
+            )
+            .unwrap();
+            let assertion = key.assert(&Ceremony::new(b64(challenge), ORIGIN, RP_ID));
+            let mut body = assertion_body("security_key", &assertion);
+            body["purpose"] = "change_network_policy".into();
+            s.send(
+                Req::post("/v1/workspaces/vault/step-up")
+                    .token("tok_vault_admin")
+                    .json(body),
+            )
+            .await;
+        }
         Op::StepUp { purpose } => {
-            s.send(step_up(purpose)).await;
+            s.step_up(purpose).await;
         }
         Op::NetworkPolicy(put) => {
             let path = "/v1/workspaces/acme/network-policy";
             s.send(Req::get(path).token(ADMIN)).await;
             if let Some(i) = put {
-                let token = s.send(step_up("change_network_policy")).await;
+                let token = s.step_up("change_network_policy").await;
                 if let Some(token) = token["step_up_token"].as_str() {
                     s.send(
                         Req::put(path)
@@ -1054,7 +1407,7 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
                         .await;
                 }
                 HookStep::Rotate => {
-                    let token = s.send(step_up("rotate_webhook_secret")).await;
+                    let token = s.step_up("rotate_webhook_secret").await;
                     if let Some(token) = token["step_up_token"].as_str() {
                         s.send(
                             Req::post(&format!("{path}/rotate-secret"))
@@ -1173,6 +1526,8 @@ async fn perform(client: &Client, op: &Op, receiver: &str, fresh: u64) -> Vec<(R
 struct Exchanges<'a> {
     client: &'a Client,
     done: Vec<(Req, Resp)>,
+    /// The factor the last [`Exchanges::step_up`] enrolled.
+    last_factor: Option<String>,
 }
 
 impl Exchanges<'_> {
@@ -1186,6 +1541,29 @@ impl Exchanges<'_> {
         };
         self.done.push((req, resp));
         json
+    }
+
+    /// A TOTP step-up of the acme admin for `purpose`: enrols a fresh TOTP factor (each
+    /// factor accepts one code per time step) and sends its current code.
+    async fn step_up(&mut self, purpose: &str) -> Value {
+        let enrolled = self
+            .send(
+                Req::post("/v1/workspaces/acme/factors")
+                    .token(ADMIN)
+                    .json(json!({ "type": "totp" })),
+            )
+            .await;
+        let Some(secret) = enrolled["secret"].as_str() else {
+            return Value::Null;
+        };
+        self.last_factor = enrolled["id"].as_str().map(str::to_owned);
+        let code = current_code(&mock_server::totp::decode_secret(secret).unwrap());
+        self.send(
+            Req::post("/v1/workspaces/acme/step-up")
+                .token(ADMIN)
+                .json(json!({ "purpose": purpose, "factor": "totp", "code": code })),
+        )
+        .await
     }
 }
 
@@ -1313,7 +1691,10 @@ fn wrong_success_bodies_are_found_where_they_are_wrong() {
             201,
             "application/json",
             bytes_of(&json!({ "id": "fac_1", "type": "totp" })),
-            vec![("enrolFactor", "/secret", "is required")],
+            vec![
+                ("enrolFactor", "/secret", "is required"),
+                ("enrolFactor", "/otpauth_uri", "is required"),
+            ],
         ),
         (
             Method::POST,
@@ -1324,7 +1705,13 @@ fn wrong_success_bodies_are_found_where_they_are_wrong() {
                 &json!({ "id": "fac_1", "type": "passkey", "fmt": "packed", "secret": "JBSWY3DP" }),
             ),
             vec![
+                (
+                    "enrolFactor",
+                    "/secret",
+                    "\"JBSWY3DP\" does not match \"^[A-Z2-7]{32}$\"",
+                ),
                 ("enrolFactor", "/aaguid", "is required"),
+                ("enrolFactor", "/credential_id", "is required"),
                 ("enrolFactor", "/secret", "is not allowed"),
             ],
         ),

@@ -8,6 +8,8 @@ use axum::extract::ConnectInfo;
 use catalog::Code;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use mock_server::seed::Seed;
+use mock_server::webauthn::Aaguid;
+use mock_server::webauthn::authenticator::{Assertion, Attest, Ceremony, SoftAuthenticator};
 use mock_server::{App, AppState, Config, app};
 use response_schema::{Expect, Response, check};
 use serde_json::Value;
@@ -85,7 +87,11 @@ impl Client {
         resp.json["token"].as_str().unwrap().to_owned()
     }
 
-    /// Performs a step-up and returns the token.
+    /// Performs a step-up and returns the token. TOTP: enrols a fresh TOTP factor first and
+    /// sends its current code (each factor's replay guard allows one code per time step, and a
+    /// test may step up more often than that). Passkey or security key: registers a fresh
+    /// credential (`none` attestation, so not in a workspace with an AAGUID allowlist) and
+    /// asserts with it.
     pub async fn step_up(
         &self,
         workspace: &str,
@@ -93,10 +99,18 @@ impl Client {
         purpose: &str,
         factor: &str,
     ) -> String {
-        let mut body = serde_json::json!({ "purpose": purpose, "factor": factor });
-        if factor == "totp" {
-            body["code"] = "123456".into();
-        }
+        let body = if factor == "totp" {
+            let secret = self.enrol_totp(workspace, token).await;
+            serde_json::json!({ "purpose": purpose, "factor": factor, "code": current_code(&secret) })
+        } else {
+            let mut authenticator = self.register(workspace, token, factor).await;
+            let assertion = self
+                .assertion(workspace, token, factor, &mut authenticator)
+                .await;
+            let mut body = assertion;
+            body["purpose"] = purpose.into();
+            body
+        };
         let resp = self
             .send(
                 Req::post(&format!("/v1/workspaces/{workspace}/step-up"))
@@ -107,6 +121,136 @@ impl Client {
         resp.assert_status(201);
         resp.json["step_up_token"].as_str().unwrap().to_owned()
     }
+
+    /// Enrols a TOTP factor and returns its secret.
+    pub async fn enrol_totp(&self, workspace: &str, token: &str) -> Vec<u8> {
+        let resp = self
+            .send(
+                Req::post(&format!("/v1/workspaces/{workspace}/factors"))
+                    .token(token)
+                    .json(serde_json::json!({ "type": "totp" })),
+            )
+            .await;
+        resp.assert_status(201);
+        mock_server::totp::decode_secret(resp.json["secret"].as_str().unwrap()).unwrap()
+    }
+
+    /// Asks for registration options and returns the decoded challenge.
+    pub async fn registration_challenge(
+        &self,
+        workspace: &str,
+        token: &str,
+        kind: &str,
+    ) -> Vec<u8> {
+        let resp = self
+            .send(
+                Req::post(&format!(
+                    "/v1/workspaces/{workspace}/factors/webauthn/options"
+                ))
+                .token(token)
+                .json(serde_json::json!({ "type": kind })),
+            )
+            .await;
+        resp.assert_status(200);
+        b64(resp.json["challenge"].as_str().unwrap())
+    }
+
+    /// Registers a fresh credential of `kind` with `none` attestation and returns it.
+    pub async fn register(&self, workspace: &str, token: &str, kind: &str) -> SoftAuthenticator {
+        let challenge = self.registration_challenge(workspace, token, kind).await;
+        let id: [u8; 16] = rand_bytes();
+        let authenticator = SoftAuthenticator::generate(Aaguid::ZERO, &id);
+        let registration =
+            authenticator.register(&Ceremony::new(challenge, ORIGIN, RP_ID), &Attest::None);
+        let resp = self
+            .send(
+                Req::post(&format!("/v1/workspaces/{workspace}/factors"))
+                    .token(token)
+                    .json(serde_json::json!({
+                        "type": kind,
+                        "clientDataJSON": registration.client_data_json,
+                        "attestationObject": registration.attestation_object,
+                    })),
+            )
+            .await;
+        resp.assert_status(201);
+        authenticator
+    }
+
+    /// Asks for step-up options and returns the decoded challenge.
+    pub async fn assertion_challenge(&self, workspace: &str, token: &str, factor: &str) -> Vec<u8> {
+        let resp = self
+            .send(
+                Req::post(&format!("/v1/workspaces/{workspace}/step-up/options"))
+                    .token(token)
+                    .json(serde_json::json!({ "factor": factor })),
+            )
+            .await;
+        resp.assert_status(200);
+        b64(resp.json["challenge"].as_str().unwrap())
+    }
+
+    /// A step-up body (without `purpose`) asserting with `authenticator` over a fresh challenge.
+    pub async fn assertion(
+        &self,
+        workspace: &str,
+        token: &str,
+        factor: &str,
+        authenticator: &mut SoftAuthenticator,
+    ) -> Value {
+        let challenge = self.assertion_challenge(workspace, token, factor).await;
+        let a = authenticator.assert(&Ceremony::new(challenge, ORIGIN, RP_ID));
+        assertion_body(factor, &a)
+    }
+}
+
+/// The seed's relying party.
+pub const RP_ID: &str = "platform.example";
+pub const ORIGIN: &str = "https://platform.example";
+
+/// The step-up body members of an assertion.
+pub fn assertion_body(factor: &str, a: &Assertion) -> Value {
+    serde_json::json!({
+        "factor": factor,
+        "credentialId": a.credential_id,
+        "clientDataJSON": a.client_data_json,
+        "authenticatorData": a.authenticator_data,
+        "signature": a.signature,
+    })
+}
+
+/// The current TOTP code of `secret`.
+pub fn current_code(secret: &[u8]) -> String {
+    let step = mock_server::totp::step_of(mock_server::totp::unix_now());
+    mock_server::totp::code_at(secret, step)
+}
+
+/// Decodes base64url without padding.
+pub fn b64(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .unwrap()
+}
+
+/// Random bytes from uuid's generator.
+pub fn rand_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    for chunk in out.chunks_mut(16) {
+        let id = uuid::Uuid::new_v4();
+        chunk.copy_from_slice(&id.as_bytes()[..chunk.len()]);
+    }
+    out
+}
+
+/// A credential of the profile `fixtures/profiles/mock.toml` (`[credentials] name.value`).
+pub fn profile_credential(name: &str) -> String {
+    let text = include_str!("../../../../fixtures/profiles/mock.toml");
+    let profile: toml::Value = toml::from_str(text).unwrap();
+    profile["credentials"][name]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// A request to build.

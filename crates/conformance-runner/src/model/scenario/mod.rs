@@ -31,6 +31,7 @@
 pub(crate) mod load;
 pub(crate) mod raw;
 pub(crate) mod validate;
+pub(crate) mod webauthn;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -40,7 +41,9 @@ use http::{HeaderName, Method};
 use regex::Regex;
 use serde::de::DeserializeOwned;
 
-use crate::model::template::Template;
+use crate::model::template::{JsonTemplate, Template};
+
+pub(crate) use webauthn::{AttestationFormat, Ceremony, TotpStep, WebAuthnStep};
 
 /// One validated scenario.
 #[derive(Clone, Debug)]
@@ -66,6 +69,10 @@ pub struct Scenario {
     pub request: Request,
     /// Expectations beyond the catalog contract.
     pub expect: Expectations,
+    /// What the asserted request would leave behind on a target that wrongly
+    /// succeeds (a factor it should have refused), captured only then, for
+    /// cleanup steps to remove.
+    pub request_captures: Vec<(String, CaptureFrom)>,
     /// Steps that remove what setup created; run after the scenario, whatever its outcome.
     pub cleanup: Vec<Step>,
     /// Values that must differ under the profile, or the scenario would not
@@ -95,6 +102,10 @@ pub enum Step {
     Http(HttpStep),
     /// Configure how the webhook receiver answers this scenario's deliveries.
     Receiver(ReceiverStep),
+    /// A WebAuthn ceremony of the runner's software authenticator.
+    WebAuthn(WebAuthnStep),
+    /// The current code of a TOTP secret, captured once.
+    Totp(TotpStep),
 }
 
 /// A request sent during setup or cleanup.
@@ -110,6 +121,8 @@ pub struct HttpStep {
     pub allow_status: Vec<u16>,
     /// How many times to send it (to exhaust a quota or trip a circuit).
     pub repeat: Repeat,
+    /// A capture that must exist for the step to run (`if_captured`).
+    pub if_captured: Option<String>,
     /// Line of the step in its file.
     pub line: usize,
 }
@@ -191,9 +204,9 @@ pub struct Request {
 /// A request body.
 #[derive(Clone, Debug)]
 pub enum Body {
-    /// JSON; string values are templates. Sent with `Content-Type: application/json`
-    /// unless the request sets its own.
-    Json(serde_json::Value),
+    /// JSON; string values are templates, parsed at load. Sent with
+    /// `Content-Type: application/json` unless the request sets its own.
+    Json(JsonTemplate),
     /// Raw text (malformed JSON, a wrong media type).
     Raw(Template),
 }
@@ -203,8 +216,8 @@ pub enum Body {
 pub struct Expectations {
     /// Header expectations, by lowercase name.
     pub headers: Vec<(HeaderName, HeaderMatch)>,
-    /// Body members that must equal a JSON value, by JSON Pointer.
-    pub body: Vec<(String, serde_json::Value)>,
+    /// Body members that must equal a JSON value (its templates rendered), by JSON Pointer.
+    pub body: Vec<(String, JsonTemplate)>,
     /// Body members (strings) that must match a regular expression, by JSON Pointer.
     pub body_matches: Vec<(String, MatchRegex)>,
 }
@@ -339,6 +352,8 @@ impl Scenario {
                 }
                 Step::Receiver(ReceiverStep::Verify(t)) => out.push((t, line)),
                 Step::Receiver(ReceiverStep::Respond(_)) => {}
+                Step::WebAuthn(w) => out.extend(w.templates().into_iter().map(|t| (t, w.line))),
+                Step::Totp(t) => out.push((&t.secret, t.line)),
             }
         }
         request_templates(&self.request, line, &mut out);
@@ -348,6 +363,9 @@ impl Scenario {
                 out.push((t, line));
             }
         }
+        for (_, value) in &self.expect.body {
+            out.extend(value.templates().into_iter().map(|t| (t, line)));
+        }
         for t in &self.distinct {
             out.push((t, line));
         }
@@ -355,15 +373,16 @@ impl Scenario {
     }
 }
 
-/// Templates inside JSON string values are parsed again at render time; this
-/// collects the ones the loader has already validated.
+/// The templates of a request: path, headers and body (JSON strings included).
 fn request_templates<'a>(request: &'a Request, line: usize, out: &mut Vec<(&'a Template, usize)>) {
     out.push((&request.path, line));
     for (_, t) in &request.headers {
         out.push((t, line));
     }
-    if let Some(Body::Raw(t)) = &request.body {
-        out.push((t, line));
+    match &request.body {
+        Some(Body::Raw(t)) => out.push((t, line)),
+        Some(Body::Json(value)) => out.extend(value.templates().into_iter().map(|t| (t, line))),
+        None => {}
     }
 }
 

@@ -48,6 +48,8 @@ pub(crate) struct RawRequest {
     pub(crate) json: Option<Spanned<toml::Value>>,
     pub(crate) body: Option<Spanned<String>>,
     pub(crate) status: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(crate) capture: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +69,9 @@ pub(crate) struct RawStep {
     /// A count, or `{{fixture.NAME}}` (validated in `validate`).
     pub(crate) repeat: Option<Spanned<toml::Value>>,
     pub(crate) receiver: Option<Spanned<RawReceiver>>,
+    pub(crate) webauthn: Option<Spanned<RawWebAuthn>>,
+    pub(crate) totp: Option<Spanned<String>>,
+    pub(crate) if_captured: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -154,4 +159,26 @@ impl<'de> Deserialize<'de> for RawHeaderMatch {
         }
         d.deserialize_any(V)
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+/// A `webauthn` step: see [`super::webauthn`].
+pub(crate) struct RawWebAuthn {
+    pub(crate) ceremony: Spanned<String>,
+    pub(crate) challenge: Spanned<String>,
+    pub(crate) attestation: Option<Spanned<String>>,
+    pub(crate) aaguid: Option<Spanned<String>>,
+    pub(crate) attestation_key: Option<Spanned<String>>,
+    pub(crate) attestation_cert: Option<Spanned<String>>,
+    pub(crate) credential_id: Option<Spanned<String>>,
+    pub(crate) private_key: Option<Spanned<String>>,
+    pub(crate) origin: Option<Spanned<String>>,
+    pub(crate) rp_id: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    pub(crate) client_data_type: Option<Spanned<String>>,
+    pub(crate) user_present: Option<bool>,
+    pub(crate) user_verified: Option<bool>,
+    pub(crate) counter: Option<u32>,
+    pub(crate) tamper: Option<Spanned<String>>,
 }

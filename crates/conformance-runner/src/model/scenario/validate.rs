@@ -2,7 +2,7 @@
 //! the model, with a [`Diagnostic`] (file, line, column) for every problem
 //! and never a panic.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use catalog::Code;
@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use crate::model::scenario::raw::*;
 use crate::model::scenario::*;
-use crate::model::template::{Template, Var};
+use crate::model::template::{JsonTemplate, Template, Var};
 
 /// What `repeat` may be.
 const REPEAT_SHAPE: &str =
@@ -27,7 +27,7 @@ pub(crate) struct Cx<'a> {
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 impl Cx<'_> {
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
         let diagnostic = self.file.diagnostic(span.start, message);
         self.diagnostics.push(diagnostic);
     }
@@ -155,13 +155,16 @@ impl Cx<'_> {
             .into_iter()
             .filter_map(|s| self.step(s, &mut captures, "setup"))
             .collect();
-        let request = self.request(raw.request.into_inner(), &captures);
+        let mut raw_request = raw.request.into_inner();
+        let request_capture = std::mem::take(&mut raw_request.capture);
+        let request = self.request(raw_request, &captures);
         let expect = raw
             .expect
             .map(|e| self.expect(e.into_inner(), &captures))
             .unwrap_or_default();
         // Cleanup may use any capture: its steps run only when their captures exist.
         let mut cleanup_captures = captures.clone();
+        let request_captures = self.captures(request_capture, &mut cleanup_captures);
         let cleanup: Vec<Step> = raw
             .cleanup
             .into_iter()
@@ -205,6 +208,7 @@ impl Cx<'_> {
             setup,
             request: request?,
             expect,
+            request_captures,
             cleanup,
             distinct,
             source: SourceLocation {
@@ -224,6 +228,35 @@ impl Cx<'_> {
         let span = raw.span();
         let line = self.line(&span);
         let raw = raw.into_inner();
+        let local = raw.webauthn.is_some() || raw.totp.is_some();
+        if let (true, Some(c)) = (local, &raw.if_captured) {
+            self.error(c.span(), "`if_captured` applies to a request step");
+            return None;
+        }
+        if local {
+            let has_request = raw.method.is_some()
+                || raw.path.is_some()
+                || !raw.headers.is_empty()
+                || raw.json.is_some()
+                || raw.body.is_some()
+                || !raw.allow_status.is_empty()
+                || raw.repeat.is_some()
+                || raw.receiver.is_some()
+                || (raw.webauthn.is_some() && raw.totp.is_some());
+            if has_request {
+                self.error(
+                    span,
+                    format!("a {section} step is one of a request, a `receiver` setting, a `webauthn` ceremony or a `totp` code"),
+                );
+                return None;
+            }
+            let name = raw.name.map(Spanned::into_inner);
+            return match (raw.webauthn, raw.totp) {
+                (Some(w), _) => self.webauthn_step(name, w, raw.capture, captures, line),
+                (_, Some(t)) => self.totp_step(name, t, raw.capture, captures, line),
+                (None, None) => None,
+            };
+        }
         if let Some(receiver) = raw.receiver {
             let has_request = raw.method.is_some()
                 || raw.path.is_some()
@@ -268,6 +301,18 @@ impl Cx<'_> {
                 }
             };
         }
+        let if_captured = raw.if_captured.and_then(|c| {
+            if captures.contains(c.get_ref()) {
+                Some(c.into_inner())
+            } else {
+                let message = format!(
+                    "`if_captured`: no earlier step or request captures `{}`",
+                    c.get_ref()
+                );
+                self.error(c.span(), message);
+                None
+            }
+        });
         let (Some(method), Some(path)) = (raw.method, raw.path) else {
             self.error(
                 span,
@@ -287,6 +332,7 @@ impl Cx<'_> {
                 json: raw.json,
                 body: raw.body,
                 status: None,
+                capture: BTreeMap::new(),
             },
             captures,
         );
@@ -334,8 +380,26 @@ impl Cx<'_> {
                 }
             }
         };
-        let mut step_captures = Vec::new();
-        for (name, from) in raw.capture {
+        let step_captures = self.captures(raw.capture, captures);
+        Some(Step::Http(HttpStep {
+            name,
+            request: request?,
+            captures: step_captures,
+            allow_status,
+            repeat,
+            if_captured,
+            line,
+        }))
+    }
+
+    /// Validates a capture table; the names become known to later templates.
+    pub(super) fn captures(
+        &mut self,
+        raw: BTreeMap<Spanned<String>, Spanned<String>>,
+        captures: &mut BTreeSet<String>,
+    ) -> Vec<(String, CaptureFrom)> {
+        let mut out = Vec::new();
+        for (name, from) in raw {
             let n = name.get_ref();
             if n.is_empty()
                 || !n
@@ -350,10 +414,9 @@ impl Cx<'_> {
             }
             let source = from.get_ref();
             let parsed = if let Some(header) = source.strip_prefix("header:") {
-                match HeaderName::try_from(header.to_ascii_lowercase()) {
-                    Ok(h) => Some(CaptureFrom::Header(h)),
-                    Err(_) => None,
-                }
+                HeaderName::try_from(header.to_ascii_lowercase())
+                    .ok()
+                    .map(CaptureFrom::Header)
             } else if is_json_pointer(source) {
                 Some(CaptureFrom::Body(source.clone()))
             } else {
@@ -362,7 +425,7 @@ impl Cx<'_> {
             match parsed {
                 Some(p) => {
                     captures.insert(n.clone());
-                    step_captures.push((n.clone(), p));
+                    out.push((n.clone(), p));
                 }
                 None => self.error(
                     from.span(),
@@ -370,14 +433,7 @@ impl Cx<'_> {
                 ),
             }
         }
-        Some(Step::Http(HttpStep {
-            name,
-            request: request?,
-            captures: step_captures,
-            allow_status,
-            repeat,
-            line,
-        }))
+        out
     }
 
     fn request(&mut self, raw: RawRequest, captures: &BTreeSet<String>) -> Option<Request> {
@@ -429,7 +485,8 @@ impl Cx<'_> {
             (Some(json), None) => match toml_to_json(json.get_ref()) {
                 Ok(value) => {
                     self.json_templates(&value, json.span(), captures);
-                    Some(Body::Json(value))
+                    // Every string was parsed just above, and a bad one reported.
+                    JsonTemplate::parse(&value).ok().map(Body::Json)
                 }
                 Err(e) => {
                     self.error(json.span(), e);
@@ -472,7 +529,7 @@ impl Cx<'_> {
         }
     }
 
-    fn template(
+    pub(super) fn template(
         &mut self,
         text: &Spanned<String>,
         captures: &BTreeSet<String>,
@@ -549,7 +606,9 @@ impl Cx<'_> {
                 continue;
             }
             match toml_to_json(value.get_ref()) {
-                Ok(v) => out.body.push((pointer.into_inner(), v)),
+                Ok(v) => out
+                    .body
+                    .push((pointer.into_inner(), JsonTemplate::parse_lenient(&v))),
                 Err(e) => self.error(value.span(), e),
             }
         }
