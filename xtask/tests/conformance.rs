@@ -846,8 +846,8 @@ async fn a_failed_control_step_is_named_as_sent_and_says_the_rule_it_prepares() 
 }
 
 /// Another world passes: the mock started from a seed whose IP allowlist,
-/// spent step-up token's purpose, session quota and circuit threshold differ
-/// from the default's, and a profile written by `init` with its empty
+/// AAGUID allowlist, spent step-up token's purpose, session quota and
+/// circuit threshold differ from the default's, and a profile written by `init` with its empty
 /// fixtures filled in from that world (as a staging owner fills them from
 /// `init` and `requirements`), credentials from variables named by role.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -858,7 +858,13 @@ async fn another_world_passes_with_a_profile_written_by_init() {
     for (from, to) in [
         (
             r#"allowlist = ["203.0.113.0/24", "2001:db8::/32"]"#,
-            r#"allowlist = ["203.0.113.0/24", "2001:db8::/32", "192.0.2.0/24"]"#,
+            r#"allowlist = ["192.0.2.0/24", "2001:db8:1::/48"]"#,
+        ),
+        // Another model allowed besides the one the runner's attestation
+        // material is for (that one must stay: its certificate names it).
+        (
+            r#"aaguid_allowlist = ["ee882879-721c-4913-9775-3dfcce97072a"]"#,
+            r#"aaguid_allowlist = ["ee882879-721c-4913-9775-3dfcce97072a", "c5ef55ff-ad9a-4b9f-b580-adebafe026d0"]"#,
         ),
         (
             "session_rate_limit = { quota = 3, window_secs = 60 }",
@@ -889,6 +895,9 @@ async fn another_world_passes_with_a_profile_written_by_init() {
     let mut world = mock_profile.fixtures.clone();
     for (name, value) in [
         ("fortress_allowed_ipv4", "192.0.2.10"),
+        ("fortress_blocked_ipv4", "203.0.113.5"),
+        ("fortress_allowed_ipv6", "2001:db8:1::7"),
+        ("fortress_blocked_ipv6", "2001:db8:2::7"),
         ("spent_step_up_purpose", "rotate_webhook_secret"),
         ("throttled_session_quota", "5"),
         ("webhook_circuit_threshold", "4"),
@@ -914,6 +923,10 @@ async fn another_world_passes_with_a_profile_written_by_init() {
         .replace(
             "# [network]\n# untrusted_source = \"0.0.0.0\"",
             "[network]\nuntrusted_source = \"127.0.0.2\"",
+        )
+        .replace(
+            "# [webauthn]\n# rp_id = \"platform.example\"\n# origin = \"https://platform.example\"",
+            "[webauthn]\nrp_id = \"platform.example\"\norigin = \"https://platform.example\"",
         );
     let profile =
         conformance_runner::profile::Profile::parse(&conformance_runner::scenario::SourceFile {

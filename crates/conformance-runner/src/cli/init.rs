@@ -153,6 +153,15 @@ pub fn profile_text(target: &str) -> Result<String, InitError> {
         comment(&mut out, &text);
         let _ = writeln!(out, "{name} = \"\"");
     }
+    out.push_str(
+        "\n# Uncomment and set: the WebAuthn relying party of your target (its RP ID,\n\
+         # a domain) and the origin the runner's software authenticator claims (your\n\
+         # web app's, as a browser there would). The MFA, step-up and attestation\n\
+         # scenarios need it; without it a run is refused, saying so.\n\
+         # [webauthn]\n\
+         # rp_id = \"platform.example\"\n\
+         # origin = \"https://platform.example\"\n",
+    );
     out.push('\n');
     if loopback {
         out.push_str(
@@ -173,14 +182,6 @@ pub fn profile_text(target: &str) -> Result<String, InitError> {
              public_url_env = \"{RECEIVER_URL_ENV}\"\n\n"
         );
     }
-    out.push_str(
-        "# The relying party the target's WebAuthn ceremonies use, and the origin its\n\
-         # web app has: the runner's software authenticator claims them, as a browser\n\
-         # there would (placeholders: set them to your staging's RP id and origin).\n\
-         [webauthn]\n\
-         rp_id = \"platform.example\"\n\
-         origin = \"https://platform.example\"\n\n",
-    );
     out.push_str(
         "# Uncomment to run the untrusted-peer scenario: a local address the runner\n\
          # can send from that the target does not trust as a proxy (0.0.0.0: this\n\

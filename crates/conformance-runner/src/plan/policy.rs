@@ -53,7 +53,7 @@ pub(crate) const POLICIES: &[Policy] = &[
     // Workspaces.
     fixture(
         "acme",
-        "an active workspace: password and SSO sign-in; MFA required of every member; step-up with any factor (TOTP will do); a WebAuthn attestation allowlist holding {{fixture.allowed_aaguid}} and no other authenticator model",
+        "an active workspace: password and SSO sign-in; MFA required of every member; step-up with any factor (TOTP will do); a WebAuthn attestation allowlist holding {{fixture.allowed_aaguid}} and none of {{fixture.blocked_aaguid}}, {{fixture.other_model_aaguid}} or {{fixture.synced_passkey_aaguid}}",
     ),
     fixture(
         "pwonly",
@@ -65,7 +65,7 @@ pub(crate) const POLICIES: &[Policy] = &[
     ),
     fixture(
         "fortress",
-        "an active workspace with password and SSO sign-in and an IP allowlist that contains {{fixture.fortress_allowed_ipv4}} and not {{fixture.fortress_blocked_ipv4}}, nor the address the runner connects from; proxies the target trusts are believed (X-Forwarded-For, Forwarded), any other peer is not",
+        "an active workspace with password and SSO sign-in and an IP allowlist that contains {{fixture.fortress_allowed_ipv4}} and {{fixture.fortress_allowed_ipv6}} and not {{fixture.fortress_blocked_ipv4}}, {{fixture.fortress_blocked_ipv6}} nor the address the runner connects from; proxies the target trusts are believed (X-Forwarded-For, Forwarded), any other peer is not",
     ),
     fixture(
         "vault",
@@ -102,7 +102,7 @@ pub(crate) const POLICIES: &[Policy] = &[
     // Users.
     fixture(
         "acme_admin_id",
-        "the id of acme's admin: role admin, a TOTP factor and a security key ({{credential.acme_admin_key}}, the step-ups of most scenarios), signs in with {{credential.password}}",
+        "the id of acme's admin: role admin, a TOTP factor and a security key ({{credential.acme_admin_key_id}}), signs in with {{credential.password}}",
     ),
     fixture(
         "acme_admin_email",
@@ -121,16 +121,16 @@ pub(crate) const POLICIES: &[Policy] = &[
         "an acme member with no factor enrolled, so every request needing MFA is MFA_REQUIRED; no scenario leaves it a factor",
     ),
     fixture(
+        "acme_disabled_email",
+        "an acme member disabled by the identity provider (sign-in with {{credential.password}} or SSO is ACCOUNT_DISABLED)",
+    ),
+    fixture(
         "acme_newbie_id",
-        "the id of the acme member of {{fixture.acme_newbie_email}} (a factor a wrong target lets it enrol is removed by that id)",
+        "the id of acme's member with no factor ({{fixture.acme_newbie_email}})",
     ),
     fixture(
         "vault_admin_id",
-        "the id of vault's admin (the scenarios enrol a TOTP factor for it and remove it again)",
-    ),
-    fixture(
-        "acme_disabled_email",
-        "an acme member disabled by the identity provider (sign-in with {{credential.password}} or SSO is ACCOUNT_DISABLED)",
+        "the id of vault's admin, who holds a TOTP factor and a security key of model {{fixture.allowed_aaguid}}",
     ),
     fixture(
         "pwonly_admin_id",
@@ -174,6 +174,18 @@ pub(crate) const POLICIES: &[Policy] = &[
         "an IPv6 address outside fortress's IP allowlist",
     ),
     fixture(
+        "blocked_aaguid",
+        "an authenticator model (AAGUID) that is not on acme's attestation allowlist",
+    ),
+    fixture(
+        "other_model_aaguid",
+        "another security-key model (AAGUID), not on acme's attestation allowlist (where the staging allows a whole family, a model outside it)",
+    ),
+    fixture(
+        "synced_passkey_aaguid",
+        "the AAGUID a synced passkey sends (all zeros), not on acme's attestation allowlist",
+    ),
+    fixture(
         "spent_step_up_purpose",
         "the purpose {{credential.spent_step_up}} was issued for (a sensitive action like change_network_policy); scenarios present that token for another purpose too",
     ),
@@ -184,18 +196,6 @@ pub(crate) const POLICIES: &[Policy] = &[
     fixture(
         "webhook_circuit_threshold",
         "how many consecutive failed deliveries open a webhook endpoint's circuit (1 to 100); while open, test sends are CIRCUIT_OPEN with Retry-After",
-    ),
-    fixture(
-        "synced_passkey_aaguid",
-        "the AAGUID a synced passkey sends (all zeros): no allowlist can be satisfied by it",
-    ),
-    fixture(
-        "blocked_aaguid",
-        "an authenticator model acme's attestation allowlist does not hold",
-    ),
-    fixture(
-        "other_model_aaguid",
-        "another security-key model acme's allowlist does not hold, attested by a vendor chain the target does not trust ({{credential.untrusted_attestation_cert}})",
     ),
     // Credentials.
     credential(
@@ -254,6 +254,61 @@ pub(crate) const POLICIES: &[Policy] = &[
         "a step-up token of vault's admin for change_network_policy, done with TOTP and never used",
     ),
     credential(
+        "acme_admin_totp",
+        "CONFORMANCE_ADMIN_TOTP_SECRET",
+        "the TOTP secret (base32) of the factor of acme's admin",
+    ),
+    credential(
+        "acme_member_totp",
+        "CONFORMANCE_MEMBER_TOTP_SECRET",
+        "the TOTP secret (base32) of the factor of acme's member",
+    ),
+    credential(
+        "acme_admin_key",
+        "CONFORMANCE_ADMIN_SECURITY_KEY",
+        "the private key (PKCS#8, base64url) of a security key registered to acme's admin, whose credential id is {{credential.acme_admin_key_id}}",
+    ),
+    credential(
+        "acme_admin_key_id",
+        "CONFORMANCE_ADMIN_SECURITY_KEY_ID",
+        "the credential id (base64url) of that security key of acme's admin",
+    ),
+    credential(
+        "vault_admin_totp",
+        "CONFORMANCE_PHISHING_RESISTANT_ADMIN_TOTP_SECRET",
+        "the TOTP secret (base32) of the factor of vault's admin",
+    ),
+    credential(
+        "vault_admin_key",
+        "CONFORMANCE_PHISHING_RESISTANT_ADMIN_SECURITY_KEY",
+        "the private key (PKCS#8, base64url) of the security key of vault's admin, whose credential id is {{credential.vault_admin_key_id}}",
+    ),
+    credential(
+        "vault_admin_key_id",
+        "CONFORMANCE_PHISHING_RESISTANT_ADMIN_SECURITY_KEY_ID",
+        "the credential id (base64url) of that security key of vault's admin",
+    ),
+    credential(
+        "attestation_key",
+        "CONFORMANCE_ATTESTATION_KEY",
+        "the private key (PKCS#8, base64url) of an attestation certificate for model {{fixture.allowed_aaguid}} that the target's attestation trust accepts",
+    ),
+    credential(
+        "attestation_cert",
+        "CONFORMANCE_ATTESTATION_CERT",
+        "that attestation certificate (DER, base64url), chaining to a root the target trusts for {{fixture.allowed_aaguid}}",
+    ),
+    credential(
+        "untrusted_attestation_key",
+        "CONFORMANCE_UNTRUSTED_ATTESTATION_KEY",
+        "the private key (PKCS#8, base64url) of an attestation certificate from a vendor no workspace trusts",
+    ),
+    credential(
+        "untrusted_attestation_cert",
+        "CONFORMANCE_UNTRUSTED_ATTESTATION_CERT",
+        "that certificate (DER, base64url), chaining to no root the target trusts",
+    ),
+    credential(
         "acme_scim",
         "CONFORMANCE_SCIM_TOKEN",
         "a SCIM bearer token of acme",
@@ -272,51 +327,6 @@ pub(crate) const POLICIES: &[Policy] = &[
         "fortress_scim",
         "CONFORMANCE_IP_ALLOWLIST_SCIM_TOKEN",
         "a SCIM bearer token of fortress (IP_BLOCKED from outside its allowlist)",
-    ),
-    credential(
-        "acme_admin_key",
-        "CONFORMANCE_ADMIN_SECURITY_KEY",
-        "the PKCS#8 private key (DER, base64url) of a security key acme's admin holds as a factor (ES256), for step-ups by WebAuthn assertion",
-    ),
-    credential(
-        "acme_admin_key_id",
-        "CONFORMANCE_ADMIN_SECURITY_KEY_ID",
-        "the credential id (base64url) of that security key",
-    ),
-    credential(
-        "vault_admin_key",
-        "CONFORMANCE_PHISHING_RESISTANT_ADMIN_SECURITY_KEY",
-        "the PKCS#8 private key (DER, base64url) of vault's admin's security key",
-    ),
-    credential(
-        "vault_admin_key_id",
-        "CONFORMANCE_PHISHING_RESISTANT_ADMIN_SECURITY_KEY_ID",
-        "the credential id (base64url) of that security key",
-    ),
-    credential(
-        "acme_member_totp",
-        "CONFORMANCE_MEMBER_TOTP_SECRET",
-        "the base32 TOTP secret of the acme member's factor (its codes must not prove anyone else)",
-    ),
-    credential(
-        "attestation_key",
-        "CONFORMANCE_ATTESTATION_KEY",
-        "a test attestation private key (PKCS#8 DER, base64url) of the model {{fixture.allowed_aaguid}}, whose certificate chains to the trust root the target holds for that model",
-    ),
-    credential(
-        "attestation_cert",
-        "CONFORMANCE_ATTESTATION_CERT",
-        "that attestation key's certificate (DER, base64url): version 3, not a CA, OU \"Authenticator Attestation\", the AAGUID extension if any equal to {{fixture.allowed_aaguid}}",
-    ),
-    credential(
-        "untrusted_attestation_key",
-        "CONFORMANCE_UNTRUSTED_ATTESTATION_KEY",
-        "an attestation private key of a vendor the target does not trust (any self-made CA's leaf will do)",
-    ),
-    credential(
-        "untrusted_attestation_cert",
-        "CONFORMANCE_UNTRUSTED_ATTESTATION_CERT",
-        "that untrusted attestation key's certificate (DER, base64url), with no AAGUID extension",
     ),
 ];
 
