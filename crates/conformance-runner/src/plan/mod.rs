@@ -346,6 +346,15 @@ impl Plan {
             }
             to_check.push(s);
         }
+        if !empty.is_empty() {
+            return Err(ConfigError::EmptyFixtures {
+                profile: profile.file.clone(),
+                fixtures: empty
+                    .into_iter()
+                    .map(|(name, used)| format!("{name} (used by {used})"))
+                    .collect(),
+            });
+        }
         if profile.webauthn.is_none() {
             let ceremonies: Vec<&Scenario> = to_check
                 .iter()
@@ -364,15 +373,6 @@ impl Plan {
                     first: first.id.clone(),
                 });
             }
-        }
-        if !empty.is_empty() {
-            return Err(ConfigError::EmptyFixtures {
-                profile: profile.file.clone(),
-                fixtures: empty
-                    .into_iter()
-                    .map(|(name, used)| format!("{name} (used by {used})"))
-                    .collect(),
-            });
         }
         for s in to_check {
             check_world_facts(&profile, s)?;
