@@ -169,15 +169,10 @@ fn the_generic_and_renamed_profiles_provide_everything_their_selection_uses() {
     }
 }
 
-#[test]
-fn no_scenario_names_a_seeded_thing_literally() {
-    // Workspaces, emails and base paths come from the profile, so a target
-    // whose world is named differently needs a profile, not new scenarios.
-    // Prose (ids, descriptions, step names, comments) may name them.
-    let variable = regex::Regex::new(r"\{\{[^}]*\}\}").unwrap();
-    let dir = workspace_root().join("fixtures/scenarios");
+/// Every file under `fixtures/scenarios`.
+fn scenario_file_paths() -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
-    let mut stack = vec![dir];
+    let mut stack = vec![workspace_root().join("fixtures/scenarios")];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).unwrap() {
             let path = entry.unwrap().path();
@@ -188,6 +183,16 @@ fn no_scenario_names_a_seeded_thing_literally() {
             }
         }
     }
+    files
+}
+
+#[test]
+fn no_scenario_names_a_seeded_thing_literally() {
+    // Workspaces, emails and base paths come from the profile, so a target
+    // whose world is named differently needs a profile, not new scenarios.
+    // Prose (ids, descriptions, step names, comments) may name them.
+    let variable = regex::Regex::new(r"\{\{[^}]*\}\}").unwrap();
+    let files = scenario_file_paths();
     assert!(files.len() > 10);
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -286,21 +291,12 @@ fn the_world_fact_check_finds_each_kind_of_literal() {
 
 #[test]
 fn no_scenario_holds_a_world_fact_or_a_totp_code() {
-    let dir = workspace_root().join("fixtures/scenarios");
     let mut found = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            for (n, line) in text.lines().enumerate() {
-                for what in literal_facts(line) {
-                    found.push(format!("{}:{}: {what}: {line}", path.display(), n + 1));
-                }
+    for path in scenario_file_paths() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for what in literal_facts(line) {
+                found.push(format!("{}:{}: {what}: {line}", path.display(), n + 1));
             }
         }
     }
