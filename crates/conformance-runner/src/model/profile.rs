@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use response_schema::CodeAt;
-use serde::Deserialize;
 use toml::Spanned;
 
 use crate::model::scenario::{Diagnostic, SourceFile, is_json_pointer, line_column, toml_to_json};
@@ -191,102 +190,9 @@ pub enum ProfileError {
     Invalid(Vec<Diagnostic>),
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProfile {
-    name: Spanned<String>,
-    base_url: Option<Spanned<String>>,
-    docs_base: Option<Spanned<String>>,
-    #[serde(default)]
-    credentials: BTreeMap<Spanned<String>, Spanned<RawCredential>>,
-    #[serde(default)]
-    fixtures: BTreeMap<String, Spanned<String>>,
-    #[serde(default)]
-    paths: BTreeMap<String, Spanned<String>>,
-    standard_only: Option<bool>,
-    reachability: Option<RawReachability>,
-    envelope: Option<RawEnvelope>,
-    receiver: Option<RawReceiver>,
-    #[serde(default)]
-    skip: Vec<Spanned<RawSkip>>,
-    snapshots: Option<crate::model::normalize::RawSnapshots>,
-    limits: Option<RawLimits>,
-    transport: Option<RawTransport>,
-    webauthn: Option<Spanned<RawWebAuthnClient>>,
-    network: Option<RawNetwork>,
-}
+mod raw;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWebAuthnClient {
-    rp_id: Spanned<String>,
-    origin: Spanned<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNetwork {
-    untrusted_source: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLimits {
-    max_body_bytes: Option<Spanned<u64>>,
-    cleanup_budget_secs: Option<Spanned<u64>>,
-    retry_after_budget_secs: Option<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTransport {
-    ca_file: Option<String>,
-    credentials_over_http: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCredential {
-    env: Option<String>,
-    value: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEnvelope {
-    /// The older name of `problem_code` (a body JSON Pointer).
-    code_pointer: Option<Spanned<String>>,
-    problem_code: Option<Spanned<String>>,
-    scim_code: Option<Spanned<String>>,
-    body_contract: Option<bool>,
-    request_id_header: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawReachability {
-    path: Spanned<String>,
-    status: Spanned<u16>,
-    media_type: Option<String>,
-    #[serde(default)]
-    body: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
-    credential: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawReceiver {
-    bind: Option<Spanned<String>>,
-    public_url: Option<Spanned<String>>,
-    public_url_env: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSkip {
-    scenario: Spanned<String>,
-    reason: Spanned<String>,
-}
+use raw::*;
 
 impl Profile {
     /// The embedded mock profile.

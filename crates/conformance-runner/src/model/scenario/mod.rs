@@ -28,6 +28,7 @@
 //! [`validate`] turns it into this model, [`load`] reads files and folders.
 //! Everything below the loader sees only validated [`Scenario`]s.
 
+mod expect;
 pub(crate) mod load;
 pub(crate) mod raw;
 pub(crate) mod validate;
