@@ -312,12 +312,7 @@ fn request_id(
         )
         .with_basis(PLATFORM, hint.clone())
     };
-    let values: Vec<String> = observed
-        .headers
-        .get_all(name)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
+    let values = header_values(observed, name);
     let header = match values.as_slice() {
         [one] if !one.trim().is_empty() => one,
         [] => {
@@ -356,6 +351,16 @@ fn keep(v: &Violation, profile: &Profile, code_at: &response_schema::CodeAt) -> 
     true
 }
 
+/// Every value of header `name`, as text.
+fn header_values(observed: &Observed, name: impl http::header::AsHeaderName) -> Vec<String> {
+    observed
+        .headers
+        .get_all(name)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect()
+}
+
 fn expected_headers(
     scenario: &Scenario,
     observed: &Observed,
@@ -364,12 +369,7 @@ fn expected_headers(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for (name, matcher) in &scenario.expect.headers {
-        let values: Vec<String> = observed
-            .headers
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
+        let values = header_values(observed, name);
         let actual = if values.is_empty() {
             "absent".to_owned()
         } else {

@@ -76,12 +76,22 @@ fn step_up_required(
     purpose: Purpose,
     detail: String,
 ) -> ApiError {
-    let policy = state
+    required_for(step_up_policy(state, caller), purpose, detail)
+}
+
+/// The caller's workspace's step-up policy.
+fn step_up_policy(state: &AppState, caller: &Caller) -> StepUpPolicy {
+    state
         .read()
         .workspaces
         .get(&*caller.workspace)
         .map(|w| w.step_up)
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// STEP_UP_REQUIRED for `purpose` under `policy`: the acr values it asks for
+/// and `max_age`.
+fn required_for(policy: StepUpPolicy, purpose: Purpose, detail: String) -> ApiError {
     let acr = match policy {
         StepUpPolicy::Any => ACR_MFA,
         StepUpPolicy::PhishingResistant => ACR_PHISHING_RESISTANT,
@@ -337,22 +347,9 @@ pub(crate) fn require_step_up(
     header: &StepUpHeader,
     purpose: Purpose,
 ) -> Result<(), ApiError> {
-    let policy = state
-        .read()
-        .workspaces
-        .get(&*caller.workspace)
-        .map(|w| w.step_up)
-        .unwrap_or_default();
-    let acr = match policy {
-        StepUpPolicy::Any => ACR_MFA,
-        StepUpPolicy::PhishingResistant => ACR_PHISHING_RESISTANT,
-    };
+    let policy = step_up_policy(state, caller);
     let max_age = Some(STEP_UP_TTL.as_secs());
-    let required = |detail: String| {
-        ApiError::new(Code::StepUpRequired, detail)
-            .with_purpose(purpose)
-            .with_acr(acr, max_age)
-    };
+    let required = |detail: String| required_for(policy, purpose, detail);
     let Some(token) = header
         .0
         .as_ref()
