@@ -43,6 +43,7 @@ pub(crate) const FLAG_ATTESTED_CREDENTIAL_DATA: u8 = 1 << 6;
 pub(crate) const FLAG_EXTENSION_DATA: u8 = 1 << 7;
 
 pub mod authenticator;
+mod keys;
 pub mod verify;
 
 pub use verify::{PublicKey, SeededCredential};
