@@ -1,7 +1,7 @@
 //! The scenarios of a run, at most `jobs` at once, until all finish or the
 //! run is interrupted; then every pending cleanup, within the budget.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -17,8 +17,9 @@ use crate::model::scenario::Scenario;
 use crate::report::progress::Progress;
 use crate::report::{Outcome, ScenarioReport};
 
-/// Runs `scenarios` (index, scenario) with at most `jobs` at once, until all
-/// finish or `interrupt` completes.
+/// Runs `scenarios` (index, scenario) with at most `jobs` at once, the ones
+/// with the most round trips first, until all finish or `interrupt`
+/// completes.
 pub(crate) async fn run_all(
     shared: Arc<Shared>,
     scenarios: Vec<(usize, Arc<Scenario>)>,
@@ -27,34 +28,41 @@ pub(crate) async fn run_all(
     interrupt: impl Future<Output = ()>,
 ) -> Outcomes {
     let semaphore = Arc::new(Semaphore::new(jobs.max(1)));
+    let mut queue = longest_first(&scenarios, &shared.profile.fixtures);
     let mut set = JoinSet::new();
     let mut task_ids = BTreeMap::new();
-    for (index, scenario) in &scenarios {
-        let (shared, semaphore, scenario, index) =
-            (shared.clone(), semaphore.clone(), scenario.clone(), *index);
-        let handle = set.spawn(async move {
-            // The semaphore is never closed, so acquiring cannot fail.
-            let _permit = semaphore.acquire_owned().await;
-            if let Some(max) = shared.max_fail
-                && shared.failures.load(Ordering::SeqCst) >= max
-            {
-                let mut r = skeleton(&scenario, Outcome::Skipped);
-                r.skip_reason = Some(format!("not run: {max} failed already (--max-fail {max})"));
-                return (r, index);
-            }
-            let report = run_one(&shared, index, scenario).await;
-            if report.0.outcome == Outcome::Failed {
-                shared.failures.fetch_add(1, Ordering::SeqCst);
-            }
-            report
-        });
-        task_ids.insert(handle.id(), index);
-    }
     let mut reports: BTreeMap<usize, ScenarioReport> = BTreeMap::new();
     let mut interrupt = std::pin::pin!(interrupt);
     let interrupted = loop {
+        if queue.is_empty() && set.is_empty() {
+            break false;
+        }
         tokio::select! {
-            next = set.join_next_with_id() => match next {
+            // Scenarios start in queue order as slots free up; the permit
+            // travels with the scenario and frees its slot when it ends.
+            permit = semaphore.clone().acquire_owned(), if !queue.is_empty() => {
+                let (Ok(permit), Some(next)) = (permit, queue.pop_front()) else { continue };
+                let (index, scenario) = scenarios[next].clone();
+                let shared = shared.clone();
+                let handle = set.spawn(async move {
+                    let _permit = permit;
+                    if let Some(max) = shared.max_fail
+                        && shared.failures.load(Ordering::SeqCst) >= max
+                    {
+                        let mut r = skeleton(&scenario, Outcome::Skipped);
+                        r.skip_reason =
+                            Some(format!("not run: {max} failed already (--max-fail {max})"));
+                        return (r, index);
+                    }
+                    let report = run_one(&shared, index, scenario).await;
+                    if report.0.outcome == Outcome::Failed {
+                        shared.failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                    report
+                });
+                task_ids.insert(handle.id(), index);
+            }
+            next = set.join_next_with_id(), if !set.is_empty() => match next {
                 Some(Ok((_, report))) => {
                     progress.finished(&report.0.id, report.0.outcome, report.0.duration_ms);
                     reports.insert(report.1, report.0);
@@ -79,7 +87,7 @@ pub(crate) async fn run_all(
                         reports.insert(index, r);
                     }
                 }
-                None => break false,
+                None => {}
             },
             () = &mut interrupt => break true,
         }
@@ -129,5 +137,79 @@ pub(crate) async fn run_all(
         reports: reports.into_values().collect(),
         warnings: std::mem::take(&mut *lock(&shared.warnings)),
         interrupted,
+    }
+}
+
+/// The positions of `scenarios` in the order they start: the most round
+/// trips first (ties in the plan's order). A run's wall time is at least its
+/// longest scenario's; started last, that scenario would add its whole
+/// length to the time the others took (longest processing time first).
+fn longest_first(
+    scenarios: &[(usize, Arc<Scenario>)],
+    fixtures: &BTreeMap<String, String>,
+) -> VecDeque<usize> {
+    let mut order: Vec<(usize, usize)> = scenarios
+        .iter()
+        .enumerate()
+        .map(|(position, (_, s))| {
+            let (requests, cleanup) = s.round_trips(fixtures);
+            (position, requests + cleanup)
+        })
+        .collect();
+    order.sort_by_key(|&(position, trips)| (std::cmp::Reverse(trips), position));
+    order.into_iter().map(|(position, _)| position).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::scenario::SourceFile;
+    use crate::model::scenario::load::load;
+
+    const STEP: &str = "[[scenario.setup]]\nname = \"s\"\nmethod = \"GET\"\npath = \"/x\"\n";
+    const CLEANUP: &str = "[[scenario.cleanup]]\nname = \"c\"\nmethod = \"GET\"\npath = \"/x\"\n";
+
+    fn scenario(id: &str, setup: usize, cleanup: usize) -> String {
+        format!(
+            "[[scenario]]\nid = \"{id}\"\ncode = \"NotFound\"\ndescription = \"d\"\n{}[scenario.request]\nmethod = \"GET\"\npath = \"/x\"\n{}",
+            STEP.repeat(setup),
+            CLEANUP.repeat(cleanup)
+        )
+    }
+
+    #[test]
+    fn the_scenarios_with_the_most_round_trips_start_first_ties_in_plan_order() {
+        let text = [
+            scenario("not-found/one", 0, 0),
+            scenario("not-found/five", 2, 2),
+            scenario("not-found/three", 2, 0),
+            scenario("not-found/three-too", 1, 1),
+            scenario("not-found/two", 0, 1),
+        ]
+        .join("\n");
+        let loaded = load(&[SourceFile {
+            name: "t.toml".into(),
+            text,
+        }])
+        .expect("the scenarios load");
+        let scenarios: Vec<(usize, Arc<Scenario>)> = loaded
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| (i, Arc::new(s)))
+            .collect();
+        let order: Vec<&str> = longest_first(&scenarios, &BTreeMap::new())
+            .into_iter()
+            .map(|p| scenarios[p].1.id.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "not-found/five",
+                "not-found/three",
+                "not-found/three-too",
+                "not-found/two",
+                "not-found/one"
+            ]
+        );
     }
 }
