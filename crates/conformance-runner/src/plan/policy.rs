@@ -92,10 +92,6 @@ pub(crate) const POLICIES: &[Policy] = &[
         "an email domain of fortress (never reached from outside its allowlist)",
     ),
     fixture(
-        "vault_domain",
-        "an email domain vault accepts for new users",
-    ),
-    fixture(
         "throttled_domain",
         "an email domain throttled accepts for new users",
     ),
