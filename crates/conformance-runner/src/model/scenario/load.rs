@@ -54,6 +54,7 @@ pub fn load(files: &[SourceFile]) -> Result<Vec<Scenario>, LoadError> {
         let mut cx = Cx {
             file,
             diagnostics: Vec::new(),
+            line_starts: std::cell::OnceCell::new(),
         };
         for scenario in cx.parse_file() {
             match seen.get(&scenario.id) {

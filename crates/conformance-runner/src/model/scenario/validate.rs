@@ -21,6 +21,10 @@ const REPEAT_SHAPE: &str =
 pub(crate) struct Cx<'a> {
     pub(crate) file: &'a SourceFile,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// Where each line of the file starts, built on the first [`Cx::line`]
+    /// (every scenario and step asks for its line: counting newlines from
+    /// the top each time was quadratic, a tenth of loading the suite).
+    pub(crate) line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -32,7 +36,13 @@ impl Cx<'_> {
     }
 
     fn line(&self, span: &Range<usize>) -> usize {
-        line_column(&self.file.text, span.start).0
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.file.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        // The 1-based line is the number of lines starting at or before the offset.
+        starts.partition_point(|&start| start <= span.start)
     }
 
     pub(crate) fn parse_file(&mut self) -> Vec<Scenario> {
@@ -552,6 +562,31 @@ impl Cx<'_> {
                 self.error(text.span(), e.to_string());
                 None
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_index_agrees_with_counting_newlines_at_every_offset() {
+        let file = SourceFile {
+            name: "t.toml".into(),
+            text: "a = 1\n\nb = \"é\"\nc\n".into(),
+        };
+        let cx = Cx {
+            file: &file,
+            diagnostics: Vec::new(),
+            line_starts: std::cell::OnceCell::new(),
+        };
+        for offset in 0..=file.text.len() + 2 {
+            assert_eq!(
+                cx.line(&(offset..offset)),
+                line_column(&file.text, offset).0,
+                "offset {offset}"
+            );
         }
     }
 }
