@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::bench_mock::{Server, build, reexec_in_release};
+use crate::bench_server::{Server, build, reexec_in_release};
 use crate::load::{self, Target};
 
 /// Settings of a run.

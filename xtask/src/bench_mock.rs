@@ -14,14 +14,17 @@
 //! machine the req/s ratio swings with the scheduler, and the CPU ratio tells what the
 //! throughput ratio would be were the server's core the bottleneck.
 
-use std::io::{BufRead, BufReader};
+mod masking;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use self::masking::same_bytes;
+use crate::bench_server::{Server, build, reexec_in_release};
 use crate::load::{self, Target};
 
 /// Settings of a run.
@@ -65,78 +68,6 @@ fn selected(wanted: &[String]) -> Result<Vec<&'static str>> {
         .collect()
 }
 
-/// Kills a server when the benchmark ends, however it ends.
-pub(crate) struct Server {
-    child: Child,
-    pub(crate) addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Starts `program` (pinned to CPU 0 when `pin`) and reads the address from the
-    /// first line it prints.
-    pub(crate) fn start(program: &Path, args: &[&str], pin: bool) -> Result<Server> {
-        let mut command = if pin {
-            let mut c = Command::new("taskset");
-            c.args(["-c", "0"]).arg(program);
-            c
-        } else {
-            Command::new(program)
-        };
-        let mut child = command
-            .args(args)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("starting {}", program.display()))?;
-        let stdout = child.stdout.take().context("server stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let addr = line
-            .trim()
-            .rsplit("http://")
-            .next()
-            .and_then(|a| a.parse().ok());
-        let mut server = Server {
-            child,
-            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
-        };
-        // Dropping `server` on the error path kills the child.
-        server.addr = addr.with_context(|| {
-            format!("unexpected first line from {}: {line:?}", program.display())
-        })?;
-        Ok(server)
-    }
-
-    /// CPU time all the server's threads have run so far (Linux `schedstat`, nanoseconds);
-    /// `None` where the kernel does not tell.
-    pub(crate) fn cpu_time(&self) -> Option<Duration> {
-        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).ok()?;
-        let mut nanos = 0u64;
-        for task in tasks.flatten() {
-            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
-            nanos += stat.split_whitespace().next()?.parse::<u64>().ok()?;
-        }
-        Some(Duration::from_nanos(nanos))
-    }
-
-    /// Resident set size in KiB (Linux), for the report.
-    pub(crate) fn rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-    }
-}
-
 /// Builds both release binaries, runs every path on both servers, prints a table.
 pub fn run(options: &Options) -> Result<()> {
     selected(&options.paths)?;
@@ -173,69 +104,6 @@ pub fn run(options: &Options) -> Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(bench(&mock, &mock_bin, &baseline_bin, pin, options))
-}
-
-/// `cargo xtask` is a debug build; an unoptimised load generator would be the bottleneck and
-/// hide the difference between the servers. Runs the same command from the release build of
-/// xtask instead.
-pub(crate) fn reexec_in_release(xtask_bin: &Path) -> Result<()> {
-    let status = Command::new(xtask_bin)
-        .args(std::env::args_os().skip(1))
-        .status()
-        .with_context(|| format!("running {}", xtask_bin.display()))?;
-    if !status.success() {
-        bail!("the release build of xtask failed: {status}");
-    }
-    Ok(())
-}
-
-/// `cargo build --release` of the mock, the baseline and xtask (the load generator); returns
-/// the executables as cargo reports them (so `CARGO_TARGET_DIR` and `--target-dir` are
-/// honoured).
-pub(crate) fn build() -> Result<(PathBuf, PathBuf, PathBuf)> {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "mock-server",
-            "--bin",
-            "mock-server",
-            "--example",
-            "bench_baseline",
-            "-p",
-            "xtask",
-            "--bin",
-            "xtask",
-            "--message-format=json-render-diagnostics",
-        ])
-        .current_dir(crate::workspace_root())
-        .stderr(Stdio::inherit())
-        .output()
-        .context("running cargo build")?;
-    if !output.status.success() {
-        bail!("cargo build --release -p mock-server -p xtask failed");
-    }
-    let (mut mock, mut baseline, mut xtask) = (None, None, None);
-    for line in output.stdout.split(|&b| b == b'\n') {
-        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
-            continue;
-        };
-        let name = message.pointer("/target/name").and_then(|v| v.as_str());
-        let exe = message.get("executable").and_then(|v| v.as_str());
-        match (name, exe) {
-            (Some("mock-server"), Some(exe)) => mock = Some(PathBuf::from(exe)),
-            (Some("bench_baseline"), Some(exe)) => baseline = Some(PathBuf::from(exe)),
-            (Some("xtask"), Some(exe)) => xtask = Some(PathBuf::from(exe)),
-            _ => {}
-        }
-    }
-    Ok((
-        mock.context("cargo reported no mock-server executable")?,
-        baseline.context("cargo reported no bench_baseline executable")?,
-        xtask.context("cargo reported no xtask executable")?,
-    ))
 }
 
 async fn bench(
@@ -471,75 +339,6 @@ impl CpuUse {
     }
 }
 
-/// Fails unless the mock and the baseline answer `target` with the same bytes: status line,
-/// header fields in order and body, with `date`, the request id and the rate-limit countdown
-/// (which differ from one response to the next) masked.
-async fn same_bytes(mock: SocketAddr, baseline: SocketAddr, target: &Target) -> Result<()> {
-    let (mock_head, mock_body) = load::capture_raw(mock, target).await?;
-    let (base_head, base_body) = load::capture_raw(baseline, target).await?;
-    let mock_response = masked(&format!("{mock_head}\r\n\r\n{mock_body}"));
-    let base_response = masked(&format!("{base_head}\r\n\r\n{base_body}"));
-    if mock_response != base_response {
-        bail!(
-            "{}: the baseline does not answer the mock's bytes, so the ratio would not be fair\n\
-             mock:\n{mock_response}\nbaseline:\n{base_response}",
-            target.name
-        );
-    }
-    Ok(())
-}
-
-/// `response` with what legitimately differs between two responses masked: the `date`
-/// field's value, every `req_` id's hex digits and the rate-limit countdowns.
-fn masked(response: &str) -> String {
-    let mut out = String::with_capacity(response.len());
-    for (i, line) in response.split("\r\n").enumerate() {
-        if i > 0 {
-            out.push_str("\r\n");
-        }
-        match line.split_once(':') {
-            Some((name, _)) if name.eq_ignore_ascii_case("date") => {
-                out.push_str(name);
-                out.push_str(": *");
-            }
-            _ => out.push_str(line),
-        }
-    }
-    out = mask_after(&out, "req_", |b| b.is_ascii_hexdigit());
-    // The rate-limit countdown (and with it the body's length) moves between two captures.
-    for marker in COUNTDOWNS {
-        out = mask_after(&out, marker, |b| b.is_ascii_digit());
-    }
-    out
-}
-
-/// Where a number counts down from one response to the next: the RateLimit field's reset,
-/// `Retry-After`, the body's `retry_after` and its detail, and the resulting body length.
-const COUNTDOWNS: &[&str] = &[
-    ";t=",
-    "retry-after: ",
-    "\"retry_after\":",
-    "retry in ",
-    "content-length: ",
-];
-
-/// `text` with the run of bytes satisfying `keep` after each `marker` replaced by one `*`.
-fn mask_after(text: &str, marker: &str, keep: impl Fn(&u8) -> bool) -> String {
-    let mut rest = text;
-    let mut result = String::with_capacity(text.len());
-    while let Some(at) = rest.find(marker) {
-        result.push_str(&rest[..at + marker.len()]);
-        rest = &rest[at + marker.len()..];
-        let run = rest.bytes().take_while(&keep).count();
-        if run > 0 {
-            result.push('*');
-        }
-        rest = &rest[run..];
-    }
-    result.push_str(rest);
-    result
-}
-
 /// Signs in to `throttled` and spends the session's quota, so every further
 /// request with the token is RateLimited.
 async fn throttled_token(addr: SocketAddr) -> Result<String> {
@@ -661,7 +460,7 @@ fn micros(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{PATHS, masked, median, selected};
+    use super::{PATHS, median, selected};
 
     #[test]
     fn paths_are_chosen_by_name() {
@@ -681,39 +480,5 @@ mod tests {
         assert_eq!(median(&mut [0.9, 0.2, 0.8]), 0.8);
         assert_eq!(median(&mut [1.0, 0.5, 0.7, 0.9]), 0.8);
         assert!(median(&mut []).is_nan());
-    }
-
-    #[test]
-    fn masking_hides_only_the_date_and_request_ids() {
-        let a = "HTTP/1.1 401 Unauthorized\r\nx-request-id: req_00ff00ff00000001\r\ndate: Sun, 29 Nov 2026 21:52:27 GMT\r\n\r\n{\"request_id\":\"req_00ff00ff00000001\"}";
-        let b = "HTTP/1.1 401 Unauthorized\r\nx-request-id: req_00ff00ff0000abcd\r\ndate: Mon, 30 Nov 2026 01:02:03 GMT\r\n\r\n{\"request_id\":\"req_00ff00ff0000abcd\"}";
-        assert_eq!(masked(a), masked(b));
-        assert_eq!(
-            masked(a),
-            "HTTP/1.1 401 Unauthorized\r\nx-request-id: req_*\r\ndate: *\r\n\r\n{\"request_id\":\"req_*\"}"
-        );
-        // Anything else that differs still differs: order, a field, the body.
-        let reordered = "HTTP/1.1 401 Unauthorized\r\ndate: x\r\nx-request-id: req_1\r\n\r\n{\"request_id\":\"req_1\"}";
-        assert_ne!(masked(a), masked(reordered));
-        assert_ne!(
-            masked(a),
-            masked(&a.replace("401 Unauthorized", "401 unauthorized"))
-        );
-        assert_ne!(
-            masked(a),
-            masked(&a.replace("{\"request_id", "{\"request-id"))
-        );
-    }
-
-    #[test]
-    fn masking_hides_the_rate_limit_countdown() {
-        let limited = "ratelimit: \"token\";r=0;t=17\r\nretry-after: 17\r\ncontent-length: 99\r\n\r\n{\"detail\":\"retry in 17 s.\",\"retry_after\":17}";
-        let later = limited.replace("17", "9").replace("99", "98");
-        assert_eq!(masked(limited), masked(&later));
-        assert_eq!(
-            masked(limited),
-            "ratelimit: \"token\";r=0;t=*\r\nretry-after: *\r\ncontent-length: *\r\n\r\n{\"detail\":\"retry in * s.\",\"retry_after\":*}"
-        );
-        assert_ne!(masked(limited), masked(&limited.replace("r=0", "r=1")));
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::bench_mock::{Server, build, reexec_in_release};
+use crate::bench_server::{Server, build, reexec_in_release};
 use crate::load::{Conn, Target};
 
 /// Settings of a run.

@@ -4,6 +4,7 @@ mod bench_idle;
 mod bench_mock;
 mod bench_redact;
 mod bench_scale;
+mod bench_server;
 mod catalog_diff;
 mod codegen;
 mod conformance;

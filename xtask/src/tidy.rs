@@ -3,6 +3,8 @@
 #[cfg(test)]
 mod docs;
 #[cfg(test)]
+mod length;
+#[cfg(test)]
 mod module_graph;
 
 #[cfg(test)]
@@ -249,5 +251,34 @@ mod tests {
                 "crate::report (src/report/mod.rs:4) -> crate::waiver (src/waiver.rs:2) -> crate::report"
             ]
         );
+    }
+
+    /// No source file of any crate (`src/` of every workspace member) holds more than
+    /// `length::MAX_LINES` lines before its tests, data files in `length::DATA_FILES` aside.
+    #[test]
+    fn no_source_file_is_too_long() {
+        let root = workspace_root();
+        let sources: Vec<(String, String)> = workspace_crates()
+            .iter()
+            .flat_map(|dir| with_extension(&dir.join("src"), "rs"))
+            .map(|path| {
+                let relative = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                (relative, std::fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        assert!(
+            sources.iter().any(|(p, _)| p == "xtask/src/tidy.rs"),
+            "{} files read",
+            sources.len()
+        );
+        let findings = super::length::findings(
+            sources.iter().map(|(p, s)| (p.as_str(), s.as_str())),
+            super::length::DATA_FILES,
+        );
+        assert!(findings.is_empty(), "{}", findings.join("\n"));
     }
 }

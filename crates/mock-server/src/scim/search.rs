@@ -14,7 +14,7 @@
 //!
 //! Every answer is the document-based one (build each user's document, `filter::matches`):
 //! `tests::search_is_the_document_based_search` in `store.rs` holds the two equal over random
-//! users, histories and filters, and `columns.rs` holds a plan equal to the evaluator.
+//! users, histories and filters, and `columns/plan.rs` holds a plan equal to the evaluator.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -23,7 +23,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::columns::Plan;
+use super::columns::plan::Plan;
 use super::filter::{self, AttrPath, CompValue, CompareOp, Filter, Resource};
 use super::record::{self, Record};
 use super::schema::{CORE_USER, UserAttributes};

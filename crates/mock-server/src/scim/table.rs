@@ -10,7 +10,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::columns::{Arena, Columns, RowRef};
+use super::columns::plan::RowRef;
+use super::columns::{Arena, Columns};
 use super::record::Record;
 use crate::store::Store;
 
@@ -216,7 +217,7 @@ mod tests {
 
     #[test]
     fn rewrites_and_removals_compact_the_arena_without_losing_a_row() {
-        use crate::scim::columns::Plan;
+        use crate::scim::columns::plan::Plan;
         use crate::scim::filter;
 
         let mut table = Table::default();

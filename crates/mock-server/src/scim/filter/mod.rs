@@ -1,5 +1,6 @@
 //! The RFC 7644 section 3.4.2.2 filter grammar: the filter tree and its canonical printer
-//! (here), the parser (`parse.rs`) and the evaluator (`evaluate.rs`).
+//! (here), the parser (`parse.rs`, the grammar, over `lex.rs`, the cursor and the tokens) and
+//! the evaluator (`evaluate.rs`).
 //!
 //! The grammar (RFC 7644 figure 1, plus the PATCH `path` rule of section 3.5.2):
 //!
@@ -32,6 +33,7 @@ use std::fmt;
 use serde_json::Number;
 
 mod evaluate;
+mod lex;
 mod parse;
 #[cfg(test)]
 pub(crate) mod testing;

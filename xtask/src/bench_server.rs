@@ -1,0 +1,147 @@
+//! The benchmarks' server processes (`bench-mock`, `bench-scale`, `bench-idle`): the release
+//! build of the mock, the baseline and xtask itself, re-running xtask from that build, and a
+//! spawned [`Server`] that is killed when dropped, however the benchmark ends, with its CPU
+//! time and resident size read from `/proc`.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+/// Kills a server when the benchmark ends, however it ends.
+pub(crate) struct Server {
+    child: Child,
+    pub(crate) addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `program` (pinned to CPU 0 when `pin`) and reads the address from the
+    /// first line it prints.
+    pub(crate) fn start(program: &Path, args: &[&str], pin: bool) -> Result<Server> {
+        let mut command = if pin {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        };
+        let mut child = command
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {}", program.display()))?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let addr = line
+            .trim()
+            .rsplit("http://")
+            .next()
+            .and_then(|a| a.parse().ok());
+        let mut server = Server {
+            child,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        };
+        // Dropping `server` on the error path kills the child.
+        server.addr = addr.with_context(|| {
+            format!("unexpected first line from {}: {line:?}", program.display())
+        })?;
+        Ok(server)
+    }
+
+    /// CPU time all the server's threads have run so far (Linux `schedstat`, nanoseconds);
+    /// `None` where the kernel does not tell.
+    pub(crate) fn cpu_time(&self) -> Option<Duration> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).ok()?;
+        let mut nanos = 0u64;
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            nanos += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+        Some(Duration::from_nanos(nanos))
+    }
+
+    /// Resident set size in KiB (Linux), for the report.
+    pub(crate) fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+}
+
+/// `cargo xtask` is a debug build; an unoptimised load generator would be the bottleneck and
+/// hide the difference between the servers. Runs the same command from the release build of
+/// xtask instead.
+pub(crate) fn reexec_in_release(xtask_bin: &Path) -> Result<()> {
+    let status = Command::new(xtask_bin)
+        .args(std::env::args_os().skip(1))
+        .status()
+        .with_context(|| format!("running {}", xtask_bin.display()))?;
+    if !status.success() {
+        bail!("the release build of xtask failed: {status}");
+    }
+    Ok(())
+}
+
+/// `cargo build --release` of the mock, the baseline and xtask (the load generator); returns
+/// the executables as cargo reports them (so `CARGO_TARGET_DIR` and `--target-dir` are
+/// honoured).
+pub(crate) fn build() -> Result<(PathBuf, PathBuf, PathBuf)> {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "mock-server",
+            "--bin",
+            "mock-server",
+            "--example",
+            "bench_baseline",
+            "-p",
+            "xtask",
+            "--bin",
+            "xtask",
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(crate::workspace_root())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running cargo build")?;
+    if !output.status.success() {
+        bail!("cargo build --release -p mock-server -p xtask failed");
+    }
+    let (mut mock, mut baseline, mut xtask) = (None, None, None);
+    for line in output.stdout.split(|&b| b == b'\n') {
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        let name = message.pointer("/target/name").and_then(|v| v.as_str());
+        let exe = message.get("executable").and_then(|v| v.as_str());
+        match (name, exe) {
+            (Some("mock-server"), Some(exe)) => mock = Some(PathBuf::from(exe)),
+            (Some("bench_baseline"), Some(exe)) => baseline = Some(PathBuf::from(exe)),
+            (Some("xtask"), Some(exe)) => xtask = Some(PathBuf::from(exe)),
+            _ => {}
+        }
+    }
+    Ok((
+        mock.context("cargo reported no mock-server executable")?,
+        baseline.context("cargo reported no bench_baseline executable")?,
+        xtask.context("cargo reported no xtask executable")?,
+    ))
+}
