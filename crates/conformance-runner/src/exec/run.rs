@@ -123,7 +123,9 @@ impl Plan {
             .as_ref()
             .and_then(|r| r.credential.as_ref())
             .and_then(|name| self.credentials.get(name));
+        let probed = std::time::Instant::now();
         probe(&client, &base, &self.profile, token.map(String::as_str)).await?;
+        let probe_rtt = probed.elapsed();
 
         let runnable: Vec<(usize, Arc<Scenario>)> = self
             .selected
@@ -167,8 +169,15 @@ impl Plan {
                 },
             }
         };
-        let mut outcomes =
-            schedule::run_all(shared.clone(), runnable, self.jobs, progress, stop).await;
+        let mut outcomes = schedule::run_all(
+            shared.clone(),
+            runnable,
+            self.jobs,
+            probe_rtt,
+            progress,
+            stop,
+        )
+        .await;
         progress.finish();
         let mut warnings = self.warnings.clone();
         if deadline_passed.load(std::sync::atomic::Ordering::Relaxed) {
