@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's automation, thin over the library crates.
 
+mod bench_hurl;
 mod bench_idle;
 mod bench_mock;
 mod bench_redact;
@@ -40,6 +41,17 @@ enum Command {
     /// build, start-up included) and behind 50 ms of latency, with `--jobs 1`
     /// and the default.
     BenchConformance,
+    /// The runner beside Hurl 8 (`hurl` on PATH) on the suite's
+    /// single-request scenarios against one warm release mock: whole
+    /// processes, interleaved rounds, medians and the ratio.
+    BenchHurl {
+        /// Interleaved rounds (the median of each tool is printed).
+        #[arg(long, default_value_t = 30)]
+        rounds: usize,
+        /// Do not pin the mock to CPU 0 and the tools to CPU 1.
+        #[arg(long)]
+        no_pin: bool,
+    },
     /// Time the redaction of a whole report at 1k, 10k and 100k scenarios
     /// (one captured secret each) against the former quadratic algorithm,
     /// and print the time per scenario. Run it in release:
@@ -142,6 +154,11 @@ fn main() -> ExitCode {
         }
         Command::Conformance(args) => conformance::run(*args),
         Command::BenchConformance => conformance::bench(),
+        Command::BenchHurl { rounds, no_pin } => bench_hurl::run(&bench_hurl::Options {
+            rounds,
+            pin: !no_pin,
+        })
+        .map(|()| ExitCode::SUCCESS),
         Command::CatalogDiff { base, report } => {
             catalog_diff::run(&workspace_root(), &base, &report, &mut std::io::stdout())
         }

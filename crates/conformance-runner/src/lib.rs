@@ -45,7 +45,7 @@ pub use exec::cleanup::left_behind;
 pub use exec::run::RunError;
 pub use plan::{
     ConfigError, DEFAULT_JOBS, DEFAULT_TIMEOUT, MissingEnv, MissingValue, Options, Plan,
-    embedded_scenarios, load_scenarios,
+    UNTRUSTED_PEER_TAG, embedded_scenarios, load_scenarios,
 };
 
 /// Scenario files: loading them, and the validated model.

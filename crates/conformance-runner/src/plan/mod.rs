@@ -424,7 +424,7 @@ pub(crate) fn selection(
 /// The tag of scenarios whose asserted request must come from a peer the
 /// target does not trust as a proxy: it is sent from the profile's
 /// `[network] untrusted_source`.
-pub(crate) const UNTRUSTED_PEER_TAG: &str = "untrusted-peer";
+pub const UNTRUSTED_PEER_TAG: &str = "untrusted-peer";
 
 /// Why `untrusted-peer` scenarios cannot run under `profile`, if they cannot:
 /// it names no untrusted source, or this host cannot send from it.
