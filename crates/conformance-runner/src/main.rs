@@ -52,7 +52,7 @@ enum Command {
     Authenticator(cli::authenticator::AuthenticatorCommand),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
-        /// The shell.
+        /// The shell to write the completion script for.
         shell: clap_complete::Shell,
     },
 }

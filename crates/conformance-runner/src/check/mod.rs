@@ -219,11 +219,12 @@ fn rule_name(basis: &str) -> &str {
 /// A response as the runner saw it.
 #[derive(Clone, Debug)]
 pub struct Observed {
-    /// The status.
+    /// The HTTP status code.
     pub status: u16,
-    /// The headers.
+    /// The response headers, as received (repeated ones kept).
     pub headers: HeaderMap,
-    /// The raw body.
+    /// The body's bytes, undecoded; at most the profile's
+    /// `[limits] max_body_bytes` (a larger answer is an error, not cut).
     pub body: Vec<u8>,
 }
 

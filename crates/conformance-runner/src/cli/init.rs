@@ -51,9 +51,9 @@ pub enum InitError {
     /// The file could not be written.
     #[error("failed to write {}: {source}", path.display())]
     Write {
-        /// The file.
+        /// The profile file `--output` names.
         path: PathBuf,
-        /// Why.
+        /// The write error.
         source: std::io::Error,
     },
     /// The profile made does not load (a bug: the example is tested).

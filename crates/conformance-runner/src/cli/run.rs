@@ -138,11 +138,11 @@ pub fn requirements(args: &RequirementsArgs, stdout: &mut dyn Write) -> Result<D
 pub enum ProgressArg {
     /// A bar on a terminal, plain lines otherwise.
     Auto,
-    /// A bar.
+    /// A bar, even when standard error is not a terminal.
     Bar,
     /// One line per scenario.
     Lines,
-    /// Nothing.
+    /// No progress output; the report is still printed.
     None,
 }
 

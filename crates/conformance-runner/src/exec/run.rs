@@ -23,7 +23,8 @@ pub enum RunError {
     Unreachable {
         /// The probed URL.
         url: String,
-        /// Why.
+        /// The innermost cause in the client error's source chain (e.g.
+        /// "Connection refused (os error 111)"), the most specific one.
         reason: String,
     },
     /// The target answered, but not as the expected API does (exit code 3).
@@ -39,9 +40,9 @@ pub enum RunError {
     /// The webhook receiver could not listen (exit code 2).
     #[error("failed to start the webhook receiver on {addr}: {source}")]
     Receiver {
-        /// The bind address.
+        /// The profile's `receiver_bind` address that could not be bound.
         addr: std::net::SocketAddr,
-        /// Why.
+        /// The bind (or local-address) error from the operating system.
         source: std::io::Error,
     },
     /// The HTTP client could not be built (exit code 2).

@@ -147,7 +147,8 @@ pub struct Transport {
 /// Where a credential's value comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
-    /// An environment variable.
+    /// The name of the environment variable that holds the value, read when
+    /// the plan is built.
     Env(String),
     /// Written in the profile; only for loopback targets.
     Literal(String),
@@ -158,7 +159,7 @@ pub enum Credential {
 pub struct Skip {
     /// An id, or a prefix ending in `*`.
     pub pattern: String,
-    /// Why.
+    /// The profile's `reason`, shown as the skipped scenario's skip reason.
     pub reason: String,
     /// Line in the profile.
     pub line: usize,
@@ -180,7 +181,7 @@ pub enum ProfileError {
     /// The file could not be read.
     #[error("failed to read profile {path}: {source}")]
     Io {
-        /// The path.
+        /// The profile file's path, as given.
         path: String,
         /// The I/O error.
         source: std::io::Error,

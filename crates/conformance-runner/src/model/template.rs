@@ -67,7 +67,7 @@ pub enum TemplateError {
     /// `{{` without a matching `}}`.
     #[error("`{{{{` at byte {0} is not closed by `}}}}`")]
     Unclosed(usize),
-    /// An unknown variable.
+    /// A `{{...}}` whose text (held, trimmed) names no variable.
     #[error(
         "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, path.NAME, capture.NAME, totp(credential.NAME | capture.NAME))"
     )]
@@ -101,7 +101,7 @@ pub enum RenderError {
         "capture `{name}` is {value:?}, which would change the request path's structure (a `/`, `\\`, `?`, `#`, `.` or `..` segment, or a control character): refused"
     )]
     UnsafeCapture {
-        /// The capture.
+        /// The capture's name, without `capture.`.
         name: String,
         /// Its value, at most 80 characters.
         value: String,
@@ -111,9 +111,9 @@ pub enum RenderError {
 /// Everything a template can refer to while a scenario runs.
 #[derive(Clone, Debug, Default)]
 pub struct Vars<'a> {
-    /// The run id.
+    /// `{{run_id}}`: `cr` and ten hex digits, unless `--run-id` set one.
     pub run_id: &'a str,
-    /// The scenario's slug.
+    /// `{{scenario.slug}}`: `<run id>-<scenario index>`.
     pub slug: &'a str,
     /// The scenario's receiver URL.
     pub receiver_url: &'a str,

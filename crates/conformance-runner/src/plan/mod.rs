@@ -61,7 +61,8 @@ pub fn load_scenarios(dir: Option<&Path>) -> Result<Vec<Scenario>, LoadError> {
 /// What to run, before validation.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// The profile.
+    /// The target's profile: credentials, fixtures, paths, skips and the
+    /// reachability check.
     pub profile: Profile,
     /// Every scenario loaded.
     pub scenarios: Vec<Scenario>,
@@ -338,7 +339,8 @@ impl Plan {
         &self.skipped
     }
 
-    /// The run id.
+    /// The run id that tags every resource the run creates: `--run-id`, or
+    /// `cr` and ten random hex digits.
     pub fn run_id(&self) -> &str {
         &self.run_id
     }
@@ -355,7 +357,8 @@ impl Plan {
         self.target.as_str()
     }
 
-    /// The profile.
+    /// The profile the plan was validated against, as loaded (credentials
+    /// are resolved separately and never stored in it).
     pub fn profile(&self) -> &Profile {
         &self.profile
     }

@@ -19,7 +19,7 @@ use crate::plan::select::{self, Filter, Shard};
 /// Everything the selected scenarios need from a target.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Requirements {
-    /// The profile's file.
+    /// The profile's file, as given (the embedded profile's name for the mock).
     pub profile: String,
     /// The profile's `base_url`, if any.
     pub base_url: Option<String>,

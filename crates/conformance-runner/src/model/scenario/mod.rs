@@ -114,7 +114,7 @@ pub enum Step {
 pub struct HttpStep {
     /// A name for reports (defaults to `METHOD path`).
     pub name: String,
-    /// The request.
+    /// The request to send, its templates rendered when the step runs.
     pub request: Request,
     /// Values to capture from the response, by name.
     pub captures: Vec<(String, CaptureFrom)>,
@@ -192,17 +192,18 @@ pub enum ReceiverStep {
 /// A request, with templates not yet rendered.
 #[derive(Clone, Debug)]
 pub struct Request {
-    /// The method.
+    /// One of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS (the loader
+    /// rejects any other).
     pub method: Method,
     /// The path and query, relative to the target's base URL.
     pub path: Template,
     /// Headers, by lowercase name.
     pub headers: Vec<(HeaderName, Template)>,
-    /// The body.
+    /// The body; `None` sends none, and the runner adds no `Content-Type`.
     pub body: Option<Body>,
 }
 
-/// A request body.
+/// A request body: a step's `json` or `body` (the loader rejects both).
 #[derive(Clone, Debug)]
 pub enum Body {
     /// JSON; string values are templates, parsed at load. Sent with
@@ -246,7 +247,7 @@ pub enum HeaderMatch {
     Matches(MatchRegex),
     /// Present, any value.
     Present,
-    /// Absent.
+    /// Not in the response at all (`absent = true`).
     Absent,
 }
 
@@ -279,7 +280,7 @@ pub enum LoadError {
     /// A file or directory could not be read.
     #[error("failed to read {}: {source}", path.display())]
     Io {
-        /// The path.
+        /// The file or directory that could not be read.
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,

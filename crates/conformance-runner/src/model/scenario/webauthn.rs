@@ -58,7 +58,9 @@ pub struct WebAuthnStep {
     pub user_present: bool,
     /// The UV flag.
     pub user_verified: bool,
-    /// The signature counter.
+    /// The signature counter written into the authenticator data (0 unless
+    /// the scenario sets `counter`); a value at or below the last one seen
+    /// is a cloned authenticator to the server.
     pub counter: u32,
     /// Flip a bit of the signature.
     pub tamper_signature: bool,
