@@ -23,7 +23,8 @@ use tokio::net::{TcpListener, TcpStream};
 /// `cargo xtask conformance`: the runner's flags, and the mock's seed.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ConformanceArgs {
-    /// The runner's flags.
+    /// Every flag of `conformance-runner run` (profile, selection, reports),
+    /// handed to the runner as they are.
     #[command(flatten)]
     pub runner: Args,
     /// Start the embedded mock from this seed instead of fixtures/seed.toml

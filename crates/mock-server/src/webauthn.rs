@@ -96,7 +96,7 @@ pub enum AttestationError {
     AuthDataTooShort {
         /// The length needed to read the next field.
         needed: usize,
-        /// The actual length.
+        /// The authenticator data's length in bytes.
         got: usize,
     },
     /// The AT flag is clear, so there is no credential to register.
@@ -279,7 +279,8 @@ pub struct Attestation {
     pub credential_id: Vec<u8>,
     /// The authenticator data flags byte; see the `FLAG_*` constants.
     pub flags: u8,
-    /// The signature counter.
+    /// The signature counter the authenticator data carries (0 when the
+    /// authenticator keeps none).
     pub sign_count: u32,
     /// The SHA-256 of the RP id the authenticator used (not compared against anything).
     pub rp_id_hash: [u8; 32],

@@ -33,7 +33,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
 
-    /// Which scenarios.
+    /// The scenarios to take (`--scenarios`, `--filter`, `--shard`); all the
+    /// embedded ones when none is given.
     #[command(flatten)]
     pub selection: SelectionArgs,
 
@@ -110,7 +111,8 @@ pub struct RequirementsArgs {
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
 
-    /// Which scenarios.
+    /// The scenarios to take (`--scenarios`, `--filter`, `--shard`); all the
+    /// embedded ones when none is given.
     #[command(flatten)]
     pub selection: SelectionArgs,
 }

@@ -449,7 +449,8 @@ fn bad_cert(index: usize, reason: &str) -> CeremonyError {
 /// A seeded WebAuthn credential, decoded.
 #[derive(Debug, Clone)]
 pub struct SeededCredential {
-    /// The credential id.
+    /// The credential id, decoded from the seed's base64url: 1 to 1023
+    /// bytes.
     pub id: Vec<u8>,
     /// Its public key.
     pub public_key: PublicKey,

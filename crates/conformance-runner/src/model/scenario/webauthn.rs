@@ -54,9 +54,10 @@ pub struct WebAuthnStep {
     pub rp_id: Option<Template>,
     /// `clientDataJSON.type`; `None`: the ceremony's own.
     pub client_data_type: Option<String>,
-    /// The UP flag.
+    /// The UP (user present) flag of the authenticator data; true unless
+    /// the scenario sets `user_present = false`.
     pub user_present: bool,
-    /// The UV flag.
+    /// The UV (user verified) flag; true unless `user_verified = false`.
     pub user_verified: bool,
     /// The signature counter written into the authenticator data (0 unless
     /// the scenario sets `counter`); a value at or below the last one seen
