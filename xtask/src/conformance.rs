@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use conformance_runner::cli::exit::exit_code;
 use conformance_runner::cli::run::{self as cli, Args};
-use conformance_runner::exit::exit_code;
 use conformance_runner::report::Outcome;
 use conformance_runner::report::progress::Progress;
 use conformance_runner::{DEFAULT_JOBS, Options, Plan};

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use conformance_runner::cli::exit::{Failure, Verdict, exit_code};
-use conformance_runner::{cli, diff, exit, init};
+use conformance_runner::cli::{self, diff, exit, init};
 
 /// Runs the error-contract conformance suite against a server.
 #[derive(Parser)]

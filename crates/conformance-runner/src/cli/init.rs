@@ -30,13 +30,13 @@ const RECEIVER_URL_ENV: &str = "CONFORMANCE_RECEIVER_URL";
 pub struct InitArgs {
     /// Base URL of the server under test (written as the profile's `base_url`).
     #[arg(long, value_name = "URL")]
-    pub target: String,
+    pub(crate) target: String,
     /// Where to write the profile.
     #[arg(long, short, value_name = "FILE", default_value = "conformance.toml")]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Replace the file when it exists.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
 }
 
 /// Why `init` wrote nothing.

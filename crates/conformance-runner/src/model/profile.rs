@@ -34,46 +34,46 @@ pub struct Profile {
     /// The profile's name, for reports.
     pub name: String,
     /// The file it was read from.
-    pub file: String,
+    pub(crate) file: String,
     /// The target's base URL, unless given on the command line.
     pub base_url: Option<String>,
     /// Where problem `type` links must point; `None` accepts any absolute base.
-    pub docs_base: Option<String>,
+    pub(crate) docs_base: Option<String>,
     /// Where the reference page is for links in reports.
-    pub report_docs_base: String,
+    pub(crate) report_docs_base: String,
     /// Credentials by name.
     pub credentials: BTreeMap<String, Credential>,
     /// Fixture ids the target provides, by name.
     pub fixtures: BTreeMap<String, String>,
     /// Base paths (`api`, `scim`), by name, without a trailing `/`.
-    pub paths: BTreeMap<String, String>,
+    pub(crate) paths: BTreeMap<String, String>,
     /// Where a problem response carries the platform's code.
     pub problem_code: CodeAt,
     /// Where a SCIM error carries the platform's code.
-    pub scim_code: CodeAt,
+    pub(crate) scim_code: CodeAt,
     /// Run only scenarios that prove a standard (RFC) rule.
     pub standard_only: bool,
     /// How to tell the target speaks the expected API; `None`: any HTTP
     /// answer from `/healthz` will do.
-    pub reachability: Option<Reachability>,
+    pub(crate) reachability: Option<Reachability>,
     /// Whether bodies are held against the documented envelope schemas.
     pub body_contract: bool,
     /// Where the webhook receiver listens.
     pub receiver_bind: SocketAddr,
     /// The receiver's URL as the target sees it, when it is not the bind address.
-    pub receiver_public_url: Option<String>,
+    pub(crate) receiver_public_url: Option<String>,
     /// An environment variable holding the receiver's public URL; when it is
     /// unset or empty, the scenarios that need a receiver are skipped with a
     /// reason saying so (a release gate without a public receiver).
     pub receiver_public_url_env: Option<String>,
     /// Scenarios this target skips, with a reason.
-    pub skips: Vec<Skip>,
+    pub(crate) skips: Vec<Skip>,
     /// Snapshot settings: drift policy, extra headers, normalisation rules.
-    pub snapshots: crate::model::normalize::SnapshotSettings,
+    pub(crate) snapshots: crate::model::normalize::SnapshotSettings,
     /// Bounds on what a run spends (`[limits]`).
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     /// How the runner reaches the target (`[transport]`).
-    pub transport: Transport,
+    pub(crate) transport: Transport,
     /// The header every error response carries its request id in (a
     /// problem body's `request_id` equals it); `None` (`request_id_header
     /// = "none"`, or a `standard_only` profile) checks no request id.
@@ -84,14 +84,14 @@ pub struct Profile {
     pub untrusted_source: Option<std::net::IpAddr>,
     /// What the runner's WebAuthn client claims (`[webauthn]`); `None`:
     /// scenarios with a `webauthn` step cannot run.
-    pub webauthn: Option<WebAuthnClient>,
+    pub(crate) webauthn: Option<WebAuthnClient>,
 }
 
 /// The relying party the runner's software authenticator talks to, and the
 /// origin its client claims: the target's, as a browser on the platform's
 /// web app would see them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WebAuthnClient {
+pub(crate) struct WebAuthnClient {
     /// The RP id (a registrable domain, `platform.example`).
     pub rp_id: String,
     /// The web origin (`https://platform.example`).
@@ -100,7 +100,7 @@ pub struct WebAuthnClient {
 
 /// A request whose answer shows the target is the expected kind of server.
 #[derive(Clone, Debug)]
-pub struct Reachability {
+pub(crate) struct Reachability {
     /// The path, relative to the target (only `path.` and `fixture.` variables).
     pub path: Template,
     /// The status it must answer.
@@ -116,7 +116,7 @@ pub struct Reachability {
 
 /// `[limits]`: what a hostile or broken target can make a run spend.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Largest response body read; a larger one fails its scenario.
     pub max_body_bytes: usize,
     /// How long the cleanups of an interrupted run may take in total.
@@ -137,7 +137,7 @@ impl Default for Limits {
 
 /// `[transport]`: trust and plain-HTTP policy.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Transport {
+pub(crate) struct Transport {
     /// A PEM file of CA certificates trusted besides the system store.
     pub ca_file: Option<std::path::PathBuf>,
     /// Whether credentials may go to a non-loopback `http://` target.

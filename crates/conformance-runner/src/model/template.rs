@@ -205,7 +205,7 @@ impl Template {
 /// A JSON value whose strings holding `{{` are templates, parsed once when
 /// the scenario is loaded and rendered without parsing again.
 #[derive(Clone, Debug, PartialEq)]
-pub enum JsonTemplate {
+pub(crate) enum JsonTemplate {
     /// A value with no template inside: rendered as a clone.
     Literal(Value),
     /// A string with variables.
@@ -219,13 +219,13 @@ pub enum JsonTemplate {
 impl JsonTemplate {
     /// Parses every string of `value` that holds `{{`; the first that is not
     /// a template is the error.
-    pub fn parse(value: &Value) -> Result<JsonTemplate, TemplateError> {
+    pub(crate) fn parse(value: &Value) -> Result<JsonTemplate, TemplateError> {
         JsonTemplate::build(value, &|text| Template::parse(text).map(Some))
     }
 
     /// As [`JsonTemplate::parse`], but a string that is not a template stays
     /// literal text (an expected body value is compared as written).
-    pub fn parse_lenient(value: &Value) -> JsonTemplate {
+    pub(crate) fn parse_lenient(value: &Value) -> JsonTemplate {
         JsonTemplate::build(value, &|text| Ok(Template::parse(text).ok()))
             .unwrap_or_else(|_: TemplateError| JsonTemplate::Literal(value.clone()))
     }
@@ -269,7 +269,7 @@ impl JsonTemplate {
     }
 
     /// Every template inside, in document order.
-    pub fn templates(&self) -> Vec<&Template> {
+    pub(crate) fn templates(&self) -> Vec<&Template> {
         fn walk<'a>(node: &'a JsonTemplate, out: &mut Vec<&'a Template>) {
             match node {
                 JsonTemplate::Literal(_) => {}
@@ -284,7 +284,7 @@ impl JsonTemplate {
     }
 
     /// The value with every template rendered.
-    pub fn render(&self, vars: &Vars<'_>) -> Result<Value, RenderError> {
+    pub(crate) fn render(&self, vars: &Vars<'_>) -> Result<Value, RenderError> {
         Ok(match self {
             JsonTemplate::Literal(value) => value.clone(),
             JsonTemplate::String(t) => Value::String(t.render(vars)?),

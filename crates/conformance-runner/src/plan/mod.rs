@@ -30,7 +30,7 @@ pub use error::{ConfigError, MissingEnv, MissingValue};
 /// rate-limits.
 pub const DEFAULT_JOBS: usize = 64;
 /// Default per-request timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_scenarios.rs"));
 
@@ -51,7 +51,7 @@ pub fn embedded_scenarios() -> Result<Vec<Scenario>, LoadError> {
 }
 
 /// Scenarios from `dir`, or the embedded ones.
-pub fn load_scenarios(dir: Option<&Path>) -> Result<Vec<Scenario>, LoadError> {
+pub(crate) fn load_scenarios(dir: Option<&Path>) -> Result<Vec<Scenario>, LoadError> {
     match dir {
         Some(dir) => scenario::load::load_dir(dir),
         None => embedded_scenarios(),
@@ -341,7 +341,7 @@ impl Plan {
 
     /// The run id that tags every resource the run creates: `--run-id`, or
     /// `cr` and ten random hex digits.
-    pub fn run_id(&self) -> &str {
+    pub(crate) fn run_id(&self) -> &str {
         &self.run_id
     }
 
@@ -351,20 +351,14 @@ impl Plan {
         &self.warnings
     }
 
-    /// The target's base URL, as validated (an http or https URL with a
-    /// host). A string, so the HTTP client stays out of the public API.
-    pub fn target(&self) -> &str {
-        self.target.as_str()
-    }
-
     /// The profile the plan was validated against, as loaded (credentials
     /// are resolved separately and never stored in it).
-    pub fn profile(&self) -> &Profile {
+    pub(crate) fn profile(&self) -> &Profile {
         &self.profile
     }
 
     /// The redactor of the profile's credentials.
-    pub fn redactor(&self) -> &Redactor {
+    pub(crate) fn redactor(&self) -> &Redactor {
         &self.redactor
     }
 }
