@@ -19,9 +19,6 @@ use crate::model::profile::{Credential, Profile, ProfileError, is_loopback};
 use crate::model::scenario::SourceFile;
 use crate::plan::policy::{self, Kind, POLICIES};
 
-/// The example profile of the documentation (`fixtures/profiles/staging.example.toml`).
-pub const EXAMPLE: &str = include_str!("../../../../fixtures/profiles/staging.example.toml");
-
 /// The variable a public receiver URL is read from, for a remote target.
 const RECEIVER_URL_ENV: &str = "CONFORMANCE_RECEIVER_URL";
 

@@ -156,7 +156,7 @@ pub enum Credential {
 
 /// A scenario (or a `prefix*` of ids) the target does not run.
 #[derive(Clone, Debug)]
-pub struct Skip {
+pub(crate) struct Skip {
     /// An id, or a prefix ending in `*`.
     pub pattern: String,
     /// The profile's `reason`, shown as the skipped scenario's skip reason.
@@ -167,7 +167,7 @@ pub struct Skip {
 
 impl Skip {
     /// Whether this skip applies to `id`.
-    pub fn matches(&self, id: &str) -> bool {
+    pub(crate) fn matches(&self, id: &str) -> bool {
         match self.pattern.strip_suffix('*') {
             Some(prefix) => id.starts_with(prefix),
             None => id == self.pattern,
@@ -547,7 +547,7 @@ impl Profile {
     }
 
     /// Where `envelope` carries the platform's code on this target.
-    pub fn code_at(&self, envelope: catalog::Envelope) -> &CodeAt {
+    pub(crate) fn code_at(&self, envelope: catalog::Envelope) -> &CodeAt {
         match envelope {
             catalog::Envelope::Problem => &self.problem_code,
             catalog::Envelope::Scim => &self.scim_code,
@@ -555,7 +555,7 @@ impl Profile {
     }
 
     /// The skip that applies to `id`, if any.
-    pub fn skip_for(&self, id: &str) -> Option<&Skip> {
+    pub(crate) fn skip_for(&self, id: &str) -> Option<&Skip> {
         self.skips.iter().find(|s| s.matches(id))
     }
 }

@@ -29,7 +29,7 @@ use serde_json::Value;
 
 /// A parsed template: literal text and variables, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Template {
+pub(crate) struct Template {
     pieces: Vec<Piece>,
 }
 
@@ -41,7 +41,7 @@ enum Piece {
 
 /// A variable a template refers to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Var {
+pub(crate) enum Var {
     /// `{{run_id}}`
     RunId,
     /// `{{scenario.slug}}`
@@ -63,7 +63,7 @@ pub enum Var {
 
 /// Why a template does not parse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TemplateError {
+pub(crate) enum TemplateError {
     /// `{{` without a matching `}}`.
     #[error("`{{{{` at byte {0} is not closed by `}}}}`")]
     Unclosed(usize),
@@ -76,7 +76,7 @@ pub enum TemplateError {
 
 /// Why a template could not be rendered.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum RenderError {
+pub(crate) enum RenderError {
     /// A capture that no earlier step produced (its step failed or was skipped).
     #[error("capture `{0}` has no value")]
     MissingCapture(String),
@@ -110,7 +110,7 @@ pub enum RenderError {
 
 /// Everything a template can refer to while a scenario runs.
 #[derive(Clone, Debug, Default)]
-pub struct Vars<'a> {
+pub(crate) struct Vars<'a> {
     /// `{{run_id}}`: `cr` and ten hex digits, unless `--run-id` set one.
     pub run_id: &'a str,
     /// `{{scenario.slug}}`: `<run id>-<scenario index>`.
@@ -129,7 +129,7 @@ pub struct Vars<'a> {
 
 impl Template {
     /// Parses `text`.
-    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+    pub(crate) fn parse(text: &str) -> Result<Template, TemplateError> {
         let mut pieces = Vec::new();
         let mut rest = text;
         let mut offset = 0;
@@ -151,16 +151,9 @@ impl Template {
         Ok(Template { pieces })
     }
 
-    /// A template that is only literal text.
-    pub fn literal(text: &str) -> Template {
-        Template {
-            pieces: vec![Piece::Literal(text.to_owned())],
-        }
-    }
-
     /// The variables this template refers to, the argument of a function
     /// (`totp(credential.NAME)`) right after the function itself.
-    pub fn vars(&self) -> impl Iterator<Item = &Var> {
+    pub(crate) fn vars(&self) -> impl Iterator<Item = &Var> {
         self.pieces.iter().flat_map(|p| {
             let (outer, inner) = match p {
                 Piece::Var(v @ Var::Totp(inner)) => (Some(v), Some(&**inner)),
@@ -174,7 +167,7 @@ impl Template {
     /// Substitutes every variable in a request path: captured values are
     /// percent-encoded as one segment, and refused if they would change the
     /// path's structure.
-    pub fn render_path(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
+    pub(crate) fn render_path(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
@@ -190,7 +183,7 @@ impl Template {
     }
 
     /// Substitutes every variable.
-    pub fn render(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
+    pub(crate) fn render(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {

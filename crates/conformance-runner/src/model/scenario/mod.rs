@@ -304,7 +304,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// Reads a file, named in diagnostics by its path as given.
-    pub fn read(path: &Path) -> std::io::Result<SourceFile> {
+    pub(crate) fn read(path: &Path) -> std::io::Result<SourceFile> {
         Ok(SourceFile {
             name: path.display().to_string(),
             text: std::fs::read_to_string(path)?,
@@ -312,7 +312,7 @@ impl SourceFile {
     }
 
     /// A diagnostic at byte `offset` of the file.
-    pub fn diagnostic(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn diagnostic(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
         let (line, column) = line_column(&self.text, offset);
         Diagnostic {
             file: self.name.clone(),
@@ -323,7 +323,7 @@ impl SourceFile {
     }
 
     /// The file parsed as TOML into `T`, or where and why it is not.
-    pub fn parse_toml<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+    pub(crate) fn parse_toml<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
         toml::from_str(&self.text)
             .map_err(|e| self.diagnostic(e.span().map_or(0, |s| s.start), e.message().trim_end()))
     }
@@ -353,17 +353,17 @@ impl Scenario {
     }
 
     /// The category of the scenario's code.
-    pub fn category(&self) -> Category {
+    pub(crate) fn category(&self) -> Category {
         self.code.category()
     }
 
     /// The envelope the error must come in.
-    pub fn envelope(&self) -> Envelope {
+    pub(crate) fn envelope(&self) -> Envelope {
         self.envelope.unwrap_or(self.code.info().envelope)
     }
 
     /// Every template in the scenario, with the line it is on.
-    pub fn templates(&self) -> Vec<(&Template, usize)> {
+    pub(crate) fn templates(&self) -> Vec<(&Template, usize)> {
         let mut out = Vec::new();
         let line = self.source.line;
         for step in self.setup.iter().chain(&self.cleanup) {
