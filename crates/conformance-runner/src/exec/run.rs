@@ -10,7 +10,6 @@ use crate::exec::receiver;
 use crate::exec::{schedule, shared, steps};
 use crate::model::profile::{Profile, is_loopback};
 use crate::model::scenario::Scenario;
-use crate::model::template;
 use crate::plan::{Plan, UNTRUSTED_PEER_TAG, uses_receiver};
 use crate::report::progress::Progress;
 use crate::report::{self, Report};
@@ -124,7 +123,14 @@ impl Plan {
             .as_ref()
             .and_then(|r| r.credential.as_ref())
             .and_then(|name| self.credentials.get(name));
-        probe(&client, &base, &self.profile, token.map(String::as_str)).await?;
+        probe(
+            &client,
+            &base,
+            &self.probe_path,
+            &self.profile,
+            token.map(String::as_str),
+        )
+        .await?;
 
         let runnable: Vec<(usize, Arc<Scenario>)> = self
             .selected
@@ -211,27 +217,17 @@ impl Plan {
     }
 }
 
-/// Whether the target answers, and answers as the profile's
-/// `[reachability]` says the expected API does. Without that section any
-/// HTTP answer from `/healthz` will do.
+/// Whether the target answers at `path` (the plan's rendered
+/// `[reachability] path`), and answers as the profile's `[reachability]` says
+/// the expected API does. Without that section any HTTP answer from
+/// `/healthz` will do.
 async fn probe(
     client: &reqwest::Client,
     base: &str,
+    path: &str,
     profile: &Profile,
     token: Option<&str>,
 ) -> Result<(), RunError> {
-    let path = match &profile.reachability {
-        Some(r) => {
-            let vars = template::Vars {
-                fixtures: Some(&profile.fixtures),
-                paths: Some(&profile.paths),
-                ..template::Vars::default()
-            };
-            // The profile loader checked every variable of this path.
-            r.path.render(&vars).unwrap_or_default()
-        }
-        None => "/healthz".to_owned(),
-    };
     let url = format!("{base}{path}");
     let mut request = client.get(&url);
     if let Some(token) = token {

@@ -558,6 +558,22 @@ impl Profile {
     pub(crate) fn skip_for(&self, id: &str) -> Option<&Skip> {
         self.skips.iter().find(|s| s.matches(id))
     }
+
+    /// The `[reachability]` path with this profile's `path.` and `fixture.`
+    /// values in it; `None` without that section. The one place it is
+    /// rendered: the plan keeps the result for the probe, and
+    /// `requirements` prints it.
+    pub(crate) fn reachability_path(&self) -> Option<String> {
+        let reachability = self.reachability.as_ref()?;
+        let vars = crate::model::template::Vars {
+            fixtures: Some(&self.fixtures),
+            paths: Some(&self.paths),
+            ..crate::model::template::Vars::default()
+        };
+        // The loader checked that every variable of this path is one of the
+        // profile's, so rendering cannot fail.
+        Some(reachability.path.render(&vars).unwrap_or_default())
+    }
 }
 
 fn default_bind() -> SocketAddr {
@@ -574,4 +590,30 @@ pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Profile {
+        Profile::parse(&SourceFile {
+            name: "p.toml".into(),
+            text: text.into(),
+        })
+        .expect("a valid profile")
+    }
+
+    #[test]
+    fn the_reachability_path_is_rendered_with_the_profiles_paths_and_fixtures() {
+        let profile = parse(
+            "name = \"p\"\n[fixtures]\nacme = \"ws_7\"\n[paths]\napi = \"/v2\"\n\
+             [reachability]\npath = \"{{path.api}}/workspaces/{{fixture.acme}}/users\"\nstatus = 401\n",
+        );
+        assert_eq!(
+            profile.reachability_path().as_deref(),
+            Some("/v2/workspaces/ws_7/users")
+        );
+        assert_eq!(parse("name = \"p\"\n").reachability_path(), None);
+    }
 }

@@ -119,6 +119,9 @@ pub struct Plan {
     pub(crate) jobs: usize,
     pub(crate) timeout: Duration,
     pub(crate) run_id: String,
+    /// The path the reachability probe asks for: the profile's rendered
+    /// `[reachability] path`, or `/healthz` without that section.
+    pub(crate) probe_path: String,
     pub(crate) coverage_enforced: bool,
     pub(crate) max_fail: Option<usize>,
     pub(crate) deadline: Option<Duration>,
@@ -311,6 +314,9 @@ impl Plan {
                 profile.file
             ));
         }
+        let probe_path = profile
+            .reachability_path()
+            .unwrap_or_else(|| "/healthz".to_owned());
         Ok(Plan {
             profile,
             target,
@@ -321,6 +327,7 @@ impl Plan {
             jobs: jobs.max(1),
             timeout,
             run_id: run_id.unwrap_or_else(new_run_id),
+            probe_path,
             coverage_enforced,
             max_fail,
             deadline,
