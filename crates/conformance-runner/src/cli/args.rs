@@ -51,7 +51,7 @@ pub struct OutputArgs {
 
 /// `--format`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Tables for people.
     Human,
     /// The JSON report.
