@@ -273,7 +273,8 @@ impl<'de> serde::Deserialize<'de> for Aaguid {
 pub struct Attestation {
     /// The attestation statement format.
     pub fmt: AttestationFormat,
-    /// The authenticator model.
+    /// The authenticator model the attested credential data claims (all
+    /// zeros when it claims none); only a certified attestation proves it.
     pub aaguid: Aaguid,
     /// The credential id the authenticator chose.
     pub credential_id: Vec<u8>,

@@ -134,7 +134,8 @@ impl CeremonyError {
 /// What the relying party reads from `clientDataJSON`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientData {
-    /// The decoded challenge.
+    /// The challenge, base64url-decoded: the server's bytes when the client
+    /// is honest, compared with the live challenges of the caller.
     pub challenge: Vec<u8>,
     /// The origin the client claims.
     pub origin: String,
