@@ -15,6 +15,7 @@
 //! Hurl is not built here (10 minutes of a 2-core build, and not part of
 //! CI); the command says how to install it when it is missing.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -46,6 +47,13 @@ impl Drop for Mock {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A timed command.
+struct Tool {
+    name: &'static str,
+    program: PathBuf,
+    args: Vec<OsString>,
 }
 
 /// A scenario both tools run: its id and its Hurl entry.
@@ -129,37 +137,40 @@ fn compare(
         files.push(path);
     }
 
-    let runner = |c: &mut Command| {
-        c.args(["--target", &mock.url]).args(filters(&ids));
-    };
-    let files = &files;
-    let hurl = |jobs: Option<&'static str>| {
-        move |c: &mut Command| {
-            c.arg("--test");
-            if let Some(jobs) = jobs {
-                c.args(["--jobs", jobs]);
-            }
-            c.args(files);
+    let mut runner_args: Vec<OsString> = vec!["--target".into(), mock.url.clone().into()];
+    runner_args.extend(filters(&ids).into_iter().map(OsString::from));
+    let hurl_args = |jobs: Option<&str>| {
+        let mut args: Vec<OsString> = vec!["--test".into()];
+        if let Some(jobs) = jobs {
+            args.extend(["--jobs".into(), jobs.into()]);
         }
+        args.extend(files.iter().map(|f| f.as_os_str().to_owned()));
+        args
     };
-    let hurl_bin = PathBuf::from("hurl");
-    let tools: Vec<(&str, &Path, Box<dyn Fn(&mut Command) + '_>)> = vec![
-        ("conformance-runner", runner_bin, Box::new(runner)),
-        ("hurl --test", &hurl_bin, Box::new(hurl(None))),
-        (
-            "hurl --test --jobs 64",
-            &hurl_bin,
-            Box::new(hurl(Some("64"))),
-        ),
+    let tools = [
+        Tool {
+            name: "conformance-runner",
+            program: runner_bin.to_owned(),
+            args: runner_args,
+        },
+        Tool {
+            name: "hurl --test",
+            program: PathBuf::from("hurl"),
+            args: hurl_args(None),
+        },
+        Tool {
+            name: "hurl --test --jobs 64",
+            program: PathBuf::from("hurl"),
+            args: hurl_args(Some("64")),
+        },
     ];
     // Both must pass before anything is timed: a tool that fails fast is not fast.
-    for (name, bin, args) in &tools {
-        let mut c = client(bin, pin);
-        args(&mut c);
-        let out = c.output()?;
+    for tool in &tools {
+        let out = client(&tool.program, pin).args(&tool.args).output()?;
         if !out.status.success() {
             bail!(
-                "{name} failed against the mock ({}):\n{}",
+                "{} failed against the mock ({}):\n{}",
+                tool.name,
                 out.status,
                 String::from_utf8_lossy(&out.stderr)
                     .lines()
@@ -178,15 +189,15 @@ fn compare(
             order.reverse();
         }
         for i in order {
-            let (_, bin, args) = &tools[i];
-            let mut c = client(bin, pin);
-            args(&mut c);
-            c.stdout(Stdio::null()).stderr(Stdio::null());
+            let mut c = client(&tools[i].program, pin);
+            c.args(&tools[i].args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
             let started = Instant::now();
             let status = c.status()?;
             times[i].push(started.elapsed());
             if !status.success() {
-                bail!("{} failed in round {round} ({status})", tools[i].0);
+                bail!("{} failed in round {round} ({status})", tools[i].name);
             }
         }
     }
@@ -221,9 +232,10 @@ fn compare(
         "tool", "median", "min", "max"
     );
     let medians: Vec<Duration> = times.iter_mut().map(|t| median(t)).collect();
-    for ((name, _, _), (t, m)) in tools.iter().zip(times.iter().zip(&medians)) {
+    for (tool, (t, m)) in tools.iter().zip(times.iter().zip(&medians)) {
         println!(
-            "{name:<24} {:>7.1} ms {:>7.1} ms {:>7.1} ms",
+            "{:<24} {:>7.1} ms {:>7.1} ms {:>7.1} ms",
+            tool.name,
             ms(*m),
             ms(*t.iter().min().unwrap_or(m)),
             ms(*t.iter().max().unwrap_or(m))
@@ -504,10 +516,10 @@ mod tests {
                 "outcome": "passed", "request": { "method": "POST" }
             }
         ]});
-        let (cases, left_out) = cases(&report).unwrap();
+        let (entries, left_out) = cases(&report).unwrap();
         assert_eq!(left_out, ["step-up-required/wrong-totp-code"]);
         assert_eq!(
-            cases[0].hurl,
+            entries[0].hurl,
             "POST http://127.0.0.1:1/v1/x\nauthorization: Bearer tok_acme_admin\nbase64,e25vdCBqc29u;\n\
              HTTP 400\n[Asserts]\nheader \"Content-Type\" startsWith \"application/problem+json\"\n\
              jsonpath \"$.code\" == \"ValidationError\"\n"

@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use conformance_runner::cli::exit::exit_code;
 use conformance_runner::cli::run::{self as cli, Args};
-use conformance_runner::exit::exit_code;
 use conformance_runner::report::Outcome;
 use conformance_runner::report::progress::Progress;
 use conformance_runner::{DEFAULT_JOBS, Options, Plan};
@@ -23,7 +23,8 @@ use tokio::net::{TcpListener, TcpStream};
 /// `cargo xtask conformance`: the runner's flags, and the mock's seed.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ConformanceArgs {
-    /// The runner's flags.
+    /// Every flag of `conformance-runner run` (profile, selection, reports),
+    /// handed to the runner as they are.
     #[command(flatten)]
     pub runner: Args,
     /// Start the embedded mock from this seed instead of fixtures/seed.toml

@@ -17,9 +17,10 @@ use tokio::net::TcpStream;
 pub struct Target {
     /// A label for the report.
     pub name: &'static str,
-    /// The request method.
+    /// The method token written into the request line (`GET`).
     pub method: String,
-    /// The request path.
+    /// The request target written into the request line: the path and any
+    /// query, unencoded.
     pub path: String,
     /// The header fields besides `host`, `content-type` and `content-length`.
     pub headers: Vec<(String, String)>,

@@ -730,17 +730,17 @@ async fn snapshots_from_the_mock_show_exactly_the_three_drifts_and_accepting_the
 #[derive(clap::Parser)]
 struct DiffCli {
     #[command(flatten)]
-    args: conformance_runner::diff::DiffArgs,
+    args: conformance_runner::cli::diff::DiffArgs,
 }
 
-async fn diff(left: &str, right: &str) -> (u8, conformance_runner::diff::DiffReport) {
+async fn diff(left: &str, right: &str) -> (u8, conformance_runner::cli::diff::DiffReport) {
     use clap::Parser as _;
-    use conformance_runner::diff;
+    use conformance_runner::cli::diff;
     let argv = ["diff", "--left", left, "--right", right, "--format", "json"];
     let parsed = DiffCli::try_parse_from(argv).expect("valid flags");
     let mut out = Vec::new();
     let result = diff::run(&parsed.args, &mut out, std::future::pending).await;
-    let code = conformance_runner::exit::exit_code(&result);
+    let code = conformance_runner::cli::exit::exit_code(&result);
     let report = result.expect("both targets answer");
     let printed: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(printed, serde_json::to_value(&report).unwrap());
@@ -890,7 +890,7 @@ async fn another_world_passes_with_a_profile_written_by_init() {
     let base = mock.base_url();
 
     // What `init` writes, filled in.
-    let mut profile_text = conformance_runner::init::profile_text(&base).unwrap();
+    let mut profile_text = conformance_runner::cli::init::profile_text(&base).unwrap();
     let mock_profile = conformance_runner::profile::Profile::mock();
     let mut world = mock_profile.fixtures.clone();
     for (name, value) in [

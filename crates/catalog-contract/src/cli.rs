@@ -63,7 +63,7 @@ pub struct LintArgs {
 pub enum Format {
     /// A Markdown table (diff) or one line per finding (lint), for people.
     Table,
-    /// JSON.
+    /// Pretty-printed JSON, for tools (the diff follows `schemas/diff.schema.json`).
     Json,
 }
 

@@ -31,7 +31,7 @@ pub enum ContractError {
     /// The file could not be read.
     #[error("{path}: {source}")]
     Read {
-        /// The file.
+        /// The file read (or, for `--json`, written), as given.
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
@@ -39,7 +39,7 @@ pub enum ContractError {
     /// The file is larger than [`MAX_INPUT_BYTES`].
     #[error("{path}: larger than {MAX_INPUT_BYTES} bytes")]
     TooLarge {
-        /// The file.
+        /// The file, as given; nothing past the limit was read.
         path: PathBuf,
     },
     /// The text is not JSON of the expected shape; serde's message names line and column.

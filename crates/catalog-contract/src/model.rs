@@ -25,7 +25,7 @@ pub struct Catalog {
 pub struct CategoryDoc {
     /// Stable machine name, also the heading's anchor (`mfa-step-up`).
     pub slug: String,
-    /// The heading.
+    /// The heading's text on the reference page (`Multi-factor + step-up`).
     pub title: String,
     /// The one-line description under the heading.
     pub description: String,

@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-/// A parsed version.
+/// A catalog version, `MAJOR.MINOR.PATCH`; ordered as semver orders
+/// releases (major, then minor, then patch).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Version {
     /// Bumped for a breaking change.

@@ -84,7 +84,7 @@ pub enum Extra {
 /// Everything documented about one code.
 #[derive(Debug)]
 pub struct CodeInfo {
-    /// The code itself.
+    /// The code this row describes; `code.info()` is this row.
     pub code: Code,
     /// The HTTP status the platform returns with it.
     pub status: u16,
@@ -164,17 +164,19 @@ impl Code {
         self.info().status
     }
 
-    /// The wire name.
+    /// The code as it appears on the wire and on the reference page
+    /// (`STEP_UP_REQUIRED`, `NotFound`); also its `Display`.
     pub fn name(self) -> &'static str {
         self.info().name
     }
 
-    /// The reference-page anchor.
+    /// The anchor of the code's row on the reference page (`step-up-required`),
+    /// the fragment of every problem `type` URL.
     pub fn anchor(self) -> &'static str {
         self.info().anchor
     }
 
-    /// The category.
+    /// The category the code is documented under on the reference page.
     pub fn category(self) -> Category {
         self.info().category
     }

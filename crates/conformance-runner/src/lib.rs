@@ -40,12 +40,11 @@ mod plan;
 pub mod redact;
 pub mod report;
 
-pub use cli::{diff, exit, init};
 pub use exec::cleanup::left_behind;
 pub use exec::run::RunError;
 pub use plan::{
-    ConfigError, DEFAULT_JOBS, DEFAULT_TIMEOUT, MissingEnv, MissingValue, Options, Plan,
-    UNTRUSTED_PEER_TAG, embedded_scenarios, load_scenarios,
+    ConfigError, DEFAULT_JOBS, MissingEnv, MissingValue, Options, Plan, UNTRUSTED_PEER_TAG,
+    embedded_scenarios,
 };
 
 /// Scenario files: loading them, and the validated model.

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use conformance_runner::cli::exit::{Failure, Verdict, exit_code};
-use conformance_runner::{cli, diff, exit, init};
+use conformance_runner::cli::{self, diff, exit, init};
 
 /// Runs the error-contract conformance suite against a server.
 #[derive(Parser)]
@@ -52,7 +52,7 @@ enum Command {
     Authenticator(cli::authenticator::AuthenticatorCommand),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
-        /// The shell.
+        /// The shell to write the completion script for.
         shell: clap_complete::Shell,
     },
 }

@@ -18,7 +18,7 @@
 //! run's redaction grows linearly with its size (`cargo xtask bench-redact`).
 //!
 //! Secrets are learned during the run (a captured token), so the automaton
-//! grows: new secrets wait until [`Redactor::sync`] (called before each
+//! grows: new secrets wait until `Redactor::sync` (called before each
 //! response is redacted) puts them in a small automaton, and automatons
 //! of similar size are merged (a binary counter), so building costs
 //! O(n log n) in total and a string is scanned by O(log n) automatons at
@@ -34,13 +34,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
 /// What a redacted value is replaced with.
-pub const REDACTED: &str = "[REDACTED]";
+pub(crate) const REDACTED: &str = "[REDACTED]";
 
 /// What a header name that held a secret becomes (a valid header name).
-pub const REDACTED_HEADER_NAME: &str = "x-redacted";
+pub(crate) const REDACTED_HEADER_NAME: &str = "x-redacted";
 
 /// Headers whose values are always redacted.
-pub const SENSITIVE_HEADERS: &[&str] = &[
+pub(crate) const SENSITIVE_HEADERS: &[&str] = &[
     "authorization",
     "proxy-authorization",
     "cookie",
@@ -106,7 +106,7 @@ impl Redactor {
     /// Builds an automaton for the secrets added since the last call, so
     /// later redactions scan them in one pass with the rest. Adding many
     /// secrets and syncing once costs one build.
-    pub fn sync(&mut self) {
+    pub(crate) fn sync(&mut self) {
         if self.pending_from == self.patterns.len() {
             return;
         }
@@ -177,7 +177,7 @@ impl Redactor {
     }
 
     /// Whether a captured value of this name is a secret.
-    pub fn is_secret_name(name: &str) -> bool {
+    pub(crate) fn is_secret_name(name: &str) -> bool {
         let name = name.to_ascii_lowercase();
         ["token", "secret", "password", "cookie", "key"]
             .iter()
@@ -185,7 +185,7 @@ impl Redactor {
     }
 
     /// `text` with every secret replaced.
-    pub fn text(&self, text: &str) -> String {
+    pub(crate) fn text(&self, text: &str) -> String {
         let mut out: Option<String> = None;
         for level in self.scanners() {
             let current = out.as_deref().unwrap_or(text);
@@ -197,12 +197,12 @@ impl Redactor {
     }
 
     /// Whether `text` holds a secret.
-    pub fn contains_secret(&self, text: &str) -> bool {
+    pub(crate) fn contains_secret(&self, text: &str) -> bool {
         self.scanners().any(|l| l.automaton.find(text).is_some())
     }
 
     /// A header value for a report: redacted whole when the header is sensitive.
-    pub fn header(&self, name: &str, value: &str) -> String {
+    pub(crate) fn header(&self, name: &str, value: &str) -> String {
         if SENSITIVE_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
             REDACTED.to_owned()
         } else {
@@ -211,7 +211,7 @@ impl Redactor {
     }
 
     /// Redacts every string in a JSON value, object keys included, in place.
-    pub fn json(&self, value: &mut serde_json::Value) {
+    pub(crate) fn json(&self, value: &mut serde_json::Value) {
         match value {
             serde_json::Value::String(s) if self.contains_secret(s) => *s = self.text(s),
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.json(v)),

@@ -24,7 +24,8 @@ use crate::stepup::ACR_MFA;
 /// The path parameter naming the workspace in `/v1/workspaces/{workspace}/...`.
 pub(crate) const WORKSPACE_PARAM: &str = "workspace";
 
-/// An authenticated caller.
+/// The user a valid bearer token names, once the path's workspace (if any)
+/// was found to be theirs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Caller {
     /// The caller's workspace (equal to the path's, where the path names one); shared with

@@ -50,7 +50,8 @@ use crate::scim::is_scim_path;
 pub(crate) struct RequestId([u8; 20]);
 
 impl RequestId {
-    /// The next id.
+    /// A fresh id: the process's prefix and the next count (no two calls in
+    /// a process return the same id until the counter wraps at 2^32).
     pub(crate) fn generate() -> RequestId {
         static PREFIX: OnceLock<u32> = OnceLock::new();
         static COUNTER: AtomicU64 = AtomicU64::new(0);

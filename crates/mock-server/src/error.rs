@@ -404,7 +404,10 @@ impl CodeTemplate {
 }
 
 impl BearerChallenge {
-    /// The header value.
+    /// The `WWW-Authenticate` header value: the bare challenge, then
+    /// `error`, `error_description` and `error_uri` when there is an error,
+    /// then `acr_values` and `max_age` when set. The description loses the
+    /// characters RFC 6750 forbids in it.
     pub(crate) fn render(&self, error_uri: &str, description: &str) -> String {
         // Catalog details are plain and go in as they are; others lose the characters
         // `error_description` cannot carry.

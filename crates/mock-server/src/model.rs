@@ -32,7 +32,8 @@ pub(crate) enum FactorType {
 }
 
 impl FactorType {
-    /// The wire name.
+    /// The factor's `type` in request and response bodies (`totp`,
+    /// `passkey`, `security_key`).
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             FactorType::Totp => "totp",

@@ -137,7 +137,7 @@ pub struct TrustedProxies(pub(crate) Vec<IpNet>);
 
 impl TrustedProxies {
     /// Parses entries, each a CIDR range or a bare address (a single host); a range with host
-    /// bits set is refused, as in an [`Allowlist`].
+    /// bits set is refused, as in a workspace's allowlist.
     pub fn parse<I, S>(entries: I) -> Result<TrustedProxies, NetworkError>
     where
         I: IntoIterator<Item = S>,

@@ -47,7 +47,7 @@ impl Verb {
         }
     }
 
-    /// The method itself.
+    /// The verb as an `http` method, for matching requests.
     pub(crate) fn method(self) -> Method {
         match self {
             Verb::Get => Method::GET,
@@ -74,7 +74,7 @@ pub enum Scope {
 /// One row of the table.
 #[derive(Clone, Copy)]
 pub struct Route {
-    /// The method.
+    /// The HTTP method the route answers (each path and verb is one row).
     pub verb: Verb,
     /// The path in matchit (and OpenAPI) template syntax: `/v1/workspaces/{workspace}/users`.
     pub path: &'static str,

@@ -184,7 +184,8 @@ impl Default for RateLimits {
     }
 }
 
-/// A quota override.
+/// A rate limit that replaces the default for some tokens (a workspace's
+/// `session_rate_limit`): `quota` requests per `window_secs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct QuotaSeed {

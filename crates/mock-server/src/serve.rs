@@ -65,7 +65,8 @@ pub async fn spawn(listen: SocketAddr, config: Config) -> Result<Running, Error>
 }
 
 impl Running {
-    /// The bound address.
+    /// The address the listener was bound to, with the actual port when
+    /// `listen` asked for port 0.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

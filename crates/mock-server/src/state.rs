@@ -34,7 +34,8 @@ pub struct Config {
     /// link and of the OpenAPI `servers` entry. `None` until the listen address is known;
     /// [`crate::serve()`] fills it in, and a state built without one uses `http://127.0.0.1`.
     pub public_url: Option<String>,
-    /// The starting state.
+    /// The starting state (workspaces, users, tokens, quotas), restored
+    /// by every reset.
     pub seed: Seed,
     /// Timeouts and the limit for client connections.
     pub connections: crate::conn::activity::Connections,

@@ -157,7 +157,8 @@ pub(crate) struct TotpState {
 /// A WebAuthn credential.
 #[derive(Clone, Debug)]
 pub(crate) struct Credential {
-    /// The credential id.
+    /// The credential id the authenticator chose: raw bytes, base64url on
+    /// the wire.
     pub id: Vec<u8>,
     /// Its ES256 public key.
     pub public_key: PublicKey,

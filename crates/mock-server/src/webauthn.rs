@@ -96,7 +96,7 @@ pub enum AttestationError {
     AuthDataTooShort {
         /// The length needed to read the next field.
         needed: usize,
-        /// The actual length.
+        /// The authenticator data's length in bytes.
         got: usize,
     },
     /// The AT flag is clear, so there is no credential to register.
@@ -273,13 +273,15 @@ impl<'de> serde::Deserialize<'de> for Aaguid {
 pub struct Attestation {
     /// The attestation statement format.
     pub fmt: AttestationFormat,
-    /// The authenticator model.
+    /// The authenticator model the attested credential data claims (all
+    /// zeros when it claims none); only a certified attestation proves it.
     pub aaguid: Aaguid,
     /// The credential id the authenticator chose.
     pub credential_id: Vec<u8>,
     /// The authenticator data flags byte; see the `FLAG_*` constants.
     pub flags: u8,
-    /// The signature counter.
+    /// The signature counter the authenticator data carries (0 when the
+    /// authenticator keeps none).
     pub sign_count: u32,
     /// The SHA-256 of the RP id the authenticator used (not compared against anything).
     pub rp_id_hash: [u8; 32],

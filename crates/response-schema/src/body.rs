@@ -37,7 +37,7 @@ pub struct Problem {
     pub status: u16,
     /// What happened this time.
     pub detail: String,
-    /// The catalog code.
+    /// The catalog code's wire name (`STEP_UP_REQUIRED`).
     pub code: String,
     /// The request id, also in the `x-request-id` header.
     pub request_id: String,

@@ -11,9 +11,9 @@ use crate::body::ERROR_CODE_HEADER;
 pub struct Response<'a> {
     /// The HTTP status.
     pub status: u16,
-    /// The response headers.
+    /// The response headers, as received, repeated ones kept.
     pub headers: &'a HeaderMap,
-    /// The raw body.
+    /// The body's bytes, undecoded (not required to be UTF-8 or JSON).
     pub body: &'a [u8],
 }
 

@@ -119,9 +119,9 @@ impl<'de> Deserialize<'de> for Location {
 /// One way a response breaks the contract.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
-    /// The rule broken.
+    /// The rule broken; its kebab-case name is stable in reports.
     pub rule: Rule,
-    /// Where.
+    /// The status line, header or body member that breaks it.
     pub at: Location,
     /// What the contract wants.
     pub expected: String,

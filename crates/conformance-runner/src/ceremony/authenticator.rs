@@ -66,7 +66,8 @@ pub(crate) struct Claims {
     pub(crate) user_present: bool,
     /// The UV flag.
     pub(crate) user_verified: bool,
-    /// The signature counter.
+    /// The signature counter, written big-endian into the authenticator
+    /// data.
     pub(crate) counter: u32,
     /// Flip the last byte of the signature after signing.
     pub(crate) tamper_signature: bool,
@@ -160,7 +161,8 @@ impl Registration {
     }
 }
 
-/// An assertion response.
+/// An assertion response: the raw bytes a browser would hand the relying
+/// party, base64url-encoded only by [`Assertion::to_json`].
 #[derive(Debug, Clone)]
 pub(crate) struct Assertion {
     pub(crate) credential_id: Vec<u8>,

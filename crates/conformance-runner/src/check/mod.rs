@@ -21,17 +21,17 @@ use crate::model::scenario::{HeaderMatch, Scenario};
 use crate::model::template::Vars;
 
 /// Rule name of a failed scenario header expectation.
-pub const RULE_HEADER: &str = "header";
+pub(crate) const RULE_HEADER: &str = "header";
 /// Rule name of a failed scenario body expectation.
-pub const RULE_BODY: &str = "body";
+pub(crate) const RULE_BODY: &str = "body";
 /// Rule name of a setup step that did not succeed.
-pub const RULE_SETUP: &str = "setup";
+pub(crate) const RULE_SETUP: &str = "setup";
 /// Rule name of an asserted request that got no response.
-pub const RULE_TRANSPORT: &str = "transport";
+pub(crate) const RULE_TRANSPORT: &str = "transport";
 /// Rule name of the request-id contract: every error response carries the
 /// profile's request id header once, and a problem body's `request_id`
 /// equals it.
-pub const RULE_REQUEST_ID: &str = "request-id";
+pub(crate) const RULE_REQUEST_ID: &str = "request-id";
 
 /// One way a response failed its scenario.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,7 +62,7 @@ pub struct Finding {
 }
 
 /// The basis of a rule that no standard states.
-pub const PLATFORM: &str = "platform";
+pub(crate) const PLATFORM: &str = "platform";
 
 fn platform() -> String {
     PLATFORM.to_owned()
@@ -80,7 +80,7 @@ impl std::fmt::Display for Finding {
 
 impl Finding {
     /// A finding about `code`'s documented row.
-    pub fn new(
+    pub(crate) fn new(
         rule: &str,
         at: impl Into<String>,
         expected: impl Into<String>,
@@ -101,7 +101,11 @@ impl Finding {
     }
 
     /// The same finding with its basis and server-side hint.
-    pub fn with_basis(mut self, basis: impl Into<String>, hint: impl Into<String>) -> Finding {
+    pub(crate) fn with_basis(
+        mut self,
+        basis: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Finding {
         self.basis = basis.into();
         self.hint = Some(hint.into());
         self
@@ -137,7 +141,7 @@ impl Finding {
 
 /// What `scenario` as a whole asks of the server: `answer 400 with scimType
 /// invalidFilter`, and the rule it rests on.
-pub fn scenario_hint(scenario: &Scenario) -> (String, String) {
+pub(crate) fn scenario_hint(scenario: &Scenario) -> (String, String) {
     let code = scenario.code;
     let basis = scenario.standard.clone().unwrap_or_else(platform);
     let what = match (scenario.envelope(), response_schema::ScimType::of(code)) {
@@ -218,17 +222,18 @@ fn rule_name(basis: &str) -> &str {
 
 /// A response as the runner saw it.
 #[derive(Clone, Debug)]
-pub struct Observed {
-    /// The status.
+pub(crate) struct Observed {
+    /// The HTTP status code.
     pub status: u16,
-    /// The headers.
+    /// The response headers, as received (repeated ones kept).
     pub headers: HeaderMap,
-    /// The raw body.
+    /// The body's bytes, undecoded; at most the profile's
+    /// `[limits] max_body_bytes` (a larger answer is an error, not cut).
     pub body: Vec<u8>,
 }
 
 /// Every finding for `observed` as the answer to `scenario`'s request.
-pub fn check(
+pub(crate) fn check(
     scenario: &Scenario,
     observed: &Observed,
     profile: &Profile,

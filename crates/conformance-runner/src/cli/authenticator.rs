@@ -44,7 +44,8 @@ pub struct CeremonyArgs {
     /// The origin the client claims.
     #[arg(long, default_value = "https://platform.example")]
     origin: String,
-    /// The signature counter.
+    /// The signature counter written into the authenticator data; a server
+    /// rejects an assertion whose counter does not exceed the last one seen.
     #[arg(long, default_value_t = 0)]
     counter: u32,
     /// Clear the user-verified flag.
@@ -63,7 +64,8 @@ pub struct CreateArgs {
     /// The AAGUID the authenticator claims.
     #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
     aaguid: String,
-    /// The attestation statement.
+    /// The attestation statement format: none, packed self attestation, or
+    /// packed with an x5c certificate chain (needs the two options below).
     #[arg(long, value_enum, default_value_t = Format::None)]
     attestation: Format,
     /// For `packed-x5c`: the attestation private key (PKCS#8 DER, base64url).

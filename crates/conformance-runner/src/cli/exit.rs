@@ -44,9 +44,9 @@ pub enum Failure {
     /// A report file could not be written (exit 2).
     #[error("failed to write {}: {source}", path.display())]
     Output {
-        /// The file.
+        /// The report file, or `standard output` when printing failed.
         path: PathBuf,
-        /// Why.
+        /// The write error.
         source: std::io::Error,
     },
 }

@@ -10,7 +10,7 @@ use crate::report::waiver::Date;
 
 /// The flags of snapshots, waivers and the baseline (flattened into a run's).
 #[derive(clap::Args, Clone, Debug)]
-pub struct GateArgs {
+pub(crate) struct GateArgs {
     /// Compare every response with its insta snapshot in DIR (`<id>.snap`);
     /// new or drifted ones are written as `<id>.snap.new` for `cargo insta review`.
     #[arg(long, value_name = "DIR")]

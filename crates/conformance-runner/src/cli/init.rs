@@ -19,9 +19,6 @@ use crate::model::profile::{Credential, Profile, ProfileError, is_loopback};
 use crate::model::scenario::SourceFile;
 use crate::plan::policy::{self, Kind, POLICIES};
 
-/// The example profile of the documentation (`fixtures/profiles/staging.example.toml`).
-pub const EXAMPLE: &str = include_str!("../../../../fixtures/profiles/staging.example.toml");
-
 /// The variable a public receiver URL is read from, for a remote target.
 const RECEIVER_URL_ENV: &str = "CONFORMANCE_RECEIVER_URL";
 
@@ -30,13 +27,13 @@ const RECEIVER_URL_ENV: &str = "CONFORMANCE_RECEIVER_URL";
 pub struct InitArgs {
     /// Base URL of the server under test (written as the profile's `base_url`).
     #[arg(long, value_name = "URL")]
-    pub target: String,
+    pub(crate) target: String,
     /// Where to write the profile.
     #[arg(long, short, value_name = "FILE", default_value = "conformance.toml")]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Replace the file when it exists.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
 }
 
 /// Why `init` wrote nothing.
@@ -51,9 +48,9 @@ pub enum InitError {
     /// The file could not be written.
     #[error("failed to write {}: {source}", path.display())]
     Write {
-        /// The file.
+        /// The profile file `--output` names.
         path: PathBuf,
-        /// Why.
+        /// The write error.
         source: std::io::Error,
     },
     /// The profile made does not load (a bug: the example is tested).

@@ -4,7 +4,7 @@
 //! Architecture invariant: nothing below this layer parses flags, prints or
 //! decides an exit code.
 
-pub mod args;
+pub(crate) mod args;
 pub mod authenticator;
 pub mod diff;
 pub mod exit;

@@ -33,64 +33,65 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
 
-    /// Which scenarios.
+    /// The scenarios to take (`--scenarios`, `--filter`, `--shard`); all the
+    /// embedded ones when none is given.
     #[command(flatten)]
-    pub selection: SelectionArgs,
+    pub(crate) selection: SelectionArgs,
 
     /// How requests go to the target.
     #[command(flatten)]
-    pub requests: RequestArgs,
+    pub(crate) requests: RequestArgs,
 
     /// The report on standard output and as JSON.
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 
     /// Also write a JUnit XML report (one testcase per scenario) to FILE.
     #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    pub(crate) junit: Option<PathBuf>,
 
     /// Also write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    pub(crate) html: Option<PathBuf>,
 
     /// Show the requests (as curl commands) and the response of passing
     /// scenarios too, not only of failed ones.
     #[arg(long, short = 'v')]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 
     /// Stop starting scenarios after the first failure (running ones finish,
     /// cleanups run); the rest are reported as skipped.
     #[arg(long, conflicts_with = "max_fail")]
-    pub fail_fast: bool,
+    pub(crate) fail_fast: bool,
 
     /// Stop starting scenarios after N failures (running ones finish,
     /// cleanups run).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_fail: Option<u64>,
+    pub(crate) max_fail: Option<u64>,
 
     /// The scenarios cover only some codes on purpose (a custom --scenarios
     /// folder): do not fail on codes without a passing scenario, and warn
     /// rather than fail on a profile `[[skip]]` that matches no scenario.
     #[arg(long)]
-    pub partial: bool,
+    pub(crate) partial: bool,
 
     /// Print GitHub `::error` annotations and append a step summary to
     /// $GITHUB_STEP_SUMMARY.
     #[arg(long, env = "GITHUB_ACTIONS", value_parser = clap::builder::FalseyValueParser::new())]
-    pub github: bool,
+    pub(crate) github: bool,
 
     /// The run id that tags every resource the run creates (default: random).
     #[arg(long, value_name = "ID", value_parser = parse_run_id)]
-    pub run_id: Option<String>,
+    pub(crate) run_id: Option<String>,
 
     /// Stop the run after SECS seconds as on Ctrl-C (cleanup runs, the rest
     /// is skipped, exit code 130).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub deadline: Option<u64>,
+    pub(crate) deadline: Option<u64>,
 
     /// Progress display on standard error.
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
-    pub progress: ProgressArg,
+    pub(crate) progress: ProgressArg,
 
     /// List the selected scenarios and exit without sending a request.
     #[arg(long)]
@@ -98,7 +99,7 @@ pub struct Args {
 
     /// Snapshots, waivers and the baseline.
     #[command(flatten)]
-    pub gate: GateArgs,
+    pub(crate) gate: GateArgs,
 }
 
 /// `conformance-runner requirements`: what a target must provide for a
@@ -108,11 +109,12 @@ pub struct Args {
 pub struct RequirementsArgs {
     /// Profile file; default: the embedded mock profile.
     #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
+    pub(crate) profile: Option<PathBuf>,
 
-    /// Which scenarios.
+    /// The scenarios to take (`--scenarios`, `--filter`, `--shard`); all the
+    /// embedded ones when none is given.
     #[command(flatten)]
-    pub selection: SelectionArgs,
+    pub(crate) selection: SelectionArgs,
 }
 
 /// Prints the requirements of a selection to `stdout`.
@@ -138,11 +140,11 @@ pub fn requirements(args: &RequirementsArgs, stdout: &mut dyn Write) -> Result<D
 pub enum ProgressArg {
     /// A bar on a terminal, plain lines otherwise.
     Auto,
-    /// A bar.
+    /// A bar, even when standard error is not a terminal.
     Bar,
     /// One line per scenario.
     Lines,
-    /// Nothing.
+    /// No progress output; the report is still printed.
     None,
 }
 

@@ -139,7 +139,9 @@ struct Slots {
     deliveries: HashMap<String, Vec<Delivery>>,
 }
 
-/// A running receiver.
+/// The webhook receiver, serving `/hooks/{slot}` on a local port: each
+/// scenario gets its own slot, with the answer it should give and the
+/// deliveries recorded so far. Clones share the same slots.
 #[derive(Clone)]
 pub(crate) struct Receiver {
     slots: Arc<Mutex<Slots>>,

@@ -10,7 +10,6 @@ use crate::exec::receiver;
 use crate::exec::{schedule, shared, steps};
 use crate::model::profile::{Profile, is_loopback};
 use crate::model::scenario::Scenario;
-use crate::model::template;
 use crate::plan::{Plan, UNTRUSTED_PEER_TAG, uses_receiver};
 use crate::report::progress::Progress;
 use crate::report::{self, Report};
@@ -23,7 +22,8 @@ pub enum RunError {
     Unreachable {
         /// The probed URL.
         url: String,
-        /// Why.
+        /// The innermost cause in the client error's source chain (e.g.
+        /// "Connection refused (os error 111)"), the most specific one.
         reason: String,
     },
     /// The target answered, but not as the expected API does (exit code 3).
@@ -39,9 +39,9 @@ pub enum RunError {
     /// The webhook receiver could not listen (exit code 2).
     #[error("failed to start the webhook receiver on {addr}: {source}")]
     Receiver {
-        /// The bind address.
+        /// The profile's `receiver_bind` address that could not be bound.
         addr: std::net::SocketAddr,
-        /// Why.
+        /// The bind (or local-address) error from the operating system.
         source: std::io::Error,
     },
     /// The HTTP client could not be built (exit code 2).
@@ -124,7 +124,14 @@ impl Plan {
             .and_then(|r| r.credential.as_ref())
             .and_then(|name| self.credentials.get(name));
         let probed = std::time::Instant::now();
-        probe(&client, &base, &self.profile, token.map(String::as_str)).await?;
+        probe(
+            &client,
+            &base,
+            &self.probe_path,
+            &self.profile,
+            token.map(String::as_str),
+        )
+        .await?;
         let probe_rtt = probed.elapsed();
 
         let runnable: Vec<(usize, Arc<Scenario>)> = self
@@ -219,27 +226,17 @@ impl Plan {
     }
 }
 
-/// Whether the target answers, and answers as the profile's
-/// `[reachability]` says the expected API does. Without that section any
-/// HTTP answer from `/healthz` will do.
+/// Whether the target answers at `path` (the plan's rendered
+/// `[reachability] path`), and answers as the profile's `[reachability]` says
+/// the expected API does. Without that section any HTTP answer from
+/// `/healthz` will do.
 async fn probe(
     client: &reqwest::Client,
     base: &str,
+    path: &str,
     profile: &Profile,
     token: Option<&str>,
 ) -> Result<(), RunError> {
-    let path = match &profile.reachability {
-        Some(r) => {
-            let vars = template::Vars {
-                fixtures: Some(&profile.fixtures),
-                paths: Some(&profile.paths),
-                ..template::Vars::default()
-            };
-            // The profile loader checked every variable of this path.
-            r.path.render(&vars).unwrap_or_default()
-        }
-        None => "/healthz".to_owned(),
-    };
     let url = format!("{base}{path}");
     let mut request = client.get(&url);
     if let Some(token) = token {

@@ -48,7 +48,7 @@ pub enum Scope {
 /// when there is none) becomes `placeholder`.
 #[derive(Clone, Debug)]
 pub struct NormalRule {
-    /// Where.
+    /// The part of the response the rule rewrites.
     pub scope: Scope,
     /// What; `None` replaces the whole value.
     pub pattern: Option<Regex>,

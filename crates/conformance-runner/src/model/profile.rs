@@ -34,46 +34,46 @@ pub struct Profile {
     /// The profile's name, for reports.
     pub name: String,
     /// The file it was read from.
-    pub file: String,
+    pub(crate) file: String,
     /// The target's base URL, unless given on the command line.
     pub base_url: Option<String>,
     /// Where problem `type` links must point; `None` accepts any absolute base.
-    pub docs_base: Option<String>,
+    pub(crate) docs_base: Option<String>,
     /// Where the reference page is for links in reports.
-    pub report_docs_base: String,
+    pub(crate) report_docs_base: String,
     /// Credentials by name.
     pub credentials: BTreeMap<String, Credential>,
     /// Fixture ids the target provides, by name.
     pub fixtures: BTreeMap<String, String>,
     /// Base paths (`api`, `scim`), by name, without a trailing `/`.
-    pub paths: BTreeMap<String, String>,
+    pub(crate) paths: BTreeMap<String, String>,
     /// Where a problem response carries the platform's code.
     pub problem_code: CodeAt,
     /// Where a SCIM error carries the platform's code.
-    pub scim_code: CodeAt,
+    pub(crate) scim_code: CodeAt,
     /// Run only scenarios that prove a standard (RFC) rule.
     pub standard_only: bool,
     /// How to tell the target speaks the expected API; `None`: any HTTP
     /// answer from `/healthz` will do.
-    pub reachability: Option<Reachability>,
+    pub(crate) reachability: Option<Reachability>,
     /// Whether bodies are held against the documented envelope schemas.
     pub body_contract: bool,
     /// Where the webhook receiver listens.
     pub receiver_bind: SocketAddr,
     /// The receiver's URL as the target sees it, when it is not the bind address.
-    pub receiver_public_url: Option<String>,
+    pub(crate) receiver_public_url: Option<String>,
     /// An environment variable holding the receiver's public URL; when it is
     /// unset or empty, the scenarios that need a receiver are skipped with a
     /// reason saying so (a release gate without a public receiver).
     pub receiver_public_url_env: Option<String>,
     /// Scenarios this target skips, with a reason.
-    pub skips: Vec<Skip>,
+    pub(crate) skips: Vec<Skip>,
     /// Snapshot settings: drift policy, extra headers, normalisation rules.
-    pub snapshots: crate::model::normalize::SnapshotSettings,
+    pub(crate) snapshots: crate::model::normalize::SnapshotSettings,
     /// Bounds on what a run spends (`[limits]`).
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     /// How the runner reaches the target (`[transport]`).
-    pub transport: Transport,
+    pub(crate) transport: Transport,
     /// The header every error response carries its request id in (a
     /// problem body's `request_id` equals it); `None` (`request_id_header
     /// = "none"`, or a `standard_only` profile) checks no request id.
@@ -84,14 +84,14 @@ pub struct Profile {
     pub untrusted_source: Option<std::net::IpAddr>,
     /// What the runner's WebAuthn client claims (`[webauthn]`); `None`:
     /// scenarios with a `webauthn` step cannot run.
-    pub webauthn: Option<WebAuthnClient>,
+    pub(crate) webauthn: Option<WebAuthnClient>,
 }
 
 /// The relying party the runner's software authenticator talks to, and the
 /// origin its client claims: the target's, as a browser on the platform's
 /// web app would see them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WebAuthnClient {
+pub(crate) struct WebAuthnClient {
     /// The RP id (a registrable domain, `platform.example`).
     pub rp_id: String,
     /// The web origin (`https://platform.example`).
@@ -100,7 +100,7 @@ pub struct WebAuthnClient {
 
 /// A request whose answer shows the target is the expected kind of server.
 #[derive(Clone, Debug)]
-pub struct Reachability {
+pub(crate) struct Reachability {
     /// The path, relative to the target (only `path.` and `fixture.` variables).
     pub path: Template,
     /// The status it must answer.
@@ -116,7 +116,7 @@ pub struct Reachability {
 
 /// `[limits]`: what a hostile or broken target can make a run spend.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Largest response body read; a larger one fails its scenario.
     pub max_body_bytes: usize,
     /// How long the cleanups of an interrupted run may take in total.
@@ -137,7 +137,7 @@ impl Default for Limits {
 
 /// `[transport]`: trust and plain-HTTP policy.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Transport {
+pub(crate) struct Transport {
     /// A PEM file of CA certificates trusted besides the system store.
     pub ca_file: Option<std::path::PathBuf>,
     /// Whether credentials may go to a non-loopback `http://` target.
@@ -147,7 +147,8 @@ pub struct Transport {
 /// Where a credential's value comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
-    /// An environment variable.
+    /// The name of the environment variable that holds the value, read when
+    /// the plan is built.
     Env(String),
     /// Written in the profile; only for loopback targets.
     Literal(String),
@@ -155,10 +156,10 @@ pub enum Credential {
 
 /// A scenario (or a `prefix*` of ids) the target does not run.
 #[derive(Clone, Debug)]
-pub struct Skip {
+pub(crate) struct Skip {
     /// An id, or a prefix ending in `*`.
     pub pattern: String,
-    /// Why.
+    /// The profile's `reason`, shown as the skipped scenario's skip reason.
     pub reason: String,
     /// Line in the profile.
     pub line: usize,
@@ -166,7 +167,7 @@ pub struct Skip {
 
 impl Skip {
     /// Whether this skip applies to `id`.
-    pub fn matches(&self, id: &str) -> bool {
+    pub(crate) fn matches(&self, id: &str) -> bool {
         match self.pattern.strip_suffix('*') {
             Some(prefix) => id.starts_with(prefix),
             None => id == self.pattern,
@@ -180,7 +181,7 @@ pub enum ProfileError {
     /// The file could not be read.
     #[error("failed to read profile {path}: {source}")]
     Io {
-        /// The path.
+        /// The profile file's path, as given.
         path: String,
         /// The I/O error.
         source: std::io::Error,
@@ -546,7 +547,7 @@ impl Profile {
     }
 
     /// Where `envelope` carries the platform's code on this target.
-    pub fn code_at(&self, envelope: catalog::Envelope) -> &CodeAt {
+    pub(crate) fn code_at(&self, envelope: catalog::Envelope) -> &CodeAt {
         match envelope {
             catalog::Envelope::Problem => &self.problem_code,
             catalog::Envelope::Scim => &self.scim_code,
@@ -554,8 +555,24 @@ impl Profile {
     }
 
     /// The skip that applies to `id`, if any.
-    pub fn skip_for(&self, id: &str) -> Option<&Skip> {
+    pub(crate) fn skip_for(&self, id: &str) -> Option<&Skip> {
         self.skips.iter().find(|s| s.matches(id))
+    }
+
+    /// The `[reachability]` path with this profile's `path.` and `fixture.`
+    /// values in it; `None` without that section. The one place it is
+    /// rendered: the plan keeps the result for the probe, and
+    /// `requirements` prints it.
+    pub(crate) fn reachability_path(&self) -> Option<String> {
+        let reachability = self.reachability.as_ref()?;
+        let vars = crate::model::template::Vars {
+            fixtures: Some(&self.fixtures),
+            paths: Some(&self.paths),
+            ..crate::model::template::Vars::default()
+        };
+        // The loader checked that every variable of this path is one of the
+        // profile's, so rendering cannot fail.
+        Some(reachability.path.render(&vars).unwrap_or_default())
     }
 }
 
@@ -573,4 +590,30 @@ pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Profile {
+        Profile::parse(&SourceFile {
+            name: "p.toml".into(),
+            text: text.into(),
+        })
+        .expect("a valid profile")
+    }
+
+    #[test]
+    fn the_reachability_path_is_rendered_with_the_profiles_paths_and_fixtures() {
+        let profile = parse(
+            "name = \"p\"\n[fixtures]\nacme = \"ws_7\"\n[paths]\napi = \"/v2\"\n\
+             [reachability]\npath = \"{{path.api}}/workspaces/{{fixture.acme}}/users\"\nstatus = 401\n",
+        );
+        assert_eq!(
+            profile.reachability_path().as_deref(),
+            Some("/v2/workspaces/ws_7/users")
+        );
+        assert_eq!(parse("name = \"p\"\n").reachability_path(), None);
+    }
 }

@@ -29,7 +29,7 @@ use serde_json::Value;
 
 /// A parsed template: literal text and variables, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Template {
+pub(crate) struct Template {
     pieces: Vec<Piece>,
 }
 
@@ -41,7 +41,7 @@ enum Piece {
 
 /// A variable a template refers to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Var {
+pub(crate) enum Var {
     /// `{{run_id}}`
     RunId,
     /// `{{scenario.slug}}`
@@ -63,11 +63,11 @@ pub enum Var {
 
 /// Why a template does not parse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TemplateError {
+pub(crate) enum TemplateError {
     /// `{{` without a matching `}}`.
     #[error("`{{{{` at byte {0} is not closed by `}}}}`")]
     Unclosed(usize),
-    /// An unknown variable.
+    /// A `{{...}}` whose text (held, trimmed) names no variable.
     #[error(
         "`{{{{{0}}}}}` is not a variable (run_id, scenario.slug, receiver.url, credential.NAME, fixture.NAME, path.NAME, capture.NAME, totp(credential.NAME | capture.NAME))"
     )]
@@ -76,7 +76,7 @@ pub enum TemplateError {
 
 /// Why a template could not be rendered.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum RenderError {
+pub(crate) enum RenderError {
     /// A capture that no earlier step produced (its step failed or was skipped).
     #[error("capture `{0}` has no value")]
     MissingCapture(String),
@@ -101,7 +101,7 @@ pub enum RenderError {
         "capture `{name}` is {value:?}, which would change the request path's structure (a `/`, `\\`, `?`, `#`, `.` or `..` segment, or a control character): refused"
     )]
     UnsafeCapture {
-        /// The capture.
+        /// The capture's name, without `capture.`.
         name: String,
         /// Its value, at most 80 characters.
         value: String,
@@ -110,10 +110,10 @@ pub enum RenderError {
 
 /// Everything a template can refer to while a scenario runs.
 #[derive(Clone, Debug, Default)]
-pub struct Vars<'a> {
-    /// The run id.
+pub(crate) struct Vars<'a> {
+    /// `{{run_id}}`: `cr` and ten hex digits, unless `--run-id` set one.
     pub run_id: &'a str,
-    /// The scenario's slug.
+    /// `{{scenario.slug}}`: `<run id>-<scenario index>`.
     pub slug: &'a str,
     /// The scenario's receiver URL.
     pub receiver_url: &'a str,
@@ -129,7 +129,7 @@ pub struct Vars<'a> {
 
 impl Template {
     /// Parses `text`.
-    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+    pub(crate) fn parse(text: &str) -> Result<Template, TemplateError> {
         let mut pieces = Vec::new();
         let mut rest = text;
         let mut offset = 0;
@@ -151,16 +151,9 @@ impl Template {
         Ok(Template { pieces })
     }
 
-    /// A template that is only literal text.
-    pub fn literal(text: &str) -> Template {
-        Template {
-            pieces: vec![Piece::Literal(text.to_owned())],
-        }
-    }
-
     /// The variables this template refers to, the argument of a function
     /// (`totp(credential.NAME)`) right after the function itself.
-    pub fn vars(&self) -> impl Iterator<Item = &Var> {
+    pub(crate) fn vars(&self) -> impl Iterator<Item = &Var> {
         self.pieces.iter().flat_map(|p| {
             let (outer, inner) = match p {
                 Piece::Var(v @ Var::Totp(inner)) => (Some(v), Some(&**inner)),
@@ -174,7 +167,7 @@ impl Template {
     /// Substitutes every variable in a request path: captured values are
     /// percent-encoded as one segment, and refused if they would change the
     /// path's structure.
-    pub fn render_path(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
+    pub(crate) fn render_path(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
@@ -190,7 +183,7 @@ impl Template {
     }
 
     /// Substitutes every variable.
-    pub fn render(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
+    pub(crate) fn render(&self, vars: &Vars<'_>) -> Result<String, RenderError> {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
@@ -205,7 +198,7 @@ impl Template {
 /// A JSON value whose strings holding `{{` are templates, parsed once when
 /// the scenario is loaded and rendered without parsing again.
 #[derive(Clone, Debug, PartialEq)]
-pub enum JsonTemplate {
+pub(crate) enum JsonTemplate {
     /// A value with no template inside: rendered as a clone.
     Literal(Value),
     /// A string with variables.
@@ -219,13 +212,13 @@ pub enum JsonTemplate {
 impl JsonTemplate {
     /// Parses every string of `value` that holds `{{`; the first that is not
     /// a template is the error.
-    pub fn parse(value: &Value) -> Result<JsonTemplate, TemplateError> {
+    pub(crate) fn parse(value: &Value) -> Result<JsonTemplate, TemplateError> {
         JsonTemplate::build(value, &|text| Template::parse(text).map(Some))
     }
 
     /// As [`JsonTemplate::parse`], but a string that is not a template stays
     /// literal text (an expected body value is compared as written).
-    pub fn parse_lenient(value: &Value) -> JsonTemplate {
+    pub(crate) fn parse_lenient(value: &Value) -> JsonTemplate {
         JsonTemplate::build(value, &|text| Ok(Template::parse(text).ok()))
             .unwrap_or_else(|_: TemplateError| JsonTemplate::Literal(value.clone()))
     }
@@ -269,7 +262,7 @@ impl JsonTemplate {
     }
 
     /// Every template inside, in document order.
-    pub fn templates(&self) -> Vec<&Template> {
+    pub(crate) fn templates(&self) -> Vec<&Template> {
         fn walk<'a>(node: &'a JsonTemplate, out: &mut Vec<&'a Template>) {
             match node {
                 JsonTemplate::Literal(_) => {}
@@ -284,7 +277,7 @@ impl JsonTemplate {
     }
 
     /// The value with every template rendered.
-    pub fn render(&self, vars: &Vars<'_>) -> Result<Value, RenderError> {
+    pub(crate) fn render(&self, vars: &Vars<'_>) -> Result<Value, RenderError> {
         Ok(match self {
             JsonTemplate::Literal(value) => value.clone(),
             JsonTemplate::String(t) => Value::String(t.render(vars)?),

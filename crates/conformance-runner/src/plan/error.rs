@@ -24,11 +24,11 @@ pub enum ConfigError {
         "{file}:{line}: skip `{pattern}` matches no scenario (remove it, or pass --partial when the scenarios are only a part of the suite)"
     )]
     StaleSkip {
-        /// The profile.
+        /// The profile's file, as given.
         file: String,
-        /// The skip's line.
+        /// 1-based line of the `[[skip]]` in that file.
         line: usize,
-        /// The pattern.
+        /// The skip's `scenario`: an id, or a prefix ending in `*`.
         pattern: String,
     },
     /// A scenario refers to a credential or fixture the profile lacks.
@@ -47,11 +47,12 @@ pub enum ConfigError {
         "credential `{name}` is written in {profile}, but target {target} is not loopback: read it from the environment with `{name} = {{ env = \"...\" }}`"
     )]
     LiteralCredential {
-        /// The credential.
+        /// The credential's name in the profile.
         name: String,
-        /// The profile file.
+        /// Where it is written: the profile's file, or words for the
+        /// embedded mock profile.
         profile: String,
-        /// The target.
+        /// The target's base URL.
         target: String,
     },
     /// The filters select nothing.
@@ -61,11 +62,12 @@ pub enum ConfigError {
     /// that is no count, or values that must differ and do not.
     #[error("{file}:{line}: scenario `{id}`: {problem}")]
     UnsuitedFixture {
-        /// The scenario's file.
+        /// The scenario's file, as given to the loader.
         file: String,
-        /// The line.
+        /// 1-based line of the `repeat` step, or of the scenario's `id` for
+        /// `distinct`.
         line: usize,
-        /// The scenario.
+        /// The scenario's id.
         id: String,
         /// What is wrong, naming the fixture and the profile.
         problem: String,
@@ -77,7 +79,7 @@ pub enum ConfigError {
         .fixtures.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
     )]
     EmptyFixtures {
-        /// The profile file.
+        /// The profile's file, as given.
         profile: String,
         /// `name (used by id at file:line)`, by name.
         fixtures: Vec<String>,
@@ -89,7 +91,7 @@ pub enum ConfigError {
         .count
     )]
     NoWebAuthnClient {
-        /// The profile file.
+        /// The profile's file, as given.
         profile: String,
         /// How many selected scenarios have a `webauthn` step.
         count: usize,
@@ -101,9 +103,9 @@ pub enum ConfigError {
         "target {target} is plain http:// and not loopback: credentials would travel unencrypted; use https://, or set `[transport] credentials_over_http = true` in {profile} if you mean it"
     )]
     CredentialsOverHttp {
-        /// The target.
+        /// The target's base URL.
         target: String,
-        /// The profile file.
+        /// The profile's file, as given, where the switch would go.
         profile: String,
     },
 }
@@ -112,9 +114,9 @@ pub enum ConfigError {
 #[derive(Debug, thiserror::Error)]
 #[error("{var} ({state}): credential `{name}`, needed by `{scenario}`")]
 pub struct MissingEnv {
-    /// The credential.
+    /// The credential's name in the profile.
     pub name: String,
-    /// The variable.
+    /// The environment variable the profile reads it from.
     pub var: String,
     /// `unset` or `empty`.
     pub state: &'static str,
@@ -126,18 +128,18 @@ pub struct MissingEnv {
 #[derive(Debug, thiserror::Error)]
 #[error("{file}:{line}: scenario `{id}` uses `{var}`, but {profile} defines no {kind} `{name}`")]
 pub struct MissingValue {
-    /// The scenario's file.
+    /// The scenario's file, as given to the loader.
     pub file: String,
-    /// The line.
+    /// 1-based line of the template that uses the variable.
     pub line: usize,
-    /// The scenario.
+    /// The scenario's id.
     pub id: String,
-    /// The variable as written.
+    /// The variable as written, e.g. `{{fixture.workspace}}`.
     pub var: String,
-    /// The profile file.
+    /// The profile's file, as given.
     pub profile: String,
-    /// `credential` or `fixture`.
+    /// `credential`, `fixture` or `path`.
     pub kind: &'static str,
-    /// The missing name.
+    /// The name after `credential.`, `fixture.` or `path.`.
     pub name: String,
 }

@@ -30,7 +30,7 @@ pub use error::{ConfigError, MissingEnv, MissingValue};
 /// rate-limits.
 pub const DEFAULT_JOBS: usize = 64;
 /// Default per-request timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_scenarios.rs"));
 
@@ -51,7 +51,7 @@ pub fn embedded_scenarios() -> Result<Vec<Scenario>, LoadError> {
 }
 
 /// Scenarios from `dir`, or the embedded ones.
-pub fn load_scenarios(dir: Option<&Path>) -> Result<Vec<Scenario>, LoadError> {
+pub(crate) fn load_scenarios(dir: Option<&Path>) -> Result<Vec<Scenario>, LoadError> {
     match dir {
         Some(dir) => scenario::load::load_dir(dir),
         None => embedded_scenarios(),
@@ -61,7 +61,8 @@ pub fn load_scenarios(dir: Option<&Path>) -> Result<Vec<Scenario>, LoadError> {
 /// What to run, before validation.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// The profile.
+    /// The target's profile: credentials, fixtures, paths, skips and the
+    /// reachability check.
     pub profile: Profile,
     /// Every scenario loaded.
     pub scenarios: Vec<Scenario>,
@@ -118,6 +119,9 @@ pub struct Plan {
     pub(crate) jobs: usize,
     pub(crate) timeout: Duration,
     pub(crate) run_id: String,
+    /// The path the reachability probe asks for: the profile's rendered
+    /// `[reachability] path`, or `/healthz` without that section.
+    pub(crate) probe_path: String,
     pub(crate) coverage_enforced: bool,
     pub(crate) max_fail: Option<usize>,
     pub(crate) deadline: Option<Duration>,
@@ -310,6 +314,9 @@ impl Plan {
                 profile.file
             ));
         }
+        let probe_path = profile
+            .reachability_path()
+            .unwrap_or_else(|| "/healthz".to_owned());
         Ok(Plan {
             profile,
             target,
@@ -320,6 +327,7 @@ impl Plan {
             jobs: jobs.max(1),
             timeout,
             run_id: run_id.unwrap_or_else(new_run_id),
+            probe_path,
             coverage_enforced,
             max_fail,
             deadline,
@@ -338,8 +346,9 @@ impl Plan {
         &self.skipped
     }
 
-    /// The run id.
-    pub fn run_id(&self) -> &str {
+    /// The run id that tags every resource the run creates: `--run-id`, or
+    /// `cr` and ten random hex digits.
+    pub(crate) fn run_id(&self) -> &str {
         &self.run_id
     }
 
@@ -349,19 +358,14 @@ impl Plan {
         &self.warnings
     }
 
-    /// The target's base URL, as validated (an http or https URL with a
-    /// host). A string, so the HTTP client stays out of the public API.
-    pub fn target(&self) -> &str {
-        self.target.as_str()
-    }
-
-    /// The profile.
-    pub fn profile(&self) -> &Profile {
+    /// The profile the plan was validated against, as loaded (credentials
+    /// are resolved separately and never stored in it).
+    pub(crate) fn profile(&self) -> &Profile {
         &self.profile
     }
 
     /// The redactor of the profile's credentials.
-    pub fn redactor(&self) -> &Redactor {
+    pub(crate) fn redactor(&self) -> &Redactor {
         &self.redactor
     }
 }

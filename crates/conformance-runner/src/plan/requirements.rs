@@ -19,7 +19,7 @@ use crate::plan::select::{self, Filter, Shard};
 /// Everything the selected scenarios need from a target.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Requirements {
-    /// The profile's file.
+    /// The profile's file, as given (the embedded profile's name for the mock).
     pub profile: String,
     /// The profile's `base_url`, if any.
     pub base_url: Option<String>,
@@ -69,15 +69,8 @@ pub(crate) fn requirements(
     let mut out = Requirements {
         profile: profile.file.clone(),
         base_url: profile.base_url.clone(),
-        reachability: match &profile.reachability {
-            Some(r) => {
-                let vars = crate::model::template::Vars {
-                    fixtures: Some(&profile.fixtures),
-                    paths: Some(&profile.paths),
-                    ..crate::model::template::Vars::default()
-                };
-                // The profile loader checked every variable of this path.
-                let path = r.path.render(&vars).unwrap_or_default();
+        reachability: match (&profile.reachability, profile.reachability_path()) {
+            (Some(r), Some(path)) => {
                 let mut text = format!("GET {path} answers {}", r.status);
                 if let Some(m) = &r.media_type {
                     let _ = write!(text, " {m}");
@@ -87,7 +80,7 @@ pub(crate) fn requirements(
                 }
                 text
             }
-            None => "GET /healthz answers anything (no [reachability] in the profile)".into(),
+            _ => "GET /healthz answers anything (no [reachability] in the profile)".into(),
         },
         selected: selected.len(),
         standard: selected.iter().filter(|s| s.standard.is_some()).count(),

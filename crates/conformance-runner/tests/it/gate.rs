@@ -590,7 +590,7 @@ async fn the_diff_subcommand_exits_0_when_targets_agree_and_1_with_the_differenc
     let out = runner(diff(a, c)).await;
     assert_eq!(out.status.code(), Some(1));
     let differ: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let schema = conformance_runner::diff::schema();
+    let schema = conformance_runner::cli::diff::schema();
     let validator = jsonschema::draft202012::new(&schema).unwrap();
     assert!(validator.is_valid(&differ), "{differ:#}");
     let changes: Vec<(&str, &str)> = differ["differences"][0]["changes"]

@@ -77,7 +77,7 @@ impl ConnState {
         }
     }
 
-    /// A byte moved.
+    /// Records that a byte moved now, which restarts the idle timeout.
     pub(crate) fn touch(&self) {
         self.last_activity.store(now_ms(), Ordering::Relaxed);
     }

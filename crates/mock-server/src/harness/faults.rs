@@ -132,7 +132,8 @@ pub(crate) struct Facts<'a> {
     pub(crate) route: Option<(&'static str, &'static str)>,
     /// The `{workspace}` segment of the path.
     pub(crate) workspace: Option<&'a str>,
-    /// The bearer token.
+    /// The `Authorization: Bearer` token, without the scheme; `None` when
+    /// the header is absent, malformed or of another scheme.
     pub(crate) token: Option<&'a str>,
     /// The client address (as the network policy sees it).
     pub(crate) client: Option<IpAddr>,

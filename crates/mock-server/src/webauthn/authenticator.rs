@@ -92,7 +92,8 @@ pub struct Assertion {
 #[derive(Debug)]
 pub struct SoftAuthenticator {
     key: EcdsaKeyPair,
-    /// The credential id.
+    /// The credential id this authenticator made: raw bytes, base64url on
+    /// the wire.
     pub credential_id: Vec<u8>,
     /// The authenticator model it reports.
     pub aaguid: Aaguid,

@@ -134,7 +134,8 @@ impl CeremonyError {
 /// What the relying party reads from `clientDataJSON`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientData {
-    /// The decoded challenge.
+    /// The challenge, base64url-decoded: the server's bytes when the client
+    /// is honest, compared with the live challenges of the caller.
     pub challenge: Vec<u8>,
     /// The origin the client claims.
     pub origin: String,
@@ -449,7 +450,8 @@ fn bad_cert(index: usize, reason: &str) -> CeremonyError {
 /// A seeded WebAuthn credential, decoded.
 #[derive(Debug, Clone)]
 pub struct SeededCredential {
-    /// The credential id.
+    /// The credential id, decoded from the seed's base64url: 1 to 1023
+    /// bytes.
     pub id: Vec<u8>,
     /// Its public key.
     pub public_key: PublicKey,

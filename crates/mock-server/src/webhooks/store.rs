@@ -42,7 +42,8 @@ pub(crate) const MAX_IN_FLIGHT: usize = 64;
 pub(crate) struct Endpoint {
     /// The id (`whk_000012`).
     pub id: String,
-    /// The owning workspace.
+    /// The id of the workspace that registered it; only that workspace
+    /// sees it or gets its events.
     pub workspace: String,
     /// Where deliveries are POSTed.
     pub url: String,

@@ -63,23 +63,23 @@ pub struct Scenario {
     pub standard: Option<String>,
     /// The envelope the error comes in when it is not the code's own (a
     /// generic code on a SCIM endpoint).
-    pub envelope: Option<Envelope>,
+    pub(crate) envelope: Option<Envelope>,
     /// Steps run before the request, in order.
-    pub setup: Vec<Step>,
+    pub(crate) setup: Vec<Step>,
     /// The asserted request: sent once, never retried.
-    pub request: Request,
+    pub(crate) request: Request,
     /// Expectations beyond the catalog contract.
-    pub expect: Expectations,
+    pub(crate) expect: Expectations,
     /// What the asserted request would leave behind on a target that wrongly
     /// succeeds (a factor it should have refused), captured only then, for
     /// cleanup steps to remove.
-    pub request_captures: Vec<(String, CaptureFrom)>,
+    pub(crate) request_captures: Vec<(String, CaptureFrom)>,
     /// Steps that remove what setup created; run after the scenario, whatever its outcome.
-    pub cleanup: Vec<Step>,
+    pub(crate) cleanup: Vec<Step>,
     /// Values that must differ under the profile, or the scenario would not
     /// prove what it is named after (a spent token presented for "another"
     /// purpose that is its own). Only `fixture.` and `path.` variables.
-    pub distinct: Vec<Template>,
+    pub(crate) distinct: Vec<Template>,
     /// Where the scenario is written.
     pub source: SourceLocation,
 }
@@ -98,7 +98,7 @@ pub struct SourceLocation {
 
 /// A setup or cleanup step.
 #[derive(Clone, Debug)]
-pub enum Step {
+pub(crate) enum Step {
     /// Send a request.
     Http(HttpStep),
     /// Configure how the webhook receiver answers this scenario's deliveries.
@@ -111,10 +111,10 @@ pub enum Step {
 
 /// A request sent during setup or cleanup.
 #[derive(Clone, Debug)]
-pub struct HttpStep {
+pub(crate) struct HttpStep {
     /// A name for reports (defaults to `METHOD path`).
     pub name: String,
-    /// The request.
+    /// The request to send, its templates rendered when the step runs.
     pub request: Request,
     /// Values to capture from the response, by name.
     pub captures: Vec<(String, CaptureFrom)>,
@@ -130,7 +130,7 @@ pub struct HttpStep {
 
 /// How many times a step is sent.
 #[derive(Clone, Debug)]
-pub enum Repeat {
+pub(crate) enum Repeat {
     /// A count written in the scenario, 1 to 100.
     Times(u32),
     /// `{{fixture.NAME}}`: a count the profile names (a quota, a threshold
@@ -143,7 +143,7 @@ pub(crate) const MAX_REPEAT: u32 = 100;
 
 impl Repeat {
     /// The count under `fixtures` (a plan has checked a fixture's value).
-    pub fn count(
+    pub(crate) fn count(
         &self,
         fixtures: Option<&std::collections::BTreeMap<String, String>>,
     ) -> Result<u32, String> {
@@ -173,7 +173,7 @@ pub(crate) fn parse_count(text: &str) -> Option<u32> {
 
 /// Where a capture reads its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CaptureFrom {
+pub(crate) enum CaptureFrom {
     /// A JSON Pointer into the response body.
     Body(String),
     /// A response header, by lowercase name.
@@ -182,7 +182,7 @@ pub enum CaptureFrom {
 
 /// How the receiver answers deliveries for this scenario.
 #[derive(Clone, Debug)]
-pub enum ReceiverStep {
+pub(crate) enum ReceiverStep {
     /// Verify Standard Webhooks signatures with this secret; 204 when valid, 401 otherwise.
     Verify(Template),
     /// Answer every delivery with this status.
@@ -191,20 +191,21 @@ pub enum ReceiverStep {
 
 /// A request, with templates not yet rendered.
 #[derive(Clone, Debug)]
-pub struct Request {
-    /// The method.
+pub(crate) struct Request {
+    /// One of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS (the loader
+    /// rejects any other).
     pub method: Method,
     /// The path and query, relative to the target's base URL.
     pub path: Template,
     /// Headers, by lowercase name.
     pub headers: Vec<(HeaderName, Template)>,
-    /// The body.
+    /// The body; `None` sends none, and the runner adds no `Content-Type`.
     pub body: Option<Body>,
 }
 
-/// A request body.
+/// A request body: a step's `json` or `body` (the loader rejects both).
 #[derive(Clone, Debug)]
-pub enum Body {
+pub(crate) enum Body {
     /// JSON; string values are templates, parsed at load. Sent with
     /// `Content-Type: application/json` unless the request sets its own.
     Json(JsonTemplate),
@@ -214,7 +215,7 @@ pub enum Body {
 
 /// Expectations beyond the catalog contract.
 #[derive(Clone, Debug, Default)]
-pub struct Expectations {
+pub(crate) struct Expectations {
     /// Header expectations, by lowercase name.
     pub headers: Vec<(HeaderName, HeaderMatch)>,
     /// Body members that must equal a JSON value (its templates rendered), by JSON Pointer.
@@ -225,7 +226,7 @@ pub struct Expectations {
 
 /// A regular expression with its source text (for reports).
 #[derive(Clone, Debug)]
-pub struct MatchRegex(pub Regex);
+pub(crate) struct MatchRegex(pub Regex);
 
 impl fmt::Display for MatchRegex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -235,7 +236,7 @@ impl fmt::Display for MatchRegex {
 
 /// What a header must look like.
 #[derive(Clone, Debug)]
-pub enum HeaderMatch {
+pub(crate) enum HeaderMatch {
     /// Exactly this value (a template).
     Equals(Template),
     /// Contains this text (a template).
@@ -246,7 +247,7 @@ pub enum HeaderMatch {
     Matches(MatchRegex),
     /// Present, any value.
     Present,
-    /// Absent.
+    /// Not in the response at all (`absent = true`).
     Absent,
 }
 
@@ -279,7 +280,7 @@ pub enum LoadError {
     /// A file or directory could not be read.
     #[error("failed to read {}: {source}", path.display())]
     Io {
-        /// The path.
+        /// The file or directory that could not be read.
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
@@ -303,7 +304,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// Reads a file, named in diagnostics by its path as given.
-    pub fn read(path: &Path) -> std::io::Result<SourceFile> {
+    pub(crate) fn read(path: &Path) -> std::io::Result<SourceFile> {
         Ok(SourceFile {
             name: path.display().to_string(),
             text: std::fs::read_to_string(path)?,
@@ -311,7 +312,7 @@ impl SourceFile {
     }
 
     /// A diagnostic at byte `offset` of the file.
-    pub fn diagnostic(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn diagnostic(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
         let (line, column) = line_column(&self.text, offset);
         Diagnostic {
             file: self.name.clone(),
@@ -322,7 +323,7 @@ impl SourceFile {
     }
 
     /// The file parsed as TOML into `T`, or where and why it is not.
-    pub fn parse_toml<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+    pub(crate) fn parse_toml<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
         toml::from_str(&self.text)
             .map_err(|e| self.diagnostic(e.span().map_or(0, |s| s.start), e.message().trim_end()))
     }
@@ -352,17 +353,17 @@ impl Scenario {
     }
 
     /// The category of the scenario's code.
-    pub fn category(&self) -> Category {
+    pub(crate) fn category(&self) -> Category {
         self.code.category()
     }
 
     /// The envelope the error must come in.
-    pub fn envelope(&self) -> Envelope {
+    pub(crate) fn envelope(&self) -> Envelope {
         self.envelope.unwrap_or(self.code.info().envelope)
     }
 
     /// Every template in the scenario, with the line it is on.
-    pub fn templates(&self) -> Vec<(&Template, usize)> {
+    pub(crate) fn templates(&self) -> Vec<(&Template, usize)> {
         let mut out = Vec::new();
         let line = self.source.line;
         for step in self.setup.iter().chain(&self.cleanup) {

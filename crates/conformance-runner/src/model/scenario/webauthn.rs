@@ -43,7 +43,7 @@ use crate::redact::Redactor;
 
 /// A ceremony of the runner's software authenticator.
 #[derive(Clone, Debug)]
-pub struct WebAuthnStep {
+pub(crate) struct WebAuthnStep {
     /// A name for reports.
     pub name: String,
     /// Registration or assertion, with its inputs.
@@ -54,11 +54,14 @@ pub struct WebAuthnStep {
     pub rp_id: Option<Template>,
     /// `clientDataJSON.type`; `None`: the ceremony's own.
     pub client_data_type: Option<String>,
-    /// The UP flag.
+    /// The UP (user present) flag of the authenticator data; true unless
+    /// the scenario sets `user_present = false`.
     pub user_present: bool,
-    /// The UV flag.
+    /// The UV (user verified) flag; true unless `user_verified = false`.
     pub user_verified: bool,
-    /// The signature counter.
+    /// The signature counter written into the authenticator data (0 unless
+    /// the scenario sets `counter`); a value at or below the last one seen
+    /// is a cloned authenticator to the server.
     pub counter: u32,
     /// Flip a bit of the signature.
     pub tamper_signature: bool,
@@ -70,7 +73,7 @@ pub struct WebAuthnStep {
 
 /// What the authenticator is asked to do.
 #[derive(Clone, Debug)]
-pub enum Ceremony {
+pub(crate) enum Ceremony {
     /// `navigator.credentials.create()`: a new credential, attested.
     Create {
         /// The challenge the target answered, base64url.
@@ -97,7 +100,7 @@ pub enum Ceremony {
 
 /// The attestation statement a `create` ceremony writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttestationFormat {
+pub(crate) enum AttestationFormat {
     /// `fmt: none`.
     None,
     /// `fmt: packed`, self attestation.
@@ -108,7 +111,7 @@ pub enum AttestationFormat {
 
 impl WebAuthnStep {
     /// Every template of the step.
-    pub fn templates(&self) -> Vec<&Template> {
+    pub(crate) fn templates(&self) -> Vec<&Template> {
         let mut out: Vec<&Template> = match &self.ceremony {
             Ceremony::Create {
                 challenge,
@@ -139,7 +142,7 @@ impl WebAuthnStep {
 
 /// The authenticator app showing the current code of a secret.
 #[derive(Clone, Debug)]
-pub struct TotpStep {
+pub(crate) struct TotpStep {
     /// A name for reports.
     pub name: String,
     /// The base32 secret.
