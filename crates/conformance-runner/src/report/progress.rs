@@ -37,6 +37,16 @@ struct State {
 
 const WIDTH: usize = 30;
 
+impl State {
+    /// Writes `text` in one call: standard error is unbuffered, and a
+    /// `write!` with arguments makes a system call per piece (a run of the
+    /// single-request scenarios made a thousand of them).
+    fn write(&mut self, text: &str) {
+        let _ = self.out.write_all(text.as_bytes());
+        let _ = self.out.flush();
+    }
+}
+
 impl Progress {
     /// Progress of `style` written to `out`.
     pub fn new(style: Style, out: Box<dyn Write + Send>) -> Progress {
@@ -61,7 +71,7 @@ impl Progress {
         let mut s = self.lock();
         s.total = total;
         if self.style == Style::Lines {
-            let _ = writeln!(s.out, "running {total} scenarios");
+            s.write(&format!("running {total} scenarios\n"));
         }
     }
 
@@ -82,7 +92,9 @@ impl Progress {
                     Outcome::Waived => "WAIVED",
                 };
                 let (done, total) = (s.done, s.total);
-                let _ = writeln!(s.out, "[{done}/{total}] {word} {id} ({duration_ms} ms)");
+                s.write(&format!(
+                    "[{done}/{total}] {word} {id} ({duration_ms} ms)\n"
+                ));
             }
             Style::Bar => {
                 let filled = (s.done * WIDTH).checked_div(s.total).unwrap_or(WIDTH);
@@ -92,11 +104,9 @@ impl Progress {
                     ".".repeat(WIDTH - filled.min(WIDTH))
                 );
                 let (done, total, failed) = (s.done, s.total, s.failed);
-                let _ = write!(
-                    s.out,
+                s.write(&format!(
                     "\r\x1b[2K[{bar}] {done}/{total}  {failed} failed  {id}"
-                );
-                let _ = s.out.flush();
+                ));
             }
         }
     }
@@ -105,8 +115,7 @@ impl Progress {
     pub fn finish(&self) {
         let mut s = self.lock();
         if self.style == Style::Bar {
-            let _ = write!(s.out, "\r\x1b[2K");
-            let _ = s.out.flush();
+            s.write("\r\x1b[2K");
         }
     }
 
