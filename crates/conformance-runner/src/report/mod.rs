@@ -161,8 +161,8 @@ pub enum Outcome {
     deny_unknown_fields,
     extend(
         "if" = { "properties": { "outcome": { "enum": ["failed", "waived"] } } },
-        "then" = { "properties": { "findings": { "minItems": 1 } } },
-        "else" = { "properties": { "findings": { "maxItems": 0 } } },
+        "then" = { "properties": { "findings": { "type": "array", "minItems": 1 } } },
+        "else" = { "properties": { "findings": { "type": "array", "maxItems": 0 } } },
     )
 )]
 pub struct ScenarioReport {
