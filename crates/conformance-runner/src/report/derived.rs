@@ -114,3 +114,72 @@ impl JsonSchema for CategorySlug {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record as the report writes one.
+    #[derive(JsonSchema)]
+    #[schemars(rename = "record", deny_unknown_fields)]
+    struct Record {
+        /// How long it took, in
+        /// milliseconds.
+        ///
+        /// A second paragraph.
+        #[expect(dead_code, reason = "only its schema is read")]
+        wall_ms: u64,
+        /// When it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[expect(dead_code, reason = "only its schema is read")]
+        inner: Option<Inner>,
+    }
+
+    /// A nested record.
+    #[derive(JsonSchema)]
+    #[schemars(rename = "inner")]
+    struct Inner {
+        /// A status, when one came.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[expect(dead_code, reason = "only its schema is read")]
+        status: Option<u16>,
+    }
+
+    #[test]
+    fn a_published_schema_has_no_null_no_integer_format_and_unwrapped_docs() {
+        assert_eq!(
+            published::<Record>("record.schema.json", "A record"),
+            json!({
+                "$schema": DRAFT,
+                "$id": "https://docs.platform.example/schemas/record.schema.json",
+                "title": "A record",
+                "description": "A record as the report writes one.",
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "wall_ms": {
+                        "description": "How long it took, in milliseconds.\n\nA second paragraph.",
+                        "type": "integer",
+                        "minimum": 0
+                    },
+                    "inner": { "$ref": "#/$defs/inner", "description": "When it has one." }
+                },
+                "required": ["wall_ms"],
+                "$defs": {
+                    "inner": {
+                        "description": "A nested record.",
+                        "type": "object",
+                        "properties": {
+                            "status": {
+                                "description": "A status, when one came.",
+                                "type": "integer",
+                                "minimum": 0,
+                                "maximum": 65535
+                            }
+                        }
+                    }
+                }
+            })
+        );
+    }
+}
