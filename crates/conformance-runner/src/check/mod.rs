@@ -34,10 +34,13 @@ pub(crate) const RULE_TRANSPORT: &str = "transport";
 pub(crate) const RULE_REQUEST_ID: &str = "request-id";
 
 /// One way a response failed its scenario.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "finding", deny_unknown_fields)]
 pub struct Finding {
-    /// The rule: a `response_schema::Rule` name, or `header`, `body`,
-    /// `setup`, `transport`.
+    /// The rule the response broke: one of the error-body contract
+    /// (`status`, `code`, `media-type`, `schema`, ...) or of the runner
+    /// (`header`, `body`, `setup`, `transport`, `request-id`); what a
+    /// waiver's `rule` names.
     pub rule: String,
     /// Where: `status`, `header:<name>`, `body:<json-pointer>`, `setup:<step>`, `request`.
     pub at: String,

@@ -20,6 +20,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::args::{Format, OutputArgs, RequestArgs, SelectionArgs};
@@ -27,6 +28,7 @@ use crate::cli::exit::{Failure, Verdict};
 use crate::model::normalize::Normalizer;
 use crate::model::profile::{Profile, ProfileError};
 use crate::plan::{ConfigError, Options, Plan, load_scenarios};
+use crate::report::derived::{CodeName, published};
 use crate::report::gating::{Drift, DriftKind};
 use crate::report::progress::Progress;
 use crate::report::snapshot;
@@ -68,25 +70,32 @@ pub struct DiffArgs {
     pub output: OutputArgs,
 }
 
-/// What differs between two targets.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What differs between two targets: what `conformance-runner diff
+/// --format json` prints. The scenarios whose normalised responses differ
+/// between the left and the right target, grouped by code; in a change,
+/// `recorded` is the left value and `observed` the right.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DiffReport {
-    /// The left target.
+    /// The left target's base URL (the reference), redacted.
     pub left: String,
-    /// The right target.
+    /// The right target's base URL (the one compared with it), redacted.
     pub right: String,
-    /// Counts.
+    /// How many scenarios were compared and differ, and whether the targets
+    /// agree.
     pub summary: DiffSummary,
-    /// Per code with a selected scenario, in documented order.
+    /// One row per code with a compared scenario, in documented order.
     pub codes: Vec<CodeRow>,
-    /// The scenarios that differ, by code then id.
+    /// The scenarios that differ, by code (documented order) then id.
     pub differences: Vec<ScenarioDiff>,
-    /// Whether a run was interrupted.
+    /// Whether a run was interrupted (Ctrl-C): the diff is then partial and
+    /// the targets do not agree.
     pub interrupted: bool,
 }
 
-/// Counts of a diff.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Counts of a diff, and its verdict.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "diff_summary", deny_unknown_fields)]
 pub struct DiffSummary {
     /// Scenarios compared (answered on at least one side).
     pub compared: usize,
@@ -94,31 +103,37 @@ pub struct DiffSummary {
     pub same: usize,
     /// Of those, different.
     pub differ: usize,
-    /// Whether the targets agree.
+    /// Whether the targets agree (exit status 0): nothing differs and
+    /// neither run was interrupted.
     pub agree: bool,
 }
 
 /// One code's row of the summary table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "code_row", deny_unknown_fields)]
 pub struct CodeRow {
-    /// The code.
+    /// The catalog code whose scenarios this row counts.
+    #[schemars(with = "CodeName")]
     pub code: String,
-    /// Scenarios compared.
+    /// Scenarios of the code compared (answered on at least one side).
     pub compared: usize,
-    /// Identical.
+    /// Of those, identical after normalisation.
     pub same: usize,
-    /// Different.
+    /// Of those, different.
     pub differ: usize,
 }
 
 /// One scenario that differs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "scenario_diff", deny_unknown_fields)]
 pub struct ScenarioDiff {
-    /// The scenario.
+    /// The scenario's id.
     pub id: String,
-    /// Its code.
+    /// The catalog code the scenario proves.
+    #[schemars(with = "CodeName")]
     pub code: String,
     /// Each difference; `recorded` is the left value, `observed` the right.
+    #[schemars(length(min = 1))]
     pub changes: Vec<Drift>,
 }
 
@@ -360,66 +375,8 @@ pub async fn run<F: Future<Output = ()>>(
     Ok(diff)
 }
 
-/// The schema of the JSON diff.
+/// The schema of the JSON diff (`schemas/diff.schema.json`), derived from
+/// [`DiffReport`].
 pub fn schema() -> serde_json::Value {
-    let codes: Vec<&str> = catalog::Code::ALL.iter().map(|c| c.name()).collect();
-    let count = serde_json::json!({ "type": "integer", "minimum": 0 });
-    let mut report = crate::report::schema::report();
-    let drift = report
-        .pointer_mut("/$defs/drift")
-        .map(std::mem::take)
-        .unwrap_or_default();
-    serde_json::json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://docs.platform.example/schemas/diff.schema.json",
-        "title": "Conformance diff of two targets",
-        "description": "What `conformance-runner diff --format json` prints: the scenarios whose normalised responses differ between the left and the right target, grouped by code. In a change, `recorded` is the left value and `observed` the right.",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["left", "right", "summary", "codes", "differences", "interrupted"],
-        "properties": {
-            "left": { "type": "string" },
-            "right": { "type": "string" },
-            "summary": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["compared", "same", "differ", "agree"],
-                "properties": {
-                    "compared": count,
-                    "same": count,
-                    "differ": count,
-                    "agree": { "type": "boolean" }
-                }
-            },
-            "codes": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["code", "compared", "same", "differ"],
-                    "properties": {
-                        "code": { "enum": codes },
-                        "compared": count,
-                        "same": count,
-                        "differ": count
-                    }
-                }
-            },
-            "differences": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["id", "code", "changes"],
-                    "properties": {
-                        "id": { "type": "string" },
-                        "code": { "enum": codes },
-                        "changes": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/change" } }
-                    }
-                }
-            },
-            "interrupted": { "type": "boolean" }
-        },
-        "$defs": { "change": drift }
-    })
+    published::<DiffReport>("diff.schema.json", "Conformance diff of two targets")
 }

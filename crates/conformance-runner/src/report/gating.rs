@@ -5,31 +5,37 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// One way a response differs from its recorded snapshot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One way a response differs from its recorded snapshot (in a diff, the
+/// right target's response from the left's): not a contract violation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "drift", deny_unknown_fields)]
 pub struct Drift {
     /// Changed, added, removed, or no snapshot yet.
     pub kind: DriftKind,
-    /// For people: `detail changed`, `member \`x\` added`, `header \`y\` removed`.
+    /// For people: `detail changed`, ``member `x` added``, ``header `y` removed``.
     pub title: String,
     /// Where: `status`, `header:<name>`, `body:<json-pointer>`, or `snapshot`.
     pub at: String,
-    /// The recorded value.
+    /// The recorded value (in a diff, the left target's), absent when
+    /// there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded: Option<Value>,
-    /// The value this run observed.
+    /// The value this run observed (in a diff, the right target's), absent
+    /// when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed: Option<Value>,
-    /// `- recorded` / `+ observed` lines.
+    /// The change as text: `- recorded` and `+ observed` lines.
     pub diff: String,
 }
 
 /// What kind of drift.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "drift_kind")]
 pub enum DriftKind {
     /// A value changed.
     Changed,
@@ -47,10 +53,11 @@ impl fmt::Display for Drift {
     }
 }
 
-/// What the comparison did, for the report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What the comparison with recorded snapshots (`--snapshots DIR`) did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "snapshot_run", deny_unknown_fields)]
 pub struct SnapshotRun {
-    /// The snapshot directory.
+    /// The snapshot directory, as given to `--snapshots`.
     pub dir: String,
     /// Whether drift fails the run (the profile's `[snapshots] drift`).
     pub drift_fails: bool,
@@ -61,23 +68,29 @@ pub struct SnapshotRun {
 }
 
 /// The waiver that covers a waived scenario, in its report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "waiver_note", deny_unknown_fields)]
 pub struct WaiverNote {
-    /// The waivers file.
+    /// The waivers file, as given to `--waivers`.
     pub file: String,
-    /// The waiver's line.
+    /// The line of the waiver's `[[waiver]]` header in `file`.
+    #[schemars(range(min = 1))]
     pub line: usize,
-    /// Why.
+    /// Why the failure is accepted for now, as the waiver says.
+    #[schemars(length(min = 1))]
     pub reason: String,
-    /// Who owns it.
+    /// The person or team who answers for the failure.
+    #[schemars(length(min = 1))]
     pub owner: String,
-    /// The last day it holds, `YYYY-MM-DD`.
+    /// The last day the waiver holds, `YYYY-MM-DD`.
+    #[schemars(extend("format" = "date"))]
     pub expires: String,
 }
 
 /// A waiver's state after a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "waiver_state")]
 pub enum WaiverState {
     /// Not expired, and it matched a failure.
     Live,
@@ -88,23 +101,28 @@ pub enum WaiverState {
 }
 
 /// A waiver and what it did in a run, for the report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "waiver_status", deny_unknown_fields)]
 pub struct WaiverStatus {
-    /// The waivers file.
+    /// The waivers file, as given to `--waivers`.
     pub file: String,
-    /// The waiver's line.
+    /// The line of the waiver's `[[waiver]]` header in `file`.
+    #[schemars(range(min = 1))]
     pub line: usize,
-    /// What it matches: `scenario \`x\`, rule \`y\``.
+    /// What it matches, for people: ``scenario `x`, rule `y` ``.
     pub matches: String,
-    /// Why.
+    /// Why the failure is accepted for now, as the waiver says.
+    #[schemars(length(min = 1))]
     pub reason: String,
-    /// Who owns it.
+    /// The person or team who answers for the failure.
+    #[schemars(length(min = 1))]
     pub owner: String,
-    /// The last day it holds, `YYYY-MM-DD`.
+    /// The last day the waiver holds, `YYYY-MM-DD`.
+    #[schemars(extend("format" = "date"))]
     pub expires: String,
-    /// Live, expired or stale.
+    /// Live, expired (fails the run) or stale (matched no failure: remove it).
     pub state: WaiverState,
-    /// Failed scenarios it matched.
+    /// The ids of the failed scenarios it matched.
     pub matched: Vec<String>,
 }
 

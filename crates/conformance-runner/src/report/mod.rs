@@ -7,6 +7,7 @@
 
 mod color;
 pub(crate) mod curl;
+pub(crate) mod derived;
 pub(crate) mod gating;
 pub mod github;
 pub mod html;
@@ -22,26 +23,35 @@ pub mod waiver;
 use std::collections::BTreeMap;
 
 use catalog::{Category, Code};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::check::Finding;
 use crate::redact::Redactor;
+use crate::report::derived::{CategorySlug, CodeName};
 
 /// Version of the JSON report format; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Everything a run found.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Everything a run found: what `conformance-runner --format json` prints
+/// and `--json FILE` writes. Secrets are redacted. Members may be added in a
+/// compatible release; an incompatible change bumps `schema_version`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Report {
-    /// The JSON report format's version.
+    /// The JSON report format's version: 1. A consumer refuses a report
+    /// whose version it does not know.
+    #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema_version: u32,
-    /// The run's id; every resource the run created carries it.
+    /// The run's id; every resource the run created on the target carries it,
+    /// so a failed cleanup can be finished by hand.
     pub run_id: String,
-    /// The target's base URL.
+    /// The target's base URL, redacted.
     pub target: String,
-    /// The profile's name.
+    /// The name of the profile the run used (`mock` for the embedded one).
     pub profile: String,
-    /// Counts.
+    /// How many scenarios passed, failed, were skipped or waived, and
+    /// whether the run passed (`ok`).
     pub summary: Summary,
     /// Whether a code without a passing scenario fails the run (the whole,
     /// unfiltered, unsharded suite was selected).
@@ -71,8 +81,9 @@ pub struct Report {
     pub hostname: String,
 }
 
-/// Counts of scenario outcomes.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Counts of scenario outcomes, and the run's verdict.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "summary", deny_unknown_fields)]
 pub struct Summary {
     /// Scenarios that passed.
     pub passed: usize,
@@ -88,19 +99,25 @@ pub struct Summary {
     pub drifted: usize,
     /// Selected scenarios.
     pub total: usize,
-    /// Codes with no passing scenario, when coverage is enforced.
+    /// Codes with no passing or waived scenario, when coverage is enforced
+    /// (empty otherwise); each fails the run.
+    #[schemars(with = "Vec<CodeName>")]
     pub uncovered: Vec<String>,
-    /// Whether the run passed: no failure, no uncovered code, not
-    /// interrupted, no expired waiver, and no drift when drift fails the run.
+    /// Whether the run passed (exit status 0): no failure, no uncovered
+    /// code, not interrupted, no expired waiver, and no drift when drift
+    /// fails the run.
     pub ok: bool,
 }
 
 /// One catalog code's scenarios.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "coverage_row", deny_unknown_fields)]
 pub struct CoverageRow {
-    /// The code.
+    /// The catalog code this row counts.
+    #[schemars(with = "CodeName")]
     pub code: String,
-    /// Its category slug.
+    /// The code's category, as in the reference page's sections.
+    #[schemars(with = "CategorySlug")]
     pub category: String,
     /// Selected scenarios proving it.
     pub scenarios: usize,
@@ -121,51 +138,68 @@ pub struct CoverageRow {
 }
 
 /// The outcome of one scenario.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "outcome")]
 pub enum Outcome {
     /// Every check passed.
     Passed,
-    /// At least one finding.
+    /// At least one finding; fails the run.
     Failed,
-    /// Not run.
+    /// Not run: the profile skips it (`skip_reason` says why), or an
+    /// interruption left it unrun.
     Skipped,
     /// Failed, but every finding is covered by a live waiver.
     Waived,
 }
 
-/// One scenario's result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One scenario's result. A failed or waived scenario has at least one
+/// finding; any other has none.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    rename = "scenario",
+    deny_unknown_fields,
+    extend(
+        "if" = { "properties": { "outcome": { "enum": ["failed", "waived"] } } },
+        "then" = { "properties": { "findings": { "type": "array", "minItems": 1 } } },
+        "else" = { "properties": { "findings": { "type": "array", "maxItems": 0 } } },
+    )
+)]
 pub struct ScenarioReport {
-    /// The scenario id.
+    /// The scenario's id (`<code-anchor>/<variant>`), unique in the suite:
+    /// what `--filter` and a waiver's `scenario` match.
     pub id: String,
-    /// The code it proves.
+    /// The catalog code the scenario proves.
+    #[schemars(with = "CodeName")]
     pub code: String,
-    /// The code's category slug.
+    /// The code's category.
+    #[schemars(with = "CategorySlug")]
     pub category: String,
-    /// Its tags.
+    /// The scenario's tags, as written in its file.
     pub tags: Vec<String>,
-    /// What it shows.
+    /// What the scenario shows, as written in its file.
     pub description: String,
     /// The standard rule it proves (`RFC 7644 §3.4.2.2`), or `platform`.
     #[serde(default = "platform_basis")]
     pub basis: String,
-    /// The file it is written in.
+    /// The scenario file, relative to the working directory.
     pub file: String,
-    /// The line of its `id`.
+    /// The line of the scenario's `id` in `file`.
+    #[schemars(range(min = 1))]
     pub line: usize,
     /// Compiled into the runner: `file` is in the runner's source, which a
     /// user of the installed binary does not have.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub built_in: bool,
-    /// Passed, failed or skipped.
+    /// Passed, failed, skipped or waived.
     pub outcome: Outcome,
-    /// Why it was skipped.
+    /// Why it was skipped, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
     /// Wall time of setup, request and checks, in milliseconds.
     pub duration_ms: u64,
-    /// Every finding, empty when it passed.
+    /// Every way the response failed the contract or the scenario: empty
+    /// unless the outcome is failed or waived.
     pub findings: Vec<Finding>,
     /// The setup steps that were sent, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -193,9 +227,10 @@ fn platform_basis() -> String {
 }
 
 /// The asserted request, redacted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "request", deny_unknown_fields)]
 pub struct RequestRecord {
-    /// The method.
+    /// The HTTP method, as sent (`GET`, `POST`).
     pub method: String,
     /// The full URL.
     pub url: String,
@@ -207,22 +242,25 @@ pub struct RequestRecord {
 }
 
 /// A setup step as it was sent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "step", deny_unknown_fields)]
 pub struct StepRecord {
-    /// The step's name.
+    /// The step's name: its `name` in the scenario file, or `METHOD path`.
     pub name: String,
     /// The request (its last sending, for a repeated step).
     pub request: RequestRecord,
     /// The status it got, when it got an answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 100, max = 999))]
     pub status: Option<u16>,
 }
 
 /// The exact request of a step with every variable filled in, except secrets:
 /// each credential and each captured secret is a `${VAR}` reference to an
-/// environment variable named in `env`, never a value. `curl::command`
-/// turns it into a shell command.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// environment variable named in `env`, never a value. The human and HTML
+/// reports print it as a curl command (`curl::command`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "replay", deny_unknown_fields)]
 pub struct Replay {
     /// The full URL.
     pub url: String,
@@ -237,7 +275,8 @@ pub struct Replay {
 }
 
 /// An environment variable a replayed request needs.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "env_ref", deny_unknown_fields)]
 pub struct EnvRef {
     /// The variable's name.
     pub name: String,
@@ -246,9 +285,11 @@ pub struct EnvRef {
 }
 
 /// The asserted response, redacted.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "response", deny_unknown_fields)]
 pub struct ResponseRecord {
-    /// The status.
+    /// The HTTP status code the target answered.
+    #[schemars(range(min = 100, max = 999))]
     pub status: u16,
     /// Headers, lowercase names; repeated headers joined with `, `.
     pub headers: BTreeMap<String, String>,

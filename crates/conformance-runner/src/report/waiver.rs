@@ -14,15 +14,18 @@
 //! reported, so it is removed. [`baseline`] writes a waiver for every current
 //! failure (`--write-baseline FILE --owner NAME --expires DATE`).
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use catalog::Code;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
 use crate::check::{Finding, RULE_BODY, RULE_HEADER, RULE_REQUEST_ID, RULE_SETUP, RULE_TRANSPORT};
 use crate::model::scenario::{Diagnostic, SourceFile, line_column};
+use crate::report::derived::{CodeName, published};
 use crate::report::gating::{WaiverNote, WaiverState, WaiverStatus};
 use crate::report::{Outcome, Report, ScenarioReport};
 
@@ -163,22 +166,81 @@ pub enum WaiverError {
     EmptyOwner,
 }
 
-#[derive(Deserialize)]
+// The file as parsed, and the source of `schemas/waivers.schema.json`.
+// Every member is optional here so that `Waivers::parse` reports each
+// missing one at its line; the `schemars` attributes say what a valid file
+// holds. `Spanned` has no schema, so each member names its own.
+
+/// `--waivers FILE`: known failures, each with a reason, an owner and an
+/// expiry date. A failure every finding of which a live waiver covers is
+/// reported as waived and does not fail the run; an expired waiver fails
+/// the run; one that matches no failure is reported as stale.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    /// The waivers, as `[[waiver]]` tables.
     #[serde(default)]
+    #[schemars(with = "Vec<RawWaiver>")]
     waiver: Vec<Spanned<RawWaiver>>,
 }
 
-#[derive(Deserialize)]
+/// One known failure: it matches findings of failed scenarios by
+/// `scenario`, `code` and `rule` (at least one; every one given must match).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    rename = "waiver",
+    extend("anyOf" = [
+        { "required": ["scenario"] },
+        { "required": ["code"] },
+        { "required": ["rule"] },
+    ])
+)]
 struct RawWaiver {
+    /// A scenario id, or a prefix ending in `*` (`not-found/*`).
+    #[schemars(with = "Option<String>", regex(pattern = r"^[a-z0-9_/-]+\*?$"))]
     scenario: Option<Spanned<String>>,
+    /// The catalog code of the failed scenario.
+    #[schemars(with = "Option<CodeName>")]
     code: Option<Spanned<String>>,
+    /// The rule of the finding (a finding's `rule` in the JSON report).
+    #[schemars(with = "Option<RuleName>")]
     rule: Option<Spanned<String>>,
+    /// Why the failure is accepted for now.
+    #[schemars(with = "String", regex(pattern = r"\S"))]
     reason: Option<Spanned<String>>,
+    /// The person or team who answers for the failure, named when the
+    /// waiver expires.
+    #[schemars(with = "String", regex(pattern = r"\S"))]
     owner: Option<Spanned<String>>,
+    /// The last day the waiver holds: a TOML local date, unquoted, like
+    /// 2026-12-31 (validated as its JSON form, a `YYYY-MM-DD` string).
+    #[schemars(with = "String", extend("format" = "date"))]
     expires: Option<Spanned<toml::Value>>,
+}
+
+/// The schema of a waivers file (`schemas/waivers.schema.json`), derived
+/// from the types it is parsed into.
+pub(crate) fn schema() -> Value {
+    published::<RawFile>("waivers.schema.json", "Conformance waivers file")
+}
+
+/// A member holding a finding rule a waiver can name: its schema
+/// (`$defs/rule`) lists [`known_rules`].
+pub(crate) struct RuleName;
+
+impl JsonSchema for RuleName {
+    fn schema_name() -> Cow<'static, str> {
+        "rule".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "enum": known_rules(),
+            "description": "A finding rule: one of the error-body contract (status, code, media-type, ...) or of the runner (header, body, setup, transport, request-id)."
+        })
+    }
 }
 
 /// The finding rules a waiver can name.
@@ -188,6 +250,7 @@ pub fn known_rules() -> Vec<String> {
         "status-code-mismatch",
         "media-type",
         "not-json",
+        "duplicate-member",
         "code",
         "undocumented-code",
         "status-member",
@@ -456,10 +519,40 @@ mod tests {
 
     #[test]
     fn known_rules_are_the_checkers_rules() {
-        for rule in &known_rules()[..12] {
-            let parsed: response_schema::Rule =
-                serde_json::from_value(Value::String(rule.clone())).unwrap();
-            assert_eq!(parsed.as_str(), rule);
-        }
+        use response_schema::Rule;
+        // Every rule of the checker, so a waiver can name each. A new `Rule`
+        // variant stops the match from compiling until it is listed here.
+        let listed = |rule: Rule| match rule {
+            Rule::Status
+            | Rule::StatusCodeMismatch
+            | Rule::MediaType
+            | Rule::NotJson
+            | Rule::DuplicateMember
+            | Rule::Code
+            | Rule::UndocumentedCode
+            | Rule::StatusMember
+            | Rule::TypeLink
+            | Rule::ScimType
+            | Rule::Schema
+            | Rule::WwwAuthenticate
+            | Rule::RetryAfter => rule.as_str(),
+        };
+        let checker = [
+            Rule::Status,
+            Rule::StatusCodeMismatch,
+            Rule::MediaType,
+            Rule::NotJson,
+            Rule::DuplicateMember,
+            Rule::Code,
+            Rule::UndocumentedCode,
+            Rule::StatusMember,
+            Rule::TypeLink,
+            Rule::ScimType,
+            Rule::Schema,
+            Rule::WwwAuthenticate,
+            Rule::RetryAfter,
+        ]
+        .map(listed);
+        assert_eq!(known_rules()[..checker.len()], checker);
     }
 }

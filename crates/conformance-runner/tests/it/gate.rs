@@ -297,7 +297,7 @@ async fn a_baseline_makes_the_same_run_pass_and_the_next_new_failure_fail() {
 }
 
 /// Dates become strings, as any TOML-to-JSON converter writes them.
-fn toml_to_json(value: toml::Value) -> Value {
+pub(crate) fn toml_to_json(value: toml::Value) -> Value {
     match value {
         toml::Value::String(s) => Value::String(s),
         toml::Value::Integer(i) => json!(i),

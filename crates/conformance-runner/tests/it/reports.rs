@@ -5,6 +5,8 @@ use conformance_runner::check::Finding;
 use conformance_runner::report::human::{self, Color};
 use conformance_runner::report::{Outcome, Report, ScenarioReport, github, junit};
 
+use serde_json::json;
+
 use crate::servers::{Fault, app, serve};
 use crate::{mini_profile, mini_suite, run};
 
@@ -317,4 +319,247 @@ fn a_built_in_scenario_is_located_by_its_id() {
             .iter()
             .all(|s| s.source.built_in)
     );
+}
+
+/// Sets the member at `pointer` (its parent must exist) to `value`.
+fn set(document: &mut serde_json::Value, pointer: &str, value: serde_json::Value) {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    document
+        .pointer_mut(parent)
+        .and_then(serde_json::Value::as_object_mut)
+        .unwrap_or_else(|| panic!("no object at {parent}"))
+        .insert(key.to_owned(), value);
+}
+
+/// Every error of `document` against `schema`: where in the document, which
+/// keyword of the schema, and the message's first 60 characters.
+fn errors(
+    schema: &serde_json::Value,
+    document: &serde_json::Value,
+) -> Vec<(String, String, String)> {
+    let validator = jsonschema::draft202012::new(schema).expect("the schema compiles");
+    validator
+        .iter_errors(document)
+        .map(|e| {
+            (
+                e.instance_path().as_str().to_owned(),
+                e.schema_path().as_str().to_owned(),
+                e.to_string().chars().take(60).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_derived_report_schema_rejects_unknown_members_and_bad_values_where_they_are() {
+    let schema = conformance_runner::schema::report();
+    let known: serde_json::Value = serde_json::from_str(&known_report().to_json()).unwrap();
+    assert_eq!(errors(&schema, &known), []);
+    // Scenarios are in id order: 0 is ip-blocked/b (passed), 2 not-found/a (failed).
+    let cases = [
+        (
+            "/colour",
+            json!("red"),
+            [
+                "",
+                "/additionalProperties",
+                "Additional properties are not allowed ('colour' was unexpect",
+            ],
+        ),
+        (
+            "/scenarios/2/findings/0/severity",
+            json!("high"),
+            [
+                "/scenarios/2/findings/0",
+                "/$defs/finding/additionalProperties",
+                "Additional properties are not allowed ('severity' was unexpe",
+            ],
+        ),
+        (
+            "/scenarios/0/code",
+            json!("NOT_A_CODE"),
+            [
+                "/scenarios/0/code",
+                "/$defs/code/enum",
+                "\"NOT_A_CODE\" is not one of \"NOT_PROVISIONED\", \"SSO_NOT_ALLOW",
+            ],
+        ),
+        (
+            "/scenarios/0/outcome",
+            json!("flaky"),
+            [
+                "/scenarios/0/outcome",
+                "/$defs/outcome/oneOf",
+                "\"flaky\" is not valid under any of the schemas listed in the ",
+            ],
+        ),
+        (
+            "/summary/uncovered",
+            json!(["NotFound", "Teapot"]),
+            [
+                "/summary/uncovered/1",
+                "/$defs/code/enum",
+                "\"Teapot\" is not one of \"NOT_PROVISIONED\", \"SSO_NOT_ALLOWED\" ",
+            ],
+        ),
+        // An absent member is never null.
+        (
+            "/scenarios/1/skip_reason",
+            json!(null),
+            [
+                "/scenarios/1/skip_reason",
+                "/$defs/scenario/properties/skip_reason/type",
+                "null is not of type \"string\"",
+            ],
+        ),
+        // A failed scenario has a finding.
+        (
+            "/scenarios/2/findings",
+            json!([]),
+            [
+                "/scenarios/2/findings",
+                "/$defs/scenario/then/properties/findings/minItems",
+                "[] has less than 1 item",
+            ],
+        ),
+        (
+            "/scenarios/0/line",
+            json!(0),
+            [
+                "/scenarios/0/line",
+                "/$defs/scenario/properties/line/minimum",
+                "0 is less than the minimum of 1",
+            ],
+        ),
+        (
+            "/schema_version",
+            json!(2),
+            [
+                "/schema_version",
+                "/properties/schema_version/const",
+                "1 was expected",
+            ],
+        ),
+    ];
+    check_cases(&schema, &known, cases);
+}
+
+#[test]
+fn the_derived_waivers_and_diff_schemas_reject_what_their_types_refuse() {
+    let schema = conformance_runner::schema::waivers_schema();
+    let waivers = json!({ "waiver": [{
+        "scenario": "not-found/*", "reason": "the edge rewrites 404s",
+        "owner": "team-edge", "expires": "2026-12-31"
+    }]});
+    let cases = [
+        (
+            "/waiver/0/scenario",
+            json!("Not Found"),
+            [
+                "/waiver/0/scenario",
+                "/$defs/waiver/properties/scenario/pattern",
+                "\"Not Found\" does not match \"^[a-z0-9_/-]+\\*?$\"",
+            ],
+        ),
+        (
+            "/waiver/0/rule",
+            json!("flaky"),
+            [
+                "/waiver/0/rule",
+                "/$defs/rule/enum",
+                "\"flaky\" is not one of \"status\", \"status-code-mismatch\" or 16",
+            ],
+        ),
+        (
+            "/waiver/0/owner",
+            json!("  "),
+            [
+                "/waiver/0/owner",
+                "/$defs/waiver/properties/owner/pattern",
+                "\"  \" does not match \"\\S\"",
+            ],
+        ),
+        (
+            "/waiver/0/team",
+            json!("edge"),
+            [
+                "/waiver/0",
+                "/$defs/waiver/additionalProperties",
+                "Additional properties are not allowed ('team' was unexpected",
+            ],
+        ),
+    ];
+    check_cases(&schema, &waivers, cases);
+    let mut no_matcher = waivers.clone();
+    no_matcher["waiver"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("scenario");
+    let [(at, keyword, _)] = &errors(&schema, &no_matcher)[..] else {
+        panic!("one error expected for a waiver without scenario, code or rule");
+    };
+    assert_eq!(
+        (at.as_str(), keyword.as_str()),
+        ("/waiver/0", "/$defs/waiver/anyOf")
+    );
+
+    let schema = conformance_runner::diff::schema();
+    let diff = json!({
+        "left": "http://127.0.0.1:1", "right": "http://127.0.0.1:2",
+        "summary": { "compared": 1, "same": 0, "differ": 1, "agree": false },
+        "codes": [{ "code": "NotFound", "compared": 1, "same": 0, "differ": 1 }],
+        "differences": [{ "id": "not-found/a", "code": "NotFound", "changes": [{
+            "kind": "changed", "title": "status changed", "at": "status",
+            "recorded": 404, "observed": 400, "diff": "- 404\n+ 400"
+        }]}],
+        "interrupted": false
+    });
+    let cases = [
+        (
+            "/differences/0/changes/0/kind",
+            json!("moved"),
+            [
+                "/differences/0/changes/0/kind",
+                "/$defs/drift_kind/oneOf",
+                "\"moved\" is not valid under any of the schemas listed in the ",
+            ],
+        ),
+        (
+            "/codes/0/code",
+            json!("Teapot"),
+            [
+                "/codes/0/code",
+                "/$defs/code/enum",
+                "\"Teapot\" is not one of \"NOT_PROVISIONED\", \"SSO_NOT_ALLOWED\" ",
+            ],
+        ),
+        (
+            "/summary/verdict",
+            json!("agree"),
+            [
+                "/summary",
+                "/$defs/diff_summary/additionalProperties",
+                "Additional properties are not allowed ('verdict' was unexpec",
+            ],
+        ),
+    ];
+    check_cases(&schema, &diff, cases);
+}
+
+/// Each case sets one member of `valid` and expects exactly one error.
+fn check_cases<const N: usize>(
+    schema: &serde_json::Value,
+    valid: &serde_json::Value,
+    cases: [(&str, serde_json::Value, [&str; 3]); N],
+) {
+    assert_eq!(errors(schema, valid), []);
+    for (pointer, value, [at, keyword, message]) in cases {
+        let mut document = valid.clone();
+        set(&mut document, pointer, value);
+        assert_eq!(
+            errors(schema, &document),
+            [(at.to_owned(), keyword.to_owned(), message.to_owned())],
+            "{pointer}"
+        );
+    }
 }
