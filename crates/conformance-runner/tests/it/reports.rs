@@ -503,7 +503,7 @@ fn the_derived_waivers_and_diff_schemas_reject_what_their_types_refuse() {
         ("/waiver/0", "/$defs/waiver/anyOf")
     );
 
-    let schema = conformance_runner::diff::schema();
+    let schema = conformance_runner::cli::diff::schema();
     let diff = json!({
         "left": "http://127.0.0.1:1", "right": "http://127.0.0.1:2",
         "summary": { "compared": 1, "same": 0, "differ": 1, "agree": false },
