@@ -18,7 +18,7 @@ pub enum Style {
     Bar,
     /// One line per finished scenario.
     Lines,
-    /// Nothing.
+    /// No progress output (`--progress quiet`, and runs inside tests).
     Quiet,
 }
 

@@ -47,9 +47,9 @@ pub enum SnapshotError {
     Io {
         /// Read or write.
         action: &'static str,
-        /// The path.
+        /// The snapshot directory or file that failed, as given on the command line.
         path: PathBuf,
-        /// Why.
+        /// The operating system's error (missing, permission denied, ...).
         source: std::io::Error,
     },
     /// A snapshot file is not a valid snapshot.

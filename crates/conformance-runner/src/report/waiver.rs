@@ -143,9 +143,9 @@ pub enum WaiverError {
     /// The file could not be read.
     #[error("failed to read waivers {path}: {source}")]
     Io {
-        /// The path.
+        /// The waivers file, as given to `--waivers`.
         path: String,
-        /// Why.
+        /// The operating system's error (missing, permission denied, ...).
         source: std::io::Error,
     },
     /// The file is invalid.

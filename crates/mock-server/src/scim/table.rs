@@ -36,7 +36,7 @@ pub(super) struct Table {
 pub(super) struct Row {
     /// The user id.
     pub id: Box<str>,
-    /// The record.
+    /// The whole SCIM resource as stored, what GET and PATCH read and write.
     pub record: Record,
     /// `None`: the record has a shape the columns cannot stand for exactly, so searches read
     /// the record itself.

@@ -34,11 +34,11 @@ pub(in crate::scim) enum Plan<'f> {
     Leaf(Leaf<'f>),
     /// Answered by the record.
     Record(Compiled<'f>),
-    /// Both.
+    /// `and`: both plans match (the left one is evaluated first).
     And(Box<Plan<'f>>, Box<Plan<'f>>),
-    /// Either.
+    /// `or`: either plan matches.
     Or(Box<Plan<'f>>, Box<Plan<'f>>),
-    /// Not.
+    /// `not (...)`: the plan does not match.
     Not(Box<Plan<'f>>),
 }
 
