@@ -183,6 +183,7 @@ fn compare(
     }
 
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); tools.len()];
+    let mut cpu = vec![Duration::ZERO; tools.len()];
     for round in 0..options.rounds.max(1) {
         let mut order: Vec<usize> = (0..tools.len()).collect();
         if round % 2 == 1 {
@@ -193,9 +194,13 @@ fn compare(
             c.args(&tools[i].args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
+            let cpu_before = children_cpu();
             let started = Instant::now();
             let status = c.status()?;
             times[i].push(started.elapsed());
+            if let (Some(before), Some(after)) = (cpu_before, children_cpu()) {
+                cpu[i] += after.saturating_sub(before);
+            }
             if !status.success() {
                 bail!("{} failed in round {round} ({status})", tools[i].name);
             }
@@ -228,19 +233,28 @@ fn compare(
     );
     println!("{hurl_version}: status, media type and code; the runner: every contract check");
     println!(
-        "{:<24} {:>10} {:>10} {:>10}",
-        "tool", "median", "min", "max"
+        "{:<24} {:>10} {:>10} {:>10} {:>12} {:>14}",
+        "tool", "median", "min", "max", "CPU per run", "CPU/scenario"
     );
+    let rounds = u32::try_from(options.rounds.max(1)).unwrap_or(u32::MAX);
+    let scenarios = u32::try_from(cases.len().max(1)).unwrap_or(u32::MAX);
     let medians: Vec<Duration> = times.iter_mut().map(|t| median(t)).collect();
-    for (tool, (t, m)) in tools.iter().zip(times.iter().zip(&medians)) {
+    for ((tool, (t, m)), cpu) in tools.iter().zip(times.iter().zip(&medians)).zip(&cpu) {
+        let per_run = *cpu / rounds;
         println!(
-            "{:<24} {:>7.1} ms {:>7.1} ms {:>7.1} ms",
+            "{:<24} {:>7.1} ms {:>7.1} ms {:>7.1} ms {:>9.1} ms {:>11.0} µs",
             tool.name,
             ms(*m),
             ms(*t.iter().min().unwrap_or(m)),
-            ms(*t.iter().max().unwrap_or(m))
+            ms(*t.iter().max().unwrap_or(m)),
+            ms(per_run),
+            per_run.as_secs_f64() * 1e6 / f64::from(scenarios)
         );
     }
+    println!(
+        "(CPU: user + system time of the finished child processes, in clock ticks of the kernel's \
+         /proc/self/stat, averaged over the rounds)"
+    );
     let fastest_hurl = medians[1..].iter().min().copied().unwrap_or_default();
     println!(
         "runner / fastest Hurl: {:.2} (the issue's target: at most 0.50)",
@@ -467,6 +481,18 @@ fn build() -> Result<(PathBuf, PathBuf)> {
         runner.context("cargo reported no conformance-runner executable")?,
         mock.context("cargo reported no mock-server executable")?,
     ))
+}
+
+/// User and system time of this process's waited-for children so far (Linux
+/// `/proc/self/stat` `cutime` + `cstime`, in ticks of 1/100 s); `None` elsewhere. Ticks are
+/// coarse next to one run, so the figures are totals over every round divided by the rounds.
+fn children_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces; the fields after it are space-separated.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // After the name: state is field 3, so cutime (16) and cstime (17) are at 13 and 14.
+    let ticks: u64 = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 fn median(times: &mut [Duration]) -> Duration {
