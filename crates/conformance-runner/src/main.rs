@@ -83,7 +83,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Diff(_)) | None => {}
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -126,12 +126,32 @@ impl Redactor {
         }
     }
 
-    /// Merges every automaton into one, so each string is scanned once.
+    /// Merges every automaton into one, so each string is scanned once
+    /// (the plan does it for the profile's secrets).
     pub fn compact(&mut self) {
         if self.levels.len() > 1 || self.pending_from < self.patterns.len() {
             self.levels.clear();
             let level = self.level(0);
             self.levels.push(level);
+            self.pending_from = self.patterns.len();
+        }
+    }
+
+    /// Merges the automatons of the secrets learned since the first one was
+    /// built into one, leaving at most two: what a run does before the
+    /// report is redacted. The first, with the profile's few hundred
+    /// patterns, took longer to rebuild than the rest of a short run.
+    pub(crate) fn compact_learned(&mut self) {
+        if self.levels.len() > 2 || self.pending_from < self.patterns.len() {
+            let Some(first) = self.levels.first().map(|l| l.end) else {
+                self.compact();
+                return;
+            };
+            self.levels.truncate(1);
+            if first < self.patterns.len() {
+                let level = self.level(first);
+                self.levels.push(level);
+            }
             self.pending_from = self.patterns.len();
         }
     }
@@ -184,16 +204,32 @@ impl Redactor {
             .any(|w| name.contains(w))
     }
 
-    /// `text` with every secret replaced.
+    /// `text` with every secret replaced. Every automaton's matches are
+    /// collected first and overlapping ones replaced as one, so a secret is
+    /// hidden whole even when a shorter one in another automaton matches
+    /// inside it (replacing automaton by automaton would leave its tail).
     pub(crate) fn text(&self, text: &str) -> String {
-        let mut out: Option<String> = None;
+        let mut spans = Vec::new();
         for level in self.scanners() {
-            let current = out.as_deref().unwrap_or(text);
-            if let Some(replaced) = level.replace(current, level.start == 0) {
-                out = Some(replaced);
-            }
+            level.spans(text, level.start == 0, &mut spans);
         }
-        out.unwrap_or_else(|| text.to_owned())
+        if spans.is_empty() {
+            return text.to_owned();
+        }
+        spans.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for (start, end) in spans {
+            if start < last {
+                last = last.max(end);
+                continue;
+            }
+            out.push_str(&text[last..start]);
+            out.push_str(REDACTED);
+            last = end;
+        }
+        out.push_str(&text[last..]);
+        out
     }
 
     /// Whether `text` holds a secret.
@@ -230,19 +266,12 @@ impl Redactor {
 }
 
 impl Level {
-    /// `text` with this level's patterns replaced, or `None` when none occurs.
-    /// Pattern 0 of level 0 is the `whsec_` prefix, which extends over the
-    /// base64 characters after it.
-    fn replace(&self, text: &str, has_whsec: bool) -> Option<String> {
-        let mut matches = self.automaton.find_iter(text).peekable();
-        matches.peek()?;
+    /// Appends the byte ranges of this level's matches in `text`. Pattern 0
+    /// of level 0 is the `whsec_` prefix, which extends over the base64
+    /// characters after it.
+    fn spans(&self, text: &str, has_whsec: bool, out: &mut Vec<(usize, usize)>) {
         let bytes = text.as_bytes();
-        let mut out = String::with_capacity(text.len());
-        let mut last = 0;
-        for m in matches {
-            if m.start() < last {
-                continue;
-            }
+        for m in self.automaton.find_iter(text) {
             let mut end = m.end();
             if has_whsec && m.pattern().as_usize() == 0 {
                 end += bytes[end..]
@@ -250,12 +279,8 @@ impl Level {
                     .take_while(|b| b.is_ascii_alphanumeric() || b"+/=_-".contains(b))
                     .count();
             }
-            out.push_str(&text[last..m.start()]);
-            out.push_str(REDACTED);
-            last = end;
+            out.push((m.start(), end));
         }
-        out.push_str(&text[last..]);
-        Some(out)
     }
 }
 
@@ -378,12 +403,32 @@ mod tests {
         assert_eq!(r.text("a captured_token_000199 b"), "a [REDACTED] b");
         r.add("added_after_the_last_sync");
         assert_eq!(r.text("added_after_the_last_sync"), REDACTED);
+        r.compact_learned();
+        assert_eq!(r.levels.len(), 2);
+        assert_eq!(r.text("added_after_the_last_sync"), REDACTED);
         r.compact();
         assert_eq!(r.levels.len(), 1);
         assert_eq!(
             r.text("captured_token_000000 whsec_abc="),
             "[REDACTED] [REDACTED]"
         );
+    }
+
+    #[test]
+    fn a_secret_is_hidden_whole_when_a_shorter_one_in_another_automaton_matches_inside_it() {
+        let mut r = Redactor::default();
+        r.add("tok_short_1");
+        r.compact();
+        r.add("xtok_short_1_and_longer");
+        r.sync();
+        r.add("nger_overlap");
+        r.sync();
+        assert!(r.levels.len() >= 2, "{} levels", r.levels.len());
+        assert_eq!(r.text("a xtok_short_1_and_longer b"), "a [REDACTED] b");
+        // Overlapping matches of different secrets become one replacement;
+        // adjacent ones stay two.
+        assert_eq!(r.text("xtok_short_1_and_longer_overlap!"), "[REDACTED]!");
+        assert_eq!(r.text("tok_short_1tok_short_1"), "[REDACTED][REDACTED]");
     }
 
     #[test]

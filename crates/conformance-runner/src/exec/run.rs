@@ -220,7 +220,7 @@ impl Plan {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
-        redactor.compact();
+        redactor.compact_learned();
         report.redact(&redactor);
         Ok(report)
     }
