@@ -171,6 +171,9 @@ pub fn bench() -> Result<ExitCode> {
                     timed.closing
                 );
                 longest = Some(timed.longest);
+                if !latency.is_zero() {
+                    println!("{:>28} slowest: {}", "", timed.slowest);
+                }
             }
         }
         if let Some(longest) = longest {
@@ -195,6 +198,8 @@ struct Timed {
     longest: String,
     passed: bool,
     closing: String,
+    /// The three scenarios that took longest, with their durations.
+    slowest: String,
 }
 
 /// Starts a fresh mock (and the delaying proxy when `latency` is not zero),
@@ -247,6 +252,18 @@ async fn time_suite(latency: Duration, jobs: usize) -> Result<Timed> {
         .max_by_key(|(n, _)| *n)
         .unwrap_or_default();
     let critical = latency * u32::try_from(1 + round_trips).unwrap_or(u32::MAX);
+    let mut durations: Vec<(u64, &str)> = report
+        .scenarios
+        .iter()
+        .map(|r| (r.duration_ms, r.id.as_str()))
+        .collect();
+    durations.sort_unstable_by(|a, b| b.cmp(a));
+    let slowest = durations
+        .iter()
+        .take(3)
+        .map(|(ms, id)| format!("{id} {ms} ms"))
+        .collect::<Vec<_>>()
+        .join(", ");
     Ok(Timed {
         start_up,
         run,
@@ -254,6 +271,7 @@ async fn time_suite(latency: Duration, jobs: usize) -> Result<Timed> {
         longest,
         passed: report.passed(),
         closing: format!("{}/{}", report.summary.passed, report.summary.total),
+        slowest,
     })
 }
 
