@@ -54,6 +54,12 @@ const MIN_SECRET_LEN: usize = 4;
 /// Shortest secret whose encodings are redacted too: the encodings of a
 /// shorter one are a few characters that ordinary text may hold.
 const MIN_ENCODED_LEN: usize = 8;
+/// Longest pattern put in an automaton. A key or certificate is hundreds of
+/// characters, and its hex and `%XX` forms two and three times that: whole,
+/// the patterns of a profile's secrets took 2 to 3 ms to build, most of a
+/// short run's redaction. Matching their first bytes and then comparing the
+/// rest finds the same secrets.
+const MAX_PATTERN_LEN: usize = 64;
 /// Shortest encoded form matched (a base64 core of a short secret is shorter).
 const MIN_PATTERN_LEN: usize = 6;
 /// The prefix of a Standard Webhooks secret.
@@ -64,8 +70,14 @@ const WHSEC: &str = "whsec_";
 pub struct Redactor {
     /// Every secret as given, to skip duplicates and to rebuild.
     secrets: std::collections::HashSet<String>,
-    /// Every pattern; pattern 0 is `whsec_`.
+    /// Every pattern; pattern 0 is `whsec_`. An encoding longer than
+    /// [`MAX_PATTERN_LEN`] is matched by its first bytes alone, and `long`
+    /// holds the whole encodings that start with them.
     patterns: Vec<String>,
+    /// The whole encodings behind each cut pattern, by its text in lower case
+    /// (patterns match in any case): a match
+    /// of the cut pattern is extended over the longest one the text holds.
+    long: std::collections::HashMap<String, Vec<String>>,
     /// Automatons over consecutive ranges of `patterns`, oldest (largest) first.
     levels: Vec<Level>,
     /// Patterns from here on are in no automaton yet ([`Redactor::sync`]).
@@ -84,6 +96,7 @@ impl Default for Redactor {
         let mut r = Redactor {
             secrets: std::collections::HashSet::new(),
             patterns: vec![WHSEC.to_owned()],
+            long: std::collections::HashMap::new(),
             levels: Vec::new(),
             pending_from: 1,
         };
@@ -100,7 +113,22 @@ impl Redactor {
             return;
         }
         self.secrets.insert(secret.to_owned());
-        self.patterns.extend(encodings(secret));
+        for encoding in encodings(secret) {
+            if encoding.len() <= MAX_PATTERN_LEN {
+                self.patterns.push(encoding);
+                continue;
+            }
+            let mut cut = MAX_PATTERN_LEN;
+            while !encoding.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let prefix = encoding[..cut].to_owned();
+            let wholes = self.long.entry(prefix.to_ascii_lowercase()).or_default();
+            if wholes.is_empty() {
+                self.patterns.push(prefix);
+            }
+            wholes.push(encoding);
+        }
     }
 
     /// Builds an automaton for the secrets added since the last call, so
@@ -213,6 +241,11 @@ impl Redactor {
         for level in self.scanners() {
             level.spans(text, level.start == 0, &mut spans);
         }
+        if !self.long.is_empty() {
+            for span in &mut spans {
+                span.1 = span.1.max(self.whole_end(text, *span));
+            }
+        }
         if spans.is_empty() {
             return text.to_owned();
         }
@@ -230,6 +263,24 @@ impl Redactor {
         }
         out.push_str(&text[last..]);
         out
+    }
+
+    /// Where the longest whole encoding starting at `span` ends, when the
+    /// match is a cut pattern and the text goes on with the rest of one.
+    fn whole_end(&self, text: &str, (start, end): (usize, usize)) -> usize {
+        let Some(wholes) = text
+            .get(start..end)
+            .and_then(|m| self.long.get(&m.to_ascii_lowercase()))
+        else {
+            return end;
+        };
+        let rest = &text.as_bytes()[start..];
+        wholes
+            .iter()
+            .filter(|w| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w.as_bytes()))
+            .map(|w| start + w.len())
+            .max()
+            .unwrap_or(end)
     }
 
     /// Whether `text` holds a secret.
@@ -412,6 +463,36 @@ mod tests {
             r.text("captured_token_000000 whsec_abc="),
             "[REDACTED] [REDACTED]"
         );
+    }
+
+    #[test]
+    fn a_long_secret_is_matched_by_its_first_bytes_and_hidden_whole() {
+        let key_a = format!(
+            "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg{}",
+            "a".repeat(150)
+        );
+        let key_b = format!(
+            "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg{}",
+            "a".repeat(90)
+        );
+        let mut r = Redactor::default();
+        r.add(&key_a);
+        r.add(&key_b);
+        r.compact();
+        assert!(r.patterns.iter().all(|p| p.len() <= MAX_PATTERN_LEN));
+        // Both keys share their first 64 characters: each is hidden whole.
+        assert_eq!(r.text(&format!("<{key_a}>")), "<[REDACTED]>");
+        assert_eq!(r.text(&format!("<{key_b}>")), "<[REDACTED]>");
+        // In another case and in hex, whole too.
+        assert_eq!(
+            r.text(&format!("<{}>", key_a.to_ascii_lowercase())),
+            "<[REDACTED]>"
+        );
+        let hex: String = key_a.bytes().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(r.text(&format!("<{hex}>")), "<[REDACTED]>");
+        // A cut-off echo is hidden as far as the pattern goes, not left whole.
+        let cut = &key_a[..70];
+        assert_eq!(r.text(cut), format!("{REDACTED}{}", &key_a[64..70]));
     }
 
     #[test]
