@@ -16,12 +16,13 @@
 //! CI); the command says how to install it when it is missing.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+
+use crate::bench_server::{Server, release_executables};
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -35,19 +36,6 @@ pub struct Options {
 
 /// How to get the Hurl this benchmark compares against.
 const INSTALL_HURL: &str = "apt-get install libcurl4-openssl-dev libclang-dev && cargo install hurl --version 8.0.1 --locked";
-
-/// The mock, killed when the benchmark ends however it ends.
-struct Mock {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A timed command.
 struct Tool {
@@ -81,12 +69,24 @@ pub fn run(options: &Options) -> Result<()> {
     if !hurl_version.starts_with("hurl 8.") {
         bail!("found {hurl_version:?}; this comparison is against Hurl 8 ({INSTALL_HURL})");
     }
-    let (runner_bin, mock_bin) = build()?;
+    let [runner_bin, mock_bin] = release_executables(
+        &[
+            "-p",
+            "conformance-runner",
+            "--bin",
+            "conformance-runner",
+            "-p",
+            "mock-server",
+            "--bin",
+            "mock-server",
+        ],
+        ["conformance-runner", "mock-server"],
+    )?;
     let pin = options.pin && Command::new("taskset").arg("-V").output().is_ok();
     // Loopback is a trusted proxy, as for the embedded mock (the allowlist
     // scenarios send X-Forwarded-For); no global rate limits, so a hundred
     // runs in a row meet none.
-    let mock = start_mock(
+    let mock = Server::start(
         &mock_bin,
         &[
             "--listen",
@@ -102,14 +102,15 @@ pub fn run(options: &Options) -> Result<()> {
     )?;
     let work = std::env::temp_dir().join(format!("bench-hurl-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
-    let result = compare(&runner_bin, &mock, &work, &hurl_version, pin, options);
+    let url = format!("http://{}", mock.addr);
+    let result = compare(&runner_bin, &url, &work, &hurl_version, pin, options);
     let _ = std::fs::remove_dir_all(&work);
     result
 }
 
 fn compare(
     runner_bin: &Path,
-    mock: &Mock,
+    mock_url: &str,
     work: &Path,
     hurl_version: &str,
     pin: bool,
@@ -118,7 +119,7 @@ fn compare(
     let candidates = single_request_ids()?;
     let recorded = work.join("recorded.json");
     let status = client(runner_bin, pin)
-        .args(["--target", &mock.url, "--json"])
+        .args(["--target", mock_url, "--json"])
         .arg(&recorded)
         .args(filters(&candidates))
         .stdout(Stdio::null())
@@ -137,7 +138,7 @@ fn compare(
         files.push(path);
     }
 
-    let mut runner_args: Vec<OsString> = vec!["--target".into(), mock.url.clone().into()];
+    let mut runner_args: Vec<OsString> = vec!["--target".into(), mock_url.into()];
     runner_args.extend(filters(&ids).into_iter().map(OsString::from));
     let hurl_args = |jobs: Option<&str>| {
         let mut args: Vec<OsString> = vec!["--test".into()];
@@ -407,80 +408,6 @@ fn client(bin: &Path, pin: bool) -> Command {
     } else {
         Command::new(bin)
     }
-}
-
-fn start_mock(bin: &Path, args: &[&str], pin: bool) -> Result<Mock> {
-    let mut command = if pin {
-        let mut c = Command::new("taskset");
-        c.args(["-c", "0"]).arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    };
-    let mut child = command
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
-    let stdout = child.stdout.take().context("mock stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let mut mock = Mock {
-        child,
-        url: String::new(),
-    };
-    mock.url = line
-        .trim()
-        .rsplit_once("http://")
-        .map(|(_, addr)| format!("http://{addr}"))
-        .with_context(|| format!("unexpected first line from the mock: {line:?}"))?;
-    Ok(mock)
-}
-
-/// `cargo build --release` of the runner and the mock; their executables as cargo reports
-/// them (so `CARGO_TARGET_DIR` is honoured).
-fn build() -> Result<(PathBuf, PathBuf)> {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "conformance-runner",
-            "--bin",
-            "conformance-runner",
-            "-p",
-            "mock-server",
-            "--bin",
-            "mock-server",
-            "--message-format=json-render-diagnostics",
-        ])
-        .current_dir(crate::workspace_root())
-        .stderr(Stdio::inherit())
-        .output()
-        .context("running cargo build")?;
-    if !output.status.success() {
-        bail!("cargo build --release -p conformance-runner -p mock-server failed");
-    }
-    let (mut runner, mut mock) = (None, None);
-    for line in output.stdout.split(|&b| b == b'\n') {
-        let Ok(message) = serde_json::from_slice::<Value>(line) else {
-            continue;
-        };
-        let name = message.pointer("/target/name").and_then(Value::as_str);
-        let exe = message.get("executable").and_then(Value::as_str);
-        match (name, exe) {
-            (Some("conformance-runner"), Some(exe)) => runner = Some(PathBuf::from(exe)),
-            (Some("mock-server"), Some(exe)) => mock = Some(PathBuf::from(exe)),
-            _ => {}
-        }
-    }
-    Ok((
-        runner.context("cargo reported no conformance-runner executable")?,
-        mock.context("cargo reported no mock-server executable")?,
-    ))
 }
 
 /// User and system time of this process's waited-for children so far (Linux

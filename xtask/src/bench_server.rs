@@ -101,11 +101,8 @@ pub(crate) fn reexec_in_release(xtask_bin: &Path) -> Result<()> {
 /// the executables as cargo reports them (so `CARGO_TARGET_DIR` and `--target-dir` are
 /// honoured).
 pub(crate) fn build() -> Result<(PathBuf, PathBuf, PathBuf)> {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
+    let [mock, baseline, xtask] = release_executables(
+        &[
             "-p",
             "mock-server",
             "--bin",
@@ -116,32 +113,45 @@ pub(crate) fn build() -> Result<(PathBuf, PathBuf, PathBuf)> {
             "xtask",
             "--bin",
             "xtask",
-            "--message-format=json-render-diagnostics",
-        ])
+        ],
+        ["mock-server", "bench_baseline", "xtask"],
+    )?;
+    Ok((mock, baseline, xtask))
+}
+
+/// `cargo build --release` with `selection` (`-p`, `--bin`, `--example` flags); returns the
+/// executables of the targets `names`, in that order, as cargo reports them.
+pub(crate) fn release_executables<const N: usize>(
+    selection: &[&str],
+    names: [&str; N],
+) -> Result<[PathBuf; N]> {
+    let output = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet"])
+        .args(selection)
+        .arg("--message-format=json-render-diagnostics")
         .current_dir(crate::workspace_root())
         .stderr(Stdio::inherit())
         .output()
         .context("running cargo build")?;
     if !output.status.success() {
-        bail!("cargo build --release -p mock-server -p xtask failed");
+        bail!("cargo build --release {} failed", selection.join(" "));
     }
-    let (mut mock, mut baseline, mut xtask) = (None, None, None);
+    let mut found: [Option<PathBuf>; N] = std::array::from_fn(|_| None);
     for line in output.stdout.split(|&b| b == b'\n') {
         let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
             continue;
         };
         let name = message.pointer("/target/name").and_then(|v| v.as_str());
         let exe = message.get("executable").and_then(|v| v.as_str());
-        match (name, exe) {
-            (Some("mock-server"), Some(exe)) => mock = Some(PathBuf::from(exe)),
-            (Some("bench_baseline"), Some(exe)) => baseline = Some(PathBuf::from(exe)),
-            (Some("xtask"), Some(exe)) => xtask = Some(PathBuf::from(exe)),
-            _ => {}
+        if let (Some(name), Some(exe)) = (name, exe)
+            && let Some(i) = names.iter().position(|n| *n == name)
+        {
+            found[i] = Some(PathBuf::from(exe));
         }
     }
-    Ok((
-        mock.context("cargo reported no mock-server executable")?,
-        baseline.context("cargo reported no bench_baseline executable")?,
-        xtask.context("cargo reported no xtask executable")?,
-    ))
+    let mut out: [PathBuf; N] = std::array::from_fn(|_| PathBuf::new());
+    for (i, path) in found.into_iter().enumerate() {
+        out[i] = path.with_context(|| format!("cargo reported no {} executable", names[i]))?;
+    }
+    Ok(out)
 }
