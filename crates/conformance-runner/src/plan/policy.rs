@@ -335,31 +335,32 @@ pub(crate) fn policy(kind: Kind, name: &str) -> Option<&'static Policy> {
 /// `(not in the profile)`) and each `{{credential.NAME}}` as `` credential
 /// `NAME` ``: a credential's value is never printed.
 pub(crate) fn render(text: &str, fixtures: &BTreeMap<String, String>) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start..].find("}}") else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        let var = rest[start + 2..start + len].trim();
-        match var.split_once('.') {
-            Some(("fixture", name)) => match fixtures.get(name) {
-                Some(value) => out.push_str(&format!("`{name}` ({value:?})")),
-                None => out.push_str(&format!("`{name}` (not in the profile)")),
-            },
-            Some(("credential", name)) => out.push_str(&format!("credential `{name}`")),
-            _ => out.push_str(&rest[start..start + len + 2]),
-        }
-        rest = &rest[start + len + 2..];
-    }
-    out.push_str(rest);
-    out
+    each_var(text, |var| match var.split_once('.') {
+        Some(("fixture", name)) => Some(match fixtures.get(name) {
+            Some(value) => format!("`{name}` ({value:?})"),
+            None => format!("`{name}` (not in the profile)"),
+        }),
+        Some(("credential", name)) => Some(format!("credential `{name}`")),
+        _ => None,
+    })
 }
 
 /// `text` with each `{{kind.NAME}}` shown as `` `NAME` `` (a profile's
 /// comments, before any value is known).
 pub(crate) fn render_names(text: &str) -> String {
+    each_var(text, |var| {
+        Some(match var.split_once('.') {
+            Some(("credential", name)) => format!("credential `{name}`"),
+            Some((_, name)) => format!("`{name}`"),
+            None => var.to_owned(),
+        })
+    })
+}
+
+/// `text` with each `{{VAR}}` replaced by what `show` makes of the trimmed
+/// `VAR`, or left as it is where `show` gives `None`; an unclosed `{{` ends
+/// the replacing.
+fn each_var(text: &str, show: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -367,11 +368,10 @@ pub(crate) fn render_names(text: &str) -> String {
             break;
         };
         out.push_str(&rest[..start]);
-        let var = rest[start + 2..start + len].trim();
-        match var.split_once('.') {
-            Some(("credential", name)) => out.push_str(&format!("credential `{name}`")),
-            Some((_, name)) => out.push_str(&format!("`{name}`")),
-            None => out.push_str(var),
+        let whole = &rest[start..start + len + 2];
+        match show(rest[start + 2..start + len].trim()) {
+            Some(shown) => out.push_str(&shown),
+            None => out.push_str(whole),
         }
         rest = &rest[start + len + 2..];
     }
