@@ -11,7 +11,7 @@ use catalog::Code;
 use catalog::Envelope;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use mock_server::seed::Seed;
-use mock_server::{Config, Connections, Running, spawn};
+use mock_server::{Config, Connections, Running};
 use response_schema::{Expect, Response, check};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -24,9 +24,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 async fn mock(connections: Connections) -> Running {
     let mut config = Config::new(Seed::embedded().unwrap());
     config.connections = connections;
-    spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config)
-        .await
-        .unwrap()
+    crate::support::loopback(config).await
 }
 
 fn limits(header_read: u64, idle: u64, max: usize) -> Connections {

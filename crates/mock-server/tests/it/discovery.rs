@@ -353,12 +353,7 @@ async fn the_catalog_json_is_served_as_committed() {
 /// internal references (`#/$defs/...`) are looked up in the fetched document itself.
 #[tokio::test]
 async fn every_reference_of_the_served_document_resolves_over_http() {
-    let running = mock_server::spawn(
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        mock_server::Config::embedded().unwrap(),
-    )
-    .await
-    .unwrap();
+    let running = crate::support::loopback(mock_server::Config::embedded().unwrap()).await;
     let base = running.base_url();
     let http = reqwest::Client::new();
     let fetch = |url: String| {

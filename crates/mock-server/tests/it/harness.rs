@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use catalog::Code;
 use mock_server::seed::Seed;
-use mock_server::{AppState, Config, Running, spawn};
+use mock_server::{AppState, Config, Running};
 use serde_json::{Value, json};
 
 use crate::support::{BASE, Client, Req, Resp};
@@ -319,12 +319,7 @@ async fn an_error_rule_only_answers_where_its_code_is_declared() {
 }
 
 async fn spawn_mock() -> Running {
-    spawn(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        Config::embedded().unwrap(),
-    )
-    .await
-    .unwrap()
+    crate::support::loopback(Config::embedded().unwrap()).await
 }
 
 /// Sends one raw request on a fresh socket and reads until the peer closes or fails.

@@ -3,14 +3,12 @@
 //! (signature, challenge, counter), listing and removing factors, step-up tokens (single use,
 //! purpose-bound, phishing-resistant policy) and the races on a code, a challenge and a token.
 
-use std::net::SocketAddr;
-
 use catalog::Code;
+use mock_server::Config;
 use mock_server::seed::Seed;
 use mock_server::totp;
 use mock_server::webauthn::authenticator::{Attest, Ceremony, SoftAuthenticator};
 use mock_server::webauthn::{Aaguid, build_attestation_object};
-use mock_server::{Config, spawn};
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -1015,12 +1013,7 @@ fn tally(results: &[(u16, Option<String>)]) -> (usize, usize) {
 /// 100 concurrent step-ups with one valid TOTP code: exactly one token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_step_ups_with_one_totp_code_give_exactly_one_token() {
-    let running = spawn(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        Config::new(Seed::embedded().unwrap()),
-    )
-    .await
-    .unwrap();
+    let running = crate::support::loopback(Config::new(Seed::embedded().unwrap())).await;
     let code = current_code(&acme_admin_secret());
     let body = json!({ "purpose": "delete_user", "factor": "totp", "code": code });
     let results = race(
@@ -1037,12 +1030,7 @@ async fn concurrent_step_ups_with_one_totp_code_give_exactly_one_token() {
 /// 100 concurrent step-ups with one assertion (one challenge): exactly one token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_assertions_over_one_challenge_give_exactly_one_token() {
-    let running = spawn(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        Config::new(Seed::embedded().unwrap()),
-    )
-    .await
-    .unwrap();
+    let running = crate::support::loopback(Config::new(Seed::embedded().unwrap())).await;
     let base = running.base_url();
     let options: Value = reqwest::Client::new()
         .post(format!("{base}/v1/workspaces/vault/step-up/options"))
@@ -1076,12 +1064,7 @@ async fn concurrent_assertions_over_one_challenge_give_exactly_one_token() {
 /// resource in place, so no loser can fail for another reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_with_one_step_up_token_let_exactly_one_through() {
-    let running = spawn(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        Config::new(Seed::embedded().unwrap()),
-    )
-    .await
-    .unwrap();
+    let running = crate::support::loopback(Config::new(Seed::embedded().unwrap())).await;
     let base = running.base_url();
     let http = reqwest::Client::new();
 

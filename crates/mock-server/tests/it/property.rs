@@ -611,12 +611,7 @@ fn judge_injected(
 #[tokio::test]
 async fn every_declared_pair_answers_its_code_on_request() {
     let client = Client::new();
-    let running = mock_server::spawn(
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        mock_server::Config::embedded().unwrap(),
-    )
-    .await
-    .unwrap();
+    let running = crate::support::loopback(mock_server::Config::embedded().unwrap()).await;
     let base = running.base_url();
     let http = reqwest::Client::new();
     let mut pairs = 0;

@@ -2,12 +2,11 @@
 //! starts it (prints its address, serves, shuts down gracefully on SIGTERM).
 
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 
 use catalog::Code;
+use mock_server::Config;
 use mock_server::seed::Seed;
-use mock_server::{Config, spawn};
 use response_schema::{Expect, Response, check};
 
 async fn get(url: &str) -> (u16, http::HeaderMap, Vec<u8>) {
@@ -35,12 +34,7 @@ fn assert_conforming_unauthorized(base: &str, status: u16, headers: &http::Heade
 
 #[tokio::test]
 async fn spawned_mock_serves_its_own_links() {
-    let running = spawn(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        Config::new(Seed::embedded().unwrap()),
-    )
-    .await
-    .unwrap();
+    let running = crate::support::loopback(Config::new(Seed::embedded().unwrap())).await;
     let base = running.base_url();
 
     let (status, _, body) = get(&format!("{base}/openapi.json")).await;
@@ -75,9 +69,7 @@ async fn spawned_mock_serves_its_own_links() {
 async fn public_url_sets_the_type_base() {
     let mut config = Config::new(Seed::embedded().unwrap());
     config.public_url = Some("https://mock.example/".into());
-    let running = spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config)
-        .await
-        .unwrap();
+    let running = crate::support::loopback(config).await;
     let (status, headers, body) =
         get(&format!("{}/v1/workspaces/acme/users", running.base_url())).await;
     assert_conforming_unauthorized("https://mock.example", status, &headers, &body);

@@ -18,6 +18,13 @@ use tower::ServiceExt;
 /// The public URL the test states use; every `type` link must start with it.
 pub const BASE: &str = "http://mock.test";
 
+/// The mock with `config`, serving on a free loopback port until shut down.
+pub async fn loopback(config: Config) -> mock_server::Running {
+    mock_server::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        .await
+        .unwrap()
+}
+
 /// The seeded password.
 pub const PASSWORD: &str = "correct horse battery staple";
 

@@ -3,7 +3,6 @@
 //! secret rotation behind step-up, SIGNATURE_FAILED, the circuit breaker's transitions,
 //! timeouts, and a slow receiver not holding up other requests.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -16,8 +15,8 @@ use base64::engine::general_purpose::STANDARD;
 use catalog::Code;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, StatusCode};
+use mock_server::Config;
 use mock_server::seed::Seed;
-use mock_server::{Config, spawn};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -556,9 +555,7 @@ async fn timeouts_and_unreachable_receivers_are_failed_deliveries() {
 async fn a_slow_receiver_does_not_hold_up_other_requests() {
     let mut seed = Seed::embedded().unwrap();
     seed.webhooks = toml::from_str("delivery_timeout_ms = 1500").unwrap();
-    let running = spawn(SocketAddr::from(([127, 0, 0, 1], 0)), Config::new(seed))
-        .await
-        .unwrap();
+    let running = crate::support::loopback(Config::new(seed)).await;
     let base = running.base_url();
     let http = reqwest::Client::new();
     let slow = Receiver::start(Answer::Slow(Duration::from_secs(10))).await;
