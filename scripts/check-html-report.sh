@@ -17,13 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NPM_PREFIX=${NPM_PREFIX:-/tmp/error-contract-npm}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/scratch.sh
+. scripts/lib/scratch.sh
 
 if ! command -v chromium >/dev/null 2>&1; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 || true

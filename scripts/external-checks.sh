@@ -29,14 +29,8 @@ VENV=${VENV:-/tmp/error-contract-venv}
 BIN=${CARGO_TARGET_DIR:-target}/debug
 MOCK=${MOCK:-$BIN/mock-server}
 RUNNER=${RUNNER:-$BIN/conformance-runner}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/scratch.sh
+. scripts/lib/scratch.sh
 
 if ! { { [ -x "$VENV/bin/scim2" ] && [ -x "$VENV/bin/scim2-server" ]; } || { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet scim2-cli scim2-tester scim2-server standardwebhooks; }; } >/dev/null 2>&1; then
   echo "skipped: could not install scim2-cli, scim2-tester, scim2-server and standardwebhooks from PyPI"

@@ -24,14 +24,8 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-/tmp/webauthn-third-party-venv}
 BIN=${CARGO_TARGET_DIR:-target}/debug
 MOCK=${MOCK:-$BIN/mock-server}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/scratch.sh
+. scripts/lib/scratch.sh
 
 if ! { "$VENV/bin/python" -c 'import pyotp, soft_webauthn' 2>/dev/null || { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet 'pyotp>=2.9' 'soft-webauthn>=0.1.4'; }; } >/dev/null 2>&1; then
   echo "skipped: could not install pyotp and soft-webauthn from PyPI"
