@@ -366,11 +366,7 @@ fn credential_values() -> Vec<(String, String)> {
         .into_iter()
         .filter_map(|(name, credential)| match credential {
             conformance_runner::profile::Credential::Literal(value) => Some((
-                format!(
-                    "CONFORMANCE_{}",
-                    name.to_ascii_uppercase()
-                        .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-                ),
+                conformance_runner::profile::credential_env_var(&name),
                 value,
             )),
             conformance_runner::profile::Credential::Env(_) => None,

@@ -55,7 +55,7 @@ pub mod scenario {
 
 /// The profile of a target.
 pub mod profile {
-    pub use crate::model::profile::{Credential, Profile, ProfileError};
+    pub use crate::model::profile::{Credential, Profile, ProfileError, credential_env_var};
 }
 
 /// Recorded snapshots of responses (`--snapshots`).

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::model::profile::{Credential, Profile, ProfileError, is_loopback};
+use crate::model::profile::{Credential, Profile, ProfileError, credential_env_var, is_loopback};
 use crate::model::scenario::SourceFile;
 use crate::plan::policy::{self, Kind, POLICIES};
 
@@ -133,10 +133,11 @@ pub fn profile_text(target: &str) -> Result<String, InitError> {
     for (name, row) in ordered(Kind::Credential, used.credentials.keys().collect()) {
         let (var, text) = match row {
             Some(p) => (
-                p.env.map_or_else(|| env_name(&name), str::to_owned),
+                p.env
+                    .map_or_else(|| credential_env_var(&name), str::to_owned),
                 policy::render_names(p.text),
             ),
-            None => (env_name(&name), "(no policy written)".to_owned()),
+            None => (credential_env_var(&name), "(no policy written)".to_owned()),
         };
         comment(&mut out, &text);
         let _ = writeln!(out, "{name} = {{ env = {} }}", toml_string(&var));
@@ -211,14 +212,6 @@ fn comment(out: &mut String, text: &str) {
     }
     out.push_str(&line);
     out.push('\n');
-}
-
-/// `CONFORMANCE_<NAME>` for a credential the table has no variable for.
-fn env_name(name: &str) -> String {
-    format!(
-        "CONFORMANCE_{}",
-        name.to_ascii_uppercase().replace('-', "_")
-    )
 }
 
 /// Writes the profile and tells `out` what to set.

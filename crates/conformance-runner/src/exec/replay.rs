@@ -3,7 +3,8 @@
 //! their values.
 
 use crate::exec::http::prepare;
-use crate::exec::shared::{Shared, env_name};
+use crate::exec::shared::Shared;
+use crate::model::profile::env_name;
 use crate::model::scenario::{Body, CaptureFrom, Request, Scenario, Step};
 use crate::model::template::{Var, Vars};
 use crate::redact::Redactor;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 
 use crate::exec::cleanup::{OPEN, Pending, lock};
 use crate::exec::receiver::Receiver;
-use crate::model::profile::{Credential, Profile};
+use crate::model::profile::{Credential, Profile, credential_env_var};
 use crate::model::template::Vars;
 use crate::redact::Redactor;
 use crate::report::{EnvRef, ScenarioReport};
@@ -62,7 +62,7 @@ impl Shared {
             let (var, source) = match source {
                 Credential::Env(var) => (var.clone(), format!("credential `{name}`")),
                 Credential::Literal(_) => (
-                    format!("CONFORMANCE_{}", env_name(name)),
+                    credential_env_var(name),
                     if profile.file == crate::model::profile::MOCK_PROFILE_NAME {
                         format!(
                             "credential `{name}` of the embedded mock profile (the mock's seed)"
@@ -141,17 +141,4 @@ impl Shared {
     pub(crate) fn add_secret(&self, value: &str) {
         lock(&self.redactor).add(value);
     }
-}
-
-/// An environment variable name for a credential or capture name.
-pub(crate) fn env_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
