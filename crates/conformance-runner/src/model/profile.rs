@@ -191,30 +191,13 @@ pub enum ProfileError {
     Invalid(Vec<Diagnostic>),
 }
 
+mod env;
 mod raw;
 
+pub use env::credential_env_var;
+pub(crate) use env::env_name;
+
 use raw::*;
-
-/// A credential's or capture's name as an environment variable name: ASCII
-/// letters and digits in capitals, anything else `_`.
-pub(crate) fn env_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// The environment variable a credential written in a profile is named by
-/// where its value must not be printed (a replay, `init`'s list of what to
-/// set): `CONFORMANCE_` and its [`env_name`].
-pub fn credential_env_var(name: &str) -> String {
-    format!("CONFORMANCE_{}", env_name(name))
-}
 
 impl Profile {
     /// The embedded mock profile.
