@@ -32,6 +32,8 @@ pub struct Options {
     pub rounds: usize,
     /// Pin the mock to CPU 0 and both tools to CPU 1 with `taskset`.
     pub pin: bool,
+    /// Where to keep the Hurl files and `commands.sh`; none: a scratch folder, removed.
+    pub keep: Option<PathBuf>,
 }
 
 /// How to get the Hurl this benchmark compares against.
@@ -100,11 +102,17 @@ pub fn run(options: &Options) -> Result<()> {
         ],
         pin,
     )?;
-    let work = std::env::temp_dir().join(format!("bench-hurl-{}", std::process::id()));
+    let work = options.keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("bench-hurl-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&work)?;
     let url = format!("http://{}", mock.addr);
     let result = compare(&runner_bin, &url, &work, &hurl_version, pin, options);
-    let _ = std::fs::remove_dir_all(&work);
+    if options.keep.is_none() {
+        let _ = std::fs::remove_dir_all(&work);
+    } else if result.is_ok() {
+        println!("kept in {}: commands.sh runs both tools", work.display());
+    }
     result
 }
 
@@ -129,7 +137,7 @@ fn compare(
         bail!("the runner failed on the single-request scenarios against the mock ({status})");
     }
     let report: Value = serde_json::from_slice(&std::fs::read(&recorded)?)?;
-    let (cases, left_out) = cases(&report)?;
+    let (cases, left_out) = cases(&report, mock_url)?;
     let ids: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
     let mut files = Vec::new();
     for case in &cases {
@@ -141,13 +149,20 @@ fn compare(
     let mut runner_args: Vec<OsString> = vec!["--target".into(), mock_url.into()];
     runner_args.extend(filters(&ids).into_iter().map(OsString::from));
     let hurl_args = |jobs: Option<&str>| {
-        let mut args: Vec<OsString> = vec!["--test".into()];
+        let mut args: Vec<OsString> = vec![
+            "--test".into(),
+            "--variable".into(),
+            format!("target={mock_url}").into(),
+        ];
         if let Some(jobs) = jobs {
             args.extend(["--jobs".into(), jobs.into()]);
         }
         args.extend(files.iter().map(|f| f.as_os_str().to_owned()));
         args
     };
+    if options.keep.is_some() {
+        write_commands(work, runner_bin, &ids, &files)?;
+    }
     let tools = [
         Tool {
             name: "conformance-runner",
@@ -293,9 +308,36 @@ fn filters(ids: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// `commands.sh` in `work`: both timed commands against `$TARGET`, and how to start a mock.
+fn write_commands(work: &Path, runner_bin: &Path, ids: &[String], files: &[PathBuf]) -> Result<()> {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut script = String::from(
+        "#!/bin/sh\n# The two commands `cargo xtask bench-hurl` times. Start a mock first:\n\
+         #   mock-server --listen 127.0.0.1:8080 --trusted-proxy 127.0.0.1 \\\n\
+         #     --rate-limit-per-token 0 --rate-limit-per-address 0\n\
+         set -e\nTARGET=${TARGET:-http://127.0.0.1:8080}\ncd \"$(dirname \"$0\")\"\n",
+    );
+    script.push_str(&quote(&runner_bin.display().to_string()));
+    script.push_str(" --target \"$TARGET\"");
+    for filter in filters(ids) {
+        script.push(' ');
+        script.push_str(&quote(&filter));
+    }
+    script.push_str("\nhurl --test --variable \"target=$TARGET\"");
+    for file in files {
+        let name = file.file_name().context("a Hurl file without a name")?;
+        script.push(' ');
+        script.push_str(&quote(&name.to_string_lossy()));
+    }
+    script.push('\n');
+    std::fs::write(work.join("commands.sh"), script)?;
+    Ok(())
+}
+
 /// The Hurl entry of every passed scenario of `report` whose request can be replayed, and
-/// the ids of those that cannot (a one-time code is never recorded for replay).
-fn cases(report: &Value) -> Result<(Vec<Case>, Vec<String>)> {
+/// the ids of those that cannot (a one-time code is never recorded for replay). The target's
+/// URL `base` is written `{{target}}`, a Hurl variable, so the files serve any mock.
+fn cases(report: &Value, base: &str) -> Result<(Vec<Case>, Vec<String>)> {
     let credentials = credential_values();
     let mut cases = Vec::new();
     let mut left_out = Vec::new();
@@ -316,10 +358,12 @@ fn cases(report: &Value) -> Result<(Vec<Case>, Vec<String>)> {
             .and_then(Value::as_str)
             .context("no method")?;
         let fill = |text: &str| -> Result<String> { fill_env(text, &credentials) };
-        let mut hurl = format!(
-            "{method} {}\n",
-            fill(replay["url"].as_str().context("no url")?)?
-        );
+        let url = fill(replay["url"].as_str().context("no url")?)?;
+        let url = match url.strip_prefix(base) {
+            Some(path) => format!("{{{{target}}}}{path}"),
+            None => url,
+        };
+        let mut hurl = format!("{method} {url}\n");
         for pair in replay["headers"].as_array().into_iter().flatten() {
             let (Some(name), Some(value)) = (pair[0].as_str(), pair[1].as_str()) else {
                 bail!("{id}: a recorded header is not a [name, value] pair");
@@ -465,17 +509,17 @@ mod tests {
                 "outcome": "passed", "request": { "method": "POST" }
             }
         ]});
-        let (entries, left_out) = cases(&report).unwrap();
+        let (entries, left_out) = cases(&report, "http://127.0.0.1:1").unwrap();
         assert_eq!(left_out, ["step-up-required/wrong-totp-code"]);
         assert_eq!(
             entries[0].hurl,
-            "POST http://127.0.0.1:1/v1/x\nauthorization: Bearer tok_acme_admin\nbase64,e25vdCBqc29u;\n\
+            "POST {{target}}/v1/x\nauthorization: Bearer tok_acme_admin\nbase64,e25vdCBqc29u;\n\
              HTTP 400\n[Asserts]\nheader \"Content-Type\" startsWith \"application/problem+json\"\n\
              jsonpath \"$.code\" == \"ValidationError\"\n"
         );
         let failed = serde_json::json!({ "scenarios": [
             { "id": "a/b", "outcome": "failed", "findings": [] }
         ]});
-        assert!(cases(&failed).is_err());
+        assert!(cases(&failed, "http://127.0.0.1:1").is_err());
     }
 }

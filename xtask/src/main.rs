@@ -51,6 +51,10 @@ enum Command {
         /// Do not pin the mock to CPU 0 and the tools to CPU 1.
         #[arg(long)]
         no_pin: bool,
+        /// Keep the Hurl files and a `commands.sh` that runs both tools in
+        /// DIR, to repeat or profile the comparison by hand.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
     },
     /// Time the redaction of a whole report at 1k, 10k and 100k scenarios
     /// (one captured secret each) against the former quadratic algorithm,
@@ -154,9 +158,14 @@ fn main() -> ExitCode {
         }
         Command::Conformance(args) => conformance::run(*args),
         Command::BenchConformance => conformance::bench(),
-        Command::BenchHurl { rounds, no_pin } => bench_hurl::run(&bench_hurl::Options {
+        Command::BenchHurl {
+            rounds,
+            no_pin,
+            keep,
+        } => bench_hurl::run(&bench_hurl::Options {
             rounds,
             pin: !no_pin,
+            keep,
         })
         .map(|()| ExitCode::SUCCESS),
         Command::CatalogDiff { base, report } => {
