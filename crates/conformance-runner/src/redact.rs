@@ -18,12 +18,15 @@
 //! run's redaction grows linearly with its size (`cargo xtask bench-redact`).
 //!
 //! Secrets are learned during the run (a captured token), so the automaton
-//! grows: new secrets wait until `Redactor::sync` (called before each
-//! response is redacted) puts them in a small automaton, and automatons
-//! of similar size are merged (a binary counter), so building costs
-//! O(n log n) in total and a string is scanned by O(log n) automatons at
-//! most while the run goes on; [`Redactor::compact`] merges everything into
-//! one before the report is redacted.
+//! grows. A new secret's patterns are first searched for one by one (a
+//! `memchr` for the first byte in either case, then a comparison): building
+//! even a small automaton costs 50 to 100 µs, and a run learns a secret every
+//! few scenarios. Once [`PENDING_BUILD_AT`] patterns wait, `Redactor::sync`
+//! (called before each response is redacted) puts them in an automaton of
+//! their own, and automatons of similar size are merged (a binary counter),
+//! so building costs O(n log n) in total and a string is scanned by O(log n)
+//! automatons at most while the run goes on; [`Redactor::compact`] merges
+//! everything into one before the report is redacted.
 //!
 //! Redaction happens before anything is cut: the runner redacts a response as
 //! soon as it arrives, before checks quote excerpts of it, and the report is
@@ -62,6 +65,10 @@ const MIN_ENCODED_LEN: usize = 8;
 const MAX_PATTERN_LEN: usize = 64;
 /// Shortest encoded form matched (a base64 core of a short secret is shorter).
 const MIN_PATTERN_LEN: usize = 6;
+/// Patterns searched for one by one before `Redactor::sync` builds them an
+/// automaton: a run's few learned secrets (a handful of encodings each) are
+/// found sooner by a byte search than an automaton is built for them.
+const PENDING_BUILD_AT: usize = 64;
 /// The prefix of a Standard Webhooks secret.
 const WHSEC: &str = "whsec_";
 
@@ -131,11 +138,12 @@ impl Redactor {
         }
     }
 
-    /// Builds an automaton for the secrets added since the last call, so
-    /// later redactions scan them in one pass with the rest. Adding many
-    /// secrets and syncing once costs one build.
+    /// Builds an automaton for the secrets added since the last build once
+    /// [`PENDING_BUILD_AT`] patterns wait, so later redactions scan them in
+    /// one pass with the rest. Adding many secrets and syncing once costs one
+    /// build.
     pub(crate) fn sync(&mut self) {
-        if self.pending_from == self.patterns.len() {
+        if self.patterns.len() - self.pending_from < PENDING_BUILD_AT {
             return;
         }
         self.push_level(self.pending_from);
@@ -201,7 +209,10 @@ impl Redactor {
         let end = self.patterns.len();
         // The patterns are plain strings of bounded number; building cannot fail.
         let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
+            // Every match, overlapping ones too (`find_overlapping_iter`):
+            // leftmost-longest skips a secret that begins inside another's
+            // match and would leave its tail in clear.
+            .match_kind(MatchKind::Standard)
             .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&self.patterns[start..end])
@@ -213,15 +224,9 @@ impl Redactor {
         }
     }
 
-    /// The automatons to scan with: the built ones, and one for the pending
-    /// secrets when [`Redactor::sync`] has not run since they were added.
-    fn scanners(&self) -> impl Iterator<Item = std::borrow::Cow<'_, Level>> {
-        let pending = (self.pending_from < self.patterns.len())
-            .then(|| std::borrow::Cow::Owned(self.level(self.pending_from)));
-        self.levels
-            .iter()
-            .map(std::borrow::Cow::Borrowed)
-            .chain(pending)
+    /// The patterns in no automaton yet, searched for one by one.
+    fn pending(&self) -> &[String] {
+        &self.patterns[self.pending_from..]
     }
 
     /// Whether a captured value of this name is a secret.
@@ -238,8 +243,14 @@ impl Redactor {
     /// inside it (replacing automaton by automaton would leave its tail).
     pub(crate) fn text(&self, text: &str) -> String {
         let mut spans = Vec::new();
-        for level in self.scanners() {
+        for level in &self.levels {
             level.spans(text, level.start == 0, &mut spans);
+        }
+        for pattern in self.pending() {
+            find_ignoring_ascii_case(text.as_bytes(), pattern.as_bytes(), |start| {
+                spans.push((start, start + pattern.len()));
+                true
+            });
         }
         if !self.long.is_empty() {
             for span in &mut spans {
@@ -285,7 +296,15 @@ impl Redactor {
 
     /// Whether `text` holds a secret.
     pub(crate) fn contains_secret(&self, text: &str) -> bool {
-        self.scanners().any(|l| l.automaton.find(text).is_some())
+        self.levels.iter().any(|l| l.automaton.find(text).is_some())
+            || self.pending().iter().any(|pattern| {
+                let mut found = false;
+                find_ignoring_ascii_case(text.as_bytes(), pattern.as_bytes(), |_| {
+                    found = true;
+                    false
+                });
+                found
+            })
     }
 
     /// A header value for a report: redacted whole when the header is sensitive.
@@ -322,7 +341,7 @@ impl Level {
     /// characters after it.
     fn spans(&self, text: &str, has_whsec: bool, out: &mut Vec<(usize, usize)>) {
         let bytes = text.as_bytes();
-        for m in self.automaton.find_iter(text) {
+        for m in self.automaton.find_overlapping_iter(text) {
             let mut end = m.end();
             if has_whsec && m.pattern().as_usize() == 0 {
                 end += bytes[end..]
@@ -331,6 +350,30 @@ impl Level {
                     .count();
             }
             out.push((m.start(), end));
+        }
+    }
+}
+
+/// Calls `found` with the start of every occurrence of `pattern` in `text`,
+/// ASCII letters in either case (as the automatons match), while it returns
+/// true. A match of a UTF-8 pattern in UTF-8 text starts and ends on
+/// character boundaries: its first byte is ASCII or a leading byte, matched
+/// exactly.
+fn find_ignoring_ascii_case(text: &[u8], pattern: &[u8], mut found: impl FnMut(usize) -> bool) {
+    let Some(&first) = pattern.first() else {
+        return;
+    };
+    let Some(last_start) = text.len().checked_sub(pattern.len()) else {
+        return;
+    };
+    let candidates = memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        &text[..=last_start],
+    );
+    for start in candidates {
+        if text[start..start + pattern.len()].eq_ignore_ascii_case(pattern) && !found(start) {
+            return;
         }
     }
 }
@@ -501,15 +544,49 @@ mod tests {
         r.add("tok_short_1");
         r.compact();
         r.add("xtok_short_1_and_longer");
-        r.sync();
         r.add("nger_overlap");
+        // First searched for one by one, then in an automaton of their own.
+        for built in [false, true] {
+            if built {
+                r.compact_learned();
+                assert_eq!(r.levels.len(), 2);
+            } else {
+                assert!(!r.pending().is_empty());
+            }
+            assert_eq!(r.text("a xtok_short_1_and_longer b"), "a [REDACTED] b");
+            // Overlapping matches of different secrets become one replacement;
+            // adjacent ones stay two.
+            assert_eq!(r.text("xtok_short_1_and_longer_overlap!"), "[REDACTED]!");
+            assert_eq!(r.text("tok_short_1tok_short_1"), "[REDACTED][REDACTED]");
+        }
+    }
+
+    #[test]
+    fn a_pending_secret_is_found_in_any_case_beside_any_text_and_built_in_at_the_threshold() {
+        let mut r = Redactor::default();
+        r.compact();
+        r.add("su_never_issued_42");
         r.sync();
-        assert!(r.levels.len() >= 2, "{} levels", r.levels.len());
-        assert_eq!(r.text("a xtok_short_1_and_longer b"), "a [REDACTED] b");
-        // Overlapping matches of different secrets become one replacement;
-        // adjacent ones stay two.
-        assert_eq!(r.text("xtok_short_1_and_longer_overlap!"), "[REDACTED]!");
-        assert_eq!(r.text("tok_short_1tok_short_1"), "[REDACTED][REDACTED]");
+        assert_eq!(r.levels.len(), 1, "a few patterns wait for more");
+        let before = r.levels[0].end;
+        assert!(r.contains_secret("é SU_NEVER_ISSUED_42"));
+        assert!(!r.contains_secret("su_never_issued_4"));
+        assert_eq!(
+            r.text("ünï Su_Never_Issued_42, su_never_issued_42su_never_issued_42"),
+            "ünï [REDACTED], [REDACTED][REDACTED]"
+        );
+        // Its base64 form, pending too.
+        let encoded = STANDARD_NO_PAD.encode("su_never_issued_42");
+        assert_eq!(r.text(&format!("Basic {encoded}")), "Basic [REDACTED]");
+        let mut i = 0;
+        while r.pending().len() < PENDING_BUILD_AT {
+            r.add(&format!("learned_secret_{i:04}"));
+            i += 1;
+        }
+        r.sync();
+        assert!(r.pending().is_empty());
+        assert!(r.levels.last().is_some_and(|l| l.end > before));
+        assert_eq!(r.text("<su_never_issued_42>"), "<[REDACTED]>");
     }
 
     #[test]
