@@ -102,9 +102,10 @@ pub fn run(options: &Options) -> Result<()> {
         ],
         pin,
     )?;
-    let work = options.keep.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("bench-hurl-{}", std::process::id()))
-    });
+    let work = options
+        .keep
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("bench-hurl-{}", std::process::id())));
     std::fs::create_dir_all(&work)?;
     let url = format!("http://{}", mock.addr);
     let result = compare(&runner_bin, &url, &work, &hurl_version, pin, options);
