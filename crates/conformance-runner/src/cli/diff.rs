@@ -316,8 +316,12 @@ pub async fn run<F: Future<Output = ()>>(
     };
     let left_profile = load(&args.left_profile)?.unwrap_or_else(Profile::mock);
     let right_profile = load(&args.right_profile)?.unwrap_or_else(|| left_profile.clone());
-    let scenarios =
-        load_scenarios(args.selection.scenarios.as_deref()).map_err(ConfigError::from)?;
+    let scenarios = load_scenarios(
+        args.selection.scenarios.as_deref(),
+        &args.selection.filter,
+        &[&left_profile, &right_profile],
+    )
+    .map_err(ConfigError::from)?;
     let base_id = crate::plan::new_run_id();
     let plan = |target: &str, profile: &Profile, side: &str| {
         let options = Options {

@@ -123,8 +123,12 @@ pub fn requirements(args: &RequirementsArgs, stdout: &mut dyn Write) -> Result<D
         Some(path) => Profile::load(path).map_err(ConfigError::from)?,
         None => Profile::mock(),
     };
-    let scenarios =
-        load_scenarios(args.selection.scenarios.as_deref()).map_err(ConfigError::from)?;
+    let scenarios = load_scenarios(
+        args.selection.scenarios.as_deref(),
+        &args.selection.filter,
+        &[&profile],
+    )
+    .map_err(ConfigError::from)?;
     let needs = crate::plan::requirements::requirements(
         &profile,
         scenarios,
@@ -172,8 +176,12 @@ pub async fn run(
         Some(path) => Profile::load(path).map_err(ConfigError::from)?,
         None => Profile::mock(),
     };
-    let scenarios =
-        load_scenarios(args.selection.scenarios.as_deref()).map_err(ConfigError::from)?;
+    let scenarios = load_scenarios(
+        args.selection.scenarios.as_deref(),
+        &args.selection.filter,
+        &[&profile],
+    )
+    .map_err(ConfigError::from)?;
     let options = Options {
         target: args.target.clone(),
         filters: args.selection.filter.clone(),

@@ -5,23 +5,25 @@
 //! environment.
 
 mod error;
+mod load;
 pub(crate) mod policy;
 pub(crate) mod requirements;
 pub(crate) mod select;
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::profile::{self, Credential, Profile, is_loopback};
-use crate::model::scenario::{self, LoadError, Scenario, SourceFile, Step};
+use crate::model::scenario::{Scenario, Step};
 use crate::model::template::{Var, Vars};
 use crate::plan::select::{Filter, Shard};
 use crate::redact::Redactor;
 
 pub use error::{ConfigError, MissingEnv, MissingValue};
+pub use load::embedded_scenarios;
+pub(crate) use load::load_scenarios;
 
 /// Default number of scenarios in flight. Requests are I/O-bound and each
 /// scenario has its own resources: behind 50 ms per response, 64 brings the
@@ -31,32 +33,6 @@ pub use error::{ConfigError, MissingEnv, MissingValue};
 pub const DEFAULT_JOBS: usize = 64;
 /// Default per-request timeout.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_scenarios.rs"));
-
-/// The scenarios compiled into the runner (`fixtures/scenarios`).
-pub fn embedded_scenarios() -> Result<Vec<Scenario>, LoadError> {
-    let files: Vec<SourceFile> = EMBEDDED
-        .iter()
-        .map(|(name, text)| SourceFile {
-            name: (*name).to_owned(),
-            text: (*text).to_owned(),
-        })
-        .collect();
-    let mut scenarios = scenario::load::load(&files)?;
-    for s in &mut scenarios {
-        s.source.built_in = true;
-    }
-    Ok(scenarios)
-}
-
-/// Scenarios from `dir`, or the embedded ones.
-pub(crate) fn load_scenarios(dir: Option<&Path>) -> Result<Vec<Scenario>, LoadError> {
-    match dir {
-        Some(dir) => scenario::load::load_dir(dir),
-        None => embedded_scenarios(),
-    }
-}
 
 /// What to run, before validation.
 #[derive(Clone, Debug)]

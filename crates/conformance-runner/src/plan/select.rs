@@ -6,6 +6,7 @@ use std::str::FromStr;
 use catalog::{Category, Code};
 
 use crate::model::scenario::Scenario;
+use crate::model::scenario::head::Head;
 
 /// One `--filter` value. Several filters select the union.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,17 +64,22 @@ impl FromStr for Filter {
 impl Filter {
     /// Whether the filter selects `scenario`.
     pub fn matches(&self, scenario: &Scenario) -> bool {
+        self.selects(&scenario.head())
+    }
+
+    /// Whether the filter selects a scenario with this head (parsed or not).
+    pub(crate) fn selects(&self, head: &Head<'_>) -> bool {
         match self {
-            Filter::Code(c) => scenario.code == *c,
-            Filter::Category(c) => scenario.category() == *c,
-            Filter::Tag(t) => scenario.tags.contains(t),
-            Filter::Id(prefix) => scenario.id.starts_with(prefix.as_str()),
-            Filter::Standard(standard) => scenario.standard.is_some() == *standard,
+            Filter::Code(c) => head.code == *c,
+            Filter::Category(c) => head.code.category() == *c,
+            Filter::Tag(t) => head.tags.contains(t),
+            Filter::Id(prefix) => head.id.starts_with(prefix.as_str()),
+            Filter::Standard(standard) => head.standard == *standard,
             Filter::Any(word) => {
-                scenario.code.name() == word
-                    || scenario.category().slug() == word
-                    || scenario.tags.contains(word)
-                    || scenario.id.starts_with(word.as_str())
+                head.code.name() == word
+                    || head.code.category().slug() == word
+                    || head.tags.contains(word)
+                    || head.id.starts_with(word.as_str())
             }
         }
     }

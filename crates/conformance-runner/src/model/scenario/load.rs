@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::model::scenario::head::{self, Head};
 use crate::model::scenario::validate::Cx;
 use crate::model::scenario::{Diagnostic, LoadError, Scenario, SourceFile};
 
@@ -102,6 +103,40 @@ pub fn load(files: &[SourceFile]) -> Result<Vec<Scenario>, LoadError> {
     } else {
         Err(LoadError::Invalid(diagnostics))
     }
+}
+
+/// Parses the `[[scenario]]` tables of `files` that `keep` may select, as
+/// [`load`] parses them all. A table whose head cannot be read for certain
+/// is parsed. The others become blank lines, so every line keeps its number
+/// and a file whose tables all go is not parsed at all. For the built-in
+/// files, which are known to load (a test); a user's are loaded whole.
+pub(crate) fn load_where(
+    files: &[SourceFile],
+    keep: &dyn Fn(&Head<'_>) -> bool,
+) -> Result<Vec<Scenario>, LoadError> {
+    let mut kept = Vec::new();
+    for file in files {
+        let tables = head::tables(&file.text);
+        let mut text = String::with_capacity(file.text.len());
+        text.push_str(&file.text[..tables.first().map_or(file.text.len(), |t| t.start)]);
+        let mut any = false;
+        for table in tables {
+            let part = &file.text[table];
+            if head::scan(part).is_none_or(|h| keep(&h.head())) {
+                text.push_str(part);
+                any = true;
+            } else {
+                text.extend(std::iter::repeat_n('\n', part.matches('\n').count()));
+            }
+        }
+        if any {
+            kept.push(SourceFile {
+                name: file.name.clone(),
+                text,
+            });
+        }
+    }
+    load(&kept)
 }
 
 /// One file's scenarios and the problems found in it.

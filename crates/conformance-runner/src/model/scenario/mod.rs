@@ -29,6 +29,7 @@
 //! Everything below the loader sees only validated [`Scenario`]s.
 
 mod expect;
+pub(crate) mod head;
 pub(crate) mod load;
 pub(crate) mod raw;
 pub(crate) mod validate;
@@ -355,6 +356,16 @@ impl Scenario {
     /// The category of the scenario's code.
     pub(crate) fn category(&self) -> Category {
         self.code.category()
+    }
+
+    /// What `--filter` selects on.
+    pub(crate) fn head(&self) -> head::Head<'_> {
+        head::Head {
+            id: &self.id,
+            code: self.code,
+            tags: &self.tags,
+            standard: self.standard.is_some(),
+        }
     }
 
     /// The envelope the error must come in.
