@@ -36,6 +36,14 @@ struct Validators {
     scim: jsonschema::Validator,
 }
 
+/// Compiles the body schemas now rather than on the first check. They take
+/// about a millisecond (the crate validates each against its meta-schema
+/// first), so a caller with a spare CPU does it on another thread while it
+/// loads; a check that comes sooner waits for that compilation, not a second.
+pub fn prepare() {
+    validators();
+}
+
 fn validators() -> &'static Validators {
     static VALIDATORS: OnceLock<Validators> = OnceLock::new();
     VALIDATORS.get_or_init(|| Validators {

@@ -31,7 +31,7 @@ mod scim_type;
 mod violation;
 
 pub use body::{ERROR_CODE_HEADER, FieldError, PROBLEM_JSON, Problem, SCIM_JSON, ScimError};
-pub use checker::check;
+pub use checker::{check, prepare};
 pub use expect::{CodeAt, Expect, Response};
 pub use scim_type::ScimType;
 pub use violation::{Location, Rule, Violation};

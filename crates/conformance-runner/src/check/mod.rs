@@ -20,6 +20,20 @@ use crate::model::profile::Profile;
 use crate::model::scenario::{HeaderMatch, Scenario};
 use crate::model::template::Vars;
 
+/// Compiles the body schemas on another thread when this process may use
+/// more than one CPU, so their millisecond overlaps loading the scenarios
+/// and the profile. Detached: it ends once they are compiled, and a check
+/// that comes sooner waits for them. On one CPU they are compiled at the
+/// first check, as a thread would only take turns with the loader.
+pub(crate) fn prepare_in_background() {
+    if std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+        // A thread that cannot be spawned leaves them to the first check.
+        let _ = std::thread::Builder::new()
+            .name("body-schemas".into())
+            .spawn(response_schema::prepare);
+    }
+}
+
 /// Rule name of a failed scenario header expectation.
 pub(crate) const RULE_HEADER: &str = "header";
 /// Rule name of a failed scenario body expectation.

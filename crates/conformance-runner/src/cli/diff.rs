@@ -311,6 +311,7 @@ pub async fn run<F: Future<Output = ()>>(
     stdout: &mut dyn Write,
     interrupt: impl Fn() -> F,
 ) -> Result<DiffReport, Failure> {
+    crate::check::prepare_in_background();
     let load = |path: &Option<PathBuf>| -> Result<Option<Profile>, ProfileError> {
         path.as_deref().map(Profile::load).transpose()
     };

@@ -172,6 +172,9 @@ pub async fn run(
     stdout: &mut dyn Write,
     interrupt: impl Future<Output = ()>,
 ) -> Result<Done, Failure> {
+    if !args.list {
+        crate::check::prepare_in_background();
+    }
     let profile = match &args.profile {
         Some(path) => Profile::load(path).map_err(ConfigError::from)?,
         None => Profile::mock(),
