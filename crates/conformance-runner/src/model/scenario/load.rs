@@ -48,33 +48,32 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 
 /// Parses and validates `files`; reports every problem in every file.
 ///
-/// Files are parsed on every CPU at once (each on its own: a scope of
-/// threads over consecutive chunks), then joined in order, so ids,
-/// diagnostics and their order do not depend on the threads. Parsing the
-/// built-in suite was a third of a short run's start-up.
+/// Files are parsed on every CPU at once: consecutive runs of files of about
+/// equal size, the first on this thread and each other on a thread of its
+/// own, then joined in order, so ids, diagnostics and their order do not
+/// depend on the threads. Parsing the built-in suite was a third of a short
+/// run's start-up.
 pub fn load(files: &[SourceFile]) -> Result<Vec<Scenario>, LoadError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(files.len())
         .max(1);
-    let parsed: Vec<(Vec<Scenario>, Vec<Diagnostic>)> = if threads == 1 {
-        files.iter().map(parse_one).collect()
-    } else {
-        let chunk = files.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = files
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(parse_one).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| match h.join() {
-                    Ok(parsed) => parsed,
-                    Err(panic) => std::panic::resume_unwind(panic),
-                })
-                .collect()
-        })
-    };
+    let parts = split_by_size(files, threads);
+    let parsed: Vec<(Vec<Scenario>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+        let (first, rest) = parts.split_first().unwrap_or((&files, &[]));
+        let handles: Vec<_> = rest
+            .iter()
+            .map(|part| scope.spawn(move || part.iter().map(parse_one).collect::<Vec<_>>()))
+            .collect();
+        let mut parsed: Vec<_> = first.iter().map(parse_one).collect();
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => parsed.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        parsed
+    });
     let mut scenarios = Vec::new();
     let mut diagnostics = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -139,6 +138,25 @@ pub(crate) fn load_where(
     load(&kept)
 }
 
+/// `files` cut into at most `parts` consecutive runs of about equal size.
+fn split_by_size(files: &[SourceFile], parts: usize) -> Vec<&[SourceFile]> {
+    let total: usize = files.iter().map(|f| f.text.len()).sum();
+    let per_part = total.div_ceil(parts.max(1)).max(1);
+    let mut out = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, file) in files.iter().enumerate() {
+        size += file.text.len();
+        if size >= per_part && out.len() + 1 < parts {
+            out.push(&files[start..=i]);
+            (start, size) = (i + 1, 0);
+        }
+    }
+    if start < files.len() {
+        out.push(&files[start..]);
+    }
+    out
+}
+
 /// One file's scenarios and the problems found in it.
 fn parse_one(file: &SourceFile) -> (Vec<Scenario>, Vec<Diagnostic>) {
     let mut cx = Cx {
@@ -148,4 +166,39 @@ fn parse_one(file: &SourceFile) -> (Vec<Scenario>, Vec<Diagnostic>) {
     };
     let scenarios = cx.parse_file();
     (scenarios, cx.diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_split_into_consecutive_runs_of_about_equal_size() {
+        let files: Vec<SourceFile> = [30, 5, 5, 10, 10, 40]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| SourceFile {
+                name: i.to_string(),
+                text: "x".repeat(n),
+            })
+            .collect();
+        let names = |parts: Vec<&[SourceFile]>| -> Vec<Vec<String>> {
+            parts
+                .iter()
+                .map(|p| p.iter().map(|f| f.name.clone()).collect())
+                .collect()
+        };
+        assert_eq!(
+            names(split_by_size(&files, 2)),
+            [vec!["0", "1", "2", "3"], vec!["4", "5"]]
+        );
+        assert_eq!(
+            names(split_by_size(&files, 1)),
+            [vec!["0", "1", "2", "3", "4", "5"]]
+        );
+        let three = names(split_by_size(&files, 3));
+        assert!(three.len() <= 3);
+        assert_eq!(three.concat(), ["0", "1", "2", "3", "4", "5"]);
+        assert!(split_by_size(&[], 2).is_empty());
+    }
 }
