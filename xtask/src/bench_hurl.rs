@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::bench_server::{Server, release_executables};
+use crate::bench_server::{Server, executables, release_executables};
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -34,6 +34,8 @@ pub struct Options {
     pub pin: bool,
     /// Where to keep the Hurl files and `commands.sh`; none: a scratch folder, removed.
     pub keep: Option<PathBuf>,
+    /// The Cargo profile the runner is built in (`dist`: what a release ships).
+    pub profile: String,
 }
 
 /// How to get the Hurl this benchmark compares against.
@@ -71,18 +73,16 @@ pub fn run(options: &Options) -> Result<()> {
     if !hurl_version.starts_with("hurl 8.") {
         bail!("found {hurl_version:?}; this comparison is against Hurl 8 ({INSTALL_HURL})");
     }
-    let [runner_bin, mock_bin] = release_executables(
-        &[
-            "-p",
-            "conformance-runner",
-            "--bin",
-            "conformance-runner",
-            "-p",
-            "mock-server",
-            "--bin",
-            "mock-server",
-        ],
-        ["conformance-runner", "mock-server"],
+    // The runner as a release ships it (`--profile dist` unless told
+    // otherwise); the mock, both tools' target, in plain release.
+    let [runner_bin] = executables(
+        &options.profile,
+        &["-p", "conformance-runner", "--bin", "conformance-runner"],
+        ["conformance-runner"],
+    )?;
+    let [mock_bin] = release_executables(
+        &["-p", "mock-server", "--bin", "mock-server"],
+        ["mock-server"],
     )?;
     let pin = options.pin && Command::new("taskset").arg("-V").output().is_ok();
     // Loopback is a trusted proxy, as for the embedded mock (the allowlist
@@ -248,7 +248,10 @@ fn compare(
             .collect::<Vec<_>>()
             .join(" ")
     );
-    println!("{hurl_version}: status, media type and code; the runner: every contract check");
+    println!(
+        "{hurl_version}: status, media type and code; the runner (cargo profile {}): every contract check",
+        options.profile
+    );
     println!(
         "{:<24} {:>10} {:>10} {:>10} {:>12} {:>14}",
         "tool", "median", "min", "max", "CPU per run", "CPU/scenario"

@@ -125,8 +125,18 @@ pub(crate) fn release_executables<const N: usize>(
     selection: &[&str],
     names: [&str; N],
 ) -> Result<[PathBuf; N]> {
+    executables("release", selection, names)
+}
+
+/// [`release_executables`] in the Cargo profile `profile` (`dist` is what a
+/// release ships: `release` with fat LTO and one codegen unit).
+pub(crate) fn executables<const N: usize>(
+    profile: &str,
+    selection: &[&str],
+    names: [&str; N],
+) -> Result<[PathBuf; N]> {
     let output = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet"])
+        .args(["build", "--profile", profile, "--quiet"])
         .args(selection)
         .arg("--message-format=json-render-diagnostics")
         .current_dir(crate::workspace_root())
@@ -134,7 +144,10 @@ pub(crate) fn release_executables<const N: usize>(
         .output()
         .context("running cargo build")?;
     if !output.status.success() {
-        bail!("cargo build --release {} failed", selection.join(" "));
+        bail!(
+            "cargo build --profile {profile} {} failed",
+            selection.join(" ")
+        );
     }
     let mut found: [Option<PathBuf>; N] = std::array::from_fn(|_| None);
     for line in output.stdout.split(|&b| b == b'\n') {

@@ -55,6 +55,10 @@ enum Command {
         /// DIR, to repeat or profile the comparison by hand.
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
+        /// The Cargo profile the runner is built in: `dist` (fat LTO, what a
+        /// release ships) or `release`.
+        #[arg(long, default_value = "dist")]
+        cargo_profile: String,
     },
     /// Time the redaction of a whole report at 1k, 10k and 100k scenarios
     /// (one captured secret each) against the former quadratic algorithm,
@@ -162,10 +166,12 @@ fn main() -> ExitCode {
             rounds,
             no_pin,
             keep,
+            cargo_profile,
         } => bench_hurl::run(&bench_hurl::Options {
             rounds,
             pin: !no_pin,
             keep,
+            profile: cargo_profile,
         })
         .map(|()| ExitCode::SUCCESS),
         Command::CatalogDiff { base, report } => {
