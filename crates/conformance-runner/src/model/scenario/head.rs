@@ -63,28 +63,34 @@ pub(crate) fn tables(text: &str) -> Vec<Range<usize>> {
 /// The head of one `[[scenario]]` table, when every fact of it can be read
 /// for certain from its top-level one-line entries.
 pub(crate) fn scan(table: &str) -> Option<ScannedHead> {
-    let (mut id, mut code, mut tags, mut standard) = (None, None, Vec::new(), false);
+    let (mut id, mut code, mut tags, mut standard) = (None, None, None, false);
     for line in table.lines().skip(1) {
         let line = line.trim();
         if line.starts_with('[') {
             // A sub-table: the scenario's own keys are behind.
             break;
         }
+        if line.contains("\"\"\"") || line.contains("'''") {
+            // A multi-line string: its lines could read like keys.
+            return None;
+        }
         let Some((key, value)) = line.split_once('=') else {
             continue;
         };
+        // A key twice is no TOML the parser accepts; it is certain of nothing.
         match key.trim() {
-            "id" => id = Some(string(value)?),
-            "code" => code = Some(Code::from_name(&string(value)?).ok()?),
-            "tags" => tags = array(value)?,
-            "standard" => standard = true,
+            "id" if id.is_none() => id = Some(string(value)?),
+            "code" if code.is_none() => code = Some(Code::from_name(&string(value)?).ok()?),
+            "tags" if tags.is_none() => tags = Some(array(value)?),
+            "standard" if !standard => standard = true,
+            "id" | "code" | "tags" | "standard" => return None,
             _ => {}
         }
     }
     Some(ScannedHead {
         id: id?,
         code: code?,
-        tags,
+        tags: tags.unwrap_or_default(),
         standard,
     })
 }
@@ -143,6 +149,8 @@ mod tests {
             "[[scenario]]\ncode = \"Forbidden\"\n",
             "[[scenario]]\nid = 'a/b'\ncode = \"Forbidden\"\n",
             "[[scenario]]\nid = \"a/b\" trailing\ncode = \"Forbidden\"\n",
+            "[[scenario]]\ncode = \"Forbidden\"\nid = \"a/b\"\ncode = \"NotFound\"\n",
+            "[[scenario]]\nid = \"a/b\"\ncode = \"Forbidden\"\ndescription = \"\"\"\ncode = \"NotFound\"\n\"\"\"\n",
         ] {
             assert_eq!(scan(uncertain), None, "{uncertain}");
         }
