@@ -13,11 +13,12 @@ static EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_
 
 /// The scenarios compiled into the runner (`fixtures/scenarios`).
 pub fn embedded_scenarios() -> Result<Vec<Scenario>, LoadError> {
-    embedded_where(&|_| true)
+    embedded_where(None)
 }
 
-/// The built-in scenarios `keep` may select (see [`scenario::head`]).
-fn embedded_where(keep: &dyn Fn(&Head<'_>) -> bool) -> Result<Vec<Scenario>, LoadError> {
+/// The built-in scenarios `keep` may select (see [`scenario::head`]); all of
+/// them without it.
+fn embedded_where(keep: Option<&dyn Fn(&Head<'_>) -> bool>) -> Result<Vec<Scenario>, LoadError> {
     let files: Vec<SourceFile> = EMBEDDED
         .iter()
         .map(|(name, text)| SourceFile {
@@ -25,7 +26,10 @@ fn embedded_where(keep: &dyn Fn(&Head<'_>) -> bool) -> Result<Vec<Scenario>, Loa
             text: (*text).to_owned(),
         })
         .collect();
-    let mut scenarios = scenario::load::load_where(&files, keep)?;
+    let mut scenarios = match keep {
+        Some(keep) => scenario::load::load_where(&files, keep)?,
+        None => scenario::load::load(&files)?,
+    };
     for s in &mut scenarios {
         s.source.built_in = true;
     }
@@ -44,12 +48,12 @@ pub(crate) fn load_scenarios(
     match dir {
         Some(dir) => scenario::load::load_dir(dir),
         None if filters.is_empty() => embedded_scenarios(),
-        None => embedded_where(&|head| {
+        None => embedded_where(Some(&|head| {
             filters.iter().any(|f| f.selects(head))
                 || profiles
                     .iter()
                     .any(|p| p.skips.iter().any(|skip| skip.matches(head.id)))
-        }),
+        })),
     }
 }
 
