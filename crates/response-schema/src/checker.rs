@@ -132,9 +132,9 @@ impl Checker {
             );
         }
 
-        let body: Option<Value> = match serde_json::from_slice::<Value>(response.body) {
-            Ok(value @ Value::Object(_)) => {
-                for pointer in duplicate::duplicate_members(response.body) {
+        let body: Option<Value> = match duplicate::parse(response.body) {
+            Ok((value @ Value::Object(_), duplicates)) => {
+                for pointer in duplicates {
                     self.push(
                         Rule::DuplicateMember,
                         Location::Body(pointer),
@@ -144,7 +144,7 @@ impl Checker {
                 }
                 Some(value)
             }
-            Ok(other) => {
+            Ok((other, _)) => {
                 self.push(
                     Rule::NotJson,
                     Location::Body(String::new()),
