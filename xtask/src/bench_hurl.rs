@@ -108,7 +108,7 @@ pub fn run(options: &Options) -> Result<()> {
         .unwrap_or_else(|| std::env::temp_dir().join(format!("bench-hurl-{}", std::process::id())));
     std::fs::create_dir_all(&work)?;
     let url = format!("http://{}", mock.addr);
-    let result = compare(&runner_bin, &url, &work, &hurl_version, pin, options);
+    let result = compare(&runner_bin, &mock, &url, &work, &hurl_version, pin, options);
     if options.keep.is_none() {
         let _ = std::fs::remove_dir_all(&work);
     } else if result.is_ok() {
@@ -119,6 +119,7 @@ pub fn run(options: &Options) -> Result<()> {
 
 fn compare(
     runner_bin: &Path,
+    mock: &Server,
     mock_url: &str,
     work: &Path,
     hurl_version: &str,
@@ -211,6 +212,10 @@ fn compare(
             c.args(&tools[i].args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
+            // Every run starts against an idle mock: the previous one's 64
+            // connections are wound down on the mock's threads, which, not
+            // pinned, share the CPUs with the next tool.
+            mock.settle();
             let cpu_before = children_cpu();
             let started = Instant::now();
             let status = c.status()?;

@@ -73,6 +73,22 @@ impl Server {
         Some(Duration::from_nanos(nanos))
     }
 
+    /// Waits until the server has used no CPU for two samples 2 ms apart
+    /// (100 ms at most), so a timed run does not start while the server still
+    /// winds down the previous one's connections. Returns at once where the
+    /// kernel does not tell the CPU time.
+    pub(crate) fn settle(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_millis(100);
+        let mut last = self.cpu_time();
+        let mut quiet = 0;
+        while quiet < 2 && last.is_some() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+            let now = self.cpu_time();
+            quiet = if now == last { quiet + 1 } else { 0 };
+            last = now;
+        }
+    }
+
     /// Resident set size in KiB (Linux), for the report.
     pub(crate) fn rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
