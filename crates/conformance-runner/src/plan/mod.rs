@@ -275,8 +275,8 @@ impl Plan {
         if !missing.is_empty() {
             return Err(ConfigError::MissingEnv(missing));
         }
-        // One automaton for the profile's secrets, built once: a redactor with
-        // pending secrets builds one on every call.
+        // One automaton for the profile's secrets, built once: secrets not in
+        // an automaton are searched for pattern by pattern at every scan.
         redactor.compact();
         if target.scheme() == "http" && !loopback && !credentials.is_empty() {
             if !profile.transport.credentials_over_http {
