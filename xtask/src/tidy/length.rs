@@ -14,11 +14,9 @@
 pub const MAX_LINES: usize = 600;
 
 /// Files exempt from [`MAX_LINES`] because they are data, relative to the workspace root.
-pub const DATA_FILES: &[&str] = &[
-    // The SCIM User and enterprise User schemas (RFC 7643 sections 4 and 8.7.1) as static
-    // tables: one row per attribute with its type, mutability, returned and uniqueness.
-    "crates/mock-server/src/scim/schema.rs",
-];
+/// None today: the SCIM schema tables, the last, live in `scim/schema/tables.rs`, apart from
+/// the model they fill, and both are under the budget.
+pub const DATA_FILES: &[&str] = &[];
 
 /// The lines of `text` before its inline test module.
 pub fn code_lines(text: &str) -> usize {
