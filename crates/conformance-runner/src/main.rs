@@ -71,19 +71,19 @@ fn main() -> ExitCode {
             return ExitCode::from(catalog_contract::cli::run(command, &mut std::io::stdout()));
         }
         Some(Command::Requirements(args)) => {
-            return finish(cli::run::requirements(args, &mut std::io::stdout()));
+            return finish(&cli::run::requirements(args, &mut std::io::stdout()));
         }
         Some(Command::Init(args)) => {
-            return finish(init::run(args, &mut std::io::stdout()).map_err(Failure::from));
+            return finish(&init::run(args, &mut std::io::stdout()).map_err(Failure::from));
         }
         Some(Command::Authenticator(command)) => {
             let result = cli::authenticator::run_authenticator(command, &mut std::io::stdout());
-            return finish(result.map_err(Failure::Authenticator));
+            return finish(&result.map_err(Failure::Authenticator));
         }
         Some(Command::Completions { shell }) => {
             let mut text = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "conformance-runner", &mut text);
-            return finish(cli::run::print(&text).map_err(|source| Failure::Output {
+            return finish(&cli::run::print(&text).map_err(|source| Failure::Output {
                 path: "standard output".into(),
                 source,
             }));
@@ -118,7 +118,7 @@ fn main() -> ExitCode {
                 eprintln!("\ninterrupted: cleaning up");
             }
         };
-        return finish(runtime.block_on(diff::run(args, &mut std::io::stdout(), interrupt)));
+        return finish(&runtime.block_on(diff::run(args, &mut std::io::stdout(), interrupt)));
     }
     let interrupt = async move {
         // Without signal handlers, wait forever: the run ends on its own.
@@ -143,7 +143,7 @@ fn main() -> ExitCode {
         });
     };
     let result = runtime.block_on(cli::run::run(&cli.args, &mut std::io::stdout(), interrupt));
-    let code = finish_ref(&result);
+    let code = finish(&result);
     // Everything is written: the scenarios, the report and the runtime are
     // left to the operating system, which takes a process's memory and
     // sockets back at once. Dropping them piece by piece was about 2% of a
@@ -154,11 +154,7 @@ fn main() -> ExitCode {
 }
 
 /// Prints the error, if any, and exits with the code every subcommand shares.
-fn finish<V: Verdict>(result: Result<V, Failure>) -> ExitCode {
-    finish_ref(&result)
-}
-
-fn finish_ref<V: Verdict>(result: &Result<V, Failure>) -> ExitCode {
+fn finish<V: Verdict>(result: &Result<V, Failure>) -> ExitCode {
     if let Err(e) = result {
         eprintln!("error: {e}");
     }
