@@ -354,7 +354,7 @@ impl Checker {
             Envelope::Problem => &validators.problem,
             Envelope::Scim => &validators.scim,
         };
-        // Most bodies conform; `is_valid` stops at nothing and builds no error.
+        // Most bodies conform, and `is_valid` builds no error to find that out.
         if validator.is_valid(body) {
             return;
         }
