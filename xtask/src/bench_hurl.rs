@@ -84,7 +84,7 @@ pub fn run(options: &Options) -> Result<()> {
         &["-p", "mock-server", "--bin", "mock-server"],
         ["mock-server"],
     )?;
-    let pin = options.pin && Command::new("taskset").arg("-V").output().is_ok();
+    let pin = options.pin && crate::bench_server::taskset_present();
     // Loopback is a trusted proxy, as for the embedded mock (the allowlist
     // scenarios send X-Forwarded-For); no global rate limits, so a hundred
     // runs in a row meet none.

@@ -75,7 +75,7 @@ pub fn run(options: &Options) -> Result<()> {
     if cfg!(debug_assertions) {
         return reexec_in_release(&xtask_bin);
     }
-    let pin = options.pin && Command::new("taskset").arg("-V").output().is_ok();
+    let pin = options.pin && crate::bench_server::taskset_present();
     // No global rate limits, so only the RateLimited path meets one (the
     // `throttled` workspace's own session quota of 3 per 60 s).
     let mock = Server::start(

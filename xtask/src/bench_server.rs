@@ -135,6 +135,11 @@ pub(crate) fn build() -> Result<(PathBuf, PathBuf, PathBuf)> {
     Ok((mock, baseline, xtask))
 }
 
+/// Whether `taskset` is there to pin the benchmarks' processes to CPUs.
+pub(crate) fn taskset_present() -> bool {
+    Command::new("taskset").arg("-V").output().is_ok()
+}
+
 /// `cargo build --release` with `selection` (`-p`, `--bin`, `--example` flags); returns the
 /// executables of the targets `names`, in that order, as cargo reports them.
 pub(crate) fn release_executables<const N: usize>(
